@@ -1,0 +1,44 @@
+# The two commands: `make run` and `make test`. Everything else is set up by them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test install migrate demo bench ci clean
+
+# The virtual environment, rebuilt when the pinned requirements change.
+$(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e . --config-settings editable_mode=compat
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/followthrough migrate --noinput
+
+demo: migrate
+	$(BIN)/followthrough loaddemo
+
+# Local use: SQLite in var/, debug pages on, served by Django on http://$(HOST):$(PORT)
+run: demo
+	@echo "followthrough on http://$(HOST):$(PORT)/"
+	DEBUG=1 $(BIN)/followthrough runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/followthrough makemigrations --check --dry-run --noinput > /dev/null || \
+		(echo "Models changed without a migration: run .venv/bin/followthrough makemigrations" >&2; exit 1)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS)
+
+bench: install
+	$(BIN)/python bench/run.py --scale $(or $(SCALE),S)
+
+ci:
+	.ci/run
+
+clean:
+	rm -rf $(VENV) var/static .pytest_cache build *.egg-info

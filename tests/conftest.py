@@ -1,0 +1,49 @@
+"""Shared fixtures: the real GATE samples, and a cheap password hasher for speed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data" / "gate"
+DEMO = ROOT / "tracking" / "demo"
+SAMPLES = ["000_6da9e6de966dff24", "002_543cb0e5625ab64b"]
+
+
+def sample_text(name: str) -> str:
+    return (DEMO / f"{name}.txt").read_text(encoding="utf-8")
+
+
+def sample_expected(name: str) -> dict:
+    return json.loads((DATA / f"{name}.expected.json").read_text(encoding="utf-8"))
+
+
+def real_pages() -> list[tuple[dict, dict]]:
+    pages = {}
+    for line in (DATA / "real-headers" / "pages.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            p = json.loads(line)
+            pages[p["url"]] = p
+    labels = [
+        json.loads(line)
+        for line in (DATA / "real-headers" / "headers.expected.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    return [(pages[label["url"]], label) for label in labels]
+
+
+def subset(want, got) -> bool:
+    """`got` holds everything `want` holds (extra keys allowed; `source` ignored)."""
+    if isinstance(want, dict):
+        return isinstance(got, dict) and all(k == "source" or (k in got and subset(v, got[k])) for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(got, list) and len(want) == len(got) and all(subset(a, b) for a, b in zip(want, got))
+    return want == got
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

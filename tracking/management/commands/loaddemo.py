@@ -1,0 +1,29 @@
+"""followthrough loaddemo: the real offices and regions, and the two real GATE documents."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from django.core.management.base import BaseCommand
+
+from tracking.services import reference
+from tracking.services.actor import Actor
+from tracking.services.importer import FAILED, Importer
+
+
+class Command(BaseCommand):
+    help = "Load reference offices and regions, and import the demo GATE documents. Safe to run again."
+
+    def handle(self, *args, **options):
+        regions, offices = reference.load_offices()
+        self.stdout.write(f"Reference data: {regions} regions and {offices} offices added.")
+        importer = Importer(Actor.system("command"))
+        demo = resources.files("tracking").joinpath("demo")
+        for item in sorted(demo.iterdir(), key=lambda p: p.name):
+            if not item.name.endswith(".txt"):
+                continue
+            result = importer.import_text(item.read_text("utf-8"), source=item.name)
+            if result.outcome == FAILED:
+                self.stderr.write(f"{item.name}: {result.error}")
+            else:
+                self.stdout.write(f"Demo document {item.name}: {result.outcome} (evaluation {result.evaluation_id}).")

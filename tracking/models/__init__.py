@@ -1,0 +1,22 @@
+from .evaluations import Evaluation, EvaluationDocument, EvaluationPlan
+from .history import ChangeRecord
+from .reference import Office, OfficeType, Region, Term, Unit, UnitAlias
+from .responses import ActionUpdate, KeyAction, ManagementResponse, Recommendation, RecommendationTerm
+
+__all__ = [
+    "ActionUpdate",
+    "ChangeRecord",
+    "Evaluation",
+    "EvaluationDocument",
+    "EvaluationPlan",
+    "KeyAction",
+    "ManagementResponse",
+    "Office",
+    "OfficeType",
+    "Recommendation",
+    "RecommendationTerm",
+    "Region",
+    "Term",
+    "Unit",
+    "UnitAlias",
+]

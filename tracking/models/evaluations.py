@@ -1,0 +1,108 @@
+"""Evaluation plans, evaluations and their documents."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .reference import Office
+
+
+class EvaluationPlan(models.Model):
+    """An office's plan of evaluations for a period (GATE: "2015 - 2016")."""
+
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="plans", verbose_name=_("office"))
+    start_year = models.PositiveSmallIntegerField(_("start year"))
+    end_year = models.PositiveSmallIntegerField(_("end year"))
+
+    class Meta:
+        ordering = ["office__name", "-start_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "start_year", "end_year"], name="plan_unique_per_office"),
+            models.CheckConstraint(condition=models.Q(end_year__gte=models.F("start_year")), name="plan_ends_after_start"),
+        ]
+        verbose_name = _("evaluation plan")
+
+    def __str__(self) -> str:
+        return f"{self.office} {self.period}"
+
+    @property
+    def period(self) -> str:
+        return f"{self.start_year} - {self.end_year}"
+
+
+class Evaluation(models.Model):
+    class Type(models.TextChoices):
+        CORPORATE = "corporate", _("Corporate")
+        COUNTRY_PORTFOLIO = "country_portfolio", _("Country portfolio")
+        PROGRAMME = "programme", _("Programme")
+        PROJECT = "project", _("Project")
+        THEMATIC = "thematic", _("Thematic")
+        JOINT = "joint", _("Joint")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        ONGOING = "ongoing", _("Ongoing")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    plan = models.ForeignKey(EvaluationPlan, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("plan"))
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("office"))
+    title = models.CharField(_("title"), max_length=500, blank=True)
+    type = models.CharField(_("type"), max_length=30, choices=Type.choices, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), db_index=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.COMPLETED)
+    completion_date = models.DateField(_("completed on"), null=True, blank=True)
+    # Where the record came from (a file name, a URL), for the person who checks it.
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-year", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "plan", "title"], name="evaluation_unique_per_plan"),
+        ]
+        indexes = [models.Index(fields=["office", "year"])]
+        verbose_name = _("evaluation")
+
+    def __str__(self) -> str:
+        return self.title or f"(untitled evaluation, {self.office}, {self.plan.period})"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("web:evaluation", args=[self.pk])
+
+
+class EvaluationDocument(models.Model):
+    """A report, terms of reference or annex of an evaluation (a file or a link)."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", _("Evaluation report")
+        TERMS_OF_REFERENCE = "tor", _("Terms of reference")
+        MANAGEMENT_RESPONSE = "management_response", _("Management response")
+        ANNEX = "annex", _("Annex")
+        OTHER = "other", _("Other")
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, default=Kind.REPORT)
+    title = models.CharField(_("title"), max_length=300)
+    file = models.FileField(_("file"), upload_to="evaluations/%Y/", blank=True)
+    url = models.URLField(_("link"), max_length=500, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["evaluation", "kind", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(models.Q(file="") & models.Q(url="")), name="document_has_file_or_link"
+            )
+        ]
+        verbose_name = _("evaluation document")
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,238 @@
+"""Management responses, recommendations, key actions and their progress updates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .evaluations import Evaluation
+from .reference import Term, Unit
+
+
+class ActionStatus(models.TextChoices):
+    """The four statuses a key action can be given today.
+
+    Statuses are stored as GATE prints them, so older values a page shows
+    (Ongoing, Over due, ...) are kept as written rather than guessed into one
+    of these; anything but Completed and No Longer Applicable counts as open.
+    """
+
+    NOT_INITIATED = "Not Initiated", _("Not Initiated")
+    INITIATED = "Initiated", _("Initiated")
+    COMPLETED = "Completed", _("Completed")
+    NO_LONGER_APPLICABLE = "No Longer Applicable", _("No Longer Applicable")
+
+
+CLOSED_STATUSES = (ActionStatus.COMPLETED.value, ActionStatus.NO_LONGER_APPLICABLE.value)
+
+
+class ResponseStatus(models.TextChoices):
+    DRAFT = "Draft", _("Draft")
+    SUBMITTED = "Submitted", _("Submitted")
+    RETURNED = "Returned", _("Returned for revision")
+    APPROVED = "Approved", _("Approved")
+
+
+class Category(models.TextChoices):
+    ACCEPTED = "Accepted", _("Accepted")
+    PARTIALLY_ACCEPTED = "Partially Accepted", _("Partially Accepted")
+    REJECTED = "Rejected", _("Rejected")
+    NOT_APPLICABLE = "Not applicable", _("Not applicable")
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+class ManagementResponse(models.Model):
+    """The office's answer to one evaluation: its status, units and overall response."""
+
+    evaluation = models.OneToOneField(Evaluation, on_delete=models.CASCADE, related_name="management_response")
+    status = models.CharField(_("status"), max_length=30, default=ResponseStatus.DRAFT, db_index=True)
+    units = models.ManyToManyField(Unit, blank=True, related_name="coordinated_responses", verbose_name=_("coordinating units"))
+    units_as_written = models.JSONField(_("coordinating units as written"), default=list, blank=True)
+    overall_response = models.TextField(_("overall response"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted on"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved on"), null=True, blank=True)
+    return_reason = models.TextField(_("reason for return"), blank=True)
+    # Raised on every change; a save based on an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("management response")
+
+    def __str__(self) -> str:
+        return f"Management response to {self.evaluation}"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == ResponseStatus.APPROVED
+
+
+class Recommendation(models.Model):
+    management_response = models.ForeignKey(
+        ManagementResponse, on_delete=models.CASCADE, related_name="recommendations"
+    )
+    # Denormalised from the response so lists and figures need one join less.
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="recommendations")
+    position = models.PositiveIntegerField(_("position"))
+    number = models.CharField(_("number"), max_length=20)
+    text = models.TextField(_("recommendation"))
+    response_text = models.TextField(_("management response"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    category = models.CharField(_("category"), max_length=40, blank=True, db_index=True)
+    # The Thematic Area line exactly as the page gives it (one value or a list).
+    thematic_area_as_written = models.TextField(_("thematic area as written"), blank=True)
+    terms = models.ManyToManyField(Term, through="RecommendationTerm", related_name="recommendations", blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["management_response", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["management_response", "position"], name="recommendation_position_unique"),
+        ]
+        verbose_name = _("recommendation")
+
+    def __str__(self) -> str:
+        return f"Recommendation {self.number}"
+
+    def terms_of(self, kind: str) -> list[Term]:
+        """Tags of one vocabulary, in the order the response gives them (uses prefetched rows)."""
+        return [rt.term for rt in self.tags.all() if rt.term.kind == kind]
+
+    @property
+    def thematic_areas(self) -> list[Term]:
+        return self.terms_of(Term.Kind.THEMATIC_AREA)
+
+    @property
+    def operating_principles(self) -> list[Term]:
+        return self.terms_of(Term.Kind.OPERATING_PRINCIPLE)
+
+    @property
+    def organizational_priorities(self) -> list[Term]:
+        return self.terms_of(Term.Kind.ORGANIZATIONAL_PRIORITY)
+
+    @property
+    def uneg_criteria(self) -> list[Term]:
+        return self.terms_of(Term.Kind.UNEG_CRITERION)
+
+
+class RecommendationTerm(models.Model):
+    """A recommendation's tag, in order (the page lists them in a meaningful order)."""
+
+    recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="tags")
+    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="tagged")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["recommendation", "position"]
+        constraints = [models.UniqueConstraint(fields=["recommendation", "term"], name="recommendation_term_unique")]
+
+
+class KeyActionQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status__in=CLOSED_STATUSES)
+
+    def overdue(self, on: dt.date | None = None):
+        """Deadline month passed and neither Completed nor No Longer Applicable."""
+        return self.open().filter(deadline__lt=month_start(on or today()))
+
+    def with_overdue(self, on: dt.date | None = None):
+        return self.annotate(
+            is_overdue_flag=Case(
+                When(Q(deadline__lt=month_start(on or today())) & ~Q(status__in=CLOSED_STATUSES), then=Value(True)),
+                default=Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
+
+
+class KeyAction(models.Model):
+    recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="key_actions")
+    # Denormalised: lists, filters and figures over actions start here.
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="key_actions")
+    position = models.PositiveIntegerField(_("position"))
+    number = models.CharField(_("number"), max_length=20)
+    text = models.TextField(_("key action"))
+    responsible = models.TextField(_("responsible (as written)"), blank=True)
+    units = models.ManyToManyField(Unit, blank=True, related_name="key_actions", verbose_name=_("responsible units"))
+    # Month precision: stored as the first day of the month.
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=40, default=ActionStatus.NOT_INITIATED)
+    comments = models.TextField(_("comments"), blank=True)
+    # How sure the importer was of the action/responsible split (None: typed in).
+    split_confidence = models.FloatField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = KeyActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["recommendation", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["recommendation", "position"], name="key_action_position_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "deadline"]),
+            models.Index(fields=["deadline"]),
+        ]
+        verbose_name = _("key action")
+
+    def __str__(self) -> str:
+        return f"Key action {self.number}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    def is_overdue(self, on: dt.date | None = None) -> bool:
+        return bool(self.deadline) and not self.is_closed and self.deadline < month_start(on or today())
+
+    @property
+    def deadline_label(self) -> str:
+        return self.deadline.strftime("%Y/%m") if self.deadline else ""
+
+
+class ActionUpdate(models.Model):
+    """One progress report on a key action: the status it moved from and to, and why."""
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Web")
+        IMPORT = "import", _("Import")
+        API = "api", _("API")
+        COMMAND = "command", _("Command line")
+
+    key_action = models.ForeignKey(KeyAction, on_delete=models.CASCADE, related_name="updates")
+    created_at = models.DateTimeField(_("recorded on"), default=timezone.now, db_index=True)
+    status_before = models.CharField(_("status before"), max_length=40, blank=True)
+    status_after = models.CharField(_("status after"), max_length=40)
+    comment = models.TextField(_("comment"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="action_updates"
+    )
+    # Kept when the account is gone, so the record still says who.
+    author_name = models.CharField(_("author"), max_length=150, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.WEB)
+    evidence_file = models.FileField(_("evidence file"), upload_to="evidence/%Y/", blank=True)
+    evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["key_action", "created_at", "id"]
+        verbose_name = _("progress update")
+
+    def __str__(self) -> str:
+        return f"{self.status_before or '—'} → {self.status_after} ({self.created_at:%Y-%m-%d})"

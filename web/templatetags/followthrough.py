@@ -1,0 +1,49 @@
+"""Small presentation helpers for the templates."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.http import urlencode
+
+register = template.Library()
+
+ACTION_STATUS_CLASS = {
+    "Completed": "ok",
+    "Initiated": "info",
+    "Not Initiated": "plain",
+    "No Longer Applicable": "plain",
+}
+RESPONSE_STATUS_CLASS = {"Approved": "ok", "Draft": "warn", "Submitted": "info", "Returned": "bad"}
+CATEGORY_CLASS = {"Accepted": "ok", "Partially Accepted": "warn", "Rejected": "bad"}
+
+
+@register.filter
+def action_status_class(status: str) -> str:
+    return ACTION_STATUS_CLASS.get(status, "info")
+
+
+@register.filter
+def response_status_class(status: str) -> str:
+    return RESPONSE_STATUS_CLASS.get(status, "plain")
+
+
+@register.filter
+def category_class(category: str) -> str:
+    return CATEGORY_CLASS.get(category, "plain")
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters replaced (for pagination links)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + urlencode(sorted(params.items()), doseq=False) if params else "?"
+
+
+@register.filter
+def is_overdue(action, on) -> bool:
+    return action.is_overdue(on)
