@@ -377,11 +377,10 @@ class _DocumentImport:
             )
         )
         pairs, gone = _match(existing, doc.recommendations)
-        # Free the positions first: the new order may swap them.
-        if any(row is not None and row.position != i for i, (row, _) in enumerate(pairs, start=1)):
-            self._shift_positions(Recommendation, [row for row, _ in pairs if row is not None])
         for row in gone:
             self._delete_recommendation(row, evaluation.pk)
+        # Free the positions of the rows that move: the new order may swap them.
+        self._shift_positions(Recommendation, [row for i, (row, _) in enumerate(pairs, 1) if row and row.position != i])
         for i, (row, rec) in enumerate(pairs, start=1):
             fields = self._recommendation_fields(rec, i)
             if row is None:
@@ -420,10 +419,9 @@ class _DocumentImport:
 
     def _update_actions(self, rec_row: Recommendation, existing: list[KeyAction], rec, evaluation: Evaluation) -> None:
         pairs, gone = _match(existing, rec.key_actions)
-        if any(row is not None and row.position != i for i, (row, _) in enumerate(pairs, start=1)):
-            self._shift_positions(KeyAction, [row for row, _ in pairs if row is not None])
         for row in gone:
             self._delete_action(row, evaluation.pk)
+        self._shift_positions(KeyAction, [row for i, (row, _) in enumerate(pairs, 1) if row and row.position != i])
         for i, (row, action) in enumerate(pairs, start=1):
             fields = self._action_fields(action, i)
             if row is not None and _same_words(row.text + " " + row.responsible, action.text + " " + action.responsible):
@@ -499,7 +497,9 @@ class _DocumentImport:
         return True
 
     def _shift_positions(self, model, rows) -> None:
-        # Move matched rows out of the way (unique positions) before renumbering them.
+        # Move the rows out of the way (positions are unique) before each takes its new one.
+        if not rows:
+            return
         for row in rows:
             row.position += 1_000_000
         model.objects.bulk_update(rows, ["position"])

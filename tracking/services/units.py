@@ -28,9 +28,10 @@ _LEADING = re.compile(
     re.I,
 )
 _TRAILING_QUALIFIER = re.compile(r"\s+(?:in|at|for|across|within)\s+[a-z][\w\s\-]*$")
+# Longest first: "with support from" must win over "with".
 _SOFT_SEPARATORS = re.compile(
-    r",\s*|\s+(?:and|&|or|with|together with|in (?:close )?(?:collaboration|coordination|consultation) with|"
-    r"with (?:the )?support (?:of|from)|supported by)\s+",
+    r",\s*|\s+(?:in (?:close )?(?:collaboration|coordination|consultation) with|with (?:the )?support (?:of|from)|"
+    r"together with|supported by|and|&|or|with)\s+",
     re.I,
 )
 MAX_UNIT_NAME = 120
@@ -52,7 +53,6 @@ def _reads_as_unit(text: str) -> bool:
         last.casefold() in UNIT_HEAD_WORDS
         or bool(_ACRONYM.match(last))
         or text.endswith(")")
-        or len(text.split()) == 1 and text[:1].isupper()
     )
 
 
@@ -115,7 +115,6 @@ class UnitDirectory:
 
     def __init__(self) -> None:
         self._by_key: dict[str, list[Unit]] = {}
-        self._taken: set[tuple[int, str]] = set()  # (office, name): the unique key of a unit
         self._pending: list[Unit] = []
         # What the GATE reader knows of units: the real offices, then ours.
         self.vocabulary = reference_vocabulary().layer()
@@ -124,7 +123,6 @@ class UnitDirectory:
             self._index(unit)
 
     def _index(self, unit: Unit, names: list[str] | None = None) -> None:
-        self._taken.add((unit.office_id, unit.name))
         for name in names if names is not None else unit.names():
             self.vocabulary.add(name)
             bucket = self._by_key.setdefault(normalize_unit(name), [])
@@ -158,14 +156,14 @@ class UnitDirectory:
                 self.find(fragment.acronym, office) if fragment.acronym else None
             )
             if unit is None:
-                name = fragment.name[:200]
-                if (office.pk, name) in self._taken:
-                    unit = Unit.objects.get(office=office, name=name)
-                    unit.office = office
-                else:
-                    unit = Unit.objects.create(
-                        office=office, name=name, acronym=fragment.acronym[:30], auto_created=True
-                    )
+                # get_or_create, not create: another import may have made it since we loaded.
+                unit, made = Unit.objects.get_or_create(
+                    office=office,
+                    name=fragment.name[:200],
+                    defaults={"acronym": fragment.acronym[:30], "auto_created": True},
+                )
+                unit.office = office
+                if made:
                     self._pending.append(unit)
                     created.append(unit)
                 self._index(unit, [n for n in (unit.name, unit.acronym) if n])
@@ -178,7 +176,6 @@ class UnitDirectory:
 
     def rollback(self) -> None:
         for unit in self._pending:
-            self._taken.discard((unit.office_id, unit.name))
             for bucket in self._by_key.values():
                 if unit in bucket:
                     bucket.remove(unit)

@@ -1,0 +1,51 @@
+"""Configuration from the environment: safe for local use, hardened for production."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+EXE = Path(sys.executable).with_name("followthrough")
+
+
+def check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG", "SECRET_KEY")}
+    return subprocess.run([str(EXE), "check", *args], env={**base, **env}, capture_output=True, text=True, timeout=120)
+
+
+def test_production_settings_pass_check_deploy(tmp_path):
+    p = check(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "x8Jq2m!vR4t#Lp9zW6s@Nc3bYh7Fd1Gk5Ue0Ai$Ro2Tx-Qe8Wr4Ty6Ui9Op",
+            "ALLOWED_HOSTS": "tracking.example.org",
+            "FOLLOWTHROUGH_VAR_DIR": str(tmp_path),
+        },
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "no issues" in p.stdout
+
+
+def test_placeholder_secret_key_is_refused(tmp_path):
+    p = check({"SECRET_KEY": "change-me", "FOLLOWTHROUGH_VAR_DIR": str(tmp_path)})
+    assert p.returncode != 0
+    assert "SECRET_KEY is a placeholder" in p.stderr
+
+
+def test_without_a_secret_key_one_is_made_once_and_kept(tmp_path):
+    assert check({"FOLLOWTHROUGH_VAR_DIR": str(tmp_path)}).returncode == 0
+    key_file = tmp_path / "secret_key"
+    first = key_file.read_text()
+    assert len(first) >= 50 and oct(key_file.stat().st_mode & 0o777) == "0o600"
+    check({"FOLLOWTHROUGH_VAR_DIR": str(tmp_path)})
+    assert key_file.read_text() == first
+
+
+def test_bad_boolean_is_a_clear_error(tmp_path):
+    p = check({"DEBUG": "maybe", "FOLLOWTHROUGH_VAR_DIR": str(tmp_path)})
+    assert p.returncode != 0 and "DEBUG must be true or false" in p.stderr

@@ -1,0 +1,68 @@
+"""Plain builders of domain rows for tests (each call makes what it needs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from tracking.models import (
+    Evaluation,
+    EvaluationPlan,
+    KeyAction,
+    ManagementResponse,
+    Office,
+    OfficeType,
+    Recommendation,
+    Region,
+    Unit,
+)
+
+_seq = itertools.count(1)
+
+
+def make_office(name: str | None = None, type_code: str = "CO", region: str | None = "Arab States") -> Office:
+    office_type, _ = OfficeType.objects.get_or_create(code=type_code, defaults={"name": type_code})
+    reg = Region.objects.get_or_create(name=region)[0] if region else None
+    return Office.objects.create(name=name or f"Office {next(_seq)}", type=office_type, region=reg)
+
+
+def make_evaluation(office: Office | None = None, title: str | None = None, status: str = "Approved", year: int = 2024) -> Evaluation:
+    office = office or make_office()
+    plan, _ = EvaluationPlan.objects.get_or_create(office=office, start_year=year - 1, end_year=year)
+    ev = Evaluation.objects.create(plan=plan, office=office, title=title or f"Evaluation {next(_seq)}", year=year)
+    ManagementResponse.objects.create(evaluation=ev, status=status)
+    return ev
+
+
+def make_recommendation(evaluation: Evaluation | None = None, **fields) -> Recommendation:
+    evaluation = evaluation or make_evaluation()
+    position = evaluation.recommendations.count() + 1
+    defaults = {"number": str(position), "text": f"Recommendation text {position}", "category": "Accepted"}
+    defaults.update(fields)
+    return Recommendation.objects.create(
+        management_response=evaluation.management_response, evaluation=evaluation, position=position, **defaults
+    )
+
+
+def make_action(
+    recommendation: Recommendation | None = None,
+    deadline: dt.date | None = dt.date(2030, 1, 1),
+    status: str = "Initiated",
+    units: list[Unit] | None = None,
+    **fields,
+) -> KeyAction:
+    recommendation = recommendation or make_recommendation()
+    position = recommendation.key_actions.count() + 1
+    defaults = {"number": f"{recommendation.number}.{position}", "text": f"Do thing {position}."}
+    defaults.update(fields)
+    action = KeyAction.objects.create(
+        recommendation=recommendation,
+        evaluation=recommendation.evaluation,
+        position=position,
+        deadline=deadline,
+        status=status,
+        **defaults,
+    )
+    if units:
+        action.units.set(units)
+    return action
