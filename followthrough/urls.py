@@ -1,7 +1,9 @@
-from django.contrib import admin
 from django.urls import include, path
 
+from tracking.admin import site as admin_site
+
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path("admin/", admin_site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("", include("web.urls")),
 ]

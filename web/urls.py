@@ -1,11 +1,40 @@
 from django.urls import path
 
-from . import views
+from .views import drafting, history, portal, workspace
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.evaluation_list, name="home"),
-    path("evaluations/", views.evaluation_list, name="evaluations"),
-    path("evaluations/<int:pk>/", views.evaluation_detail, name="evaluation"),
+    # The public portal
+    path("", portal.home, name="home"),
+    path("regions/", portal.region_list, name="regions"),
+    path("regions/<slug:slug>/", portal.region_detail, name="region"),
+    path("offices/<slug:slug>/", portal.office_detail, name="office"),
+    path("evaluations/", portal.evaluation_list, name="evaluations"),
+    path("evaluations/new/", drafting.evaluation_create, name="evaluation_create"),
+    path("evaluations/<int:pk>/", portal.evaluation_detail, name="evaluation"),
+    path("evaluations/<int:pk>/history/", history.evaluation_history, name="evaluation_history"),
+    path("actions/", portal.action_list, name="actions"),
+    path("actions/<int:pk>/", workspace.action_detail, name="action"),
+    # The workspace
+    path("workspace/", workspace.workspace, name="workspace"),
+    path("workspace/actions/", workspace.my_actions, name="my_actions"),
+    path("actions/<int:pk>/update/", workspace.action_update, name="action_update"),
+    path("updates/<int:pk>/evidence/", workspace.evidence, name="evidence"),
+    # Drafting and review
+    path("responses/<int:pk>/edit/", drafting.response_edit, name="response_edit"),
+    path("responses/<int:pk>/header/", drafting.response_header, name="response_header"),
+    path("responses/<int:pk>/recommendations/add/", drafting.recommendation_add, name="recommendation_add"),
+    path("responses/<int:pk>/submit/", drafting.response_submit, name="response_submit"),
+    path("responses/<int:pk>/approve/", drafting.response_approve, name="response_approve"),
+    path("responses/<int:pk>/return/", drafting.response_return, name="response_return"),
+    path("recommendations/<int:pk>/edit/", drafting.recommendation_edit, name="recommendation_edit"),
+    path("recommendations/<int:pk>/delete/", drafting.recommendation_delete, name="recommendation_delete"),
+    path("recommendations/<int:pk>/move/", drafting.recommendation_move, name="recommendation_move"),
+    path("recommendations/<int:pk>/actions/add/", drafting.action_add, name="action_add"),
+    path("actions/<int:pk>/edit/", drafting.action_edit, name="action_edit"),
+    path("actions/<int:pk>/delete/", drafting.action_delete, name="action_delete"),
+    path("actions/<int:pk>/move/", drafting.action_move, name="action_move"),
+    # The audit trail
+    path("history/", history.history_list, name="history"),
 ]

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from tests.conftest import sample_text
 from tests.tracking.factories import make_action, make_evaluation, make_recommendation
+from tracking.models import Role, RoleAssignment
 from tracking.services.actor import Actor
 from tracking.services.importer import Importer
 
@@ -22,7 +23,7 @@ def sample_002():
 def test_page_shows_header_recommendations_and_key_actions(client, sample_002):
     html = client.get(reverse("web:evaluation", args=[sample_002])).content.decode()
     assert "Corporate Evaluation of UN Women&#x27;s support to women&#x27;s participation in peace processes" in html
-    assert "Policy, Programme and Intergovernmental Division (HQ)" in html
+    assert "Policy, Programme and Intergovernmental Division</a> (HQ)" in html
     assert "2024 - 2025" in html
     assert html.count('class="recommendation"') == 5
     assert "PPID/Peace, Security and Resilience Unit; Country Offices in conflict settings" in html
@@ -49,7 +50,11 @@ def test_draft_response_is_hidden_from_the_public(client):
     ev = make_evaluation(status="Draft")
     url = reverse("web:evaluation", args=[ev.pk])
     assert client.get(url).status_code == 404
-    client.force_login(get_user_model().objects.create_user("staffer", password="pw-staffer-123"))
+    staffer = get_user_model().objects.create_user("staffer", password="pw-staffer-123")
+    client.force_login(staffer)
+    # Signed in without a role: still only what the public sees.
+    assert client.get(url).status_code == 404
+    RoleAssignment.objects.create(user=staffer, role=Role.VIEWER)
     assert client.get(url).status_code == 200
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
+from tracking.models import Role, RoleAssignment
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +22,12 @@ def test_public_sees_approved_responses_only(client):
     assert "Draft one" not in page
 
 
-def test_signed_in_users_see_drafts_too(client):
+def test_users_with_a_role_see_drafts_too(client):
     make_evaluation(title="Draft one", status="Draft")
     user = get_user_model().objects.create_user("viewer", password="pw-viewer-123")
     client.force_login(user)
+    assert "Draft one" not in client.get(reverse("web:evaluations")).content.decode()  # no role yet
+    RoleAssignment.objects.create(user=user, role=Role.VIEWER)
     assert "Draft one" in client.get(reverse("web:evaluations")).content.decode()
 
 

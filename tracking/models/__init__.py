@@ -1,3 +1,4 @@
+from .access import Role, RoleAssignment
 from .evaluations import Evaluation, EvaluationDocument, EvaluationPlan
 from .history import ChangeRecord
 from .reference import Office, OfficeType, Region, Term, Unit, UnitAlias
@@ -16,6 +17,8 @@ __all__ = [
     "Recommendation",
     "RecommendationTerm",
     "Region",
+    "Role",
+    "RoleAssignment",
     "Term",
     "Unit",
     "UnitAlias",

@@ -18,6 +18,9 @@ class ChangeRecord(models.Model):
         CREATE = "create", _("Created")
         UPDATE = "update", _("Updated")
         DELETE = "delete", _("Deleted")
+        # A change that was refused (someone else changed the record first):
+        # kept so that no attempt is lost without a trace.
+        REFUSED = "refused", _("Refused")
 
     time = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

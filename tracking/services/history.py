@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from ..models import ChangeRecord
 from .actor import Actor
@@ -20,6 +21,8 @@ def _jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, models.Model):
         return value.pk
+    if isinstance(value, FieldFile):
+        return value.name or ""
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     return value
@@ -55,7 +58,7 @@ def change(
     message: str = "",
 ) -> ChangeRecord:
     """An unsaved change record (save it, or pass many to `write`)."""
-    user = actor.user if actor.user is not None and actor.user.pk else None
+    user = actor.user if actor.is_authenticated else None
     return ChangeRecord(
         user=user,
         user_name=actor.name,

@@ -457,7 +457,7 @@ class _DocumentImport:
                         status_before=old_status,
                         status_after=row.status,
                         comment=f"Status changed by the import of {self.doc.source or 'a GATE document'}.",
-                        author=self.actor.user if self.actor.user is not None else None,
+                        author=self.actor.user if self.actor.is_authenticated else None,
                         author_name=self.actor.name,
                         source=ActionUpdate.Source.IMPORT,
                     )

@@ -47,3 +47,25 @@ def query_with(context, **changes) -> str:
 @register.filter
 def is_overdue(action, on) -> bool:
     return action.is_overdue(on)
+
+
+@register.simple_tag
+def actions_url(scope=None, **params) -> str:
+    """The key action list for a figure: its scope (e.g. an office) plus the figure's own filter."""
+    from django.urls import reverse
+
+    query = {**(scope or {}), **{k: v for k, v in params.items() if v not in (None, "")}}
+    return reverse("web:actions") + ("?" + urlencode(query) if query else "")
+
+
+@register.filter
+def may_update(access, action) -> bool:
+    """Offer the progress form? (Uses the action's prefetched units: no query per row.)
+
+    Only what to show: the service decides again when the form is sent.
+    """
+    from tracking import permissions
+
+    if access is None:
+        return False
+    return permissions.can(access.user, permissions.UPDATE_ACTION, action) if access.user is not None else False

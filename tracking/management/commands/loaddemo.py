@@ -6,7 +6,7 @@ from importlib import resources
 
 from django.core.management.base import BaseCommand
 
-from tracking.services import reference
+from tracking.services import demo, reference
 from tracking.services.actor import Actor
 from tracking.services.importer import FAILED, Importer
 
@@ -18,8 +18,8 @@ class Command(BaseCommand):
         regions, offices = reference.load_offices()
         self.stdout.write(f"Reference data: {regions} regions and {offices} offices added.")
         importer = Importer(Actor.system("command"))
-        demo = resources.files("tracking").joinpath("demo")
-        for item in sorted(demo.iterdir(), key=lambda p: p.name):
+        folder = resources.files("tracking").joinpath("demo")
+        for item in sorted(folder.iterdir(), key=lambda p: p.name):
             if not item.name.endswith(".txt"):
                 continue
             result = importer.import_text(item.read_text("utf-8"), source=item.name)
@@ -27,3 +27,9 @@ class Command(BaseCommand):
                 self.stderr.write(f"{item.name}: {result.error}")
             else:
                 self.stdout.write(f"Demo document {item.name}: {result.outcome} (evaluation {result.evaluation_id}).")
+        if demo.load_demo_draft():
+            self.stdout.write("Demo draft response added (to try submitting and approving).")
+        people = demo.load_demo_people()
+        self.stdout.write(f"\nDemo users (local use only), password for all: {demo.DEMO_PASSWORD}")
+        for username, role, scope in people:
+            self.stdout.write(f"  {username:<11} {role} — {scope}")

@@ -1,0 +1,95 @@
+"""Roles and the scope each one acts on (an office, a unit, a region, everything)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .reference import Office, Region, Unit
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "administrator", _("Administrator")
+    EVALUATION_OFFICE = "evaluation_office", _("Evaluation office")
+    OFFICE_FOCAL_POINT = "office_focal_point", _("Office focal point")
+    UNIT_FOCAL_POINT = "unit_focal_point", _("Unit focal point")
+    VIEWER = "viewer", _("Viewer")
+
+
+ROLE_HELP = {
+    Role.ADMINISTRATOR: _("Users, roles, offices, units and vocabularies."),
+    Role.EVALUATION_OFFICE: _(
+        "Evaluation plans and evaluations; reviews, approves or returns management responses. "
+        "Scope: a region, an office, or everything when neither is set."
+    ),
+    Role.OFFICE_FOCAL_POINT: _("Drafts and submits the office's management responses; updates any key action of the office."),
+    Role.UNIT_FOCAL_POINT: _("Updates the key actions assigned to the unit."),
+    Role.VIEWER: _("Reads everything internal, changes nothing."),
+}
+
+
+class RoleAssignment(models.Model):
+    """A user holds a role over a scope. A user may hold several."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    office = models.ForeignKey(
+        Office, on_delete=models.CASCADE, null=True, blank=True, related_name="role_assignments", verbose_name=_("office")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, null=True, blank=True, related_name="role_assignments", verbose_name=_("unit")
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, null=True, blank=True, related_name="role_assignments", verbose_name=_("region")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["user", "role"]
+        constraints = [
+            # One assignment per user, role and scope (partial indexes: NULL scopes
+            # would otherwise never collide).
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(office=None, unit=None, region=None),
+                name="role_assignment_unique_global",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "office"], condition=models.Q(office__isnull=False), name="role_assignment_unique_office"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "unit"], condition=models.Q(unit__isnull=False), name="role_assignment_unique_unit"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "region"], condition=models.Q(region__isnull=False), name="role_assignment_unique_region"
+            ),
+            # Each role names exactly the scope it acts on.
+            models.CheckConstraint(
+                name="role_assignment_scope",
+                condition=(
+                    models.Q(role__in=["administrator", "viewer"], office=None, unit=None, region=None)
+                    | models.Q(role="office_focal_point", office__isnull=False, unit=None, region=None)
+                    | models.Q(role="unit_focal_point", unit__isnull=False, office=None, region=None)
+                    | (models.Q(role="evaluation_office", unit=None) & ~models.Q(office__isnull=False, region__isnull=False))
+                ),
+            ),
+        ]
+        verbose_name = _("role assignment")
+
+    def __str__(self) -> str:
+        scope = self.unit or self.office or self.region or _("everything")
+        return f"{self.user} — {self.get_role_display()} ({scope})"
+
+    def clean(self) -> None:
+        role = self.role
+        if role in (Role.ADMINISTRATOR, Role.VIEWER) and (self.office_id or self.unit_id or self.region_id):
+            raise ValidationError(_("This role applies to everything: leave office, unit and region empty."))
+        if role == Role.OFFICE_FOCAL_POINT and (not self.office_id or self.unit_id or self.region_id):
+            raise ValidationError({"office": _("An office focal point acts for one office: choose it (and only it).")})
+        if role == Role.UNIT_FOCAL_POINT and (not self.unit_id or self.office_id or self.region_id):
+            raise ValidationError({"unit": _("A unit focal point acts for one unit: choose it (and only it).")})
+        if role == Role.EVALUATION_OFFICE and (self.unit_id or (self.office_id and self.region_id)):
+            raise ValidationError(_("An evaluation office acts on a region, an office, or everything (neither)."))

@@ -1,0 +1,86 @@
+"""Demo people (one per role) and a demo draft, for trying the system after `make run`."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from ..models import Evaluation, Office, Role, RoleAssignment, Unit
+from ..models.responses import ActionStatus
+from . import drafting
+from .actor import Actor
+
+DEMO_PASSWORD = "followthrough-demo"
+DEMO_OFFICE = "Policy, Programme and Intergovernmental Division"
+DEMO_UNIT = "PPID"
+
+
+def demo_people() -> list[tuple[str, str, str]]:
+    """(username, role, scope) of the demo users."""
+    return [
+        ("admin", Role.ADMINISTRATOR, "everything"),
+        ("evaluation", Role.EVALUATION_OFFICE, "everything"),
+        ("office", Role.OFFICE_FOCAL_POINT, DEMO_OFFICE),
+        ("unit", Role.UNIT_FOCAL_POINT, f"{DEMO_UNIT} ({DEMO_OFFICE})"),
+        ("viewer", Role.VIEWER, "everything"),
+    ]
+
+
+@transaction.atomic
+def load_demo_people() -> list[tuple[str, str, str]]:
+    """Create the demo users if missing (idempotent); needs the demo documents imported first."""
+    User = get_user_model()
+    office = Office.objects.get(name=DEMO_OFFICE)
+    unit = Unit.objects.filter(name=DEMO_UNIT).order_by("pk").first()
+    people = []
+    for username, role, scope in demo_people():
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@example.org", "first_name": username.title()}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        RoleAssignment.objects.get_or_create(
+            user=user,
+            role=role,
+            office=office if role == Role.OFFICE_FOCAL_POINT else None,
+            unit=unit if role == Role.UNIT_FOCAL_POINT else None,
+            region=None,
+        )
+        people.append((username, Role(role).label, scope))
+    return people
+
+
+def load_demo_draft() -> Evaluation | None:
+    """A response still being drafted, to try submitting and approving (made once)."""
+    office = Office.objects.get(name=DEMO_OFFICE)
+    title = "Evaluation of the Women Count data programme (demo draft)"
+    if Evaluation.objects.filter(office=office, title=title).exists():
+        return None
+    system = Actor.system("command")
+    evaluation = drafting.create_evaluation(system, office=office, start_year=2025, end_year=2026, title=title)
+    response = evaluation.management_response
+    rec = drafting.add_recommendation(
+        system,
+        response,
+        fields={
+            "number": "1",
+            "text": "Strengthen the production and use of gender data at country level.",
+            "response_text": "Accepted. The programme will expand its support to national statistical offices.",
+            "category": "Accepted",
+        },
+    )
+    unit = Unit.objects.filter(name=DEMO_UNIT).order_by("pk").first()
+    drafting.add_action(
+        system,
+        rec,
+        fields={
+            "number": "1.1",
+            "text": "Publish a guidance note on gender data for country offices.",
+            "responsible": "PPID",
+            "status": ActionStatus.NOT_INITIATED,
+            "deadline": __import__("datetime").date(2027, 6, 1),
+        },
+        units=[unit] if unit else [],
+    )
+    return evaluation

@@ -1,0 +1,151 @@
+"""Progress updates on key actions: a new status, a dated comment, optional evidence.
+
+An update is refused, not merged, when the key action changed since the
+person opened it (optimistic locking on `KeyAction.version`); the refused
+attempt is written to the history so nothing typed is lost without a trace.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .. import permissions
+from ..models import ActionUpdate, ChangeRecord, KeyAction
+from ..models.responses import ActionStatus
+from . import history
+from .actor import Actor
+from .errors import ConflictError
+
+MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+EVIDENCE_EXTENSIONS = {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".odp",
+                       ".txt", ".csv", ".png", ".jpg", ".jpeg", ".gif", ".zip"}
+
+
+def validate_progress(
+    status: str, comment: str, evidence_file: UploadedFile | None = None, evidence_url: str = ""
+) -> None:
+    """The rules of a progress update, as field errors."""
+    errors: dict[str, list[str]] = {}
+    if status not in ActionStatus.values:
+        errors["status"] = [f"Choose one of: {', '.join(ActionStatus.values)}."]
+    comment = comment.strip()
+    if status == ActionStatus.COMPLETED and not comment:
+        errors["comment"] = ["Say what was done: a Completed action needs a comment."]
+    if status == ActionStatus.NO_LONGER_APPLICABLE and not comment:
+        errors["comment"] = ["Give the reason the action no longer applies."]
+    if evidence_url:
+        try:
+            URLValidator(schemes=["http", "https"])(evidence_url)
+        except ValidationError:
+            errors["evidence_url"] = ["Enter a full web address (https://...)."]
+    if evidence_file is not None:
+        ext = os.path.splitext(evidence_file.name)[1].lower()
+        if ext not in EVIDENCE_EXTENSIONS:
+            errors["evidence_file"] = [f"Files of type {ext or '(none)'} are not accepted as evidence."]
+        elif evidence_file.size > MAX_EVIDENCE_BYTES:
+            errors["evidence_file"] = [f"The file is larger than {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def record_progress(
+    actor: Actor,
+    action: KeyAction,
+    *,
+    version: int,
+    status: str,
+    comment: str,
+    evidence_file: UploadedFile | None = None,
+    evidence_url: str = "",
+) -> ActionUpdate:
+    """Record a progress update; the key action takes its new status.
+
+    `version` is the key action's version the person saw. Raises
+    PermissionDenied, ValidationError or ConflictError; writes nothing then
+    (except the record of a refused attempt).
+    """
+    validate_progress(status, comment, evidence_file, evidence_url)
+    comment = comment.strip()
+    try:
+        with transaction.atomic():
+            current = (
+                KeyAction.objects.select_for_update(of=("self",))
+                .select_related("evaluation__office", "recommendation__management_response")
+                .get(pk=action.pk)
+            )
+            permissions.require(actor, permissions.UPDATE_ACTION, current)
+            if current.version != version:
+                raise ConflictError(current)
+            now = timezone.now()
+            changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
+                status=status, version=F("version") + 1, updated_at=now
+            )
+            if changed != 1:  # lost the race between the read and the write
+                raise ConflictError(current)
+            update = ActionUpdate.objects.create(
+                key_action=current,
+                created_at=now,
+                status_before=current.status,
+                status_after=status,
+                comment=comment,
+                author=actor.user if actor.is_authenticated else None,
+                author_name=actor.name,
+                source=actor.source if actor.source in ActionUpdate.Source.values else ActionUpdate.Source.WEB,
+                evidence_file=evidence_file or "",
+                evidence_url=evidence_url,
+            )
+            records = [
+                history.change(
+                    actor,
+                    ChangeRecord.Action.CREATE,
+                    update,
+                    after=history.snapshot(update),
+                    evaluation_id=current.evaluation_id,
+                    message=f"progress update on key action {current.number}",
+                )
+            ]
+            if status != current.status:
+                records.append(
+                    history.change(
+                        actor,
+                        ChangeRecord.Action.UPDATE,
+                        current,
+                        before={"status": current.status},
+                        after={"status": status},
+                        evaluation_id=current.evaluation_id,
+                    )
+                )
+            history.write(records)
+            return update
+    except ConflictError as exc:
+        refused(
+            actor,
+            exc.current,
+            {"status": status, "comment": comment, "evidence_url": evidence_url, "based_on_version": version},
+            "progress update refused: the key action had changed",
+        )
+        raise
+
+
+def refused(actor: Actor, current, attempted: dict, message: str) -> None:
+    """Keep a refused attempt in the history (its own transaction: the change itself rolled back)."""
+    with transaction.atomic():
+        history.write(
+            [
+                history.change(
+                    actor,
+                    ChangeRecord.Action.REFUSED,
+                    current,
+                    after=attempted,
+                    evaluation_id=getattr(current, "evaluation_id", None),
+                    message=message,
+                )
+            ]
+        )

@@ -1,0 +1,140 @@
+"""Forms: they turn posted text into values for the services; the rules live in the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+
+from tracking.models import Office, Term, Unit
+from tracking.models.evaluations import Evaluation
+from tracking.models.responses import ActionStatus, Category
+
+
+class MonthField(forms.CharField):
+    """A deadline with month precision: `YYYY-MM` (what <input type=month> sends) or `YYYY/MM`."""
+
+    widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM", "pattern": r"\d{4}[-/]\d{2}"})
+
+    def to_python(self, value):
+        value = super().to_python(value).strip()
+        if not value:
+            return None
+        try:
+            year, month = value.replace("/", "-").split("-")[:2]
+            return dt.date(int(year), int(month), 1)
+        except (ValueError, TypeError):
+            raise forms.ValidationError("Give the month as YYYY-MM.") from None
+
+    def prepare_value(self, value):
+        if isinstance(value, dt.date):
+            return value.strftime("%Y-%m")
+        return value
+
+
+class VersionedForm(forms.Form):
+    """Carries the version of the record the person is looking at (optimistic locking)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ProgressForm(VersionedForm):
+    status = forms.ChoiceField(choices=ActionStatus.choices, label="New status")
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="What was done, or why it no longer applies. Required for Completed and No Longer Applicable.",
+    )
+    evidence_file = forms.FileField(required=False, label="Evidence file")
+    evidence_url = forms.URLField(required=False, label="Evidence link", assume_scheme="https")
+
+
+class ReturnForm(VersionedForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Reason for return")
+
+
+class EvaluationForm(forms.Form):
+    office = forms.ModelChoiceField(queryset=Office.objects.select_related("type").order_by("name"))
+    title = forms.CharField(max_length=500)
+    start_year = forms.IntegerField(min_value=1990, max_value=2100, label="Plan starts")
+    end_year = forms.IntegerField(min_value=1990, max_value=2100, label="Plan ends")
+    year = forms.IntegerField(min_value=1990, max_value=2100, required=False, help_text="Default: the plan's last year.")
+    type = forms.ChoiceField(choices=[("", "—")] + list(Evaluation.Type.choices), required=False)
+    status = forms.ChoiceField(choices=Evaluation.Status.choices, initial=Evaluation.Status.COMPLETED)
+    completion_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, offices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if offices is not None:
+            self.fields["office"].queryset = offices
+
+
+class ResponseHeaderForm(VersionedForm):
+    overall_response = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    units = forms.ModelMultipleChoiceField(
+        queryset=Unit.objects.none(), required=False, label="Coordinating units", widget=forms.SelectMultiple(attrs={"size": 6})
+    )
+
+    def __init__(self, *args, units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if units is not None:
+            self.fields["units"].queryset = units
+
+
+def _terms(kind: str):
+    return Term.objects.filter(kind=kind, active=True).order_by("position", "name")
+
+
+class RecommendationForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    number = forms.CharField(max_length=20)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Recommendation")
+    response_text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Management response")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    category = forms.ChoiceField(choices=[("", "—")] + list(Category.choices), required=False)
+    thematic_areas = forms.ModelMultipleChoiceField(queryset=_terms(Term.Kind.THEMATIC_AREA), required=False)
+    operating_principles = forms.ModelMultipleChoiceField(queryset=_terms(Term.Kind.OPERATING_PRINCIPLE), required=False)
+    organizational_priorities = forms.ModelMultipleChoiceField(
+        queryset=_terms(Term.Kind.ORGANIZATIONAL_PRIORITY), required=False
+    )
+    uneg_criteria = forms.ModelMultipleChoiceField(queryset=_terms(Term.Kind.UNEG_CRITERION), required=False, label="UNEG criteria")
+
+    TAG_FIELDS = ("thematic_areas", "operating_principles", "organizational_priorities", "uneg_criteria")
+
+    def terms(self) -> list[Term]:
+        return [t for name in self.TAG_FIELDS for t in self.cleaned_data[name]]
+
+    def values(self) -> dict:
+        return {k: self.cleaned_data[k] for k in ("number", "text", "response_text", "description", "category")}
+
+
+class KeyActionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    number = forms.CharField(max_length=20)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Key action")
+    units = forms.ModelMultipleChoiceField(
+        queryset=Unit.objects.none(), required=False, label="Responsible units", widget=forms.SelectMultiple(attrs={"size": 6})
+    )
+    responsible = forms.CharField(
+        max_length=500, required=False, label="Responsible (as written)", help_text="Default: the names of the units chosen."
+    )
+    deadline = MonthField(required=False)
+    status = forms.ChoiceField(choices=ActionStatus.choices, initial=ActionStatus.NOT_INITIATED)
+    comments = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if units is not None:
+            self.fields["units"].queryset = units
+
+    def values(self) -> dict:
+        return {k: self.cleaned_data[k] for k in ("number", "text", "responsible", "deadline", "status", "comments")}
+
+
+def apply_errors(form: forms.Form, error) -> None:
+    """Show a service's ValidationError on the form, field by field where it names fields."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)

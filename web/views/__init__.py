@@ -1,0 +1,1 @@
+"""Views: portal (public reading), workspace (my actions, progress), drafting (responses), history."""

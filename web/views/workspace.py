@@ -1,0 +1,171 @@
+"""The workspace: my key actions, the responses my office must draft or submit, progress updates.
+
+Progress updates work inline with htmx (the form opens in place and the
+row comes back updated) and as plain pages without JavaScript.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from tracking import permissions, queries
+from tracking.models import ActionUpdate, ChangeRecord, KeyAction, ManagementResponse
+from tracking.models.responses import CLOSED_STATUSES, ActionStatus, ResponseStatus, month_start, today
+from tracking.services import progress
+from tracking.services.errors import ConflictError
+
+from ..forms import ProgressForm, apply_errors
+
+PAGE_SIZE = 50
+
+
+@login_required
+def workspace(request):
+    access = permissions.Access.of(request.user)
+    mine = queries.my_actions(access)
+    to_draft = ManagementResponse.objects.none()
+    to_review = ManagementResponse.objects.none()
+    if access.is_superuser:
+        to_draft = ManagementResponse.objects.filter(status__in=permissions.EDITABLE_STATUSES)
+    elif access.focal_office_ids:
+        to_draft = ManagementResponse.objects.filter(
+            status__in=permissions.EDITABLE_STATUSES, evaluation__office_id__in=access.focal_office_ids
+        )
+    if access.is_superuser or access.is_evaluation_office:
+        to_review = ManagementResponse.objects.filter(status=ResponseStatus.SUBMITTED).filter(
+            access.review_scope("evaluation__office")
+        )
+    on = today()
+    return render(
+        request,
+        "web/workspace.html",
+        {
+            "access": access,
+            "figures": queries.status_figures(mine, on),
+            "overdue": queries.action_list(mine.overdue(on)).order_by("deadline", "pk")[:10],
+            "to_draft": to_draft.select_related("evaluation__office").order_by("evaluation__title")[:50],
+            "to_review": to_review.select_related("evaluation__office").order_by("submitted_at")[:50],
+            "may_create_evaluation": permissions.can(request.actor, permissions.MANAGE_EVALUATIONS),
+            "today": on,
+            "nav": "workspace",
+        },
+    )
+
+
+@login_required
+def my_actions(request):
+    """My key actions: overdue first, then by deadline; filterable."""
+    access = permissions.Access.of(request.user)
+    filters = queries.Filters.from_query(request.GET)
+    on = today()
+    qs = filters.actions(queries.my_actions(access), on)
+    qs = queries.action_list(qs).annotate(
+        overdue_first=Case(
+            When(Q(deadline__lt=month_start(on)) & ~Q(status__in=CLOSED_STATUSES), then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("overdue_first", "deadline", "pk")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/my_actions.html",
+        {"page": page, "filters": filters, "today": on, "nav": "my-actions", "statuses": ActionStatus.values},
+    )
+
+
+def _visible_action(request, pk: int) -> KeyAction:
+    qs = queries.visible_actions(request.user).select_related(
+        "evaluation__office__type", "recommendation__management_response", "evaluation__management_response"
+    ).prefetch_related("units", Prefetch("updates", queryset=ActionUpdate.objects.select_related("author").order_by("-created_at", "-id")))
+    return get_object_or_404(qs, pk=pk)
+
+
+def action_detail(request, pk: int):
+    action = _visible_action(request, pk)
+    may_update = permissions.can(request.actor, permissions.UPDATE_ACTION, action)
+    internal = permissions.can(request.actor, permissions.VIEW_INTERNAL)
+    changes = (
+        ChangeRecord.objects.filter(content_type__model="keyaction", object_id=action.pk).order_by("-time", "-id")
+        if internal
+        else ChangeRecord.objects.none()
+    )
+    form = ProgressForm(initial={"version": action.version, "status": action.status}) if may_update else None
+    return render(
+        request,
+        "web/action_detail.html",
+        {"action": action, "form": form, "may_update": may_update, "changes": changes, "today": today(), "nav": "actions"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def action_update(request, pk: int):
+    """Record a progress update. htmx gets fragments; everyone else gets pages."""
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    action = _visible_action(request, pk)
+    if not permissions.can(request.actor, permissions.UPDATE_ACTION, action):
+        raise PermissionDenied("You may not update this key action.")
+    partial = "web/includes/progress_form.html"
+    if request.method == "GET":
+        form = ProgressForm(initial={"version": action.version, "status": action.status})
+        template = partial if request.htmx else "web/action_update.html"
+        return render(request, template, {"action": action, "form": form})
+
+    form = ProgressForm(request.POST, request.FILES)
+    status = 200
+    conflict = None
+    if form.is_valid():
+        try:
+            progress.record_progress(
+                request.actor,
+                action,
+                version=form.cleaned_data["version"],
+                status=form.cleaned_data["status"],
+                comment=form.cleaned_data["comment"],
+                evidence_file=form.cleaned_data["evidence_file"],
+                evidence_url=form.cleaned_data["evidence_url"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+            status = 400
+        except ConflictError as exc:
+            conflict = str(exc)
+            status = 409
+        else:
+            fresh = _visible_action(request, pk)
+            if request.htmx:
+                return render(request, "web/includes/action_panel.html", {"action": fresh, "today": today(), "just_saved": True})
+            messages.success(request, f"Progress on key action {fresh.number} recorded.")
+            return redirect("web:action", pk=pk)
+    else:
+        status = 400
+    fresh = _visible_action(request, pk)
+    if conflict:
+        # A fresh copy of the action, and the person's entry kept (with the new version) to resubmit.
+        data = request.POST.copy()
+        data["version"] = str(fresh.version)
+        form = ProgressForm(data)
+        form.is_valid()
+        form.add_error(None, conflict)
+    template = partial if request.htmx else "web/action_update.html"
+    return render(request, template, {"action": fresh, "form": form, "conflict": conflict}, status=status)
+
+
+def evidence(request, pk: int):
+    """The evidence file of a progress update, for those who may see the update."""
+    from django.http import FileResponse
+
+    update = get_object_or_404(queries.visible_updates(request.user), pk=pk)
+    if not update.evidence_file:
+        raise Http404("This update has no file.")
+    return FileResponse(update.evidence_file.open("rb"), as_attachment=True, filename=update.evidence_file.name.rsplit("/", 1)[-1])
