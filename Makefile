@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install migrate demo bench ci clean
+.PHONY: run test install browser migrate demo bench ci clean
 
 # The virtual environment, rebuilt when the pinned requirements change.
 $(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt
@@ -17,6 +17,12 @@ $(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# Browser tests drive Debian's chromium (no browser download at run time).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests"; \
+		apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }
 
 migrate: install
 	$(BIN)/followthrough migrate --noinput
@@ -29,7 +35,7 @@ run: demo
 	@echo "followthrough on http://$(HOST):$(PORT)/"
 	DEBUG=1 $(BIN)/followthrough runserver $(HOST):$(PORT)
 
-test: install
+test: install browser
 	$(BIN)/followthrough makemigrations --check --dry-run --noinput > /dev/null || \
 		(echo "Models changed without a migration: run .venv/bin/followthrough makemigrations" >&2; exit 1)
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS)

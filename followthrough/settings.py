@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "tracking",
+    "reports",
     "web",
 ]
 

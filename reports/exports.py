@@ -1,51 +1,20 @@
-"""Exports of stored records: GATE text, JSON and CSV.
+"""Whole evaluations as documents: GATE text and JSON (and PDF, in `reports.pdf`).
 
-Cells a spreadsheet would run as a formula (starting with =, +, -, @, tab or
-carriage return) are written as text by prefixing a single quote (OWASP).
+Lists (evaluations, recommendations, key actions, updates) are in `reports.tables`.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import json
-from typing import IO, Iterable, Iterator
+from typing import IO, Iterator
 
 from django.db.models import QuerySet
 
 import gateformat
-from tracking.models import Evaluation, KeyAction
+from tracking.models import Evaluation
 from tracking.services.documents import evaluations_for_export, to_document
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-KEY_ACTION_COLUMNS = [
-    "evaluation_id",
-    "region",
-    "office",
-    "office_type",
-    "plan",
-    "evaluation",
-    "response_status",
-    "recommendation",
-    "recommendation_text",
-    "category",
-    "key_action",
-    "key_action_text",
-    "responsible",
-    "units",
-    "deadline",
-    "status",
-    "overdue",
-    "comments",
-]
-
-
-def escape_formula(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+from .tables import escape_formula  # noqa: F401  (kept where history exports import it)
 
 
 def documents(queryset: QuerySet[Evaluation]) -> Iterator[gateformat.Document]:
@@ -54,14 +23,18 @@ def documents(queryset: QuerySet[Evaluation]) -> Iterator[gateformat.Document]:
 
 
 def document_json(evaluation: Evaluation, doc: gateformat.Document) -> dict:
+    """The JSON form of the GATE samples' `*.expected.json`, plus the evaluation's id."""
     data = doc.to_dict()
     data.pop("warnings", None)
+    for rec in data["recommendations"]:
+        for action in rec["key_actions"]:
+            action.pop("split_confidence", None)
     data["id"] = evaluation.pk
     return data
 
 
 def write_json(queryset: QuerySet[Evaluation], out: IO[str]) -> int:
-    """A JSON list of documents, in the shape of the GATE samples' JSON."""
+    """A JSON list of documents."""
     n = 0
     out.write("[")
     for evaluation in evaluations_for_export(queryset).iterator(chunk_size=200):
@@ -72,50 +45,5 @@ def write_json(queryset: QuerySet[Evaluation], out: IO[str]) -> int:
     return n
 
 
-def key_action_rows(queryset: QuerySet[KeyAction], today: dt.date | None = None) -> Iterator[list[object]]:
-    rows = queryset.select_related(
-        "evaluation__office__type",
-        "evaluation__office__region",
-        "evaluation__plan",
-        "evaluation__management_response",
-        "recommendation",
-    ).prefetch_related("units").order_by("evaluation_id", "recommendation__position", "position")
-    for a in rows.iterator(chunk_size=2000):
-        ev = a.evaluation
-        mr = getattr(ev, "management_response", None)
-        yield [
-            ev.pk,
-            ev.office.region.name if ev.office.region else "",
-            ev.office.name,
-            ev.office.type.code,
-            ev.plan.period,
-            ev.title,
-            mr.status if mr else "",
-            a.recommendation.number,
-            a.recommendation.text,
-            a.recommendation.category,
-            a.number,
-            a.text,
-            a.responsible,
-            "; ".join(u.name for u in a.units.all()),
-            a.deadline_label,
-            a.status,
-            "yes" if a.is_overdue(today) else "no",
-            a.comments,
-        ]
-
-
-def write_csv(rows: Iterable[list[object]], columns: list[str], out: IO[str]) -> int:
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    n = 0
-    for row in rows:
-        writer.writerow([escape_formula(v) for v in row])
-        n += 1
-    return n
-
-
-def key_actions_csv(queryset: QuerySet[KeyAction]) -> str:
-    buf = io.StringIO()
-    write_csv(key_action_rows(queryset), KEY_ACTION_COLUMNS, buf)
-    return buf.getvalue()
+def gate_text(evaluation: Evaluation) -> str:
+    return gateformat.render(to_document(evaluation))

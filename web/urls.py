@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import drafting, history, portal, workspace
+from .views import drafting, history, portal, reports, workspace
 
 app_name = "web"
 
@@ -37,4 +37,13 @@ urlpatterns = [
     path("actions/<int:pk>/move/", drafting.action_move, name="action_move"),
     # The audit trail
     path("history/", history.history_list, name="history"),
+    # Dashboards, the annual report, exports
+    path("dashboard/", reports.dashboard, name="dashboard"),
+    path("reports/annual/", reports.annual_report, name="annual_report"),
+    path(
+        "export/<slug:kind>.<str:fmt>",
+        reports.export_list,
+        name="export",
+    ),
+    path("evaluations/<int:pk>/export.<str:fmt>", reports.export_evaluation, name="evaluation_export"),
 ]

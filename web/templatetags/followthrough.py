@@ -69,3 +69,18 @@ def may_update(access, action) -> bool:
     if access is None:
         return False
     return permissions.can(access.user, permissions.UPDATE_ACTION, action) if access.user is not None else False
+
+
+@register.filter
+def percent(value) -> str:
+    """0.8333 -> "83%"; no value -> "—"."""
+    if value is None:
+        return "—"
+    return f"{value:.0%}"
+
+
+@register.simple_tag
+def drill_url(scope, breakdown, figures, **params) -> str:
+    """The key action list behind a figure of a breakdown table: scope + group + the figure's filter."""
+    group = {breakdown.filter_param: figures.key if figures.key is not None else ""}
+    return actions_url(scope, **group, **params)

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 import gateformat
-from reports import exports
+from reports import exports, tables
 from tracking.models import Evaluation, KeyAction
 from tracking.services.documents import evaluations_for_export, to_document
 
@@ -40,7 +40,7 @@ class Command(BaseCommand):
                 what = "evaluations"
             else:
                 actions = KeyAction.objects.filter(evaluation__in=evaluations)
-                n = exports.write_csv(exports.key_action_rows(actions), exports.KEY_ACTION_COLUMNS, out)
+                n = tables.write_csv(tables.key_actions_table(actions), out)
                 what = "key actions"
         finally:
             if output:

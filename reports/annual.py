@@ -1,0 +1,105 @@
+"""The annual report: an executive-board annex for a year and a scope.
+
+What it reports, for year Y (stated in the report itself):
+- the evaluations of year Y in the scope, their responses (approved or not,
+  and approved within N weeks of completion) and their recommendations by
+  category;
+- every key action due by the end of Y (deadline on or before December Y,
+  whatever the evaluation's year): the implementation rates, by region, office
+  and office type, and the trend by evaluation year;
+- the key actions still overdue, oldest first (as recorded on the day the
+  report is produced: statuses have no past).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, QuerySet
+
+from tracking.models import Evaluation, KeyAction, ManagementResponse, Recommendation
+
+from . import charts, figures
+
+OVERDUE_LIST_LIMIT = 500
+
+
+@dataclass
+class AnnualReport:
+    year: int
+    scope: str
+    on: dt.date
+    weeks: int
+    evaluations: int = 0
+    responses_by_status: dict[str, int] = field(default_factory=dict)
+    timeliness: figures.Timeliness | None = None
+    categories: dict[str, int] = field(default_factory=dict)
+    due: figures.Figures | None = None
+    by_region: list[figures.Figures] = field(default_factory=list)
+    by_office_type: list[figures.Figures] = field(default_factory=list)
+    by_office: list[figures.Figures] = field(default_factory=list)
+    trend: list[figures.Figures] = field(default_factory=list)
+    overdue: list[KeyAction] = field(default_factory=list)
+    overdue_total: int = 0
+
+    @property
+    def overdue_truncated(self) -> bool:
+        return self.overdue_total > len(self.overdue)
+
+    def charts(self) -> dict:
+        return {
+            "status_by_region": charts.stacked_bars(
+                [(f.label, f.status_segments()) for f in self.by_region], f"Key actions due by end of {self.year}, by status and region"
+            ),
+            "rate_by_office_type": charts.bar_chart(
+                [(f.label, f.rate_due) for f in self.by_office_type],
+                f"Implementation rate of actions due by end of {self.year}, by office type",
+                percent=True,
+            ),
+            "trend": charts.line_chart(
+                [
+                    charts.Series("Implementation rate (due)", [(f.key, f.rate_due) for f in self.trend]),
+                    charts.Series("Implementation rate (all)", [(f.key, f.rate_all) for f in self.trend]),
+                ],
+                f"Implementation rate by evaluation year, up to {self.year}",
+            ),
+        }
+
+
+def build(
+    year: int,
+    evaluations: QuerySet[Evaluation],
+    actions: QuerySet[KeyAction],
+    *,
+    scope: str = "All offices",
+    on: dt.date,
+    weeks: int = 6,
+) -> AnnualReport:
+    """The report from the evaluations and key actions in scope (already limited to what the reader may see)."""
+    report = AnnualReport(year=year, scope=scope, on=on, weeks=weeks)
+    of_year = evaluations.filter(year=year)
+    report.evaluations = of_year.count()
+    report.responses_by_status = dict(
+        ManagementResponse.objects.filter(evaluation__in=of_year).order_by().values_list("status").annotate(n=Count("pk"))
+    )
+    report.timeliness = figures.timeliness(ManagementResponse.objects.filter(evaluation__in=of_year), weeks)
+    report.categories = {
+        (k or "Not given"): n
+        for k, n in Recommendation.objects.filter(evaluation__in=of_year)
+        .order_by()
+        .values_list("category")
+        .annotate(n=Count("pk"))
+    }
+    due_by_year_end = actions.filter(deadline__lt=dt.date(year + 1, 1, 1))
+    # "Due" within the report means: due by the end of the year, whatever today is.
+    as_at = min(on, dt.date(year, 12, 31))
+    report.due = figures.totals(due_by_year_end, as_at)
+    report.by_region = figures.breakdown(due_by_year_end, "region", as_at)
+    report.by_office_type = figures.breakdown(due_by_year_end, "office_type", as_at)
+    report.by_office = figures.breakdown(due_by_year_end, "office", as_at)
+    report.trend = [f for f in figures.breakdown(due_by_year_end, "year", as_at) if f.key is not None and f.key <= year]
+    overdue = figures.overdue_actions(due_by_year_end, on)
+    report.overdue_total = overdue.count()
+    report.overdue = list(overdue[:OVERDUE_LIST_LIMIT])
+    return report

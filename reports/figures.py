@@ -1,0 +1,276 @@
+"""The figures evaluation offices report, computed by the database.
+
+Definitions (shown on the dashboard page too):
+
+- A key action is *due* once its deadline month has come (deadline on or
+  before the current month, or before the end of the reporting year in the
+  annual report).
+- *Overdue*: the deadline month has passed and the action is neither
+  Completed nor No Longer Applicable. An action due this month is due, not
+  overdue. Its *age* is the number of months since its deadline month.
+- *Implementation rate (due)* = Completed among due actions ÷ due actions;
+  *implementation rate (all)* = Completed ÷ all actions. No Longer
+  Applicable actions are left out of both, numerator and denominator.
+- A management response is *timely* when it was approved within N weeks
+  (default 6) of its evaluation's completion date.
+
+Every figure is one GROUP BY with conditional counts; no rows are loaded
+into Python, whatever the number of key actions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Avg, Count, ExpressionWrapper, F, IntegerField, Max, Q, QuerySet, Value
+from django.db.models.functions import ExtractMonth, ExtractYear, TruncDate
+
+from tracking.models import KeyAction, ManagementResponse, Office, OfficeType, Region, Term
+from tracking.models.responses import ActionStatus, ResponseStatus, month_start
+
+COMPLETED = ActionStatus.COMPLETED.value
+NLA = ActionStatus.NO_LONGER_APPLICABLE.value
+STATUS_ORDER = [s.value for s in ActionStatus]
+LONG_OVERDUE_MONTHS = 12
+
+
+def next_month(day: dt.date) -> dt.date:
+    first = month_start(day)
+    return (first + dt.timedelta(days=32)).replace(day=1)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A dimension figures are broken down by: what to group on, and how to name a group."""
+
+    key: str
+    label: str
+    field: str  # the KeyAction path grouped on
+    filter_param: str  # the key action list's query parameter for drill-down
+    term_kind: str | None = None
+
+
+BREAKDOWNS = {
+    b.key: b
+    for b in [
+        Breakdown("region", "Region", "evaluation__office__region_id", "region"),
+        Breakdown("office", "Office", "evaluation__office_id", "office"),
+        Breakdown("office_type", "Office type", "evaluation__office__type__code", "office_type"),
+        Breakdown("year", "Evaluation year", "evaluation__year", "year"),
+        Breakdown("category", "Category", "recommendation__category", "category"),
+        Breakdown("thematic_area", "Thematic area", "recommendation__tags__term_id", "term", Term.Kind.THEMATIC_AREA),
+        Breakdown(
+            "operating_principle", "Operating principle", "recommendation__tags__term_id", "term", Term.Kind.OPERATING_PRINCIPLE
+        ),
+        Breakdown(
+            "organizational_priority",
+            "Organizational priority",
+            "recommendation__tags__term_id",
+            "term",
+            Term.Kind.ORGANIZATIONAL_PRIORITY,
+        ),
+        Breakdown("uneg_criterion", "UNEG criterion", "recommendation__tags__term_id", "term", Term.Kind.UNEG_CRITERION),
+    ]
+}
+
+
+@dataclass
+class Figures:
+    """Counts for one group of key actions, and the rates derived from them."""
+
+    label: str = ""
+    key: Any = None
+    total: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    other: int = 0  # statuses of older pages (Ongoing, ...): open
+    due: int = 0
+    completed_due: int = 0
+    overdue: int = 0
+    overdue_long: int = 0
+    overdue_age_avg: float | None = None
+    overdue_age_max: int | None = None
+
+    @property
+    def completed(self) -> int:
+        return self.by_status.get(COMPLETED, 0)
+
+    @property
+    def nla(self) -> int:
+        return self.by_status.get(NLA, 0)
+
+    @property
+    def counted(self) -> int:
+        """Actions that count for the rates: all but No Longer Applicable."""
+        return self.total - self.nla
+
+    @property
+    def open(self) -> int:
+        return self.total - self.completed - self.nla
+
+    @property
+    def rate_due(self) -> float | None:
+        return self.completed_due / self.due if self.due else None
+
+    @property
+    def rate_all(self) -> float | None:
+        return self.completed / self.counted if self.counted else None
+
+    @property
+    def overdue_share(self) -> float | None:
+        """Overdue among open actions."""
+        return self.overdue / self.open if self.open else None
+
+    def status_segments(self) -> list[tuple[str, int]]:
+        segments = [(s, self.by_status.get(s, 0)) for s in STATUS_ORDER]
+        if self.other:
+            segments.append(("Other (older statuses)", self.other))
+        return segments
+
+
+def _aggregates(on: dt.date) -> dict[str, Any]:
+    this_month = month_start(on)
+    due_before = next_month(on)
+    overdue_q = Q(deadline__lt=this_month) & ~Q(status__in=(COMPLETED, NLA))
+    due_q = Q(deadline__lt=due_before) & ~Q(status=NLA)
+    months_now = on.year * 12 + on.month
+    age = ExpressionWrapper(
+        Value(months_now) - (ExtractYear("deadline") * 12 + ExtractMonth("deadline")), output_field=IntegerField()
+    )
+    long_cutoff = month_start(on)
+    for _ in range(LONG_OVERDUE_MONTHS):
+        long_cutoff = (long_cutoff - dt.timedelta(days=1)).replace(day=1)
+    aggs: dict[str, Any] = {
+        "total": Count("pk"),
+        "due": Count("pk", filter=due_q),
+        "completed_due": Count("pk", filter=due_q & Q(status=COMPLETED)),
+        "overdue": Count("pk", filter=overdue_q),
+        "overdue_long": Count("pk", filter=overdue_q & Q(deadline__lt=long_cutoff)),
+        "overdue_age_avg": Avg(age, filter=overdue_q),
+        "overdue_age_max": Max(age, filter=overdue_q),
+    }
+    for i, status in enumerate(STATUS_ORDER):
+        aggs[f"s{i}"] = Count("pk", filter=Q(status=status))
+    return aggs
+
+
+def _figures(row: dict[str, Any], label: str = "", key: Any = None) -> Figures:
+    by_status = {s: row[f"s{i}"] for i, s in enumerate(STATUS_ORDER)}
+    known = sum(by_status.values())
+    avg = row["overdue_age_avg"]
+    return Figures(
+        label=label,
+        key=key,
+        total=row["total"],
+        by_status=by_status,
+        other=row["total"] - known,
+        due=row["due"],
+        completed_due=row["completed_due"],
+        overdue=row["overdue"],
+        overdue_long=row["overdue_long"],
+        overdue_age_avg=float(avg) if avg is not None else None,
+        overdue_age_max=row["overdue_age_max"],
+    )
+
+
+def totals(actions: QuerySet[KeyAction], on: dt.date) -> Figures:
+    """The figures of a whole set of key actions (one query)."""
+    return _figures(actions.order_by().aggregate(**_aggregates(on)))
+
+
+def breakdown(actions: QuerySet[KeyAction], by: str, on: dt.date) -> list[Figures]:
+    """The figures of each group (one GROUP BY), largest first; years in order."""
+    b = BREAKDOWNS[by]
+    qs = actions.order_by()
+    if b.term_kind:
+        qs = qs.filter(recommendation__tags__term__kind=b.term_kind)
+    rows = list(qs.values(b.field).annotate(**_aggregates(on)))
+    names = _labels(b, [r[b.field] for r in rows])
+    out = [_figures(r, label=names.get(r[b.field], str(r[b.field] or "—")), key=r[b.field]) for r in rows]
+    if by == "year":
+        return sorted(out, key=lambda f: f.key or 0)
+    return sorted(out, key=lambda f: (-f.total, f.label))
+
+
+def _labels(b: Breakdown, keys: list[Any]) -> dict[Any, str]:
+    keys = [k for k in keys if k is not None]
+    if b.key == "region":
+        return dict(Region.objects.filter(pk__in=keys).values_list("pk", "name"))
+    if b.key == "office":
+        return dict(Office.objects.filter(pk__in=keys).values_list("pk", "name"))
+    if b.key == "office_type":
+        return {code: f"{name} ({code})" for code, name in OfficeType.objects.filter(code__in=keys).values_list("code", "name")}
+    if b.term_kind:
+        return dict(Term.objects.filter(pk__in=keys).values_list("pk", "name"))
+    if b.key == "category":
+        return {k: (k or "Not given") for k in keys} | {"": "Not given"}
+    return {k: str(k) for k in keys}
+
+
+# --- management responses: approved on time? ---------------------------------------------------
+
+
+@dataclass
+class Timeliness:
+    weeks: int
+    within: int = 0
+    late: int = 0
+    pending: int = 0  # not approved yet
+    unknown: int = 0  # evaluation completion date not recorded
+
+    @property
+    def known(self) -> int:
+        return self.within + self.late + self.pending
+
+    @property
+    def share(self) -> float | None:
+        return self.within / self.known if self.known else None
+
+
+def timeliness(responses: QuerySet[ManagementResponse], weeks: int = 6) -> Timeliness:
+    """Responses approved within `weeks` of their evaluation's completion (one query)."""
+    approved = Q(status=ResponseStatus.APPROVED, approved_at__isnull=False)
+    completion = F("evaluation__completion_date")
+    row = (
+        responses.order_by()
+        .annotate(approved_on=TruncDate("approved_at"))
+        .aggregate(
+            unknown=Count("pk", filter=Q(evaluation__completion_date__isnull=True)),
+            pending=Count("pk", filter=Q(evaluation__completion_date__isnull=False) & ~approved),
+            within=Count(
+                "pk",
+                filter=approved
+                & Q(evaluation__completion_date__isnull=False)
+                & Q(approved_on__lte=completion + dt.timedelta(weeks=weeks)),
+            ),
+            late=Count(
+                "pk",
+                filter=approved
+                & Q(evaluation__completion_date__isnull=False)
+                & Q(approved_on__gt=completion + dt.timedelta(weeks=weeks)),
+            ),
+        )
+    )
+    return Timeliness(weeks=weeks, **row)
+
+
+def overdue_actions(actions: QuerySet[KeyAction], on: dt.date) -> QuerySet[KeyAction]:
+    """The overdue key actions, oldest deadline first (for lists and the annual report)."""
+    return (
+        actions.overdue(on)
+        .select_related("evaluation__office", "recommendation")
+        .order_by("deadline", "evaluation__office__name", "pk")
+    )
+
+
+__all__ = [
+    "BREAKDOWNS",
+    "Breakdown",
+    "Figures",
+    "Timeliness",
+    "breakdown",
+    "overdue_actions",
+    "timeliness",
+    "totals",
+]

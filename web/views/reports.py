@@ -1,0 +1,211 @@
+"""Dashboards, the annual report and exports: thin views over `reports` and `tracking.queries`.
+
+The public sees figures on approved responses; people with a role see
+figures on everything. Every figure links to the key actions behind it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.text import slugify
+
+from reports import annual, charts, exports, figures, pdf, tables
+from tracking import queries
+from tracking.models import ActionUpdate, ManagementResponse, Office, OfficeType, Recommendation, Region, Term
+from tracking.models.responses import today
+
+CHART_ROWS = 12
+SCOPE_PARAMS = ("region", "office", "office_type", "year", "category", "thematic_area", "term", "response_status")
+
+
+def _scope(request) -> dict[str, str]:
+    """The filters that define the scope of the figures (kept in every drill-down link)."""
+    return {k: request.GET[k] for k in SCOPE_PARAMS if request.GET.get(k, "").strip()}
+
+
+def _weeks(request) -> int:
+    value = request.GET.get("weeks", "")
+    return min(max(int(value), 1), 104) if value.isdigit() else 6
+
+
+def _scope_label(filters: queries.Filters) -> str:
+    parts = []
+    if filters.region:
+        parts.append(Region.objects.filter(pk=filters.region).values_list("name", flat=True).first() or "")
+    if filters.office:
+        parts.append(Office.objects.filter(pk=filters.office).values_list("name", flat=True).first() or "")
+    if filters.office_type:
+        parts.append(f"office type {filters.office_type}")
+    return ", ".join(p for p in parts if p) or "All offices"
+
+
+def _filter_choices(request) -> dict:
+    return {
+        "regions": Region.objects.order_by("position", "name"),
+        "offices": Office.objects.filter(pk__in=queries.visible_evaluations(request.user).values("office_id")).order_by("name"),
+        "office_types": OfficeType.objects.order_by("position"),
+        "thematic_areas": Term.objects.filter(kind=Term.Kind.THEMATIC_AREA).order_by("position", "name"),
+    }
+
+
+def dashboard(request):
+    filters = queries.Filters.from_query(request.GET)
+    on = today()
+    actions = filters.actions(queries.visible_actions(request.user), on)
+    evaluations = filters.evaluations(queries.visible_evaluations(request.user))
+    weeks = _weeks(request)
+    total = figures.totals(actions, on)
+    sections = []
+    for key, b in figures.BREAKDOWNS.items():
+        if key == "year":
+            continue
+        rows = figures.breakdown(actions, key, on)
+        top = rows[:CHART_ROWS]
+        sections.append(
+            {
+                "breakdown": b,
+                "rows": rows,
+                "status_chart": charts.stacked_bars(
+                    [(f.label, f.status_segments()) for f in top], f"Key actions by status and {b.label.lower()}"
+                ),
+                "rate_chart": charts.bar_chart(
+                    [(f.label, f.rate_due) for f in top], f"Implementation rate (due) by {b.label.lower()}", percent=True
+                ),
+                "more": len(rows) - len(top),
+            }
+        )
+    years = figures.breakdown(actions, "year", on)
+    trend = {
+        "rows": years,
+        "breakdown": figures.BREAKDOWNS["year"],
+        "line": charts.line_chart(
+            [
+                charts.Series("Implementation rate (due)", [(f.key, f.rate_due) for f in years if f.key]),
+                charts.Series("Implementation rate (all)", [(f.key, f.rate_all) for f in years if f.key]),
+            ],
+            "Implementation rates by evaluation year",
+        ),
+        "bars": charts.stacked_bars([(f.label, f.status_segments()) for f in years], "Key actions by status and evaluation year"),
+    }
+    responses = ManagementResponse.objects.filter(evaluation__in=evaluations)
+    return render(
+        request,
+        "web/dashboard.html",
+        {
+            "filters": filters,
+            "scope": _scope(request),
+            "scope_label": _scope_label(filters),
+            "total": total,
+            "status_chart": charts.bar_chart(
+                [(s, n) for s, n in total.status_segments()], "Key actions by status"
+            ),
+            "sections": sections,
+            "trend": trend,
+            "timeliness": figures.timeliness(responses, weeks),
+            "weeks": weeks,
+            "internal": queries.is_internal(request.user),
+            "today": on,
+            "nav": "dashboard",
+            **_filter_choices(request),
+        },
+    )
+
+
+def annual_report(request):
+    on = today()
+    year_param = request.GET.get("year", "")
+    year = int(year_param) if year_param.isdigit() and 1990 <= int(year_param) <= 2100 else on.year - 1
+    filters = queries.Filters.from_query(request.GET)
+    filters.year = None  # the report's year is not an evaluation-year filter on its actions
+    actions = filters.actions(queries.visible_actions(request.user), on)
+    evaluations = filters.evaluations(queries.visible_evaluations(request.user))
+    report = annual.build(year, evaluations, actions, scope=_scope_label(filters), on=on, weeks=_weeks(request))
+    context = {"report": report, "charts": report.charts(), "today": on}
+    if request.GET.get("format") == "pdf":
+        data = pdf.render_pdf("reports/annual_pdf.html", context)
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="annual-report-{year}-{slugify(report.scope)}.pdf"'
+        return response
+    scope = _scope(request)
+    scope.pop("year", None)
+    return render(
+        request,
+        "web/annual_report.html",
+        {**context, "year": year, "filters": filters, "scope": scope, "nav": "dashboard", **_filter_choices(request)},
+    )
+
+
+# --- exports of lists --------------------------------------------------------------------------
+
+
+def _table(kind: str, request) -> tables.Table:
+    filters = queries.Filters.from_query(request.GET)
+    on = today()
+    if kind == "evaluations":
+        return tables.evaluations_table(filters.evaluations(queries.visible_evaluations(request.user)))
+    if kind == "recommendations":
+        evaluations = filters.evaluations(queries.visible_evaluations(request.user))
+        recs = Recommendation.objects.filter(evaluation__in=evaluations)
+        if filters.category:
+            recs = recs.filter(category=filters.category)
+        return tables.recommendations_table(recs)
+    if kind == "key-actions":
+        return tables.key_actions_table(filters.actions(queries.visible_actions(request.user), on), on)
+    if kind == "updates":
+        actions = filters.actions(queries.visible_actions(request.user), on)
+        return tables.updates_table(ActionUpdate.objects.filter(key_action__in=actions))
+    raise Http404("Nothing to export by that name.")
+
+
+def export_list(request, kind: str, fmt: str):
+    table = _table(kind, request)
+    name = f"{table.name}-{dt.date.today().isoformat()}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(tables.csv_lines(table), content_type="text/csv; charset=utf-8")
+    elif fmt == "json":
+        response = StreamingHttpResponse(tables.json_lines(table), content_type="application/json")
+    elif fmt == "xlsx":
+        # Spooled: small files stay in memory, big ones go to disk, never all rows in memory.
+        out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+        tables.write_xlsx(table, out)
+        out.seek(0)
+        response = FileResponse(
+            out, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    else:
+        raise Http404("Unknown format.")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+def export_evaluation(request, pk: int, fmt: str):
+    """A whole evaluation: GATE text, JSON (the samples' shape) or PDF."""
+    evaluation = get_object_or_404(queries.evaluation_page(queries.visible_evaluations(request.user)), pk=pk)
+    name = f"evaluation-{evaluation.pk}"
+    if fmt == "txt":
+        response = HttpResponse(exports.gate_text(evaluation), content_type="text/plain; charset=utf-8")
+    elif fmt == "json":
+        from tracking.services.documents import to_document
+
+        data = exports.document_json(evaluation, to_document(evaluation))
+        response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json")
+    elif fmt == "pdf":
+        data = pdf.render_pdf(
+            "reports/evaluation_pdf.html",
+            {
+                "evaluation": evaluation,
+                "response": getattr(evaluation, "management_response", None),
+                "recommendations": evaluation.recommendations.all(),
+                "today": today(),
+            },
+        )
+        response = HttpResponse(data, content_type="application/pdf")
+    else:
+        raise Http404("Unknown format.")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
