@@ -41,7 +41,7 @@ from .vocab import (
 
 _TITLE = re.compile(r"^\s*management\s+response\s*:?\s*$", re.I)
 _PLAN = re.compile(
-    r"^(?P<start>\d{4})\s*-\s*(?P<end>\d{4})\s*,\s*(?P<office>.+?)\s*\((?P<type>[A-Za-z]{2,4})\)\s*$"
+    r"^(?P<start>\d{4})\s*-\s*(?P<end>\d{4})\s*,\s*(?P<office>\S.*?)\s*\((?P<type>[A-Za-z]{2,4})\)\s*$"
 )
 _REC = re.compile(r"^Recommendation\s*:\s?(?P<v>.*)$", re.I)
 _FIELDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -69,7 +69,7 @@ _REC_LABEL = re.compile(
 )
 _REC_SHORT = re.compile(
     r"^(?:R(?P<r>\d+(?:\.\d+)*)\s*[:.)\-–]|(?P<d>\d{1,2}(?:\.\d{1,2})*)[.):]"
-    r"|(?P<s>\d{1,2}(?:\.\d{1,2})+)(?=\s+[A-Z]))\s+"
+    r"|(?P<s>\d{1,2}(?:\.\d{1,2})+)(?=\s+[A-Z]))(?:\s+|$)"
 )
 _DEADLINE = re.compile(r"(?<![\d/])(?P<y>(?:19|20)\d{2})\s?[/\-.]\s?(?P<m>\d{1,2})(?![\d/])")
 _STATUS_ALTS = "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in ALL_KEY_ACTION_STATUSES)
@@ -309,7 +309,7 @@ class _Reader:
 
         if not units and segments and is_bare(segments[0]) and any(is_marker(s) for s in segments[1:]):
             # Layout 3: the unit stands alone between blank lines, then ':'.
-            units = [ln.text.strip() for ln in segments[0]]
+            units = [ln.text.strip() for ln in segments[0] if ln.text.strip() != ","]  # ',': none
             segments = segments[1:]
         paragraphs = []
         for seg in segments:
@@ -375,7 +375,8 @@ class _Reader:
                 if line.strip():
                     values[current].append(line.strip())
         if ka_start is None:
-            last = block[-1].no
+            # Name the block's last line with content, not a blank line after it.
+            last = next(ln.no for ln in reversed(block) if ln.text.strip())
             raise GateFormatError(
                 f"the block of recommendation {number} (line {head.no}) is cut off: "
                 "expected 'Key Actions' before the next recommendation or the end",
@@ -419,7 +420,8 @@ class _Reader:
             if _NO_KA.match(line):
                 none_added = True
                 continue
-            tab_row = self._tab_row(line, ln.no)
+            # Unstripped: a leading tab is an empty first cell (an action without text).
+            tab_row = self._tab_row(ln.text, ln.no)
             if tab_row is not None:
                 if pending:
                     self._continue_comments(mine[-1], pending) if mine else None
@@ -453,6 +455,14 @@ class _Reader:
                     self._continue_comments(mine[-1], pending)
                     pending = []
             if pending:
+                if _action_number(pending[0].text.strip())[0] is not None and _action_number(head_text)[0] is not None:
+                    # A numbered line cannot begin the text of a row that has its own number:
+                    # it is a row of its own that lost its deadline and status.
+                    raise GateFormatError(
+                        f"key action row of recommendation {rec.number} has no deadline and status "
+                        f"(expected '... <responsible> YYYY/MM <status> ...'): {_quote(pending[0].text)}",
+                        pending[0].no,
+                    )
                 head_text = " ".join([p.text.strip() for p in pending] + [head_text]).strip()
                 pending = []
             number, body = _action_number(head_text)

@@ -208,11 +208,11 @@ class Splitter:
         return out
 
     def split(self, body: str) -> Split:
-        body = body.strip()
         if "\t" in body:
-            # A row copied cell by cell: the tab is the boundary.
+            # A row copied cell by cell: the tab is the boundary (either cell may be empty).
             text, _, responsible = body.partition("\t")
             return Split(text.strip(), responsible.strip(), 1.0)
+        body = body.strip()
         spans = [(m.start(), m.group()) for m in _TOKEN.finditer(body)]
         if not spans:
             return Split("", "", 0.0)

@@ -143,7 +143,7 @@ def test_export_formats(tmp_path):
     p = run("export", "--format", "csv", "-o", str(out), env_dir=var)
     assert p.returncode == 0 and "wrote 31 key actions" in p.stderr
     lines = out.read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("evaluation_id,region,office,office_type,plan,evaluation")
+    assert lines[0].startswith("id,evaluation_id,region,office,office_type,plan,evaluation")
 
     folder = tmp_path / "gate"
     folder.mkdir()

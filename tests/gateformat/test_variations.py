@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+import gateformat
 from gateformat import KeyAction
 from tests.conftest import SAMPLES
 from tests.gateformat.support import (
@@ -79,10 +80,7 @@ def test_utf8_bom(s):
 def test_bom_and_crlf_together_from_bytes(s):
     # What a Windows editor saves: BOM + CRLF, read back through utf-8 bytes.
     raw = ("\ufeff" + "\r\n".join(s.lines)).encode("utf-8")
-    doc_text = raw.decode("utf-8")
-    import gateformat
-
-    doc = gateformat.parse(doc_text)
+    doc = gateformat.parse(raw.decode("utf-8"))
     assert_same_content(doc.to_dict(), s.want())
     assert [a.line for a in doc.key_actions] == [r.no for r in s.rows]
 
@@ -106,6 +104,38 @@ def test_trailing_spaces_and_tabs(s):
     for no in range(1, len(s.lines) + 1):
         v.edit(no, lambda t: t + (" \t  " if no % 2 else "   "))
     check(s, v, s.want())
+
+
+# --- the plan line ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rewrite,office_type,warned",
+    [
+        (lambda v: v.replace(" (EO)", " (eo)").replace(" (HQ)", " (hq)"), None, False),  # type in lower case
+        (lambda v: v.replace(" - ", "-", 1).replace(" , ", ", ", 1), None, False),  # spacing
+        (lambda v: v.replace(" (EO)", " (SRO)").replace(" (HQ)", " (SRO)"), "SRO", True),  # a type not known
+    ],
+    ids=["lower-case-type", "tight-spacing", "unknown-type"],
+)
+def test_plan_line_variations(s, rewrite, office_type, warned):
+    v, want = s.variant(), s.want()
+    v.edit(4, rewrite)
+    assert v.get(4) != s.line(4)
+    if office_type:
+        want["evaluation"]["office_type"] = office_type
+    warnings = [(4, "vocabulary")] if warned else []
+    check(s, v, want, warnings=warnings + [(n, "artifact") for n in sample_artifact_lines(s, v)])
+
+
+def test_plan_that_ends_before_it_starts_is_kept_and_warned(s):
+    v, want = s.variant(), s.want()
+    start, end = want["evaluation"]["plan_start_year"], want["evaluation"]["plan_end_year"]
+    v.edit(4, lambda line: line.replace(f"{start} - {end}", f"{end + 1} - {start}", 1))
+    want["evaluation"]["plan_start_year"], want["evaluation"]["plan_end_year"] = end + 1, start
+    doc = check(s, v, want, warnings=[(4, "notice")] + [(n, "artifact") for n in sample_artifact_lines(s, v)])
+    (notice,) = [w for w in doc.warnings if w.kind == "notice"]
+    assert f"ends ({start})" in notice.message and f"starts ({end + 1})" in notice.message
 
 
 # --- key-action numbering ------------------------------------------------------------
@@ -468,7 +498,8 @@ def test_many_variations_at_once(s):
     v.set(s.fields[-1]["Management Response Category:"], "Management Response Category:")
     want["recommendations"][-1]["category"] = ""
     for no in range(s.rec_nos[0], len(s.lines) + 1, 3):
-        v.insert_after(no, "")
+        if v.has(no):
+            v.insert_after(no, "")
     doc = check(s, v, want, newline="\r\n")
     assert all(isinstance(a, KeyAction) for a in doc.key_actions)
 

@@ -1,0 +1,85 @@
+"""The dashboard and the annual report pages: public and internal figures, drill-downs, constant cost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
+from tracking.models import Role, RoleAssignment
+
+pytestmark = pytest.mark.django_db
+
+
+def _world(n_evaluations=1, office="Kenya"):
+    kenya = make_office(office, "CO", region="East and Southern Africa")
+    for i in range(n_evaluations):
+        rec = make_recommendation(make_evaluation(kenya, year=2024))
+        make_action(rec, deadline=dt.date(2020, 1, 1), status="Initiated")  # overdue
+        make_action(rec, deadline=dt.date(2020, 1, 1), status="Completed")
+    draft = make_recommendation(make_evaluation(kenya, status="Draft", year=2024))
+    make_action(draft, deadline=dt.date(2020, 1, 1), status="Not Initiated")
+    return kenya
+
+
+def test_public_figures_count_approved_responses_only(client):
+    _world()
+    total = client.get(reverse("web:dashboard")).context["total"]
+    assert (total.total, total.completed, total.overdue) == (2, 1, 1)
+
+
+def test_internal_figures_count_everything_the_viewer_may_see(client):
+    _world()
+    viewer = get_user_model().objects.create_user("viewer", password="pw-viewer-123")
+    RoleAssignment.objects.create(user=viewer, role=Role.VIEWER)
+    client.force_login(viewer)
+    total = client.get(reverse("web:dashboard")).context["total"]
+    assert (total.total, total.overdue) == (3, 2)
+
+
+def test_every_breakdown_is_shown_with_its_chart_and_table(client):
+    _world()
+    html = client.get(reverse("web:dashboard")).content.decode()
+    for label in ("region", "office", "office type", "category", "thematic area", "operating principle",
+                  "organizational priority", "uneg criterion"):
+        assert f">By {label}</h2>" in html, label
+    assert html.count('role="img"') >= 2 * 8 + 3  # two charts per breakdown, status chart and the trends
+    assert "Trends by evaluation year" in html
+
+
+def test_figures_drill_down_to_the_actions_behind_them(client):
+    kenya = _world()
+    response = client.get(reverse("web:dashboard"), {"office": kenya.pk})
+    html = response.content.decode()
+    links = set(re.findall(r'href="(/actions/\?[^"]+)"', html))
+    overdue = next(link for link in links if "overdue=1" in link and "office=" in link)
+    listed = client.get(overdue.replace("&amp;", "&")).context
+    assert listed["total"] == response.context["total"].overdue == 1
+    completed = next(link for link in links if "status=Completed" in link)
+    assert client.get(completed.replace("&amp;", "&")).context["total"] == 1
+
+
+def test_dashboard_query_count_does_not_grow(client, django_assert_max_num_queries):
+    _world(1)
+    with django_assert_max_num_queries(60) as few:
+        client.get(reverse("web:dashboard"))
+    _world(12, office="Uganda")
+    with django_assert_max_num_queries(60) as many:
+        client.get(reverse("web:dashboard"))
+    assert len(few.captured_queries) == len(many.captured_queries)
+
+
+def test_annual_report_page(client):
+    _world()
+    response = client.get(reverse("web:annual_report"), {"year": 2024})
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert report.year == 2024 and report.evaluations == 1  # the draft is not public
+    assert report.due.total == 2 and report.overdue_total == 1
+    assert "Download as PDF" in response.content.decode()
+    # A year out of range falls back to last year rather than failing.
+    assert client.get(reverse("web:annual_report"), {"year": "99999"}).status_code == 200
