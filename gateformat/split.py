@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterable, Sequence
 
@@ -85,6 +85,14 @@ class _Tok:
     initial: bool  # "I.", "St." - a letter or abbreviation, not a sentence end
     opens: int  # brackets opened minus closed in this word
     first_key: str
+    norm: str  # the word as unit names are compared: case-folded
+    # What the word says about a boundary, worked out once per word (see `_classify`).
+    end_score: float = 0.0  # as the last word of the action text
+    start_score: float = 0.0  # as the first word of the responsible, not a known unit
+    start_score_known: float = 0.0  # ... when a known unit starts with it
+    lower_content: bool = False  # a lowercase word that is neither a connector nor a unit word
+    unitish: bool = False
+    tail_unit: bool = False  # a capitalised unit noun ("Team"): the responsible began earlier
 
 
 _ROMAN = re.compile(r"^(?:I|II|III|IV|VI|VII|VIII|IX)$")
@@ -104,7 +112,7 @@ def _classify(raw: str) -> _Tok:
         and lowered + "." not in _ABBREVIATIONS
         and not initial
     )
-    return _Tok(
+    tok = _Tok(
         core=core,
         # "phase II" is a number, not an acronym or a capitalised word.
         is_acronym=bool(parts) and bool(_ACRONYM.match(parts[0])) and not roman,
@@ -123,7 +131,59 @@ def _classify(raw: str) -> _Tok:
         initial=initial,
         opens=raw.count("(") + raw.count("[") - raw.count(")") - raw.count("]"),
         first_key=normalize_unit(parts[0]) if parts else "",
+        norm=raw.casefold(),
     )
+    return _with_scores(tok, raw)
+
+
+def _with_scores(t: _Tok, raw: str) -> _Tok:
+    """The parts of a boundary's score that depend on one word only."""
+    end = 0.0
+    if t.ends_sentence:
+        end += 3.0
+    elif t.ends_close:
+        end += 1.5
+    elif t.ends_comma:
+        end -= 4.0  # "Coordination Unit, | EVAW Team": a list goes on
+    if t.dangling:
+        end -= 6.0  # no action ends on "the", "and", "by"
+    if t.trailing_slash:
+        end -= 3.5  # "Finance Unit/ | ...": a list of units goes on
+    elif t.slash_acronym:
+        end -= 2.5  # "SPD/DMA" is a list of units, not a sentence end
+
+    def start(known: bool) -> float:
+        s = 0.0
+        if raw[:1] in "([-–":
+            s -= 2.5
+        if t.is_lower and not known:
+            s -= 3.0
+            if t.dangling:
+                s -= 2.0  # "with the ...", "and ..." continue a sentence
+        elif t.is_acronym:
+            s += 2.5
+            if t.slash_acronym:
+                s += 1.0
+        elif t.is_cap:
+            s += 0.8
+            if t.starter:
+                s -= 2.5
+        elif raw[:1].isdigit():
+            s -= 2.0
+        return s
+
+    return replace(
+        t,
+        end_score=end,
+        start_score=start(False),
+        start_score_known=start(True),
+        lower_content=t.is_lower and not (t.connector or t.unit_word or t.dangling),
+        unitish=t.unit_word or t.is_acronym,
+        tail_unit=t.head_noun and t.is_cap,
+    )
+
+
+_EMPTY: frozenset[str] = frozenset()
 
 
 class UnitVocabulary:
@@ -132,6 +192,9 @@ class UnitVocabulary:
     def __init__(self, names: Iterable[str] = ()):
         self._by_first: dict[str, set[str]] = {}
         self._parent: UnitVocabulary | None = None
+        # Lookups memoised until the next `add` (a layer's parent must not change under it).
+        self._memo: dict[str, set[str] | frozenset[str]] = {}
+        self._longest: dict[str, int] = {}
         self.add_all(names)
 
     def add_all(self, names: Iterable[str]) -> None:
@@ -144,6 +207,8 @@ class UnitVocabulary:
             return
         first = re.split(r"[\s/,;()]+", key.strip("("))[0]
         self._by_first.setdefault(first, set()).add(key)
+        self._memo.pop(first, None)
+        self._longest.pop(first, None)
         # "Civil Society Section (CSS)" is also known as "CSS".
         for acronym in re.findall(r"\(([A-Z][A-Za-z0-9&]{1,9})\)", name):
             self.add(acronym)
@@ -155,11 +220,20 @@ class UnitVocabulary:
         return child
 
     def names_starting(self, first_key: str) -> set[str]:
-        own = self._by_first.get(first_key)
-        inherited = self._parent.names_starting(first_key) if self._parent is not None else None
-        if own and inherited:
-            return own | inherited
-        return own or inherited or set()
+        memo = self._memo.get(first_key)
+        if memo is None:
+            own = self._by_first.get(first_key)
+            inherited = self._parent.names_starting(first_key) if self._parent is not None else None
+            memo = (own | inherited) if own and inherited else (own or inherited or _EMPTY)
+            self._memo[first_key] = memo
+            self._longest[first_key] = max((len(n) for n in memo), default=0)
+        return memo
+
+    def longest(self, first_key: str) -> int:
+        """The length of the longest name that starts with this word."""
+        if first_key not in self._longest:
+            self.names_starting(first_key)
+        return self._longest[first_key]
 
     def first_keys(self) -> set[str]:
         keys = set(self._by_first)
@@ -234,75 +308,49 @@ class Splitter:
         return Split(body[:cut].rstrip(), body[cut:].strip(), confidence)
 
     def _scores(self, body: str, starts: list[int], toks: list[_Tok], depth_before: int) -> list[tuple[float, int]]:
-        """Score each boundary k (the responsible starts at toks[k]; k == n: none)."""
+        """Score each boundary k (the responsible starts at toks[k]; k == n: none).
+
+        Word-level parts come precomputed with each word; sums over the
+        candidate responsible are suffix sums: each boundary costs O(1).
+        """
         n = len(toks)
-        # Suffix sums over the candidate responsibles, so each boundary costs O(1).
         lower = [0] * (n + 1)
         unitish = [0] * (n + 1)
         inner_ends = [0] * (n + 1)
         opens = [0] * (n + 1)
         for i in range(n - 1, -1, -1):
             t = toks[i]
-            lower[i] = lower[i + 1] + (t.is_lower and not (t.connector or t.unit_word or t.dangling))
-            unitish[i] = unitish[i + 1] + (t.unit_word or t.is_acronym)
+            lower[i] = lower[i + 1] + t.lower_content
+            unitish[i] = unitish[i + 1] + t.unitish
             inner_ends[i] = inner_ends[i + 1] + (t.ends_sentence and i < n - 1 and toks[i + 1].is_cap)
             opens[i] = opens[i + 1] + t.opens
+        tail = [0] * (n + 1)  # capitalised unit nouns among the 4 words before each boundary
+        for k in range(1, n + 1):
+            tail[k] = sum(1 for t in toks[max(0, k - 4) : k] if t.tail_unit)
+        vocabulary = self.vocabulary
         depth = depth_before
         scores = []
         for k in range(1, n + 1):
             prev = toks[k - 1]
             depth += prev.opens
-            s = 0.0
-            # --- the end of the action text
-            if prev.ends_sentence:
-                s += 3.0
-            elif prev.ends_close:
-                s += 1.5
-            elif prev.ends_comma:
-                s -= 4.0  # "Coordination Unit, | EVAW Team": a list goes on
-            if prev.dangling:
-                s -= 6.0  # no action ends on "the", "and", "by"
-            if prev.trailing_slash:
-                s -= 3.5  # "Finance Unit/ | ...": a list of units goes on
-            elif prev.slash_acronym:
-                s -= 2.5  # "SPD/DMA" is a list of units, not a sentence end
-            if not prev.ends_sentence:
-                # Unit words just before the boundary: the responsible began earlier.
-                for t in toks[max(0, k - 4) : k]:
-                    if t.head_noun and t.is_cap:
-                        s -= 0.8
+            s = prev.end_score
+            if not prev.ends_sentence and tail[k]:
+                s -= 0.8 * tail[k]  # unit words just before the boundary: the responsible began earlier
             if depth != 0:
                 s -= 5.0  # a bracket opened in the text closes in the responsible
             if k == n:
-                # No responsible at all: possible, but the exception.
-                scores.append((s - 3.5, k))
+                scores.append((s - 3.5, k))  # no responsible at all: possible, but the exception
                 continue
             first = toks[k]
-            names = self.vocabulary.names_starting(first.first_key)
             known = 0
+            names = vocabulary.names_starting(first.first_key)
             if names:
-                known = _longest_prefix(names, normalize_unit(body[starts[k] :]))
-            # --- the start of the responsible
+                known = _longest_prefix(names, _suffix_key(toks, k, vocabulary.longest(first.first_key)))
             if known:
                 # A long known name is strong evidence; a two-letter one is weak.
-                s += 1.0 + min(2.5, known / 8)
-            raw_first = body[starts[k]]
-            if raw_first in "([-–":
-                s -= 2.5
-            if first.is_lower and not known:
-                s -= 3.0
-                if first.dangling:
-                    s -= 2.0  # "with the ...", "and ..." continue a sentence
-            elif first.is_acronym:
-                s += 2.5
-                if first.slash_acronym:
-                    s += 1.0
-            elif first.is_cap:
-                s += 0.8
-                if first.starter:
-                    s -= 2.5
-            elif raw_first.isdigit():
-                s -= 2.0
+                s += 1.0 + min(2.5, known / 8) + first.start_score_known
+            else:
+                s += first.start_score
             if prev.is_cap and first.is_cap and not (
                 prev.ends_sentence or prev.ends_close or prev.ends_comma or prev.is_acronym
             ):
@@ -310,8 +358,7 @@ class Splitter:
                 if first.head_noun:
                     s -= 1.0  # "UN Country | Team ..."
             # --- the responsible reads as a list of units
-            s -= 4.0 * inner_ends[k]
-            s -= 0.6 * lower[k]
+            s -= 4.0 * inner_ends[k] + 0.6 * lower[k]
             s += 0.6 * min(3, unitish[k])
             if n - k > 10:
                 s -= 0.15 * (n - k - 10)
@@ -319,6 +366,17 @@ class Splitter:
                 s -= 5.0
             scores.append((s, k))
         return scores
+
+
+def _suffix_key(toks: list[_Tok], k: int, limit: int) -> str:
+    """`normalize_unit` of the words from k on, only as long as a name can be (no regex)."""
+    out = toks[k].norm
+    i = k + 1
+    while len(out) <= limit and i < len(toks):
+        word = toks[i].norm
+        out += word if out.endswith("/") or word.startswith("/") else " " + word
+        i += 1
+    return out.rstrip(" ,;.")
 
 
 def _longest_prefix(names: Iterable[str], text_key: str) -> int:
