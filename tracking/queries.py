@@ -181,7 +181,8 @@ class Filters:
 def action_list(qs: QuerySet[KeyAction]) -> QuerySet[KeyAction]:
     """What an action list row shows, in a fixed number of queries."""
     return qs.select_related(
-        "evaluation__office__type", "recommendation", "evaluation__management_response"
+        # The plan too: an untitled evaluation is named by its office and plan.
+        "evaluation__office__type", "evaluation__plan", "recommendation", "evaluation__management_response"
     ).prefetch_related("units")
 
 

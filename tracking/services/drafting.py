@@ -99,27 +99,32 @@ def _locked(model, pk: int):
 
 
 def _edit(actor: Actor, model, pk: int, version: int, permission: str, fields: dict[str, Any], evaluation_id: int):
-    """Change fields of one record if it is still at `version`; history written."""
-    try:
-        with transaction.atomic():
-            current = _locked(model, pk)
-            permissions.require(actor, permission, current)
-            if current.version != version:
-                raise ConflictError(current)
-            before = history.snapshot(current)
-            for name, value in fields.items():
-                setattr(current, name, value)
-            old, new = history.diff(before, history.snapshot(current))
-            if old or new:
-                current.version += 1
-                current.save()
-                history.write(
-                    [history.change(actor, ChangeRecord.Action.UPDATE, current, before=old, after=new, evaluation_id=evaluation_id)]
-                )
-            return current
-    except ConflictError as exc:
-        refused(actor, exc.current, {**_jsonable(fields), "based_on_version": version}, f"edit of {exc.current} refused: it had changed")
-        raise
+    """Change fields of one record if it is still at `version`; history written.
+
+    Raises ConflictError otherwise: the caller records the refusal with
+    `_refused_edit` once its own transaction has rolled back (a record written
+    inside it would be rolled back with it).
+    """
+    with transaction.atomic():
+        current = _locked(model, pk)
+        permissions.require(actor, permission, current)
+        if current.version != version:
+            raise ConflictError(current)
+        before = history.snapshot(current)
+        for name, value in fields.items():
+            setattr(current, name, value)
+        old, new = history.diff(before, history.snapshot(current))
+        if old or new:
+            current.version += 1
+            current.save()
+            history.write(
+                [history.change(actor, ChangeRecord.Action.UPDATE, current, before=old, after=new, evaluation_id=evaluation_id)]
+            )
+        return current
+
+
+def _refused_edit(actor: Actor, exc: ConflictError, fields: dict[str, Any], version: int) -> None:
+    refused(actor, exc.current, {**_jsonable(fields), "based_on_version": version}, f"edit of {exc.current} refused: it had changed")
 
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
@@ -219,25 +224,22 @@ def update_recommendation(
     actor: Actor, recommendation: Recommendation, *, version: int, fields: dict[str, Any], terms: list[Term] | None = None
 ) -> Recommendation:
     _check_recommendation(fields)
-    with transaction.atomic():
-        response = _response_for_edit(actor, recommendation.management_response_id)
-        rec = _edit(
-            actor,
-            Recommendation,
-            recommendation.pk,
-            version,
-            permissions.EDIT_RESPONSE,
-            {k: fields[k] for k in RECOMMENDATION_FIELDS if k in fields},
-            response.evaluation_id,
-        )
-        if terms is not None:
-            old, new = _set_tags(rec, terms)
-            if old != new:
-                history.write(
-                    [history.change(actor, ChangeRecord.Action.UPDATE, rec, before={"tags": old}, after={"tags": new}, evaluation_id=response.evaluation_id)]
-                )
-        _touch(response)
-        return rec
+    changes = {k: fields[k] for k in RECOMMENDATION_FIELDS if k in fields}
+    try:
+        with transaction.atomic():
+            response = _response_for_edit(actor, recommendation.management_response_id)
+            rec = _edit(actor, Recommendation, recommendation.pk, version, permissions.EDIT_RESPONSE, changes, response.evaluation_id)
+            if terms is not None:
+                old, new = _set_tags(rec, terms)
+                if old != new:
+                    history.write(
+                        [history.change(actor, ChangeRecord.Action.UPDATE, rec, before={"tags": old}, after={"tags": new}, evaluation_id=response.evaluation_id)]
+                    )
+            _touch(response)
+            return rec
+    except ConflictError as exc:
+        _refused_edit(actor, exc, changes, version)
+        raise
 
 
 def delete_recommendation(actor: Actor, recommendation: Recommendation, *, version: int) -> None:
@@ -364,27 +366,24 @@ def update_action(
     _check_action(fields)
     if fields.get("deadline"):
         fields = {**fields, "deadline": fields["deadline"].replace(day=1)}
-    with transaction.atomic():
-        response = _response_for_edit(actor, action.recommendation.management_response_id)
-        current = _edit(
-            actor,
-            KeyAction,
-            action.pk,
-            version,
-            permissions.EDIT_RESPONSE,
-            {k: fields[k] for k in ACTION_FIELDS if k in fields},
-            response.evaluation_id,
-        )
-        if units is not None:
-            old = sorted(current.units.values_list("pk", flat=True))
-            new = sorted(u.pk for u in units)
-            if old != new:
-                current.units.set(units)
-                history.write(
-                    [history.change(actor, ChangeRecord.Action.UPDATE, current, before={"units": old}, after={"units": new}, evaluation_id=response.evaluation_id)]
-                )
-        _touch(response)
-        return current
+    changes = {k: fields[k] for k in ACTION_FIELDS if k in fields}
+    try:
+        with transaction.atomic():
+            response = _response_for_edit(actor, action.recommendation.management_response_id)
+            current = _edit(actor, KeyAction, action.pk, version, permissions.EDIT_RESPONSE, changes, response.evaluation_id)
+            if units is not None:
+                old = sorted(current.units.values_list("pk", flat=True))
+                new = sorted(u.pk for u in units)
+                if old != new:
+                    current.units.set(units)
+                    history.write(
+                        [history.change(actor, ChangeRecord.Action.UPDATE, current, before={"units": old}, after={"units": new}, evaluation_id=response.evaluation_id)]
+                    )
+            _touch(response)
+            return current
+    except ConflictError as exc:
+        _refused_edit(actor, exc, changes, version)
+        raise
 
 
 def delete_action(actor: Actor, action: KeyAction, *, version: int) -> None:

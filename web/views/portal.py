@@ -35,7 +35,7 @@ def home(request):
     figures = queries.status_figures(actions)
     updates = (
         queries.visible_updates(request.user)
-        .select_related("key_action__evaluation__office", "key_action__recommendation")
+        .select_related("key_action__evaluation__office", "key_action__evaluation__plan", "key_action__recommendation")
         .order_by("-created_at", "-id")[:10]
     )
     return render(
@@ -66,7 +66,7 @@ def office_detail(request, slug: str):
     evaluations = queries.with_counts(
         queries.visible_evaluations(request.user)
         .filter(office=office)
-        .select_related("plan", "management_response")
+        .select_related("office", "plan", "management_response")
         .order_by("-plan__start_year", "-plan__end_year", "title")
     )
     plans: dict = {}

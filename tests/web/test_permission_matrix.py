@@ -1,0 +1,836 @@
+"""Every view and form, for every role and for anonymous visitors: a generated matrix.
+
+One fixture world (built once per module, each test rolled back to it):
+office A (region One) with unit UA, office B (region Two) with unit UB; in
+each office one evaluation per response status (Draft, Submitted, Approved,
+Returned), each with two recommendations, the first with two key actions
+(key action 1 is linked to the office's unit, key action 2 to none).
+
+The table below declares, per URL and method, the outcome for each role:
+
+    200      the page                   302    done, redirected to a result page
+    login    redirected to sign-in      403    refused
+    404      not visible to this role   405    wrong method
+    400      the form refused the data  409    refused: someone changed the record first
+
+Every refused POST leaves the database exactly as it was (counts, versions,
+statuses, positions, texts, the audit trail). Every allowed POST makes its
+intended change and writes its audit record, attributed to the person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.urls import get_resolver, reverse
+
+from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
+from tracking.models import (
+    ActionUpdate,
+    ChangeRecord,
+    Evaluation,
+    EvaluationPlan,
+    KeyAction,
+    ManagementResponse,
+    Office,
+    Recommendation,
+    RecommendationTerm,
+    Region,
+    Role,
+    RoleAssignment,
+    Unit,
+)
+
+User = get_user_model()
+
+ROLES = ("anon", "admin", "eo", "eo_b", "fp_a", "ufp_ua", "viewer", "norole", "su")
+STATUSES = ("Draft", "Submitted", "Approved", "Returned")
+LOGIN_PATH = "/accounts/login/"
+
+
+# --- the fixture world ----------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    offices: dict[str, int] = field(default_factory=dict)
+    units: dict[str, int] = field(default_factory=dict)
+    regions: dict[str, str] = field(default_factory=dict)  # office key -> region slug
+    office_slugs: dict[str, str] = field(default_factory=dict)
+    ev: dict[tuple[str, str], int] = field(default_factory=dict)
+    resp: dict[tuple[str, str], int] = field(default_factory=dict)
+    rec: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    act: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    update_with_file: dict[tuple[str, str], int] = field(default_factory=dict)
+    users: dict[str, int] = field(default_factory=dict)
+    record: int = 0  # one ChangeRecord, for the admin pages
+    sessions: dict[str, str] = field(default_factory=dict)  # role -> session key, signed in once
+
+
+def build_world() -> World:
+    w = World()
+    for key, region in (("A", "Region One"), ("B", "Region Two")):
+        office = make_office(f"Office {key}", region=region)
+        unit = Unit.objects.create(office=office, name=f"Unit U{key}")
+        w.offices[key], w.units[key] = office.pk, unit.pk
+        w.regions[key], w.office_slugs[key] = office.region.slug, office.slug
+        for status in STATUSES:
+            ev = make_evaluation(office, title=f"{key} {status} evaluation", status=status)
+            rec1 = make_recommendation(ev)
+            rec2 = make_recommendation(ev)
+            act1 = make_action(rec1, units=[unit], status="Initiated")
+            act2 = make_action(rec1, status="Initiated")
+            w.ev[key, status] = ev.pk
+            w.resp[key, status] = ev.management_response.pk
+            w.rec[key, status, 1], w.rec[key, status, 2] = rec1.pk, rec2.pk
+            w.act[key, status, 1], w.act[key, status, 2] = act1.pk, act2.pk
+            # Key action 1 has been changed once already: a version below it is stale.
+            KeyAction.objects.filter(pk=act1.pk).update(version=2)
+            update = ActionUpdate.objects.create(
+                key_action=act1, status_before="Not Initiated", status_after="Initiated", comment="Started.", author_name="someone"
+            )
+            update.evidence_file.save("proof.pdf", ContentFile(b"%PDF-1.4 proof"), save=True)
+            w.update_with_file[key, status] = update.pk
+
+    def user(name, **extra):
+        u = User.objects.create(username=name, email=f"{name}@example.org", **extra)
+        w.users[name] = u.pk
+        return u
+
+    RoleAssignment.objects.create(user=user("admin"), role=Role.ADMINISTRATOR)
+    RoleAssignment.objects.create(user=user("eo"), role=Role.EVALUATION_OFFICE)
+    RoleAssignment.objects.create(user=user("eo_b"), role=Role.EVALUATION_OFFICE, office_id=w.offices["B"])
+    RoleAssignment.objects.create(user=user("fp_a"), role=Role.OFFICE_FOCAL_POINT, office_id=w.offices["A"])
+    RoleAssignment.objects.create(user=user("ufp_ua"), role=Role.UNIT_FOCAL_POINT, unit_id=w.units["A"])
+    RoleAssignment.objects.create(user=user("viewer"), role=Role.VIEWER)
+    user("norole")
+    user("su", is_superuser=True, is_staff=True)
+    for role, pk in w.users.items():
+        client = Client()
+        client.force_login(User.objects.get(pk=pk))
+        w.sessions[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    w.record = ChangeRecord.objects.create(
+        action=ChangeRecord.Action.UPDATE,
+        content_type=ContentType.objects.get_for_model(KeyAction),
+        object_id=w.act["A", "Approved", 1],
+        object_repr="Key action 1.1",
+        user_name="someone",
+        before={"status": "Not Initiated"},
+        after={"status": "Initiated"},
+    ).pk
+    return w
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Built once per module inside a transaction rolled back at the end (like setUpTestData)."""
+    media = tmp_path_factory.mktemp("media")
+    # Hundreds of expected 403s: their logged tracebacks would cost more than the requests.
+    request_log = logging.getLogger("django.request")
+    level = request_log.level
+    request_log.setLevel(logging.ERROR)
+    try:
+        yield from _world(django_db_blocker, media)
+    finally:
+        request_log.setLevel(level)
+
+
+def _world(django_db_blocker, media):
+    with override_settings(MEDIA_ROOT=str(media)), django_db_blocker.unblock():
+        with transaction.atomic():
+            w = build_world()
+            yield w
+            transaction.set_rollback(True)
+
+
+STATE_MODELS = (
+    Evaluation,
+    EvaluationPlan,
+    ManagementResponse,
+    Recommendation,
+    RecommendationTerm,
+    KeyAction,
+    ActionUpdate,
+    ChangeRecord,
+    Office,
+    Unit,
+    Region,
+    RoleAssignment,
+    User,
+    LogEntry,
+)
+
+
+def _rows(model, *columns, order="id") -> list[tuple]:
+    names = ", ".join(model._meta.get_field(c).column for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {names} FROM {model._meta.db_table} ORDER BY {order}")
+        return [tuple(r) for r in cursor.fetchall()]
+
+
+def db_state() -> dict:
+    """Everything a write could touch, compared before and after a request (plain SQL: it runs twice a test)."""
+    counts_sql = ", ".join(f"(SELECT COUNT(*) FROM {m._meta.db_table})" for m in STATE_MODELS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {counts_sql}")
+        counts = dict(zip((m.__name__ for m in STATE_MODELS), cursor.fetchone()))
+    through = KeyAction.units.through
+    return {
+        "counts": counts,
+        "responses": _rows(ManagementResponse, "id", "status", "version", "overall_response", "return_reason"),
+        "recommendations": _rows(Recommendation, "id", "version", "position", "number", "text", "category"),
+        "actions": _rows(KeyAction, "id", "version", "position", "status", "text", "deadline"),
+        "action_units": _rows(through, "keyaction", "unit", order="keyaction_id, unit_id"),
+        "users": _rows(User, "id", "password", "is_superuser", "is_staff", "is_active"),
+        "records": _rows(ChangeRecord, "id", "action", "object_id", "object_repr", "before", "after"),
+    }
+
+
+# --- the table -------------------------------------------------------------------------------------
+
+
+def row(spec: str) -> dict[str, str]:
+    """One line of the table: outcomes in the order of ROLES."""
+    outcomes = spec.split()
+    assert len(outcomes) == len(ROLES), spec
+    return dict(zip(ROLES, outcomes))
+
+
+#                       anon   admin eo   eo_b fp_a ufp  view nor  su
+EVERYONE = row("        200    200   200  200  200  200  200  200  200")
+INTERNAL = row("        404    200   200  200  200  200  200  404  200")
+HISTORY = row("         403    200   200  200  200  200  200  403  200")
+SIGNED_IN = row("       login  200   200  200  200  200  200  200  200")
+DRAFTER_A = row("       login  403   403  403  200  403  403  403  200")
+DRAFTER_B = row("       login  403   403  403  403  403  403  403  200")
+LOCKED = row("          login  403   403  403  403  403  403  403  403")
+POST_ONLY = row("       login  405   405  405  405  405  405  405  405")
+ADMIN = row("           login  200   login login login login login login 200")
+ADMIN_403 = row("       login  403   login login login login login login 403")
+CREATE_EVAL = row("     login  403   200  200  403  403  403  403  200")
+UPDATE_A_UA = row("     login  403   403  403  200  200  403  403  200")
+UPDATE_A = row("        login  403   403  403  200  403  403  403  200")
+UPDATE_B = row("        login  403   403  403  403  403  403  403  200")
+UPDATE_DRAFT_A_UA = row("login  403   403  403  200  200  403  404  200")
+
+#                       anon   admin eo   eo_b fp_a ufp  view nor  su
+P_CREATE_EVAL_A = row(" login  403   302  400  403  403  403  403  302")
+P_CREATE_EVAL_B = row(" login  403   302  302  403  403  403  403  302")
+P_UPDATE_A_UA = row("   login  403   403  403  302  302  403  403  302")
+P_UPDATE_A = row("      login  403   403  403  302  403  403  403  302")
+P_UPDATE_B = row("      login  403   403  403  403  403  403  403  302")
+P_STALE_A_UA = row("    login  403   403  403  409  409  403  403  409")
+P_DRAFTER_A = row("     login  403   403  403  302  403  403  403  302")
+P_DRAFTER_B = row("     login  403   403  403  403  403  403  403  302")
+P_LOCKED = row("        login  403   403  403  403  403  403  403  403")
+P_BAD_UNIT = row("      login  403   403  403  400  403  403  403  400")
+P_REVIEW_A = row("      login  403   302  403  403  403  403  403  302")
+P_REVIEW_B = row("      login  403   302  302  403  403  403  403  302")
+P_ADMIN = row("         login  302   login login login login login login 302")
+P_ADMIN_403 = row("     login  403   login login login login login login 403")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    method: str
+    url: Callable[[World], str]
+    expect: dict[str, str]
+    data: Callable[[World], dict] | None = None
+    # For allowed POSTs: the intended change (world, user pk, http response) and how many audit records it writes.
+    check: Callable[[World, int, object], None] | None = None
+    records: int = 1
+    audit: str = "changerecord"  # or "logentry" (the admin site's own log)
+    stale: bool = False  # the allowed outcome is a refusal: only the refused attempt is recorded
+    name: str = ""  # the URL name this case covers
+
+
+def url(name, *args, query=""):
+    return lambda w: reverse(name, args=[a(w) if callable(a) else a for a in args]) + query
+
+
+def ev(office, status):
+    return lambda w: w.ev[office, status]
+
+
+def resp(office, status):
+    return lambda w: w.resp[office, status]
+
+
+def rec(office, status, n=1):
+    return lambda w: w.rec[office, status, n]
+
+
+def act(office, status, n=1):
+    return lambda w: w.act[office, status, n]
+
+
+def get_case(id, name, *args, expect, query=""):
+    return Case(id=id, method="GET", url=url(name, *args, query=query), expect=expect, name=name)
+
+
+def post_case(id, name, *args, expect, data, check=None, records=1, audit="changerecord", stale=False):
+    return Case(
+        id=id, method="POST", url=url(name, *args), expect=expect, data=data, check=check, records=records,
+        audit=audit, stale=stale, name=name,
+    )
+
+
+# --- data for the forms, and the change each allowed POST must make ----------------------------------------------
+
+
+def eval_data(office):
+    return lambda w: {
+        "office": w.offices[office],
+        "title": "Matrix evaluation",
+        "start_year": 2024,
+        "end_year": 2025,
+        "year": "",
+        "type": "",
+        "status": "completed",
+        "completion_date": "",
+    }
+
+
+def check_eval_created(office):
+    def check(w, user, r):
+        ev = Evaluation.objects.select_related("management_response").get(title="Matrix evaluation")
+        assert ev.office_id == w.offices[office] and ev.year == 2025
+        assert ev.management_response.status == "Draft"
+        assert r["Location"] == ev.get_absolute_url()
+
+    return check
+
+
+def progress_data(office, status, n=1, stale=False):
+    def data(w):
+        a = KeyAction.objects.get(pk=w.act[office, status, n])
+        return {"version": a.version - 1 if stale else a.version, "status": "Completed", "comment": "Done, in the matrix.", "evidence_url": ""}
+
+    return data
+
+
+def check_progress(office, status, n=1):
+    def check(w, user, r):
+        a = KeyAction.objects.get(pk=w.act[office, status, n])
+        assert a.status == "Completed" and a.version == (3 if n == 1 else 2)
+        u = a.updates.order_by("-id").first()
+        assert (u.status_before, u.status_after, u.comment, u.author_id) == ("Initiated", "Completed", "Done, in the matrix.", user)
+        assert r["Location"] == reverse("web:action", args=[a.pk])
+
+    return check
+
+
+def header_data(office, status):
+    return lambda w: {
+        "version": ManagementResponse.objects.get(pk=w.resp[office, status]).version,
+        "overall_response": "Overall, from the matrix.",
+        "units": [],
+    }
+
+
+def check_header(office, status):
+    def check(w, user, r):
+        m = ManagementResponse.objects.get(pk=w.resp[office, status])
+        assert (m.overall_response, m.version) == ("Overall, from the matrix.", 2)
+
+    return check
+
+
+def rec_add_data(w):
+    return {"number": "9", "text": "Added by the matrix.", "category": "Accepted"}
+
+
+def check_rec_added(office, status):
+    def check(w, user, r):
+        new = Recommendation.objects.get(text="Added by the matrix.")
+        assert new.management_response_id == w.resp[office, status] and new.position == 3
+        assert ManagementResponse.objects.get(pk=w.resp[office, status]).version == 2
+
+    return check
+
+
+def rec_edit_data(office, status):
+    def data(w):
+        r = Recommendation.objects.get(pk=w.rec[office, status, 1])
+        return {"version": r.version, "number": r.number, "text": "Edited by the matrix.", "category": "Rejected"}
+
+    return data
+
+
+def check_rec_edited(office, status):
+    def check(w, user, r):
+        rec = Recommendation.objects.get(pk=w.rec[office, status, 1])
+        assert (rec.text, rec.category, rec.version) == ("Edited by the matrix.", "Rejected", 2)
+
+    return check
+
+
+def version_of(model, key_attr, *key):
+    def data(w):
+        return {"version": model.objects.get(pk=getattr(w, key_attr)[key]).version}
+
+    return data
+
+
+def check_rec_deleted(w, user, r):
+    assert not Recommendation.objects.filter(pk=w.rec["A", "Draft", 1]).exists()
+    assert not KeyAction.objects.filter(pk__in=[w.act["A", "Draft", 1], w.act["A", "Draft", 2]]).exists()
+    assert Recommendation.objects.get(pk=w.rec["A", "Draft", 2]).position == 1  # renumbered
+
+
+def check_rec_b_deleted(w, user, r):
+    assert not Recommendation.objects.filter(pk=w.rec["B", "Draft", 1]).exists()
+
+
+def check_rec_moved(w, user, r):
+    assert Recommendation.objects.get(pk=w.rec["A", "Draft", 2]).position == 1
+    assert Recommendation.objects.get(pk=w.rec["A", "Draft", 1]).position == 2
+
+
+def action_add_data(unit_office):
+    return lambda w: {
+        "number": "1.9",
+        "text": "Added action, from the matrix.",
+        "status": "Not Initiated",
+        "deadline": "2031-05",
+        "units": [w.units[unit_office]],
+        "responsible": "",
+        "comments": "",
+    }
+
+
+def check_action_added(w, user, r):
+    a = KeyAction.objects.get(text="Added action, from the matrix.")
+    assert a.recommendation_id == w.rec["A", "Draft", 1] and a.position == 3
+    assert a.deadline == dt.date(2031, 5, 1)
+    assert list(a.units.values_list("pk", flat=True)) == [w.units["A"]]
+
+
+def action_edit_data(office, status):
+    def data(w):
+        a = KeyAction.objects.get(pk=w.act[office, status, 1])
+        return {
+            "version": a.version,
+            "number": a.number,
+            "text": "Edited action, from the matrix.",
+            "status": "Initiated",
+            "deadline": "2031-06",
+            "units": [w.units[office]],
+            "responsible": "",
+            "comments": "",
+        }
+
+    return data
+
+
+def check_action_edited(w, user, r):
+    a = KeyAction.objects.get(pk=w.act["A", "Draft", 1])
+    assert (a.text, a.deadline, a.version) == ("Edited action, from the matrix.", dt.date(2031, 6, 1), 3)
+
+
+def check_action_b_edited(w, user, r):
+    assert KeyAction.objects.get(pk=w.act["B", "Draft", 1]).text == "Edited action, from the matrix."
+
+
+def check_action_deleted(w, user, r):
+    assert not KeyAction.objects.filter(pk=w.act["A", "Draft", 1]).exists()
+    assert KeyAction.objects.get(pk=w.act["A", "Draft", 2]).position == 1
+
+
+def check_action_moved(w, user, r):
+    assert KeyAction.objects.get(pk=w.act["A", "Draft", 2]).position == 1
+    assert KeyAction.objects.get(pk=w.act["A", "Draft", 1]).position == 2
+
+
+def response_version(office, status, stale=False, **extra):
+    def data(w):
+        return {"version": ManagementResponse.objects.get(pk=w.resp[office, status]).version - (1 if stale else 0), **extra}
+
+    return data
+
+
+def check_status(office, status, to):
+    def check(w, user, r):
+        m = ManagementResponse.objects.get(pk=w.resp[office, status])
+        assert m.status == to and m.version == 2
+        if to == "Returned":
+            assert m.return_reason == "Please revise, from the matrix."
+        if to == "Approved":
+            assert m.approved_at is not None
+
+    return check
+
+
+def office_admin_data(w):
+    from tracking.models import OfficeType
+
+    return {"name": "Matrix office", "slug": "matrix-office", "type": OfficeType.objects.get(code="CO").pk, "region": "", "aliases": "[]"}
+
+
+def check_office_added(w, user, r):
+    assert Office.objects.filter(name="Matrix office").exists()
+
+
+def role_admin_data(w):
+    return {
+        "user": w.users["norole"], "role": "viewer", "office": "", "unit": "", "region": "",
+        "created_at_0": "2024-01-01", "created_at_1": "12:00:00",
+    }
+
+
+def check_role_added(w, user, r):
+    assert RoleAssignment.objects.filter(user_id=w.users["norole"], role="viewer").exists()
+
+
+def record_change_data(w):
+    return {"action": "delete", "object_repr": "tampered", "user_name": "nobody", "message": "rewritten", "object_id": 1}
+
+
+A_D = ("A", "Draft")
+
+
+CASES = [
+    # --- the public portal (GET) ---
+    get_case("home", "web:home", expect=EVERYONE),
+    get_case("regions", "web:regions", expect=EVERYONE),
+    get_case("region", "web:region", lambda w: w.regions["A"], expect=EVERYONE),
+    get_case("office", "web:office", lambda w: w.office_slugs["A"], expect=EVERYONE),
+    get_case("evaluations", "web:evaluations", expect=EVERYONE),
+    get_case("evaluation-approved", "web:evaluation", ev("A", "Approved"), expect=EVERYONE),
+    get_case("evaluation-draft", "web:evaluation", ev(*A_D), expect=INTERNAL),
+    get_case("evaluation-submitted-b", "web:evaluation", ev("B", "Submitted"), expect=INTERNAL),
+    get_case("evaluation-returned", "web:evaluation", ev("A", "Returned"), expect=INTERNAL),
+    get_case("evaluation-history-approved", "web:evaluation_history", ev("A", "Approved"), expect=HISTORY),
+    get_case("evaluation-history-draft", "web:evaluation_history", ev(*A_D), expect=HISTORY),
+    get_case("evaluation-history-csv", "web:evaluation_history", ev(*A_D), query="?format=csv", expect=HISTORY),
+    get_case("evaluation-history-json", "web:evaluation_history", ev("A", "Approved"), query="?format=json", expect=HISTORY),
+    get_case("actions", "web:actions", expect=EVERYONE),
+    get_case("action-approved", "web:action", act("A", "Approved"), expect=EVERYONE),
+    get_case("action-draft", "web:action", act(*A_D), expect=INTERNAL),
+    get_case("evidence-approved", "web:evidence", lambda w: w.update_with_file["A", "Approved"], expect=EVERYONE),
+    get_case("evidence-draft", "web:evidence", lambda w: w.update_with_file["A", "Draft"], expect=INTERNAL),
+    get_case("dashboard", "web:dashboard", expect=EVERYONE),
+    get_case("annual-report", "web:annual_report", expect=EVERYONE),
+    get_case("export-key-actions-csv", "web:export", "key-actions", "csv", expect=EVERYONE),
+    get_case("export-evaluations-json", "web:export", "evaluations", "json", expect=EVERYONE),
+    get_case("evaluation-export-approved", "web:evaluation_export", ev("A", "Approved"), "json", expect=EVERYONE),
+    get_case("evaluation-export-draft", "web:evaluation_export", ev(*A_D), "txt", expect=INTERNAL),
+    # --- the workspace (GET) ---
+    get_case("workspace", "web:workspace", expect=SIGNED_IN),
+    get_case("my-actions", "web:my_actions", expect=SIGNED_IN),
+    get_case("history", "web:history", expect=HISTORY),
+    get_case("history-csv", "web:history", query="?format=csv", expect=HISTORY),
+    get_case("history-json", "web:history", query="?format=json", expect=HISTORY),
+    get_case("progress-form-a-ua", "web:action_update", act("A", "Approved", 1), expect=UPDATE_A_UA),
+    get_case("progress-form-a-no-unit", "web:action_update", act("A", "Approved", 2), expect=UPDATE_A),
+    get_case("progress-form-b", "web:action_update", act("B", "Approved", 1), expect=UPDATE_B),
+    get_case("progress-form-draft-a-ua", "web:action_update", act(*A_D, 1), expect=UPDATE_DRAFT_A_UA),
+    get_case("evaluation-create-form", "web:evaluation_create", expect=CREATE_EVAL),
+    # --- drafting pages (GET) ---
+    get_case("response-edit-draft-a", "web:response_edit", resp(*A_D), expect=DRAFTER_A),
+    get_case("response-edit-returned-a", "web:response_edit", resp("A", "Returned"), expect=DRAFTER_A),
+    get_case("response-edit-submitted-a", "web:response_edit", resp("A", "Submitted"), expect=LOCKED),
+    get_case("response-edit-approved-a", "web:response_edit", resp("A", "Approved"), expect=LOCKED),
+    get_case("response-edit-draft-b", "web:response_edit", resp("B", "Draft"), expect=DRAFTER_B),
+    get_case("recommendation-add-form", "web:recommendation_add", resp(*A_D), expect=DRAFTER_A),
+    get_case("recommendation-add-form-approved", "web:recommendation_add", resp("A", "Approved"), expect=LOCKED),
+    get_case("recommendation-edit-form", "web:recommendation_edit", rec(*A_D), expect=DRAFTER_A),
+    get_case("recommendation-edit-form-approved", "web:recommendation_edit", rec("A", "Approved"), expect=LOCKED),
+    get_case("recommendation-edit-form-b", "web:recommendation_edit", rec("B", "Draft"), expect=DRAFTER_B),
+    get_case("action-add-form", "web:action_add", rec(*A_D), expect=DRAFTER_A),
+    get_case("action-edit-form", "web:action_edit", act(*A_D), expect=DRAFTER_A),
+    get_case("action-edit-form-approved", "web:action_edit", act("A", "Approved"), expect=LOCKED),
+    # POST-only doors refuse GET (and never change anything by it).
+    get_case("get-response-header", "web:response_header", resp(*A_D), expect=POST_ONLY),
+    get_case("get-response-submit", "web:response_submit", resp(*A_D), expect=POST_ONLY),
+    get_case("get-response-approve", "web:response_approve", resp("A", "Submitted"), expect=POST_ONLY),
+    get_case("get-response-return", "web:response_return", resp("A", "Submitted"), expect=POST_ONLY),
+    get_case("get-recommendation-delete", "web:recommendation_delete", rec(*A_D), expect=POST_ONLY),
+    get_case("get-recommendation-move", "web:recommendation_move", rec(*A_D, 2), expect=POST_ONLY),
+    get_case("get-action-delete", "web:action_delete", act(*A_D), expect=POST_ONLY),
+    get_case("get-action-move", "web:action_move", act(*A_D, 2), expect=POST_ONLY),
+    # --- sign-in and the admin site (GET) ---
+    get_case("login", "login", expect=EVERYONE),
+    get_case("password-reset", "password_reset", expect=EVERYONE),
+    get_case("password-change", "password_change", expect=SIGNED_IN),
+    get_case("admin-index", "admin:index", expect=ADMIN),
+    get_case("admin-users", "admin:auth_user_changelist", expect=ADMIN),
+    get_case("admin-role-add", "admin:tracking_roleassignment_add", expect=ADMIN),
+    get_case("admin-offices", "admin:tracking_office_changelist", expect=ADMIN),
+    get_case("admin-changerecords", "admin:tracking_changerecord_changelist", expect=ADMIN),
+    get_case("admin-changerecord-view", "admin:tracking_changerecord_change", lambda w: w.record, expect=ADMIN),
+    get_case("admin-changerecord-add", "admin:tracking_changerecord_add", expect=ADMIN_403),
+    get_case("admin-changerecord-delete", "admin:tracking_changerecord_delete", lambda w: w.record, expect=ADMIN_403),
+    get_case("admin-keyaction-view", "admin:tracking_keyaction_change", act("A", "Approved"), expect=ADMIN),
+    get_case("admin-evaluation-add", "admin:tracking_evaluation_add", expect=ADMIN_403),
+    # --- forms (POST with valid data) ---
+    post_case("create-evaluation-a", "web:evaluation_create", expect=P_CREATE_EVAL_A, data=eval_data("A"), check=check_eval_created("A"), records=2),
+    post_case("create-evaluation-b", "web:evaluation_create", expect=P_CREATE_EVAL_B, data=eval_data("B"), check=check_eval_created("B"), records=2),
+    post_case("progress-a-ua", "web:action_update", act("A", "Approved", 1), expect=P_UPDATE_A_UA,
+              data=progress_data("A", "Approved"), check=check_progress("A", "Approved"), records=2),
+    # Tampering: a unit focal point on a key action of their office that is not their unit's.
+    post_case("progress-a-not-my-unit", "web:action_update", act("A", "Approved", 2), expect=P_UPDATE_A,
+              data=progress_data("A", "Approved", 2), check=check_progress("A", "Approved", 2), records=2),
+    # Tampering: office A's focal point and UA's focal point on office B's key action.
+    post_case("progress-b", "web:action_update", act("B", "Approved", 1), expect=P_UPDATE_B,
+              data=progress_data("B", "Approved"), check=check_progress("B", "Approved"), records=2),
+    # A stale tab: the version the form carries is older than the key action's.
+    post_case("progress-stale", "web:action_update", act("A", "Approved", 1), expect=P_STALE_A_UA,
+              data=progress_data("A", "Approved", stale=True), stale=True),
+    post_case("response-header-draft-a", "web:response_header", resp(*A_D), expect=P_DRAFTER_A,
+              data=header_data(*A_D), check=check_header(*A_D)),
+    post_case("response-header-approved-a", "web:response_header", resp("A", "Approved"), expect=P_LOCKED,
+              data=header_data("A", "Approved")),
+    post_case("response-header-submitted-a", "web:response_header", resp("A", "Submitted"), expect=P_LOCKED,
+              data=header_data("A", "Submitted")),
+    post_case("response-header-draft-b", "web:response_header", resp("B", "Draft"), expect=P_DRAFTER_B,
+              data=header_data("B", "Draft"), check=check_header("B", "Draft")),
+    post_case("recommendation-add-draft-a", "web:recommendation_add", resp(*A_D), expect=P_DRAFTER_A,
+              data=rec_add_data, check=check_rec_added(*A_D)),
+    post_case("recommendation-add-returned-a", "web:recommendation_add", resp("A", "Returned"), expect=P_DRAFTER_A,
+              data=rec_add_data, check=check_rec_added("A", "Returned")),
+    post_case("recommendation-add-submitted-a", "web:recommendation_add", resp("A", "Submitted"), expect=P_LOCKED, data=rec_add_data),
+    post_case("recommendation-add-approved-a", "web:recommendation_add", resp("A", "Approved"), expect=P_LOCKED, data=rec_add_data),
+    post_case("recommendation-add-draft-b", "web:recommendation_add", resp("B", "Draft"), expect=P_DRAFTER_B,
+              data=rec_add_data, check=check_rec_added("B", "Draft")),
+    post_case("recommendation-edit-draft-a", "web:recommendation_edit", rec(*A_D), expect=P_DRAFTER_A,
+              data=rec_edit_data(*A_D), check=check_rec_edited(*A_D)),
+    # Tampering: editing a recommendation of an approved (locked) response.
+    post_case("recommendation-edit-approved-a", "web:recommendation_edit", rec("A", "Approved"), expect=P_LOCKED,
+              data=rec_edit_data("A", "Approved")),
+    post_case("recommendation-edit-submitted-a", "web:recommendation_edit", rec("A", "Submitted"), expect=P_LOCKED,
+              data=rec_edit_data("A", "Submitted")),
+    # Tampering: office A's focal point on office B's recommendation.
+    post_case("recommendation-edit-draft-b", "web:recommendation_edit", rec("B", "Draft"), expect=P_DRAFTER_B,
+              data=rec_edit_data("B", "Draft"), check=check_rec_edited("B", "Draft")),
+    post_case("recommendation-delete-draft-a", "web:recommendation_delete", rec(*A_D), expect=P_DRAFTER_A,
+              data=version_of(Recommendation, "rec", *A_D, 1), check=check_rec_deleted, records=3),
+    post_case("recommendation-delete-approved-a", "web:recommendation_delete", rec("A", "Approved"), expect=P_LOCKED,
+              data=version_of(Recommendation, "rec", "A", "Approved", 1)),
+    post_case("recommendation-delete-draft-b", "web:recommendation_delete", rec("B", "Draft"), expect=P_DRAFTER_B,
+              data=version_of(Recommendation, "rec", "B", "Draft", 1),
+              check=check_rec_b_deleted, records=3),
+    post_case("recommendation-move-draft-a", "web:recommendation_move", rec(*A_D, 2), expect=P_DRAFTER_A,
+              data=lambda w: {"direction": "up"}, check=check_rec_moved),
+    post_case("recommendation-move-approved-a", "web:recommendation_move", rec("A", "Approved", 2), expect=P_LOCKED,
+              data=lambda w: {"direction": "up"}),
+    post_case("action-add-draft-a", "web:action_add", rec(*A_D), expect=P_DRAFTER_A,
+              data=action_add_data("A"), check=check_action_added),
+    # Tampering: a unit of another office slipped into the form.
+    post_case("action-add-foreign-unit", "web:action_add", rec(*A_D), expect=P_BAD_UNIT, data=action_add_data("B")),
+    post_case("action-add-approved-a", "web:action_add", rec("A", "Approved"), expect=P_LOCKED, data=action_add_data("A")),
+    post_case("action-edit-draft-a", "web:action_edit", act(*A_D), expect=P_DRAFTER_A,
+              data=action_edit_data(*A_D), check=check_action_edited),
+    post_case("action-edit-approved-a", "web:action_edit", act("A", "Approved"), expect=P_LOCKED, data=action_edit_data("A", "Approved")),
+    post_case("action-edit-draft-b", "web:action_edit", act("B", "Draft"), expect=P_DRAFTER_B,
+              data=action_edit_data("B", "Draft"),
+              check=check_action_b_edited),
+    post_case("action-delete-draft-a", "web:action_delete", act(*A_D), expect=P_DRAFTER_A,
+              data=version_of(KeyAction, "act", *A_D, 1), check=check_action_deleted),
+    post_case("action-delete-approved-a", "web:action_delete", act("A", "Approved"), expect=P_LOCKED,
+              data=version_of(KeyAction, "act", "A", "Approved", 1)),
+    post_case("action-move-draft-a", "web:action_move", act(*A_D, 2), expect=P_DRAFTER_A,
+              data=lambda w: {"direction": "up"}, check=check_action_moved),
+    post_case("action-move-approved-a", "web:action_move", act("A", "Approved", 2), expect=P_LOCKED,
+              data=lambda w: {"direction": "up"}),
+    post_case("submit-draft-a", "web:response_submit", resp(*A_D), expect=P_DRAFTER_A,
+              data=response_version(*A_D), check=check_status(*A_D, "Submitted")),
+    post_case("submit-returned-a", "web:response_submit", resp("A", "Returned"), expect=P_DRAFTER_A,
+              data=response_version("A", "Returned"), check=check_status("A", "Returned", "Submitted")),
+    post_case("submit-draft-b", "web:response_submit", resp("B", "Draft"), expect=P_DRAFTER_B,
+              data=response_version("B", "Draft"), check=check_status("B", "Draft", "Submitted")),
+    post_case("submit-submitted-a", "web:response_submit", resp("A", "Submitted"), expect=P_LOCKED, data=response_version("A", "Submitted")),
+    post_case("submit-approved-a", "web:response_submit", resp("A", "Approved"), expect=P_LOCKED, data=response_version("A", "Approved")),
+    post_case("approve-submitted-a", "web:response_approve", resp("A", "Submitted"), expect=P_REVIEW_A,
+              data=response_version("A", "Submitted"), check=check_status("A", "Submitted", "Approved")),
+    post_case("approve-submitted-b", "web:response_approve", resp("B", "Submitted"), expect=P_REVIEW_B,
+              data=response_version("B", "Submitted"), check=check_status("B", "Submitted", "Approved")),
+    # Tampering: approving a response that was never submitted, or approving again.
+    post_case("approve-draft-a", "web:response_approve", resp(*A_D), expect=P_LOCKED, data=response_version(*A_D)),
+    post_case("approve-returned-a", "web:response_approve", resp("A", "Returned"), expect=P_LOCKED, data=response_version("A", "Returned")),
+    post_case("approve-approved-a", "web:response_approve", resp("A", "Approved"), expect=P_LOCKED, data=response_version("A", "Approved")),
+    # A stale review: the response changed since the reviewer opened it; nothing changes, the attempt is recorded.
+    post_case("approve-stale", "web:response_approve", resp("A", "Submitted"),
+              expect=row("login 403 302 403 403 403 403 403 302"), data=lambda w: {"version": 0}, stale=True),
+    post_case("return-submitted-a", "web:response_return", resp("A", "Submitted"), expect=P_REVIEW_A,
+              data=response_version("A", "Submitted", reason="Please revise, from the matrix."),
+              check=check_status("A", "Submitted", "Returned")),
+    post_case("return-submitted-b", "web:response_return", resp("B", "Submitted"), expect=P_REVIEW_B,
+              data=response_version("B", "Submitted", reason="Please revise, from the matrix."),
+              check=check_status("B", "Submitted", "Returned")),
+    post_case("return-draft-a", "web:response_return", resp(*A_D), expect=P_LOCKED,
+              data=response_version(*A_D, reason="Please revise, from the matrix.")),
+    # --- the admin site (POST) ---
+    post_case("admin-office-add", "admin:tracking_office_add", expect=P_ADMIN, data=office_admin_data,
+              check=check_office_added, audit="logentry"),
+    post_case("admin-role-add", "admin:tracking_roleassignment_add", expect=P_ADMIN, data=role_admin_data,
+              check=check_role_added, audit="logentry"),
+    post_case("admin-changerecord-change", "admin:tracking_changerecord_change", lambda w: w.record, expect=P_ADMIN_403,
+              data=record_change_data),
+    post_case("admin-changerecord-delete", "admin:tracking_changerecord_delete", lambda w: w.record, expect=P_ADMIN_403,
+              data=lambda w: {"post": "yes"}),
+    post_case("admin-changerecord-add", "admin:tracking_changerecord_add", expect=P_ADMIN_403, data=record_change_data),
+    post_case("admin-keyaction-change", "admin:tracking_keyaction_change", act("A", "Approved"), expect=P_ADMIN_403,
+              data=lambda w: {"number": "X", "text": "tampered", "status": "Completed", "position": 1}),
+    post_case("admin-keyaction-delete", "admin:tracking_keyaction_delete", act("A", "Approved"), expect=P_ADMIN_403,
+              data=lambda w: {"post": "yes"}),
+    post_case("admin-evaluation-add", "admin:tracking_evaluation_add", expect=P_ADMIN_403,
+              data=lambda w: {"title": "tampered", "year": 2024}),
+]
+
+
+def client_for(w: World, role: str) -> tuple[Client, int | None]:
+    client = Client()
+    if role == "anon":
+        return client, None
+    client.cookies[settings.SESSION_COOKIE_NAME] = w.sessions[role]
+    return client, w.users[role]
+
+
+def follow_to_login(client: Client, response) -> bool:
+    """A redirect chain (at most three hops) that ends on the sign-in page."""
+    for _ in range(3):
+        if response.status_code != 302:
+            return False
+        location = response["Location"]
+        if location.startswith(LOGIN_PATH):
+            return True
+        response = client.get(location)
+    return False
+
+
+PARAMS = [pytest.param(case, role, id=f"{case.method}-{case.id}-{role}") for case in CASES for role in ROLES]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case,role", PARAMS)
+def test_matrix(world, case: Case, role: str):
+    w = world
+    client, user = client_for(w, role)
+    expected = case.expect[role]
+    target = case.url(w)
+    if case.method == "GET":
+        before = db_state()
+        response = client.get(target)
+        if response.streaming:
+            b"".join(response.streaming_content)  # the test client closes the response at the end
+        assert db_state() == before, "a GET changed the database"
+    else:
+        data = case.data(w)
+        before = db_state()
+        records_before = set(ChangeRecord.objects.values_list("pk", flat=True))
+        response = client.post(target, data)
+
+    if expected == "login":
+        assert follow_to_login(client, response), (response.status_code, response.get("Location"))
+    else:
+        assert response.status_code == int(expected), (response.status_code, response.get("Location"))
+    if expected == "302":
+        assert not response["Location"].startswith(LOGIN_PATH)
+    if case.method == "GET":
+        return
+
+    allowed = expected == "302" and not case.stale
+    after = db_state()
+    # The audit trail only grows: whatever happened, the records already there are untouched.
+    assert [r for r in after["records"] if r[0] in records_before] == before["records"]
+    if case.stale and expected in ("302", "409"):
+        # Refused for being stale: nothing changed but the trace of the attempt.
+        new = ChangeRecord.objects.exclude(pk__in=records_before)
+        assert [(r.action, r.user_id) for r in new] == [(ChangeRecord.Action.REFUSED, user)]
+        assert new[0].after["based_on_version"] == data["version"]
+        before["counts"]["ChangeRecord"] += 1
+        assert {k: v for k, v in after.items() if k != "records"} == {k: v for k, v in before.items() if k != "records"}
+        if expected == "409":
+            assert "Done, in the matrix." in response.content.decode()  # the person's entry is kept
+    elif not allowed:
+        assert after == before, "a refused POST changed the database"
+    else:
+        case.check(w, user, response)
+        if case.audit == "changerecord":
+            new = list(ChangeRecord.objects.exclude(pk__in=records_before))
+            assert len(new) == case.records, [(r.action, r.object_repr, r.before, r.after) for r in new]
+            assert {r.user_id for r in new} == {user}
+            assert len({r.request_id for r in new}) == 1, "one request, one request id"
+            assert all(r.action in ("create", "update", "delete") for r in new)
+        else:
+            assert after["counts"]["LogEntry"] == before["counts"]["LogEntry"] + 1
+            assert LogEntry.objects.order_by("-pk").first().user_id == user
+
+
+def test_the_matrix_covers_every_url_of_the_web_app():
+    """A new view must be added to the table: the matrix names every route of web/urls.py."""
+    from web import urls
+
+    names = {f"web:{p.name}" for p in urls.urlpatterns}
+    covered = {c.name for c in CASES}
+    assert names - covered == set()
+    # Each form (every POST-only door and every page with a form) is also exercised by POST.
+    posted = {c.name for c in CASES if c.method == "POST"}
+    forms = {
+        "web:evaluation_create", "web:action_update", "web:response_header", "web:recommendation_add",
+        "web:recommendation_edit", "web:recommendation_delete", "web:recommendation_move", "web:action_add",
+        "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
+        "web:response_return",
+    }
+    assert forms - posted == set()
+    assert get_resolver().resolve("/accounts/login/").url_name == "login"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "role,name,target,data",
+    [
+        ("ufp_ua", "web:action_update", act("A", "Approved", 1), progress_data("A", "Approved")),
+        ("fp_a", "web:response_submit", resp(*A_D), response_version(*A_D)),
+        ("eo", "web:response_approve", resp("A", "Submitted"), response_version("A", "Submitted")),
+        ("admin", "admin:tracking_office_add", None, office_admin_data),
+    ],
+)
+def test_a_form_sent_without_its_csrf_token_is_refused(world, role, name, target, data):
+    """A forged cross-site POST, with the person's session but without the page's token."""
+    client = Client(enforce_csrf_checks=True)
+    client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[role]
+    before = db_state()
+    response = client.post(reverse(name, args=[target(world)] if target else []), data(world))
+    assert response.status_code == 403
+    assert db_state() == before
+
+
+@pytest.mark.django_db
+def test_an_administrator_cannot_make_anyone_a_superuser_by_tampering_with_the_user_form(world):
+    """Administrators manage people through roles; the superuser flag is not theirs to set."""
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions["admin"]
+    target = User.objects.get(pk=world.users["norole"])
+    url = reverse("admin:auth_user_change", args=[target.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="is_superuser"' not in page.content.decode()
+    prefix = "role_assignments"
+    response = client.post(
+        url,
+        {
+            "username": target.username, "first_name": "No", "last_name": "Role", "email": target.email,
+            "is_active": "on", "is_superuser": "on", "groups": [], "user_permissions": [],
+            "date_joined_0": "2024-01-01", "date_joined_1": "10:00:00", "last_login_0": "", "last_login_1": "",
+            f"{prefix}-TOTAL_FORMS": "1", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000", f"{prefix}-0-role": "viewer", f"{prefix}-0-user": target.pk,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    target.refresh_from_db()
+    assert target.first_name == "No"  # the change itself went through ...
+    assert not target.is_superuser  # ... but not the flag slipped into the form
+    assert list(target.role_assignments.values_list("role", flat=True)) == ["viewer"]  # roles are how

@@ -1,0 +1,211 @@
+"""No page issues more queries as the data grows.
+
+Each page is requested on a small data set and again after everything it
+shows has grown (more offices, evaluations, some untitled as imports leave
+them, recommendations with tags, key actions with units, progress updates by
+different people, history records). The number of queries must stay the
+same, and under a fixed bound.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection, transaction
+from django.conf import settings
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import reverse
+
+from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
+from tracking.models import (
+    ActionUpdate,
+    ChangeRecord,
+    Evaluation,
+    KeyAction,
+    ManagementResponse,
+    Recommendation,
+    RecommendationTerm,
+    Role,
+    RoleAssignment,
+    Term,
+    Unit,
+)
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+_seq = itertools.count(1)
+PAST = dt.date(2001, 1, 1)
+STATUSES = ("Draft", "Submitted", "Approved", "Returned")
+
+
+@dataclass
+class Data:
+    office: object
+    unit: object
+    other_unit: object
+    person: object
+    approved: Evaluation
+    draft: ManagementResponse
+    action: KeyAction
+
+
+def _evaluation(office, title: str, **kwargs) -> Evaluation:
+    """An evaluation; an empty title stays empty (the factory would invent one), as imports may leave it."""
+    ev = make_evaluation(office, title=title or f"untitled-{next(_seq)}", **kwargs)
+    if not title:
+        Evaluation.objects.filter(pk=ev.pk).update(title="")
+        ev.title = ""
+    return ev
+
+
+def _tag(rec: Recommendation, k: int) -> None:
+    for kind in Term.Kind.values:
+        term, _ = Term.objects.get_or_create(kind=kind, name=f"{kind} {k}")
+        RecommendationTerm.objects.create(recommendation=rec, term=term, position=RecommendationTerm.objects.filter(recommendation=rec).count())
+
+
+def _update(action: KeyAction, k: int) -> None:
+    author = User.objects.create(username=f"author-{k}-{action.pk}")
+    ActionUpdate.objects.create(
+        key_action=action, status_before="Not Initiated", status_after="Initiated", comment=f"Update {k}.",
+        author=author, author_name=author.username, evidence_url="https://example.org/evidence",
+    )
+
+
+def _record(obj, evaluation_id: int, k: int) -> None:
+    who = User.objects.create(username=f"editor-{k}-{obj.pk}-{type(obj).__name__}")
+    ChangeRecord.objects.create(
+        user=who, user_name=who.username, source="web", action="update", content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk, object_repr=str(obj), evaluation_id=evaluation_id, before={"status": "a"}, after={"status": "b"},
+    )
+
+
+def build() -> Data:
+    office = make_office("Office Q", region="Region Q")
+    hq = make_office("Headquarters Q", type_code="HQ", region=None)
+    unit = Unit.objects.create(office=office, name="Unit Q")
+    other_unit = Unit.objects.create(office=hq, name="Corporate unit Q")
+    person = User.objects.create(username="busy")
+    RoleAssignment.objects.create(user=person, role=Role.OFFICE_FOCAL_POINT, office=office)
+    RoleAssignment.objects.create(user=person, role=Role.UNIT_FOCAL_POINT, unit=unit)
+    RoleAssignment.objects.create(user=person, role=Role.EVALUATION_OFFICE)
+    approved = _evaluation(office, "", status="Approved")  # untitled, as imports may leave it
+    draft = _evaluation(office, "The draft", status="Draft").management_response
+    draft.units.set([unit, other_unit])
+    action = make_action(make_recommendation(approved), units=[unit, other_unit], deadline=PAST)
+    data = Data(office, unit, other_unit, person, approved, draft, action)
+    grow(data, 1)
+    return data
+
+
+def grow(d: Data, n: int) -> None:
+    """n more of everything every page lists."""
+    for _ in range(n):
+        k = next(_seq)
+        # More offices in the region, each with evaluations (some untitled) and overdue actions in my unit.
+        office = make_office(f"Grown office {k}", region="Region Q")
+        for i, status in enumerate(STATUSES):
+            ev = _evaluation(office, "" if k % 2 else f"Grown {status} {k}", status=status, year=2000 + i)
+            a = make_action(make_recommendation(ev), units=[d.unit], deadline=PAST)
+            _update(a, k)
+        # My own office: more evaluations in more plans, in every status (to draft, to review).
+        for i, status in enumerate(STATUSES):
+            ev = _evaluation(d.office, "" if k % 2 else f"Mine {status} {k}", status=status, year=1900 + 4 * k + i)
+            make_action(make_recommendation(ev), units=[d.unit], deadline=PAST, status="Not Initiated")
+            _record(ev.management_response, ev.pk, k)
+        # The approved evaluation and the draft response: more recommendations, tags, actions, updates.
+        for ev in (d.approved, d.draft.evaluation):
+            rec = make_recommendation(ev, text=f"Grown recommendation {k}")
+            _tag(rec, k)
+            for _ in range(2):
+                a = make_action(rec, units=[d.unit, d.other_unit], deadline=PAST)
+                _update(a, k)
+                _record(a, ev.pk, k)
+        # The key action's own timeline and history.
+        _update(d.action, k)
+        _record(d.action, d.approved.pk, k)
+
+
+INTERNAL = "internal"
+PUBLIC = "public"
+
+PAGES = {
+    # name: (url, who may see it, bound)
+    "home": (lambda d: reverse("web:home"), (PUBLIC, INTERNAL), 15),
+    "regions": (lambda d: reverse("web:regions"), (PUBLIC, INTERNAL), 10),
+    "region": (lambda d: reverse("web:region", args=[d.office.region.slug]), (PUBLIC, INTERNAL), 10),
+    "office": (lambda d: reverse("web:office", args=[d.office.slug]), (PUBLIC, INTERNAL), 12),
+    "evaluations": (lambda d: reverse("web:evaluations"), (PUBLIC, INTERNAL), 15),
+    "evaluation": (lambda d: reverse("web:evaluation", args=[d.approved.pk]), (PUBLIC, INTERNAL), 15),
+    "actions": (lambda d: reverse("web:actions"), (PUBLIC, INTERNAL), 15),
+    "action": (lambda d: reverse("web:action", args=[d.action.pk]), (PUBLIC, INTERNAL), 15),
+    "workspace": (lambda d: reverse("web:workspace"), (INTERNAL,), 15),
+    "my-actions": (lambda d: reverse("web:my_actions"), (INTERNAL,), 12),
+    "response-edit": (lambda d: reverse("web:response_edit", args=[d.draft.pk]), (INTERNAL,), 15),
+    "history": (lambda d: reverse("web:history"), (INTERNAL,), 10),
+    "evaluation-history": (lambda d: reverse("web:evaluation_history", args=[d.approved.pk]), (INTERNAL,), 10),
+}
+
+CASES = [(name, who) for name, (_, whos, _) in PAGES.items() for who in whos]
+
+
+def _count(client: Client, url: str) -> tuple[int, int, str]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    return len(ctx.captured_queries), response.status_code, response.content.decode()
+
+
+@pytest.fixture(scope="module")
+def measured(django_db_setup, django_db_blocker):
+    """Every page counted on the small data set, then the data grown (once per module, rolled back after)."""
+    # What tests/conftest.py sets for each test, needed here before any test runs.
+    plain = override_settings(
+        SECURE_SSL_REDIRECT=False,
+        STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+    )
+    with plain, django_db_blocker.unblock(), transaction.atomic():
+        d = build()
+        clients = {PUBLIC: Client(), INTERNAL: Client()}
+        clients[INTERNAL].force_login(d.person)
+        small = {}
+        for name, who in CASES:
+            url = PAGES[name][0](d)
+            _count(clients[who], url)  # warm caches (content types, the session): both counts measure the page alone
+            small[name, who] = _count(clients[who], url)
+        grow(d, 6)
+        yield d, clients, small
+        transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("name,who", [pytest.param(n, w, id=f"{n}-{w}") for n, w in CASES])
+def test_query_count_does_not_grow_with_the_data(measured, name, who):
+    d, clients, small = measured
+    url_of, _, bound = PAGES[name]
+    few, status, _ = small[name, who]
+    assert status == 200
+    many, status, html = _count(clients[who], url_of(d))
+    assert status == 200
+    assert many == few, f"{name}: {few} queries with little data, {many} with more"
+    assert many <= bound, f"{name}: {many} queries, more than the {bound} allowed"
+    # The larger data set really is on the page (the growth was not invisible to it).
+    if name in ("evaluation", "response-edit"):
+        assert html.count("Grown recommendation") == 7
+    if name == "action":
+        assert html.count('href="https://example.org/evidence"') == 7
+    if name in ("actions", "my-actions", "workspace", "office", "evaluations", "home") and who == INTERNAL:
+        assert "untitled evaluation" in html
+
+
+def test_the_data_really_grows(measured):
+    d, _, _ = measured
+    before = (Evaluation.objects.count(), KeyAction.objects.count(), ActionUpdate.objects.count(), ChangeRecord.objects.count())
+    grow(d, 2)
+    after = (Evaluation.objects.count(), KeyAction.objects.count(), ActionUpdate.objects.count(), ChangeRecord.objects.count())
+    assert [b - a for a, b in zip(before, after)] == [16, 24, 18, 18]
