@@ -83,6 +83,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "t
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # First, so that its templates (sign-in, password reset, errors) win over Django's own.
+    "web",
     # Our own admin site (tracking.admin.site) decides permissions with tracking.permissions.
     "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
@@ -96,7 +98,6 @@ INSTALLED_APPS = [
     "axes",
     "tracking",
     "reports",
-    "web",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +128,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.context_processors.reader",
             ],
         },
     },

@@ -15,6 +15,8 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 
 from . import permissions
+from .services import history
+from .services.actor import Actor
 from .models import (
     ChangeRecord,
     Evaluation,
@@ -47,7 +49,68 @@ class FollowthroughAdminSite(admin.AdminSite):
 site = FollowthroughAdminSite(name="admin")
 
 
-class ReferenceAdmin(admin.ModelAdmin):
+SECRET_FIELDS = ("password", "last_login")
+
+
+def _actor(request) -> Actor:
+    return Actor(user=request.user, source="admin")
+
+
+def _record(request, action: str, obj, before=None, after=None, message: str = "") -> None:
+    history.write([history.change(_actor(request), action, obj, before=before, after=after, message=message)])
+
+
+def _snapshot(obj) -> dict:
+    return history.snapshot(obj, exclude=("created_at", "updated_at", "version", *SECRET_FIELDS))
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Changes made in the admin go to the same audit trail as every other change."""
+
+    def save_model(self, request, obj, form, change):
+        before = _snapshot(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else None
+        super().save_model(request, obj, form, change)
+        after = _snapshot(obj)
+        if change:
+            old, new = history.diff(before or {}, after)
+            if "password" in form.changed_data:
+                old["password"], new["password"] = "(set)", "(changed)"  # never the hash itself
+            if old or new:
+                _record(request, ChangeRecord.Action.UPDATE, obj, before=old, after=new, message="in the admin")
+        else:
+            _record(request, ChangeRecord.Action.CREATE, obj, after=after, message="in the admin")
+
+    def delete_model(self, request, obj):
+        before = _snapshot(obj)
+        pk = obj.pk
+        super().delete_model(request, obj)
+        obj.pk = pk
+        _record(request, ChangeRecord.Action.DELETE, obj, before=before, message="in the admin")
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        # Inline rows (a person's roles, a unit's aliases) are records of their own.
+        gone = [(f.instance, _snapshot(f.instance)) for f in formset.deleted_forms if f.instance.pk]
+        before = {
+            f.instance.pk: _snapshot(type(f.instance).objects.get(pk=f.instance.pk))
+            for f in formset.initial_forms
+            if f.instance.pk and f.has_changed() and f not in formset.deleted_forms
+        }
+        super().save_formset(request, form, formset, change)
+        note = f"in the admin, with {form.instance}"
+        for obj in formset.new_objects:
+            _record(request, ChangeRecord.Action.CREATE, obj, after=_snapshot(obj), message=note)
+        for obj, _fields in formset.changed_objects:
+            old, new = history.diff(before.get(obj.pk, {}), _snapshot(obj))
+            _record(request, ChangeRecord.Action.UPDATE, obj, before=old, after=new, message=note)
+        for obj, snap in gone:
+            _record(request, ChangeRecord.Action.DELETE, obj, before=snap, message=note)
+
+
+class ReferenceAdmin(AuditedAdmin):
     """Administrators may do everything with reference data."""
 
     def _allowed(self, request):
@@ -160,6 +223,24 @@ User = get_user_model()
 class PeopleAdmin(ReferenceAdmin, UserAdmin):
     inlines = [RoleAssignmentInline]
     list_display = ["username", "email", "first_name", "last_name", "is_active", "last_login"]
+
+    def has_change_permission(self, request, obj=None):
+        # A superuser's account (and password) is changed by superusers only.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            person = User.objects.get(pk=id)
+            _record(request, ChangeRecord.Action.UPDATE, person, before={"password": "(set)"}, after={"password": "(changed)"}, message="password set in the admin")
+        return response
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

@@ -15,7 +15,8 @@ was hidden: a tampered form or a guessed URL reaches the same `require`.
 | edit_response        | office focal point of the office, while Draft or Returned         |
 | submit_response      | office focal point of the office, while Draft or Returned         |
 | review_response      | evaluation office, in scope, while Submitted (approve or return)  |
-| update_action        | unit focal point of a unit of the action; office focal point      |
+| update_action        | unit focal point of a unit of the action; office focal point,     |
+|                      | once the response is approved                                     |
 | import_documents     | evaluation office, in scope                                       |
 Superusers may do everything, but the locks of the workflow (an approved
 response is changed only by progress updates) hold for them too.
@@ -219,6 +220,8 @@ def can(actor: Actor | object, permission: str, obj: object | None = None) -> bo
     if permission == UPDATE_ACTION:
         if obj is None:
             return su or bool(access.focal_office_ids or access.focal_unit_ids)
+        if obj.evaluation.management_response.status != ResponseStatus.APPROVED:
+            return False  # progress is reported once the response is approved; drafts are edited
         if su or obj.evaluation.office_id in access.focal_office_ids:
             return True
         return any(u.pk in access.focal_unit_ids for u in obj.units.all())

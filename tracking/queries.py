@@ -73,7 +73,7 @@ def evaluation_page(qs: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
                 Prefetch("tags", queryset=RecommendationTerm.objects.select_related("term").order_by("position")),
                 Prefetch(
                     "key_actions",
-                    queryset=KeyAction.objects.select_related("evaluation")
+                    queryset=KeyAction.objects.select_related("evaluation__management_response")
                     .order_by("position")
                     .prefetch_related("units", Prefetch("updates", queryset=ActionUpdate.objects.order_by("-created_at", "-id"))),
                 ),
@@ -103,6 +103,8 @@ class Filters:
     status: str = ""
     response_status: str = ""
     overdue: bool = False
+    due: bool = False  # the deadline month has come (No Longer Applicable left out)
+    term: int | None = None  # a tag of any vocabulary
     unit: int | None = None
     evaluation: int | None = None
 
@@ -123,6 +125,8 @@ class Filters:
             status=params.get("status", "").strip()[:40],
             response_status=params.get("response_status", "").strip()[:30],
             overdue=params.get("overdue") in ("1", "yes", "on", "true"),
+            due=params.get("due") in ("1", "yes", "on", "true"),
+            term=number("term"),
             unit=number("unit"),
             evaluation=number("evaluation"),
         )
@@ -142,10 +146,9 @@ class Filters:
             qs = qs.filter(management_response__status=self.response_status)
         if self.category:
             qs = qs.filter(pk__in=Recommendation.objects.filter(category=self.category).values("evaluation_id"))
-        if self.thematic_area:
-            qs = qs.filter(
-                pk__in=Recommendation.objects.filter(tags__term_id=self.thematic_area).values("evaluation_id")
-            )
+        for term in (self.thematic_area, self.term):
+            if term:
+                qs = qs.filter(pk__in=Recommendation.objects.filter(tags__term_id=term).values("evaluation_id"))
         if self.status:
             qs = qs.filter(pk__in=KeyAction.objects.filter(status=self.status).values("evaluation_id"))
         return qs
@@ -163,14 +166,17 @@ class Filters:
             qs = qs.filter(evaluation__year=self.year)
         if self.category:
             qs = qs.filter(recommendation__category=self.category)
-        if self.thematic_area:
-            qs = qs.filter(recommendation__tags__term_id=self.thematic_area)
+        for term in (self.thematic_area, self.term):
+            if term:
+                qs = qs.filter(recommendation_id__in=RecommendationTerm.objects.filter(term_id=term).values("recommendation_id"))
         if self.status:
             qs = qs.filter(status=self.status)
         if self.response_status:
             qs = qs.filter(evaluation__management_response__status=self.response_status)
         if self.overdue:
             qs = qs.overdue(on)
+        if self.due:
+            qs = qs.due(on)
         if self.unit:
             qs = qs.filter(pk__in=KeyAction.units.through.objects.filter(unit_id=self.unit).values("keyaction_id"))
         if self.evaluation:
@@ -253,14 +259,18 @@ def offices_with_counts(user, region: Region) -> QuerySet[Office]:
 
 
 def my_actions(access) -> QuerySet[KeyAction]:
-    """The key actions a user may update: their units', and their offices' (deny by default)."""
+    """The key actions a user reports progress on: their units' and their offices', in approved responses.
+
+    Deny by default. (A draft's actions are edited in the draft, not updated.)
+    """
     if access.user is None:
         return KeyAction.objects.none()
+    approved = KeyAction.objects.filter(evaluation__management_response__status=ResponseStatus.APPROVED)
     if access.is_superuser:
-        return KeyAction.objects.all()
+        return approved
     q = Q(pk__in=[])
     if access.focal_office_ids:
         q |= Q(evaluation__office_id__in=access.focal_office_ids)
     if access.focal_unit_ids:
         q |= Q(pk__in=KeyAction.units.through.objects.filter(unit_id__in=access.focal_unit_ids).values("keyaction_id"))
-    return KeyAction.objects.filter(q)
+    return approved.filter(q)

@@ -209,7 +209,12 @@ def test_a_stale_recommendation_edit_is_refused_and_the_attempt_is_kept(draft, f
 def test_deleting_a_recommendation_keeps_a_full_snapshot_and_renumbers(draft, focal, unit):
     recs = [drafting.add_recommendation(focal, draft, fields=rec_fields(number=str(i), text=f"Rec {i}.")) for i in (1, 2, 3)]
     action = drafting.add_action(focal, recs[0], fields=action_fields(), units=[unit])
-    record_progress(focal, action, version=1, status="Initiated", comment="Begun before deletion.")
+    # A draft's actions get no progress updates through the web (progress starts on approval),
+    # but an import of an earlier version of the response can leave some: they must not be lost.
+    ActionUpdate.objects.create(
+        key_action=action, status_before="Not Initiated", status_after="Initiated",
+        comment="Begun before deletion.", author=focal.user, author_name="focal", source="import",
+    )
     drafting.delete_recommendation(focal, recs[0], version=1)
     assert not Recommendation.objects.filter(pk=recs[0].pk).exists()
     assert not KeyAction.objects.filter(pk=action.pk).exists() and not ActionUpdate.objects.exists()
@@ -303,7 +308,12 @@ def test_a_stale_key_action_edit_is_refused_and_the_attempt_is_kept(draft, focal
 def test_deleting_a_key_action_keeps_its_progress_in_the_history(draft, focal):
     rec = make_recommendation(draft.evaluation)
     first, second, third = (drafting.add_action(focal, rec, fields=action_fields(number=f"1.{i}", text=f"A{i}")) for i in (1, 2, 3))
-    record_progress(focal, second, version=1, status="Completed", comment="Finished early.")
+    # Progress left by an import (a draft gets none through the web) goes into the deletion record.
+    drafting.update_action(focal, second, version=1, fields={**action_fields(number="1.2", text="A2"), "status": "Completed"})
+    ActionUpdate.objects.create(
+        key_action=second, status_before="Not Initiated", status_after="Completed",
+        comment="Finished early.", author_name="import", source="import",
+    )
     drafting.delete_action(focal, fresh(second), version=2)
     assert list(rec.key_actions.order_by("position").values_list("text", "position")) == [("A1", 1), ("A3", 2)]
     gone = ChangeRecord.objects.get(action="delete")

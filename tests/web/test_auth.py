@@ -252,12 +252,6 @@ def test_password_reset_by_email(member, smtp):
     assert again.status_code == 200 and again.context["validlink"] is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: django.contrib.admin and django.contrib.auth come before `web` in INSTALLED_APPS, so their "
-    "registration/ templates shadow the project's (reset email, subject, reset and password pages); "
-    "fix in followthrough/settings.py by listing `web` first",
-)
 def test_the_reset_email_and_pages_are_the_projects_own(member, smtp):
     client = browser()
     request_reset(client, "member@example.org")

@@ -83,3 +83,22 @@ def test_annual_report_page(client):
     assert "Download as PDF" in response.content.decode()
     # A year out of range falls back to last year rather than failing.
     assert client.get(reverse("web:annual_report"), {"year": "99999"}).status_code == 200
+
+
+def test_due_and_tag_drill_downs_list_exactly_the_actions_counted(client):
+    from tracking.models import RecommendationTerm, Term
+
+    kenya = _world()
+    rec = make_recommendation(make_evaluation(kenya, year=2025))
+    make_action(rec, deadline=dt.date(2099, 1, 1), status="Initiated")  # not due
+    make_action(rec, deadline=dt.date(2020, 1, 1), status="No Longer Applicable")  # never counted as due
+    priority = Term.objects.get(kind="organizational_priority", name="Partnership")
+    RecommendationTerm.objects.create(recommendation=rec, term=priority, position=0)
+    response = client.get(reverse("web:dashboard"))
+    html = response.content.decode()
+    due_link = next(link for link in re.findall(r'href="(/actions/\?[^"]+)"', html) if "due=1" in link and "office" not in link)
+    assert client.get(due_link.replace("&amp;", "&")).context["total"] == response.context["total"].due == 2
+    by_priority = next(s for s in response.context["sections"] if s["breakdown"].key == "organizational_priority")
+    (row,) = by_priority["rows"]
+    listed = client.get(reverse("web:actions"), {"term": row.key}).context["total"]
+    assert listed == row.total == 2

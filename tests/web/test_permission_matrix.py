@@ -222,7 +222,8 @@ CREATE_EVAL = row("     login  403   200  200  403  403  403  403  200")
 UPDATE_A_UA = row("     login  403   403  403  200  200  403  403  200")
 UPDATE_A = row("        login  403   403  403  200  403  403  403  200")
 UPDATE_B = row("        login  403   403  403  403  403  403  403  200")
-UPDATE_DRAFT_A_UA = row("login  403   403  403  200  200  403  404  200")
+# Progress is reported on approved responses only: a draft's actions are edited instead, by anyone.
+UPDATE_DRAFT_A_UA = row("login  403   403  403  403  403  403  404  403")
 
 #                       anon   admin eo   eo_b fp_a ufp  view nor  su
 P_CREATE_EVAL_A = row(" login  403   302  400  403  403  403  403  302")

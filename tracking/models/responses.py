@@ -150,6 +150,11 @@ class KeyActionQuerySet(models.QuerySet):
         """Deadline month passed and neither Completed nor No Longer Applicable."""
         return self.open().filter(deadline__lt=month_start(on or today()))
 
+    def due(self, on: dt.date | None = None):
+        """The deadline month has come (this month or earlier); No Longer Applicable left out."""
+        first_of_next = (month_start(on or today()) + dt.timedelta(days=32)).replace(day=1)
+        return self.filter(deadline__lt=first_of_next).exclude(status=ActionStatus.NO_LONGER_APPLICABLE)
+
     def with_overdue(self, on: dt.date | None = None):
         return self.annotate(
             is_overdue_flag=Case(

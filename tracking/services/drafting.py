@@ -448,6 +448,8 @@ def _transition(actor: Actor, response: ManagementResponse, version: int, permis
 
 
 def submit_response(actor: Actor, response: ManagementResponse, *, version: int) -> ManagementResponse:
+    # Permission first: someone who may not submit learns nothing about the draft.
+    permissions.require(actor, permissions.SUBMIT_RESPONSE, response)
     if not response.recommendations.exists():
         raise ValidationError("A response needs at least one recommendation before it is submitted.")
     return _transition(

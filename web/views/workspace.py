@@ -144,7 +144,12 @@ def action_update(request, pk: int):
         else:
             fresh = _visible_action(request, pk)
             if request.htmx:
-                return render(request, "web/includes/action_panel.html", {"action": fresh, "today": today(), "just_saved": True})
+                if request.POST.get("form_context") == "page":
+                    fresh_form = ProgressForm(initial={"version": fresh.version, "status": fresh.status})
+                    return render(
+                        request, "web/includes/progress_saved_page.html", {"action": fresh, "form": fresh_form, "today": today()}
+                    )
+                return render(request, "web/includes/progress_saved_inline.html", {"action": fresh, "today": today()})
             messages.success(request, f"Progress on key action {fresh.number} recorded.")
             return redirect("web:action", pk=pk)
     else:
@@ -158,7 +163,8 @@ def action_update(request, pk: int):
         form.is_valid()
         form.add_error(None, conflict)
     template = partial if request.htmx else "web/action_update.html"
-    return render(request, template, {"action": fresh, "form": form, "conflict": conflict}, status=status)
+    context = {"action": fresh, "form": form, "conflict": conflict, "form_context": request.POST.get("form_context", "inline")}
+    return render(request, template, context, status=status)
 
 
 def evidence(request, pk: int):

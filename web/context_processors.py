@@ -1,0 +1,22 @@
+"""What every page needs to know about its reader."""
+
+from __future__ import annotations
+
+from tracking import queries
+
+
+def reader(request) -> dict:
+    # Lazy: pages that never ask pay nothing.
+    return {"internal": _Lazy(lambda: queries.is_internal(request.user))}
+
+
+class _Lazy:
+    def __init__(self, compute):
+        self._compute = compute
+        self._value = None
+        self._done = False
+
+    def __bool__(self) -> bool:
+        if not self._done:
+            self._value, self._done = bool(self._compute()), True
+        return self._value
