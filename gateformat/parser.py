@@ -56,6 +56,8 @@ _FIELDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("uneg_criteria", re.compile(r"^UNEG\s+Criteri(?:a|on)\s*:\s?(?P<v>.*)$", re.I)),
 )
+# Every line that may be a label starts with one of these words (a superset: the patterns decide).
+_LABEL_START = re.compile(r"\s*(?:management|description|thematic|operating|organi[sz]ational|uneg|key|responsible)", re.I)
 _KEY_ACTIONS = re.compile(r"^Key\s+Actions?\s*:?\s*$", re.I)
 _KA_HEADER = re.compile(
     r"^(?:Key\s+Actions?\s+)?Responsible\s+Deadline\s+Status(?:\s+Comments)?\s*$", re.I
@@ -357,6 +359,11 @@ class _Reader:
         ka_start: int | None = None
         for idx, ln in enumerate(block[1:], start=1):
             line = ln.text
+            if not _LABEL_START.match(line):
+                # Most lines are text running on: one cheap test instead of ten patterns.
+                if line.strip():
+                    values[current].append(line.strip())
+                continue
             if _KEY_ACTIONS.match(line.strip()) or _NO_KA.match(line.strip()) or _KA_HEADER.match(line.strip()):
                 ka_start = idx
                 break

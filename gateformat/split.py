@@ -31,7 +31,7 @@ from .vocab import DANGLING_WORDS, UNIT_HEAD_WORDS
 
 # The responsible is rarely longer than this many words; looking further
 # left only costs time and invites prose to pass for a unit.
-MAX_RESPONSIBLE_WORDS = 28
+MAX_RESPONSIBLE_WORDS = 22
 # Softmax temperature: lower makes the confidence sharper.
 TEMPERATURE = 1.3
 LOW_CONFIDENCE = 0.6
@@ -240,6 +240,13 @@ class UnitVocabulary:
         if self._parent is not None:
             keys |= self._parent.first_keys()
         return keys
+
+    def flattened(self) -> UnitVocabulary:
+        """A copy with its layers merged, that nothing added later changes (for other processes)."""
+        flat = UnitVocabulary()
+        for key in self.first_keys():
+            flat._by_first[key] = set(self.names_starting(key))
+        return flat
 
     def own_first_keys(self) -> set[str]:
         return set(self._by_first)

@@ -10,10 +10,13 @@ numbers are unique, by position otherwise; they are never duplicated.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable, Iterator
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.db.models import Prefetch
 
 import gateformat
@@ -38,7 +41,7 @@ from ..models import (
 from ..models.responses import ResponseStatus
 from . import history
 from .actor import Actor
-from .units import UnitDirectory
+from .units import UnitDirectory, fragments
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
 
@@ -112,6 +115,8 @@ class Importer:
         permissions.require(actor, permissions.IMPORT_DOCUMENTS)
         self.actor = actor
         self.units = UnitDirectory()
+        # What every document of this run is read with (see `run`).
+        self.parse_vocabulary = self.units.vocabulary.flattened()
         self.offices = _Directory()
         self.terms = _Directory()
         self.plans = _Directory()
@@ -129,26 +134,93 @@ class Importer:
     def known_unit_names(self) -> list[str]:
         return self.units.names()
 
+    def run(
+        self, items: Iterable[tuple[str, str]], *, workers: int | None = None, batch_size: int = 100
+    ) -> Iterator[ImportResult]:
+        """Import many (source, text) pairs: parsed in worker processes, written in batches, results in order.
+
+        Every document is read with the units known when the run began, so
+        the same files give the same records whatever the number of workers.
+        """
+        workers = max(1, workers if workers is not None else min(4, os.cpu_count() or 1))
+        parsed: Iterable[tuple[str, gateformat.Document | gateformat.GateFormatError]]
+        pool = None
+        setup = (self.parse_vocabulary, self.units.known_keys)
+        if workers > 1:
+            # fork: the workers inherit the vocabulary and never touch the database.
+            pool = multiprocessing.get_context("fork").Pool(workers, _init_parser, setup)
+            parsed = pool.imap(_parse_job, items, chunksize=4)
+        else:
+            _init_parser(*setup)
+            parsed = map(_parse_job, items)
+        try:
+            batch: list[gateformat.Document] = []
+            order: list[ImportResult | None] = []
+            for source, doc, parts in parsed:
+                self.units.fragments.update(parts)
+                if isinstance(doc, gateformat.GateFormatError):
+                    order.append(ImportResult(source=source, outcome=FAILED, error=str(doc)))
+                    continue
+                batch.append(doc)
+                order.append(None)
+                if len(batch) >= batch_size:
+                    yield from self._flush(batch, order)
+                    batch, order = [], []
+            yield from self._flush(batch, order)
+        finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+
+    def _flush(self, batch: list[gateformat.Document], order: list[ImportResult | None]) -> Iterator[ImportResult]:
+        written = iter(self.import_documents(batch)) if batch else iter(())
+        for slot in order:
+            yield slot if slot is not None else next(written)
+
     def import_text(self, text: str, source: str = "") -> ImportResult:
         """Parse and import; a document that cannot be read is a failed result, not an exception."""
         try:
-            doc = gateformat.parse(text, known_units=self.units.vocabulary, source=source)
+            doc = gateformat.parse(text, known_units=self.parse_vocabulary, source=source)
         except gateformat.GateFormatError as exc:
             return ImportResult(source=source, outcome=FAILED, error=str(exc))
         return self.import_document(doc)
 
     def import_document(self, doc: gateformat.Document) -> ImportResult:
+        """One document in one transaction; a failure raises and changes nothing."""
+        return self._transaction([doc])[0]
+
+    def import_documents(self, docs: list[gateformat.Document]) -> list[ImportResult]:
+        """A batch of documents, written together (new evaluations in bulk).
+
+        Still all or nothing per document: if the batch fails, each document is
+        written again on its own, so the one that fails changes nothing and
+        the others land.
+        """
+        if len(docs) <= 1:
+            return [self.import_document(d) for d in docs]
+        try:
+            return self._transaction(docs)
+        except Exception:
+            results = []
+            for doc in docs:
+                try:
+                    results.append(self.import_document(doc))
+                except Exception as exc:  # the document at fault
+                    results.append(ImportResult(source=doc.source, outcome=FAILED, error=f"{type(exc).__name__}: {exc}"))
+            return results
+
+    def _transaction(self, docs: list[gateformat.Document]) -> list[ImportResult]:
         caches = (self.units, self.offices, self.terms, self.plans)
         try:
             with transaction.atomic():
-                result = _DocumentImport(self, doc).run()
+                results = _Batch(self, docs).run()
         except Exception:
             for cache in caches:
                 cache.rollback()
             raise
         for cache in caches:
             cache.commit()
-        return result
+        return results
 
     # --- reference rows, found or made -----------------------------------
 
@@ -204,25 +276,21 @@ class _DocumentImport:
         self.updates: list[ActionUpdate] = []
         self.result = ImportResult(source=doc.source, outcome=UNCHANGED)
 
-    def run(self) -> ImportResult:
+    def locate(self) -> tuple:
+        """Find or make the office and plan; the key the evaluation is known by."""
         ev_doc = self.doc.evaluation
-        office = self.importer.office(ev_doc.office, ev_doc.office_type, self.warnings)
+        self.office = self.importer.office(ev_doc.office, ev_doc.office_type, self.warnings)
         plan_office = (
-            office
+            self.office
             if ev_doc.plan_office.casefold() == ev_doc.office.casefold()
             else self.importer.office(ev_doc.plan_office, ev_doc.office_type, self.warnings)
         )
-        plan = self.importer.plan(plan_office, ev_doc.plan_start_year, ev_doc.plan_end_year)
+        self.plan = self.importer.plan(plan_office, ev_doc.plan_start_year, ev_doc.plan_end_year)
         if not ev_doc.title:
             self.warnings.append("the evaluation has no title; it is identified by its office and plan only")
-        evaluation = Evaluation.objects.filter(office=office, plan=plan, title=ev_doc.title).first()
-        if evaluation is None:
-            self._create(office, plan)
-        else:
-            self._update(evaluation)
-        history.write(self.records)
-        if self.updates:
-            ActionUpdate.objects.bulk_create(self.updates)
+        return (self.office.pk, self.plan.pk, ev_doc.title)
+
+    def finish(self) -> ImportResult:
         self.result.warnings = self.warnings
         self.result.recommendations = len(self.doc.recommendations)
         self.result.key_actions = len(self.doc.key_actions)
@@ -237,21 +305,20 @@ class _DocumentImport:
             return ResponseStatus.DRAFT
         return canonical(status, RESPONSE_STATUSES) or status
 
-    def _units(self, responsible: str, office: Office) -> list[Unit]:
-        units, created = self.importer.units.resolve(responsible, office)
+    def _units(self, responsible: str, office: Office, save: bool = True) -> list[Unit]:
+        units, created = self.importer.units.resolve(responsible, office, save=save)
         self.result.units_created += len(created)
         for unit in created:
             self.warnings.append(f"new unit '{unit.name}' added under {office.name} (from '{responsible}')")
         return units
 
     def _tags(self, rec: gateformat.Recommendation) -> list[Term]:
-        terms: list[Term] = []
+        terms: dict[int, Term] = {}
         for kind, attr in KIND_FIELDS:
             for name in getattr(rec, attr):
                 term = self.importer.term(kind, name, self.warnings)
-                if term not in terms:
-                    terms.append(term)
-        return terms
+                terms.setdefault(term.pk, term)
+        return list(terms.values())
 
     def _recommendation_fields(self, rec: gateformat.Recommendation, position: int) -> dict[str, Any]:
         return {
@@ -275,79 +342,11 @@ class _DocumentImport:
             "comments": action.comments,
         }
 
-    # --- a new evaluation: everything in bulk ----------------------------------
-
-    def _create(self, office: Office, plan: EvaluationPlan) -> None:
-        doc = self.doc
-        self.result.outcome = CREATED
-        evaluation = Evaluation.objects.create(
-            plan=plan,
-            office=office,
-            title=doc.evaluation.title,
-            year=plan.end_year,
-            status=Evaluation.Status.COMPLETED,
-            source=doc.source[:300],
-        )
-        self.result.evaluation_id = evaluation.pk
-        mr = ManagementResponse.objects.create(
-            evaluation=evaluation,
-            status=self._response_status(),
-            units_as_written=doc.management_response.units,
-            overall_response=doc.management_response.overall_response,
-        )
-        header_units: list[Unit] = []
-        for name in doc.management_response.units:
-            header_units += [u for u in self._units(name, office) if u not in header_units]
-        mr.units.set(header_units)
-
-        recs = Recommendation.objects.bulk_create(
-            [
-                Recommendation(management_response=mr, evaluation=evaluation, **self._recommendation_fields(r, i))
-                for i, r in enumerate(doc.recommendations, start=1)
-            ]
-        )
-        tags = []
-        actions = []
-        action_units: list[list[Unit]] = []
-        for rec_row, rec in zip(recs, doc.recommendations):
-            tags += [
-                RecommendationTerm(recommendation=rec_row, term=t, position=p)
-                for p, t in enumerate(self._tags(rec))
-            ]
-            for i, a in enumerate(rec.key_actions, start=1):
-                actions.append(
-                    KeyAction(
-                        recommendation=rec_row,
-                        evaluation=evaluation,
-                        split_confidence=round(a.split_confidence, 3),
-                        **self._action_fields(a, i),
-                    )
-                )
-                action_units.append(self._units(a.responsible, office))
-        RecommendationTerm.objects.bulk_create(tags)
-        actions = KeyAction.objects.bulk_create(actions)
-        through = KeyAction.units.through
-        through.objects.bulk_create(
-            [through(keyaction_id=a.pk, unit_id=u.pk) for a, units in zip(actions, action_units) for u in units]
-        )
-        self.records.append(
-            history.change(
-                self.actor,
-                ChangeRecord.Action.CREATE,
-                evaluation,
-                after=history.snapshot(evaluation),
-                evaluation_id=evaluation.pk,
-                message=(
-                    f"imported from {doc.source or 'a GATE document'}: {len(recs)} recommendations, "
-                    f"{len(actions)} key actions"
-                ),
-            )
-        )
-
     # --- an evaluation we have: only what changed --------------------------------
 
     def _update(self, evaluation: Evaluation) -> None:
         doc = self.doc
+        evaluation.office = self.office  # known already: no query for it
         self.result.evaluation_id = evaluation.pk
         mr = (
             ManagementResponse.objects.filter(evaluation=evaluation)
@@ -538,6 +537,212 @@ class _DocumentImport:
         )
         row.delete()
         self._changed()
+
+
+REC_COLUMNS = (
+    "management_response_id", "evaluation_id", "position", "number", "text", "response_text", "description",
+    "category", "thematic_area_as_written", "version", "created_at", "updated_at",
+)
+ACTION_COLUMNS = (
+    "recommendation_id", "evaluation_id", "position", "number", "text", "responsible", "deadline", "status",
+    "comments", "split_confidence", "version", "created_at", "updated_at",
+)
+
+
+class _Batch:
+    """Documents written in one transaction: new evaluations in bulk, known ones updated one by one."""
+
+    def __init__(self, importer: Importer, docs: list[gateformat.Document]):
+        self.importer = importer
+        self.jobs = [_DocumentImport(importer, doc) for doc in docs]
+
+    def run(self) -> list[ImportResult]:
+        keys = [job.locate() for job in self.jobs]
+        existing = {
+            (e.office_id, e.plan_id, e.title): e
+            for e in Evaluation.objects.filter(plan_id__in={k[1] for k in keys}, title__in={k[2] for k in keys})
+        }
+        new: list[_DocumentImport] = []
+        later: list[tuple[_DocumentImport, tuple]] = []
+        claimed = set()
+        for job, key in zip(self.jobs, keys):
+            if key in existing or key in claimed:
+                later.append((job, key))  # known, or twice in this batch: an update
+            else:
+                claimed.add(key)
+                new.append(job)
+        records: list[ChangeRecord] = []
+        updates: list[ActionUpdate] = []
+        if new:
+            created = _create_all(self.importer, new)
+            existing.update(created)
+            for job in new:
+                records += job.records
+        for job, key in later:
+            job._update(existing[key])
+            records += job.records
+            updates += job.updates
+        history.write(records)
+        if updates:
+            ActionUpdate.objects.bulk_create(updates)
+        return [job.finish() for job in self.jobs]
+
+
+def _create_all(importer: Importer, jobs: list[_DocumentImport]) -> dict[tuple, Evaluation]:
+    """New evaluations with everything in their responses: a handful of bulk inserts for the whole batch."""
+    evaluations = Evaluation.objects.bulk_create(
+        [
+            Evaluation(
+                plan=job.plan,
+                office=job.office,
+                title=job.doc.evaluation.title,
+                year=job.plan.end_year,
+                status=Evaluation.Status.COMPLETED,
+                source=job.doc.source[:300],
+            )
+            for job in jobs
+        ]
+    )
+    responses = ManagementResponse.objects.bulk_create(
+        [
+            ManagementResponse(
+                evaluation=ev,
+                status=job._response_status(),
+                units_as_written=job.doc.management_response.units,
+                overall_response=job.doc.management_response.overall_response,
+            )
+            for job, ev in zip(jobs, evaluations)
+        ]
+    )
+    response_units = []
+    rec_rows: list[Recommendation] = []
+    rec_docs: list[tuple[_DocumentImport, gateformat.Recommendation]] = []
+    for job, ev, mr in zip(jobs, evaluations, responses):
+        job.result.outcome = CREATED
+        job.result.evaluation_id = ev.pk
+        header_units: list[Unit] = []
+        for name in job.doc.management_response.units:
+            header_units += [u for u in job._units(name, job.office, save=False) if all(u is not h for h in header_units)]
+        response_units.append((mr.pk, header_units))
+        for i, rec in enumerate(job.doc.recommendations, start=1):
+            rec_rows.append(Recommendation(management_response=mr, evaluation=ev, **job._recommendation_fields(rec, i)))
+            rec_docs.append((job, rec))
+        job.records.append(
+            history.change(
+                job.actor,
+                ChangeRecord.Action.CREATE,
+                ev,
+                after=history.snapshot(ev),
+                evaluation_id=ev.pk,
+                message=(
+                    f"imported from {job.doc.source or 'a GATE document'}: {len(job.doc.recommendations)} recommendations, "
+                    f"{len(job.doc.key_actions)} key actions"
+                ),
+            )
+        )
+    now = _prepared(KeyAction, "created_at", timezone.now())
+    rec_ids = _insert_returning_ids(
+        Recommendation,
+        REC_COLUMNS,
+        [
+            (r.management_response_id, r.evaluation_id, r.position, r.number, r.text, r.response_text, r.description,
+             r.category, r.thematic_area_as_written, 1, now, now)
+            for r in rec_rows
+        ],
+    )
+    tags: list[tuple] = []
+    action_rows: list[tuple] = []
+    action_units: list[list[Unit]] = []
+    for rec_id, rec_row, (job, rec) in zip(rec_ids, rec_rows, rec_docs):
+        tags += [(rec_id, t.pk, p) for p, t in enumerate(job._tags(rec))]
+        for i, a in enumerate(rec.key_actions, start=1):
+            f = job._action_fields(a, i)
+            action_rows.append(
+                (rec_id, rec_row.evaluation_id, i, f["number"], f["text"], f["responsible"],
+                 _prepared(KeyAction, "deadline", f["deadline"]), f["status"], f["comments"],
+                 round(a.split_confidence, 3), 1, now, now)
+            )
+            action_units.append(job._units(a.responsible, job.office, save=False))
+    importer.units.save_new()
+    action_ids = _insert_returning_ids(KeyAction, ACTION_COLUMNS, action_rows)
+    # Link rows need no ids back: plain multi-row inserts, without building model objects.
+    _insert(RecommendationTerm, ("recommendation_id", "term_id", "position"), tags)
+    _insert(
+        ManagementResponse.units.through,
+        ("managementresponse_id", "unit_id"),
+        [(mr_pk, u.pk) for mr_pk, units in response_units for u in units],
+    )
+    _insert(
+        KeyAction.units.through,
+        ("keyaction_id", "unit_id"),
+        [(pk, u.pk) for pk, units in zip(action_ids, action_units) for u in units],
+    )
+    return {(ev.office_id, ev.plan_id, ev.title): ev for ev in evaluations}
+
+
+def _columns(model, columns: tuple[str, ...]) -> tuple[str, str]:
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(model._meta.get_field(c.removesuffix("_id")).column) for c in columns)
+    return table, cols
+
+
+def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Rows of plain values (ints, strings) into a link table: one executemany, no model objects."""
+    if not rows:
+        return
+    table, cols = _columns(model, columns)
+    marks = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+
+
+def _insert_returning_ids(model, columns: tuple[str, ...], rows: list[tuple]) -> list[int]:
+    """Multi-row INSERT ... RETURNING id, as bulk_create does, without building a model object per row.
+
+    The caller gives values as the database wants them (see `_prepared`). Ids
+    come back in the order of the rows (SQLite and PostgreSQL both keep it;
+    Django's own bulk_create relies on the same).
+    """
+    if not rows:
+        return []
+    table, cols = _columns(model, columns)
+    per_statement = max(1, min(500, 30000 // len(columns)))
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({cols}) VALUES {values} RETURNING {connection.ops.quote_name('id')}",
+                [v for row in chunk for v in row],
+            )
+            ids += [r[0] for r in cursor.fetchall()]
+    return ids
+
+
+def _prepared(model, field: str, value):
+    """A value as the database driver takes it (dates and times as the backend stores them)."""
+    return model._meta.get_field(field).get_db_prep_save(value, connection)
+
+
+_PARSE_VOCABULARY = None
+_KNOWN_KEYS: frozenset[str] = frozenset()
+
+
+def _init_parser(vocabulary, known_keys: frozenset[str]) -> None:
+    global _PARSE_VOCABULARY, _KNOWN_KEYS
+    _PARSE_VOCABULARY, _KNOWN_KEYS = vocabulary, known_keys
+
+
+def _parse_job(item: tuple[str, str]):
+    """Read one document, and divide its responsible texts into unit names (work the writer need not do)."""
+    source, text = item
+    try:
+        doc = gateformat.parse(text, known_units=_PARSE_VOCABULARY, source=source)
+    except gateformat.GateFormatError as exc:
+        return source, exc, {}
+    texts = {a.responsible for a in doc.key_actions} | set(doc.management_response.units)
+    return source, doc, {t: fragments(t, is_known=_KNOWN_KEYS.__contains__) for t in texts}
 
 
 def _same_words(a: str, b: str) -> bool:

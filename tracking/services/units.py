@@ -108,75 +108,117 @@ def _clean(piece: str) -> list[Fragment]:
 class UnitDirectory:
     """Every unit by every name it answers to; finds or makes the units of a responsible text.
 
-    Loaded once per import run. Units made for a document that then fails are
-    forgotten with `rollback()`, so the directory never points at rows that
-    were never committed.
+    Loaded once per import run. New units are made in memory and inserted
+    together (`save_new`), so a batch of documents costs one insert for all
+    its new units. Units made for documents that then fail are forgotten with
+    `rollback()`, so the directory never points at rows that were never committed.
     """
 
     def __init__(self) -> None:
-        self._by_key: dict[str, list[Unit]] = {}
+        # name key -> {office id: unit}; and name key -> a corporate unit (HQ, evaluation office).
+        self._by_key: dict[str, dict[int, Unit]] = {}
+        self._corporate: dict[str, Unit] = {}
+        self._unsaved: list[Unit] = []
         self._pending: list[Unit] = []
+        self._resolved: dict[tuple[str, int], tuple[Unit, ...]] = {}
+        # How each responsible text divides into unit names. It depends only on the
+        # names known when the directory was loaded, so that the same text always
+        # divides the same way in a run, and parser processes can do it ahead.
+        self.fragments: dict[str, list[Fragment]] = {}
         # What the GATE reader knows of units: the real offices, then ours.
         self.vocabulary = reference_vocabulary().layer()
         units = Unit.objects.select_related("office__type").prefetch_related("aliases")
         for unit in units:
-            self._index(unit)
+            self._index(unit, unit.names(), corporate=unit.office.type.code in CORPORATE_OFFICE_TYPES)
+        self.known_keys = frozenset(self._by_key)
 
-    def _index(self, unit: Unit, names: list[str] | None = None) -> None:
-        for name in names if names is not None else unit.names():
-            self.vocabulary.add(name)
-            bucket = self._by_key.setdefault(normalize_unit(name), [])
-            if unit not in bucket:
-                bucket.append(unit)
+    @staticmethod
+    def _keys(unit: Unit, names: list[str]) -> list[str]:
+        keys = [normalize_unit(n) for n in names]
         if unit.acronym and unit.name:
-            bucket = self._by_key.setdefault(normalize_unit(f"{unit.name} ({unit.acronym})"), [])
-            if unit not in bucket:
-                bucket.append(unit)
+            keys.append(normalize_unit(f"{unit.name} ({unit.acronym})"))
+        return keys
+
+    def _index(self, unit: Unit, names: list[str], corporate: bool) -> None:
+        for name in names:
+            self.vocabulary.add(name)
+        for key in self._keys(unit, names):
+            self._by_key.setdefault(key, {}).setdefault(unit.office_id, unit)
+            if corporate:
+                self._corporate.setdefault(key, unit)
 
     def names(self) -> list[str]:
         """Every known name, for the GATE reader to recognise responsibles by."""
         return list(self._by_key)
 
     def find(self, name: str, office: Office) -> Unit | None:
-        candidates = self._by_key.get(normalize_unit(name), [])
-        for unit in candidates:
-            if unit.office_id == office.pk:
-                return unit
-        for unit in candidates:
-            if unit.office.type.code in CORPORATE_OFFICE_TYPES:
-                return unit
-        return None
+        key = normalize_unit(name)
+        here = self._by_key.get(key)
+        if here and office.pk in here:
+            return here[office.pk]
+        return self._corporate.get(key)
 
-    def resolve(self, responsible: str, office: Office) -> tuple[list[Unit], list[Unit]]:
-        """(units named by the text, of which those newly created)."""
+    def resolve(self, responsible: str, office: Office, *, save: bool = True) -> tuple[list[Unit], list[Unit]]:
+        """(units named by the text, of which those new). With `save=False` the new ones wait for `save_new`."""
+        # The same responsible text comes back row after row: read it once per office.
+        cached = self._resolved.get((responsible, office.pk))
+        if cached is not None:
+            return list(cached), []
+        found, created = self._resolve(responsible, office)
+        self._resolved[(responsible, office.pk)] = tuple(found)
+        if save:
+            self.save_new()
+        return found, created
+
+    def _resolve(self, responsible: str, office: Office) -> tuple[list[Unit], list[Unit]]:
         found: list[Unit] = []
         created: list[Unit] = []
-        for fragment in fragments(responsible, is_known=lambda key: key in self._by_key):
+        parts = self.fragments.get(responsible)
+        if parts is None:
+            parts = self.fragments[responsible] = fragments(responsible, is_known=self.known_keys.__contains__)
+        for fragment in parts:
             unit = self.find(fragment.name, office) or (
                 self.find(fragment.acronym, office) if fragment.acronym else None
             )
             if unit is None:
-                # get_or_create, not create: another import may have made it since we loaded.
-                unit, made = Unit.objects.get_or_create(
-                    office=office,
-                    name=fragment.name[:200],
-                    defaults={"acronym": fragment.acronym[:30], "auto_created": True},
-                )
-                unit.office = office
-                if made:
-                    self._pending.append(unit)
-                    created.append(unit)
-                self._index(unit, [n for n in (unit.name, unit.acronym) if n])
-            if unit not in found:
+                unit = Unit(office=office, name=fragment.name[:200], acronym=fragment.acronym[:30], auto_created=True)
+                self._unsaved.append(unit)
+                created.append(unit)
+                self._index(unit, [n for n in (unit.name, unit.acronym) if n], office.type.code in CORPORATE_OFFICE_TYPES)
+            if all(unit is not u for u in found):
                 found.append(unit)
         return found, created
+
+    def save_new(self) -> None:
+        """Insert the units made since the last call (one statement), and learn their ids."""
+        if not self._unsaved:
+            return
+        # A concurrent import may have made one of them meanwhile: keep its row, take its id.
+        Unit.objects.bulk_create(self._unsaved, ignore_conflicts=True)
+        wanted = {(u.office_id, u.name): u for u in self._unsaved}
+        rows = Unit.objects.filter(
+            office_id__in={u.office_id for u in self._unsaved}, name__in={u.name for u in self._unsaved}
+        ).values_list("pk", "office_id", "name")
+        for pk, office_id, name in rows:
+            unit = wanted.get((office_id, name))
+            if unit is not None:
+                unit.pk = pk
+                unit._state.adding = False
+        self._pending += self._unsaved
+        self._unsaved = []
 
     def commit(self) -> None:
         self._pending.clear()
 
     def rollback(self) -> None:
-        for unit in self._pending:
-            for bucket in self._by_key.values():
-                if unit in bucket:
-                    bucket.remove(unit)
+        if self._pending or self._unsaved:
+            self._resolved.clear()  # some answers name units that are gone
+        for unit in self._pending + self._unsaved:
+            for key in self._keys(unit, [n for n in (unit.name, unit.acronym) if n]):
+                here = self._by_key.get(key, {})
+                if here.get(unit.office_id) is unit:
+                    del here[unit.office_id]
+                if self._corporate.get(key) is unit:
+                    del self._corporate[key]
         self._pending.clear()
+        self._unsaved.clear()

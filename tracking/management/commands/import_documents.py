@@ -54,6 +54,9 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="record the changes as made by this user (default: the system)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
         parser.add_argument("--warnings", action="store_true", help="list every warning, not only their number")
+        parser.add_argument(
+            "--workers", type=int, default=None, help="processes reading documents in parallel (default: the CPU count, at most 4)"
+        )
 
     def handle(self, *args, **options):
         files, missing = expand(options["paths"])
@@ -70,14 +73,21 @@ class Command(BaseCommand):
             with transaction.atomic():
                 importer = Importer(actor)
                 bar = tqdm(
-                    files,
+                    total=len(files),
                     unit="doc",
                     file=sys.stderr,
                     disable=options["no_progress"] or options["verbosity"] == 0,
                     dynamic_ncols=True,
                 )
-                for path in bar:
-                    results.append(self._import_one(importer, path))
+                unreadable: list[ImportResult] = []
+                workers = options["workers"] if options["workers"] is not None else (1 if len(files) < 20 else None)
+                for result in importer.run(self._texts(files, unreadable), workers=workers):
+                    results.append(result)
+                    bar.update(1)
+                for result in unreadable:
+                    results.append(result)
+                    bar.update(1)
+                bar.close()
                 if options["dry_run"]:
                     raise DryRun
         except DryRun:
@@ -90,19 +100,19 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(f"{failed} of {len(results)} documents failed (see above)", returncode=1)
 
-    def _import_one(self, importer: Importer, path: Path) -> ImportResult:
-        name = str(path)
-        try:
-            text, note = read_document(name)
-        except OSError as exc:
-            return ImportResult(source=name, outcome=FAILED, error=f"cannot read: {exc.strerror}")
-        try:
-            result = importer.import_text(text, source=name)
-        except Exception as exc:  # one broken document must not stop the others
-            return ImportResult(source=name, outcome=FAILED, error=f"{type(exc).__name__}: {exc}")
-        if note:
-            result.warnings.insert(0, note)
-        return result
+    def _texts(self, files: list[Path], unreadable: list[ImportResult]):
+        """(source, text) of each file; the unreadable ones are set aside as failed."""
+        for path in files:
+            name = str(path)
+            try:
+                text, note = read_document(name)
+            except OSError as exc:
+                unreadable.append(ImportResult(source=name, outcome=FAILED, error=f"cannot read: {exc.strerror}"))
+                continue
+            if note:
+                # Not UTF-8: said once on standard error, and read as Windows-1252.
+                self.stderr.write(f"{name}: warning: {note}")
+            yield name, text
 
     def _report(self, results: list[ImportResult], elapsed: float, options) -> None:
         counts = {k: sum(r.outcome == k for r in results) for k in (CREATED, UPDATED, UNCHANGED, FAILED)}
