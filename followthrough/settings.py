@@ -209,6 +209,21 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# --- cache ----------------------------------------------------------------
+# Rendered pages and figures, keyed on data versions (web/caching.py). By
+# default files in var/cache, shared by every server process (one of them
+# computes an expensive figure for all) and kept across restarts.
+# CACHE_BACKEND / CACHE_LOCATION choose another (e.g.
+# django.core.cache.backends.redis.RedisCache with redis://...).
+CACHES = {
+    "default": {
+        "BACKEND": os.environ.get("CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache"),
+        "LOCATION": os.environ.get("CACHE_LOCATION", str(VAR_DIR / "cache")),
+    }
+}
+if CACHES["default"]["BACKEND"].endswith(("FileBasedCache", "LocMemCache")):
+    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 20000)}
+
 # --- email ----------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

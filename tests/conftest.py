@@ -45,10 +45,30 @@ def subset(want, got) -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache(_test_settings):
+    # Tests build rows with factories (no history records, so no new data
+    # version): each test starts with an empty page cache.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def no_page_cache(settings):
+    """For tests that count what computing a page costs, not fetching it from the page cache."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings):
     # A cheap hasher keeps sign-in tests fast; the test client speaks plain HTTP.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SECURE_SSL_REDIRECT = False
+    # In memory: tests leave no cache files behind.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+    # Stale figures are refreshed in line: a test sees the new ones at once (test_caching.py tests the background).
+    settings.CACHE_REFRESH_IN_BACKGROUND = False
     # Production serves hashed files from `collectstatic`; tests need no manifest.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -274,3 +274,33 @@ def my_actions(access) -> QuerySet[KeyAction]:
     if access.focal_unit_ids:
         q |= Q(pk__in=KeyAction.units.through.objects.filter(unit_id__in=access.focal_unit_ids).values("keyaction_id"))
     return approved.filter(q)
+
+
+# --- versions of the data, for caches --------------------------------------------------------
+#
+# Every change of a tracked record writes a ChangeRecord (services, imports, the
+# admin), so the newest record's id moves whenever what a page shows may change.
+
+
+def data_version() -> int:
+    """Moves on any change anywhere (one indexed MAX)."""
+    from .models import ChangeRecord
+
+    return ChangeRecord.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def evaluation_version(evaluation_id: int) -> tuple[int, int]:
+    """Moves on a change to this evaluation's records, or to reference data (offices, units, vocabularies)."""
+    from django.db import connection
+
+    from .models import ChangeRecord
+
+    table = connection.ops.quote_name(ChangeRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {table} WHERE evaluation_id = %s), "
+            f"(SELECT MAX(id) FROM {table} WHERE evaluation_id IS NULL)",
+            [evaluation_id],
+        )
+        own, reference = cursor.fetchone()
+    return own or 0, reference or 0

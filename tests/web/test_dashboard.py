@@ -63,7 +63,7 @@ def test_figures_drill_down_to_the_actions_behind_them(client):
     assert client.get(completed.replace("&amp;", "&")).context["total"] == 1
 
 
-def test_dashboard_query_count_does_not_grow(client, django_assert_max_num_queries):
+def test_dashboard_query_count_does_not_grow(client, no_page_cache, django_assert_max_num_queries):
     _world(1)
     with django_assert_max_num_queries(60) as few:
         client.get(reverse("web:dashboard"))

@@ -62,7 +62,7 @@ def test_unknown_evaluation_is_404(client):
     assert client.get(reverse("web:evaluation", args=[999999])).status_code == 404
 
 
-def test_query_count_is_constant(client, django_assert_max_num_queries):
+def test_query_count_is_constant(client, no_page_cache, django_assert_max_num_queries):
     def queries(n_recs, n_actions):
         ev = make_evaluation()
         for _ in range(n_recs):

@@ -73,7 +73,7 @@ def _queries_for(client, django_assert_max_num_queries, n):
     return len(ctx.captured_queries)
 
 
-def test_query_count_does_not_grow_with_the_rows(client, django_assert_max_num_queries):
+def test_query_count_does_not_grow_with_the_rows(client, no_page_cache, django_assert_max_num_queries):
     few = _queries_for(client, django_assert_max_num_queries, 2)
     many = _queries_for(client, django_assert_max_num_queries, 30)
     assert few == many

@@ -169,6 +169,8 @@ def measured(django_db_setup, django_db_blocker):
     plain = override_settings(
         SECURE_SSL_REDIRECT=False,
         STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+        # The cost of computing each page, not of fetching it from the page cache (tests/web/test_caching.py).
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}},
     )
     with plain, django_db_blocker.unblock(), transaction.atomic():
         d = build()

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 
 from tracking import permissions, queries
-from tracking.models import Office, OfficeType, Recommendation, Region, Term
+from tracking.models import Evaluation, KeyAction, Office, OfficeType, Recommendation, Region, Term
 from tracking.models.responses import ActionStatus, Category, ResponseStatus, today
 
+from ..caching import cached, cached_page as _page, public_page
+
 PAGE_SIZE = 50
+COUNT_LIMIT = 10_000
+
+
+def capped_count(qs, limit: int = COUNT_LIMIT) -> tuple[int, bool]:
+    """How many rows, counting no further than `limit` (past it, the exact number costs more than it tells)."""
+    n = qs.order_by().values("pk")[: limit + 1].count()
+    return min(n, limit), n > limit
 
 
 def _choices(request) -> dict:
@@ -29,118 +39,149 @@ def _choices(request) -> dict:
     }
 
 
+@public_page
 def home(request):
-    evaluations = queries.visible_evaluations(request.user)
-    actions = queries.visible_actions(request.user)
-    figures = queries.status_figures(actions)
-    updates = (
-        queries.visible_updates(request.user)
-        .select_related("key_action__evaluation__office", "key_action__evaluation__plan", "key_action__recommendation")
-        .order_by("-created_at", "-id")[:10]
-    )
-    return render(
-        request,
-        "web/home.html",
-        {
+    def context():
+        evaluations = queries.visible_evaluations(request.user)
+        updates = (
+            queries.visible_updates(request.user)
+            .select_related("key_action__evaluation__office", "key_action__evaluation__plan", "key_action__recommendation")
+            .order_by("-created_at", "-id")[:10]
+        )
+        return {
             "n_evaluations": evaluations.count(),
             "n_recommendations": Recommendation.objects.filter(evaluation__in=evaluations).count(),
-            "figures": figures,
-            "updates": updates,
-            "nav": "home",
-        },
+            "figures": queries.status_figures(queries.visible_actions(request.user)),
+            "updates": list(updates),
+        }
+
+    return _page(request, "Home", "home", "home", (), "web/home_body.html", context, slow=True)
+
+
+@public_page
+def region_list(request):
+    return _page(
+        request, "Browse by region", "browse", "regions", (), "web/region_list_body.html",
+        lambda: {"regions": list(queries.regions_with_counts(request.user))},
     )
 
 
-def region_list(request):
-    return render(request, "web/region_list.html", {"regions": queries.regions_with_counts(request.user), "nav": "browse"})
-
-
+@public_page
 def region_detail(request, slug: str):
     region = get_object_or_404(Region, slug=slug)
-    offices = queries.offices_with_counts(request.user, region)
-    return render(request, "web/region_detail.html", {"region": region, "offices": offices, "nav": "browse"})
+    return _page(
+        request, region.name, "browse", "region", (region.pk,), "web/region_detail_body.html",
+        lambda: {"region": region, "offices": list(queries.offices_with_counts(request.user, region))},
+    )
 
 
+@public_page
 def office_detail(request, slug: str):
     office = get_object_or_404(Office.objects.select_related("type", "region"), slug=slug)
-    evaluations = queries.with_counts(
-        queries.visible_evaluations(request.user)
-        .filter(office=office)
-        .select_related("office", "plan", "management_response")
-        .order_by("-plan__start_year", "-plan__end_year", "title")
-    )
-    plans: dict = {}
-    for ev in evaluations:
-        plans.setdefault(ev.plan, []).append(ev)
-    actions = queries.visible_actions(request.user).filter(evaluation__office=office)
-    return render(
-        request,
-        "web/office_detail.html",
-        {
-            "office": office,
-            "plans": plans,
-            "figures": queries.status_figures(actions),
-            "scope": {"office": office.pk},
-            "nav": "browse",
-        },
-    )
+
+    def context():
+        evaluations = queries.with_counts(
+            queries.visible_evaluations(request.user)
+            .filter(office=office)
+            .select_related("plan", "management_response", "office")
+            .order_by("-plan__start_year", "-plan__end_year", "title")
+        )
+        plans: dict = {}
+        for ev in evaluations:
+            plans.setdefault(ev.plan, []).append(ev)
+        actions = queries.visible_actions(request.user).filter(evaluation__office=office)
+        return {"office": office, "plans": plans, "figures": queries.status_figures(actions), "scope": {"office": office.pk}}
+
+    return _page(request, office.name, "browse", "office", (office.pk,), "web/office_detail_body.html", context)
 
 
+@public_page
 def evaluation_list(request):
-    filters = queries.Filters.from_query(request.GET)
-    qs = filters.evaluations(queries.visible_evaluations(request.user))
-    qs = queries.with_counts(
-        qs.select_related("office__type", "plan", "management_response").order_by("-year", "title", "pk")
-    )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    offices = Office.objects.filter(pk__in=queries.visible_evaluations(request.user).values("office_id")).order_by("name")
-    return render(
-        request,
-        "web/evaluation_list.html",
-        {"page": page, "filters": filters, "offices": offices, "nav": "evaluations", **_choices(request)},
-    )
+    def context():
+        filters = queries.Filters.from_query(request.GET)
+        qs = filters.evaluations(queries.visible_evaluations(request.user))
+        qs = queries.with_counts(
+            qs.select_related("office__type", "plan", "management_response").order_by("-year", "title", "pk")
+        )
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        offices = Office.objects.filter(pk__in=queries.visible_evaluations(request.user).values("office_id")).order_by("name")
+        return {"page": page, "filters": filters, "offices": offices, **_choices(request)}
+
+    return _page(request, "Evaluations", "evaluations", "evaluations", (), "web/evaluation_list_body.html", context)
 
 
+@public_page
 def evaluation_detail(request, pk: int):
-    evaluation = get_object_or_404(queries.evaluation_page(queries.visible_evaluations(request.user)), pk=pk)
+    evaluation = get_object_or_404(
+        queries.visible_evaluations(request.user).select_related(
+            "office__type", "office__region", "plan__office", "management_response"
+        ),
+        pk=pk,
+    )
     response = getattr(evaluation, "management_response", None)
     actor = request.actor
+    access = permissions.Access.of(request.user)
+    internal = queries.is_internal(request.user)
+    on = today()
+    # Someone with progress to report here sees their own links: their body is theirs.
+    personal = access.is_superuser or evaluation.office_id in access.focal_office_ids or bool(
+        access.focal_unit_ids
+        and KeyAction.units.through.objects.filter(
+            keyaction__evaluation_id=evaluation.pk, unit_id__in=access.focal_unit_ids
+        ).exists()
+    )
+
+    def body() -> str:
+        full = queries.evaluation_page(Evaluation.objects.filter(pk=evaluation.pk)).get()
+        return render_to_string(
+            "web/includes/evaluation_body.html",
+            {
+                "evaluation": full,
+                "recommendations": full.recommendations.all(),
+                "today": on,
+                "access": access if personal else None,
+                "internal": internal,
+            },
+            request,
+        )
+
+    html = body() if personal else cached("evaluation", (evaluation.pk, queries.evaluation_version(evaluation.pk), on, internal), body)
     return render(
         request,
         "web/evaluation_detail.html",
         {
             "evaluation": evaluation,
             "response": response,
-            "recommendations": evaluation.recommendations.all(),
-            "today": today(),
+            "body": html,
+            "today": on,
             "may_edit": response is not None and permissions.can(actor, permissions.EDIT_RESPONSE, response),
             "may_review": response is not None and permissions.can(actor, permissions.REVIEW_RESPONSE, response),
             "may_view_history": permissions.can(actor, permissions.VIEW_INTERNAL),
-            "access": permissions.Access.of(request.user),
             "nav": "evaluations",
         },
     )
 
 
+@public_page
 def action_list(request):
     """Key actions across evaluations, filterable; every figure drills down to here."""
-    filters = queries.Filters.from_query(request.GET)
-    qs = filters.actions(queries.visible_actions(request.user))
-    total = qs.count()
-    rows, cursor = queries.seek(queries.action_list(qs), request.GET.get("after"), PAGE_SIZE)
-    offices = Office.objects.filter(pk__in=queries.visible_evaluations(request.user).values("office_id")).order_by("name")
-    return render(
-        request,
-        "web/action_list.html",
-        {
+
+    def context():
+        filters = queries.Filters.from_query(request.GET)
+        qs = filters.actions(queries.visible_actions(request.user))
+        total, more = capped_count(qs)
+        rows, cursor = queries.seek(queries.action_list(qs), request.GET.get("after"), PAGE_SIZE)
+        offices = Office.objects.filter(pk__in=queries.visible_evaluations(request.user).values("office_id")).order_by("name")
+        return {
             "actions": rows,
             "total": total,
+            "more_than_total": more,
             "cursor": cursor,
             "first_page": not request.GET.get("after"),
             "filters": filters,
             "offices": offices,
             "today": today(),
-            "nav": "actions",
             **_choices(request),
-        },
-    )
+        }
+
+    return _page(request, "Key actions", "actions", "actions", (), "web/action_list_body.html", context)

@@ -19,6 +19,8 @@ from tracking import queries
 from tracking.models import ActionUpdate, ManagementResponse, Office, OfficeType, Recommendation, Region, Term
 from tracking.models.responses import today
 
+from ..caching import cached_page, public_page
+
 CHART_ROWS = 12
 SCOPE_PARAMS = ("region", "office", "office_type", "year", "category", "thematic_area", "term", "response_status")
 
@@ -53,7 +55,14 @@ def _filter_choices(request) -> dict:
     }
 
 
+@public_page
 def dashboard(request):
+    return cached_page(
+        request, "Dashboard", "dashboard", "dashboard", (), "web/dashboard_body.html", lambda: _dashboard(request), slow=True
+    )
+
+
+def _dashboard(request) -> dict:
     filters = queries.Filters.from_query(request.GET)
     on = today()
     actions = filters.actions(queries.visible_actions(request.user), on)
@@ -93,9 +102,7 @@ def dashboard(request):
         "bars": charts.stacked_bars([(f.label, f.status_segments()) for f in years], "Key actions by status and evaluation year"),
     }
     responses = ManagementResponse.objects.filter(evaluation__in=evaluations)
-    return render(
-        request,
-        "web/dashboard.html",
+    return (
         {
             "filters": filters,
             "scope": _scope(request),
@@ -108,11 +115,9 @@ def dashboard(request):
             "trend": trend,
             "timeliness": figures.timeliness(responses, weeks),
             "weeks": weeks,
-            "internal": queries.is_internal(request.user),
             "today": on,
-            "nav": "dashboard",
             **_filter_choices(request),
-        },
+        }
     )
 
 

@@ -21,6 +21,7 @@ from tracking.models.responses import CLOSED_STATUSES, ActionStatus, ResponseSta
 from tracking.services import progress
 from tracking.services.errors import ConflictError
 
+from ..caching import cached_page
 from ..forms import ProgressForm, apply_errors
 
 PAGE_SIZE = 50
@@ -61,23 +62,26 @@ def workspace(request):
 
 @login_required
 def my_actions(request):
-    """My key actions: overdue first, then by deadline; filterable."""
+    """My key actions: overdue first, then by deadline; filterable. Rendered once per person and data version."""
     access = permissions.Access.of(request.user)
-    filters = queries.Filters.from_query(request.GET)
-    on = today()
-    qs = filters.actions(queries.my_actions(access), on)
-    qs = queries.action_list(qs).annotate(
-        overdue_first=Case(
-            When(Q(deadline__lt=month_start(on)) & ~Q(status__in=CLOSED_STATUSES), then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        )
-    ).order_by("overdue_first", "deadline", "pk")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "web/my_actions.html",
-        {"page": page, "filters": filters, "today": on, "nav": "my-actions", "statuses": ActionStatus.values},
+
+    def context():
+        filters = queries.Filters.from_query(request.GET)
+        on = today()
+        qs = filters.actions(queries.my_actions(access), on)
+        qs = queries.action_list(qs).annotate(
+            overdue_first=Case(
+                When(Q(deadline__lt=month_start(on)) & ~Q(status__in=CLOSED_STATUSES), then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        ).order_by("overdue_first", "deadline", "pk")
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        return {"page": page, "filters": filters, "today": on, "statuses": ActionStatus.values}
+
+    roles = tuple(sorted((a.role, a.office_id, a.unit_id, a.region_id) for a in access.assignments))
+    return cached_page(
+        request, "My key actions", "my-actions", "my-actions", (request.user.pk, roles), "web/my_actions_body.html", context
     )
 
 

@@ -1,0 +1,113 @@
+"""The page cache: served again without recomputing, never stale after a change, audiences kept apart."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.conftest import sample_text
+from tracking.models import KeyAction, Role, RoleAssignment, Unit
+from tracking.services.actor import Actor
+from tracking.services.importer import Importer
+from tracking.services.progress import record_progress
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+@pytest.fixture
+def evaluation_id():
+    return Importer(Actor.system()).import_text(sample_text("002_543cb0e5625ab64b"), source="002").evaluation_id
+
+
+def queries(client, url) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(url).content.decode()
+    return len(ctx.captured_queries), html
+
+
+def test_a_page_is_served_again_without_recomputing_it(client, evaluation_id):
+    url = reverse("web:evaluation", args=[evaluation_id])
+    first, html1 = queries(client, url)
+    again, html2 = queries(client, url)
+    assert again < first  # the recommendations, key actions and timelines came from the cache
+    main = lambda html: html[html.index('<main id="main">') :]  # noqa: E731  (the header carries a fresh CSRF token)
+    assert main(html1) == main(html2)
+
+
+def test_a_progress_update_shows_at_once(client, evaluation_id):
+    url = reverse("web:evaluation", args=[evaluation_id])
+    client.get(url)  # cached now
+    unit = Unit.objects.get(name="PPID")
+    person = User.objects.create_user("ufp", password="pw-ufp-123456")
+    RoleAssignment.objects.create(user=person, role=Role.UNIT_FOCAL_POINT, unit=unit)
+    action = KeyAction.objects.filter(evaluation_id=evaluation_id, units=unit).first()
+    record_progress(Actor(user=person), action, version=action.version, status="Completed", comment="Shown at once.")
+    html = client.get(url).content.decode()
+    assert "Shown at once." in html
+    assert f'id="status-{action.pk}"><span class="badge ok">Completed' in html
+    # The figures moved too.
+    dashboard = client.get(reverse("web:dashboard")).content.decode()
+    assert ">1</span> Completed" in dashboard.replace("\n", "")
+
+
+def test_public_and_internal_readers_get_their_own_bodies(client, evaluation_id):
+    unit = Unit.objects.get(name="PPID")
+    author = User.objects.create_user("focal.point.name", password="pw-fp-1234567")
+    RoleAssignment.objects.create(user=author, role=Role.UNIT_FOCAL_POINT, unit=unit)
+    action = KeyAction.objects.filter(evaluation_id=evaluation_id, units=unit).first()
+    record_progress(Actor(user=author), action, version=action.version, status="Completed", comment="Done.")
+    url = reverse("web:evaluation", args=[evaluation_id])
+    public = client.get(url).content.decode()
+    viewer = User.objects.create_user("viewer", password="pw-viewer-123")
+    RoleAssignment.objects.create(user=viewer, role=Role.VIEWER)
+    client.force_login(viewer)
+    internal = client.get(url).content.decode()
+    assert "focal.point.name" in internal  # staff see who reported
+    assert "focal.point.name" not in public  # the public does not, whatever was cached first
+
+
+def test_a_focal_point_gets_their_own_links_not_the_cached_body(client, evaluation_id):
+    url = reverse("web:evaluation", args=[evaluation_id])
+    client.get(url)  # the public body is cached
+    person = User.objects.create_user("ufp", password="pw-ufp-123456")
+    RoleAssignment.objects.create(user=person, role=Role.UNIT_FOCAL_POINT, unit=Unit.objects.get(name="PPID"))
+    client.force_login(person)
+    html = client.get(url).content.decode()
+    assert "Update progress" in html
+    other = User.objects.create_user("viewer", password="pw-viewer-123")
+    RoleAssignment.objects.create(user=other, role=Role.VIEWER)
+    client.force_login(other)
+    assert "Update progress" not in client.get(url).content.decode()
+
+
+def test_lists_follow_their_filters(client, evaluation_id):
+    all_actions = client.get(reverse("web:actions")).content.decode()
+    completed = client.get(reverse("web:actions"), {"status": "Completed"}).content.decode()
+    assert all_actions != completed
+    assert "13 key actions" in all_actions and "No key action matches." in completed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_change_the_dashboard_shows_its_last_figures_at_once_then_the_new_ones(client, settings):
+    import time
+
+    settings.CACHE_REFRESH_IN_BACKGROUND = True
+    ev_id = Importer(Actor.system()).import_text(sample_text("002_543cb0e5625ab64b"), source="002").evaluation_id
+    assert ">13</span> Not Initiated" not in client.get(reverse("web:dashboard")).content.decode().replace("\n", "")
+    # A change: the next reader gets the previous figures, said to be from before, without waiting...
+    KeyAction.objects.filter(evaluation_id=ev_id).update(status="Not Initiated")
+    Importer(Actor.system()).import_text(sample_text("000_6da9e6de966dff24"), source="000")  # writes a history record
+    stale = client.get(reverse("web:dashboard")).content.decode()
+    assert "newer ones are being computed" in stale
+    # ...and once the one refresh is done, the new figures.
+    for _ in range(100):
+        fresh = client.get(reverse("web:dashboard")).content.decode()
+        if "being computed" not in fresh:
+            break
+        time.sleep(0.1)
+    assert "being computed" not in fresh
+    assert ">31</span> key actions" in fresh.replace("\n", "")
