@@ -21,7 +21,7 @@ from tracking.models.responses import CLOSED_STATUSES, ActionStatus, ResponseSta
 from tracking.services import progress
 from tracking.services.errors import ConflictError
 
-from ..caching import cached_page
+from ..caching import cached_page, public_page
 from ..forms import ProgressForm, apply_errors
 
 PAGE_SIZE = 50
@@ -92,6 +92,7 @@ def _visible_action(request, pk: int) -> KeyAction:
     return get_object_or_404(qs, pk=pk)
 
 
+@public_page
 def action_detail(request, pk: int):
     action = _visible_action(request, pk)
     may_update = permissions.can(request.actor, permissions.UPDATE_ACTION, action)
