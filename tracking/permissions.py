@@ -119,29 +119,19 @@ class Access:
                 return True
         return False
 
-    def review_scope(self, office_field: str = "office") -> Q:
-        """The offices under review by this user, as a filter on `office_field`."""
+    def review_scope(self, office_field: str | None = "office") -> Q:
+        """The offices under review by this user, as a filter on `office_field` (None: on Office itself)."""
         if self.is_superuser:
             return Q()
+        prefix = f"{office_field}__" if office_field else ""
         q = Q(pk__in=[])
         for a in self._review_scopes:
             if a.office_id is None and a.region_id is None:
                 return Q()
             if a.office_id is not None:
-                q |= Q(**{f"{office_field}_id": a.office_id})
+                q |= Q(**{f"{prefix}pk": a.office_id})
             else:
-                q |= Q(**{f"{office_field}__region_id": a.region_id})
-        return q
-
-    def reviewed_offices(self) -> Q:
-        """The offices under review by this user, as a filter on Office."""
-        if self.is_superuser:
-            return Q()
-        q = Q(pk__in=[])
-        for a in self._review_scopes:
-            if a.office_id is None and a.region_id is None:
-                return Q()
-            q |= Q(pk=a.office_id) if a.office_id is not None else Q(region_id=a.region_id)
+                q |= Q(**{f"{prefix}region_id": a.region_id})
         return q
 
     def action_scope(self) -> Q:

@@ -43,7 +43,7 @@ def _response(pk: int) -> ManagementResponse:
 def evaluation_create(request):
     _require(request, permissions.MANAGE_EVALUATIONS)
     access = permissions.Access.of(request.user)
-    offices = Office.objects.filter(access.reviewed_offices()).select_related("type").order_by("name")
+    offices = Office.objects.filter(access.review_scope(None)).select_related("type").order_by("name")
     form = EvaluationForm(request.POST or None, offices=offices)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
