@@ -141,11 +141,12 @@ class _Reader:
         lines = []
         for no, line in enumerate(raw, start=1):
             line = line.rstrip()
-            m = _PAGE_NUMBER_LINE.match(line)
-            if m and self._is_page_number(m):
-                self.warn(no, f"removed a page number '{line.strip()}' on a line of its own", "artifact")
-                continue
-            line = _PAGE_NUMBER.sub(lambda m, no=no: self._drop_page_number(m, no), line)
+            if "/" in line:  # both page-number forms hold one; most lines do not (a cheap test first)
+                m = _PAGE_NUMBER_LINE.match(line)
+                if m and self._is_page_number(m):
+                    self.warn(no, f"removed a page number '{line.strip()}' on a line of its own", "artifact")
+                    continue
+                line = _PAGE_NUMBER.sub(lambda m, no=no: self._drop_page_number(m, no), line)
             lines.append(_Line(no, line))
         return lines
 

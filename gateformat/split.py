@@ -51,10 +51,15 @@ _CONNECTORS = frozenset(
 _ABBREVIATIONS = frozenset("e.g. i.e. vs. no. art. para. p. pp. cf. approx. st. mr. ms. mrs. dr. nr.".split())
 
 
+_SLASH_SPACING = re.compile(r"\s*/\s*")
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=65_536)
 def normalize_unit(text: str) -> str:
     """A comparison key for unit names: case, spacing and `/ ` spacing ignored."""
-    text = re.sub(r"\s*/\s*", "/", text.strip().casefold())
-    return re.sub(r"\s+", " ", text).strip(" ,;.")
+    text = _SLASH_SPACING.sub("/", text.strip().casefold())
+    return _SPACES.sub(" ", text).strip(" ,;.")
 
 
 @dataclass(frozen=True)
@@ -226,14 +231,14 @@ class UnitVocabulary:
             inherited = self._parent.names_starting(first_key) if self._parent is not None else None
             memo = (own | inherited) if own and inherited else (own or inherited or _EMPTY)
             self._memo[first_key] = memo
-            self._longest[first_key] = max((len(n) for n in memo), default=0)
         return memo
 
     def longest(self, first_key: str) -> int:
         """The length of the longest name that starts with this word."""
-        if first_key not in self._longest:
-            self.names_starting(first_key)
-        return self._longest[first_key]
+        longest = self._longest.get(first_key)
+        if longest is None:
+            longest = self._longest[first_key] = max((len(n) for n in self.names_starting(first_key)), default=0)
+        return longest
 
     def first_keys(self) -> set[str]:
         keys = set(self._by_first)
@@ -264,7 +269,8 @@ class Splitter:
     """Splits the action bodies of one document, learning its units as it goes."""
 
     def __init__(self, vocabulary: UnitVocabulary | None = None):
-        self.vocabulary = vocabulary or UnitVocabulary()
+        # Not `vocabulary or ...`: that would count every name the vocabulary holds.
+        self.vocabulary = vocabulary if vocabulary is not None else UnitVocabulary()
 
     def split_all(self, bodies: Sequence[str]) -> list[Split]:
         # Pass 1 with what we know; the responsibles it is sure of teach us the
@@ -284,8 +290,9 @@ class Splitter:
         second = Splitter(learned)
         out = []
         for s, body in zip(first, bodies):
-            words = {_classify(m.group()).first_key for m in _TOKEN.finditer(body)}
-            out.append(second.split(body) if s.confidence < 0.95 and words & new_keys else s)
+            if s.confidence < 0.95 and not new_keys.isdisjoint(_classify(m.group()).first_key for m in _TOKEN.finditer(body)):
+                s = second.split(body)
+            out.append(s)
         return out
 
     def split(self, body: str) -> Split:
@@ -325,24 +332,27 @@ class Splitter:
         unitish = [0] * (n + 1)
         inner_ends = [0] * (n + 1)
         opens = [0] * (n + 1)
+        tail_units = [0] * (n + 1)  # prefix sums of capitalised unit nouns
         for i in range(n - 1, -1, -1):
             t = toks[i]
             lower[i] = lower[i + 1] + t.lower_content
             unitish[i] = unitish[i + 1] + t.unitish
             inner_ends[i] = inner_ends[i + 1] + (t.ends_sentence and i < n - 1 and toks[i + 1].is_cap)
             opens[i] = opens[i + 1] + t.opens
-        tail = [0] * (n + 1)  # capitalised unit nouns among the 4 words before each boundary
-        for k in range(1, n + 1):
-            tail[k] = sum(1 for t in toks[max(0, k - 4) : k] if t.tail_unit)
+        for i, t in enumerate(toks):
+            tail_units[i + 1] = tail_units[i] + t.tail_unit
         vocabulary = self.vocabulary
+        memo, names_starting, longest = vocabulary._memo, vocabulary.names_starting, vocabulary.longest
         depth = depth_before
         scores = []
         for k in range(1, n + 1):
             prev = toks[k - 1]
             depth += prev.opens
             s = prev.end_score
-            if not prev.ends_sentence and tail[k]:
-                s -= 0.8 * tail[k]  # unit words just before the boundary: the responsible began earlier
+            # capitalised unit nouns among the 4 words before the boundary
+            tail = tail_units[k] - tail_units[k - 4 if k > 4 else 0]
+            if tail and not prev.ends_sentence:
+                s -= 0.8 * tail  # unit words just before the boundary: the responsible began earlier
             if depth != 0:
                 s -= 5.0  # a bracket opened in the text closes in the responsible
             if k == n:
@@ -350,9 +360,11 @@ class Splitter:
                 continue
             first = toks[k]
             known = 0
-            names = vocabulary.names_starting(first.first_key)
+            names = memo.get(first.first_key)
+            if names is None:
+                names = names_starting(first.first_key)
             if names:
-                known = _longest_prefix(names, _suffix_key(toks, k, vocabulary.longest(first.first_key)))
+                known = _longest_prefix(names, _suffix_key(toks, k, longest(first.first_key)))
             if known:
                 # A long known name is strong evidence; a two-letter one is weak.
                 s += 1.0 + min(2.5, known / 8) + first.start_score_known
@@ -366,7 +378,8 @@ class Splitter:
                     s -= 1.0  # "UN Country | Team ..."
             # --- the responsible reads as a list of units
             s -= 4.0 * inner_ends[k] + 0.6 * lower[k]
-            s += 0.6 * min(3, unitish[k])
+            u = unitish[k]
+            s += 0.6 * (u if u < 3 else 3)
             if n - k > 10:
                 s -= 0.15 * (n - k - 10)
             if opens[k] != 0:

@@ -103,8 +103,19 @@ def _keyed(vocabulary: tuple[str, ...]) -> dict[str, str]:
     return {_key(term): term for term in vocabulary}
 
 
+_KEY_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+@lru_cache(maxsize=8192)
 def _key(value: str) -> str:
-    return re.sub(r"[\s\-]+", " ", value).strip().casefold()
+    # Cached: the same few field values recur on every page of a corpus.
+    return _KEY_SEPARATORS.sub(" ", value).strip().casefold()
+
+
+# The comma-holding terms, by the key of their first part: a part that starts none is kept as is.
+_MULTI_BY_FIRST: dict[str, list[tuple[int, str]]] = {}
+for _term in MULTI_COMMA_TERMS:
+    _MULTI_BY_FIRST.setdefault(_key(_term.split(",")[0]), []).append((_term.count(",") + 1, _key(_term)))
 
 
 def split_list(value: str) -> list[str]:
@@ -116,10 +127,9 @@ def split_list(value: str) -> list[str]:
     items: list[str] = []
     i = 0
     while i < len(parts):
-        for term in MULTI_COMMA_TERMS:
-            width = term.count(",") + 1
+        for width, term_key in _MULTI_BY_FIRST.get(_key(parts[i]), ()):
             candidate = ", ".join(parts[i : i + width])
-            if _key(candidate) == _key(term):
+            if _key(candidate) == term_key:
                 items.append(candidate)
                 i += width
                 break

@@ -12,7 +12,8 @@ from .reference import Office
 class EvaluationPlan(models.Model):
     """An office's plan of evaluations for a period (GATE: "2015 - 2016")."""
 
-    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="plans", verbose_name=_("office"))
+    # No index of its own: the unique (office, start_year, end_year) index serves it.
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="plans", verbose_name=_("office"), db_index=False)
     start_year = models.PositiveSmallIntegerField(_("start year"))
     end_year = models.PositiveSmallIntegerField(_("end year"))
 
@@ -49,7 +50,10 @@ class Evaluation(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     plan = models.ForeignKey(EvaluationPlan, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("plan"))
-    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("office"))
+    # No index of its own: the unique (office, plan, title) and (office, year) indexes serve it.
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("office"), db_index=False
+    )
     title = models.CharField(_("title"), max_length=500, blank=True)
     type = models.CharField(_("type"), max_length=30, choices=Type.choices, blank=True)
     year = models.PositiveSmallIntegerField(_("year"), db_index=True)

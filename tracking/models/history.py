@@ -29,12 +29,15 @@ class ChangeRecord(models.Model):
     request_id = models.UUIDField(null=True, blank=True, db_index=True)
     source = models.CharField(_("source"), max_length=20, blank=True)
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    # Neither foreign key needs an index of its own: the (content_type, object_id)
+    # and (evaluation, time) indexes serve them, and each index slows every write.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", db_index=False)
     object_id = models.PositiveBigIntegerField()
     object_repr = models.CharField(_("record"), max_length=300)
     # The evaluation the record belongs to, so its page can show all of them.
     evaluation = models.ForeignKey(
-        "tracking.Evaluation", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="changes", db_constraint=False
+        "tracking.Evaluation", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="changes", db_constraint=False,
+        db_index=False,
     )
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)

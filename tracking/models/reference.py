@@ -72,7 +72,8 @@ class Office(models.Model):
 class Unit(models.Model):
     """A responsible unit (division, section, team, role) that carries key actions."""
 
-    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="units", verbose_name=_("office"))
+    # No index of its own: the unique (office, name) index serves it.
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="units", verbose_name=_("office"), db_index=False)
     name = models.CharField(_("name"), max_length=200)
     acronym = models.CharField(_("acronym"), max_length=30, blank=True)
     # Created by an import from a responsible text nobody has reviewed yet.
@@ -95,7 +96,7 @@ class Unit(models.Model):
 class UnitAlias(models.Model):
     """Another name or acronym of a unit, so responsible texts find it."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="aliases")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="aliases", db_index=False)  # see unit_alias_unique
     name = models.CharField(_("name"), max_length=200)
     key = models.CharField(max_length=200, editable=False, db_index=True)
 

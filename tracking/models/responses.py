@@ -81,8 +81,9 @@ class ManagementResponse(models.Model):
 
 
 class Recommendation(models.Model):
+    # No index of its own: the unique (management_response, position) index serves it.
     management_response = models.ForeignKey(
-        ManagementResponse, on_delete=models.CASCADE, related_name="recommendations"
+        ManagementResponse, on_delete=models.CASCADE, related_name="recommendations", db_index=False
     )
     # Denormalised from the response so lists and figures need one join less.
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="recommendations")
@@ -133,7 +134,8 @@ class Recommendation(models.Model):
 class RecommendationTerm(models.Model):
     """A recommendation's tag, in order (the page lists them in a meaningful order)."""
 
-    recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="tags")
+    # No index of its own: the unique (recommendation, term) index serves it.
+    recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="tags", db_index=False)
     term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="tagged")
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -166,7 +168,8 @@ class KeyActionQuerySet(models.QuerySet):
 
 
 class KeyAction(models.Model):
-    recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="key_actions")
+    # No index of its own: the unique (recommendation, position) index serves it.
+    recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="key_actions", db_index=False)
     # Denormalised: lists, filters and figures over actions start here.
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="key_actions")
     position = models.PositiveIntegerField(_("position"))

@@ -55,7 +55,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
         parser.add_argument("--warnings", action="store_true", help="list every warning, not only their number")
         parser.add_argument(
-            "--workers", type=int, default=None, help="processes reading documents in parallel (default: the CPU count, at most 4)"
+            "--workers", type=int, default=None, help="processes reading documents while this one writes (default: the CPU count less one, at most 4; 0: none)"
         )
 
     def handle(self, *args, **options):
@@ -80,7 +80,7 @@ class Command(BaseCommand):
                     dynamic_ncols=True,
                 )
                 unreadable: list[ImportResult] = []
-                workers = options["workers"] if options["workers"] is not None else (1 if len(files) < 20 else None)
+                workers = options["workers"] if options["workers"] is not None else (0 if len(files) < 20 else None)
                 for result in importer.run(self._texts(files, unreadable), workers=workers):
                     results.append(result)
                     bar.update(1)
