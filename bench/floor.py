@@ -1,8 +1,9 @@
 """The floor: the same rows an import writes, inserted by the database driver alone.
 
 No parsing (the rows come from the generator's own documents), no ORM, no
-checks, one transaction, multi-row INSERTs of a few hundred rows (faster than
-executemany on SQLite): what any import, ours included, cannot beat. Run against a freshly migrated database:
+checks, one transaction, each driver's fastest way of inserting many rows
+(multi-row INSERTs on SQLite, executemany on PostgreSQL): what any import,
+ours included, cannot beat. Run against a freshly migrated database:
 
     python bench/floor.py --count N --seed S --sqlite PATH | --postgres URL
 
@@ -160,7 +161,11 @@ def insert(rows, *, sqlite: str | None, postgres: str | None) -> float:
         start = time.perf_counter()
         with conn.cursor() as cur:
             for table in ORDER:
-                insert_table(cur.execute, SQL[table], rows[table], "%s")
+                # psycopg's executemany (pipelined, one prepared statement) beats long multi-row
+                # statements on PostgreSQL: measured 5.9 s against 9.1 s at M.
+                if rows[table]:
+                    values = "(" + ", ".join(["%s"] * len(rows[table][0])) + ")"
+                    cur.executemany(SQL[table].format(values), rows[table])
         conn.commit()
         return time.perf_counter() - start
 

@@ -732,7 +732,8 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """Rows of plain values (ints, strings) into a link table, no model objects.
 
     Multi-row VALUES, not executemany: on SQLite binding row by row costs
-    about three times as much for the same rows.
+    about three times as much for the same rows, and on PostgreSQL a third
+    more (measured: 1,000 documents in 16.6 s against 12.7 s).
     """
     _insert_values(model, columns, rows, returning=False)
 
