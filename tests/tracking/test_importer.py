@@ -248,3 +248,37 @@ def test_import_of_a_parsed_document_object():
     doc = gateformat.parse(sample_text(S002), source="002.txt")
     result = importer().import_document(doc)
     assert result.outcome == CREATED and result.key_actions == 13
+
+
+def test_a_batch_of_known_evaluations_updates_each_and_reads_a_repeat_afresh():
+    """Re-imports in one batch: responses are read for the batch at once, and a
+    document that comes twice is applied twice, the second on top of the first."""
+    list(importer().run([("000.txt", sample_text(S000)), ("002.txt", sample_text(S002))], workers=0))
+    done = sample_text(S002).replace("Resilience Unit 2026/12 Initiated", "Resilience Unit 2026/12 Completed Monitor launched.")
+    undone = done.replace("2026/12 Completed Monitor launched.", "2026/12 Not Initiated")
+    assert sample_text(S002) != done != undone
+    results = list(
+        importer().run(
+            [("000.txt", sample_text(S000)), ("002-v2.txt", done), ("002-v3.txt", undone)], workers=0
+        )
+    )
+    assert [r.outcome for r in results] == [UNCHANGED, UPDATED, UPDATED]
+    assert Evaluation.objects.count() == 2
+    updates = ActionUpdate.objects.order_by("pk")
+    assert [(u.status_before, u.status_after) for u in updates] == [
+        ("Initiated", "Completed"),
+        ("Completed", "Not Initiated"),
+    ]
+    assert updates[0].key_action_id == updates[1].key_action_id
+    assert KeyAction.objects.get(pk=updates[0].key_action_id).status == "Not Initiated"
+
+
+def test_a_recommendation_removed_and_restored_in_one_batch_comes_back():
+    list(importer().run([("002.txt", sample_text(S002))], workers=0))
+    text = sample_text(S002)
+    short = text[: text.index("Recommendation: Recommendation 4:")] + text[text.index("Recommendation: Recommendation 5:") :]
+    results = list(importer().run([("002-short.txt", short), ("002.txt", text)], workers=0))
+    assert [r.outcome for r in results] == [UPDATED, UPDATED]
+    assert Recommendation.objects.count() == 5
+    actions = list(ChangeRecord.objects.filter(content_type__model="recommendation").values_list("action", flat=True))
+    assert (actions.count("delete"), actions.count("create")) == (1, 1)

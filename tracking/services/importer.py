@@ -375,17 +375,22 @@ class _DocumentImport:
 
     # --- an evaluation we have: only what changed --------------------------------
 
-    def _update(self, evaluation: Evaluation) -> None:
+    def _update(self, evaluation: Evaluation, loaded: tuple | None = None) -> None:
+        """Bring a stored evaluation's response in line with the document.
+
+        `loaded`: its response and recommendations as `_load_responses` read
+        them for the whole batch (None: read them here).
+        """
         doc = self.doc
         evaluation.office = self.office  # known already: no query for it
         self.result.evaluation_id = evaluation.pk
-        mr = (
-            ManagementResponse.objects.filter(evaluation=evaluation)
-            .prefetch_related("units")
-            .first()
-        )
+        if loaded is None:
+            mr, existing = ManagementResponse.objects.filter(evaluation=evaluation).first(), None
+        else:
+            mr, existing = loaded
         if mr is None:
             mr = ManagementResponse.objects.create(evaluation=evaluation)
+            existing = []
             self._changed()
         before = history.snapshot(mr)
         mr.status = self._response_status()
@@ -398,14 +403,8 @@ class _DocumentImport:
                 header_units += [u for u in self._units(name, evaluation.office) if u not in header_units]
             mr.units.set(header_units)
 
-        existing = list(
-            Recommendation.objects.filter(management_response=mr)
-            .order_by("position")
-            .prefetch_related(
-                Prefetch("tags", queryset=RecommendationTerm.objects.select_related("term").order_by("position")),
-                Prefetch("key_actions", queryset=KeyAction.objects.order_by("position").prefetch_related("units")),
-            )
-        )
+        if existing is None:
+            existing = list(_recommendations().filter(management_response=mr))
         pairs, gone = _match(existing, doc.recommendations)
         for row in gone:
             self._delete_recommendation(row, evaluation.pk)
@@ -610,14 +609,37 @@ class _Batch:
             existing.update(created)
             for job in new:
                 records += job.records
+        # What the known evaluations hold, read for the batch at once (a few queries, not a few per document).
+        loaded = _load_responses({existing[key].pk for _, key in later}) if later else {}
+        updated = set()
         for job, key in later:
-            job._update(existing[key])
+            evaluation = existing[key]
+            # The same evaluation twice in a batch: the second reads what the first wrote.
+            job._update(evaluation, None if key in updated else loaded.get(evaluation.pk, (None, None)))
+            updated.add(key)
             records += job.records
             updates += job.updates
         history.write(records)
         if updates:
             ActionUpdate.objects.bulk_create(updates)
         return [job.finish() for job in self.jobs]
+
+
+def _recommendations():
+    """Recommendations in order, with their tags and key actions (and the actions' units)."""
+    return Recommendation.objects.order_by("position").prefetch_related(
+        Prefetch("tags", queryset=RecommendationTerm.objects.select_related("term").order_by("position")),
+        Prefetch("key_actions", queryset=KeyAction.objects.order_by("position").prefetch_related("units")),
+    )
+
+
+def _load_responses(evaluation_ids: set[int]) -> dict[int, tuple[ManagementResponse, list[Recommendation]]]:
+    """evaluation id -> (its response, its recommendations in order)."""
+    responses = {mr.pk: mr for mr in ManagementResponse.objects.filter(evaluation_id__in=evaluation_ids)}
+    recommendations: dict[int, list[Recommendation]] = {pk: [] for pk in responses}
+    for rec in _recommendations().filter(management_response_id__in=responses):
+        recommendations[rec.management_response_id].append(rec)
+    return {mr.evaluation_id: (mr, recommendations[pk]) for pk, mr in responses.items()}
 
 
 def _create_all(importer: Importer, jobs: list[_DocumentImport]) -> dict[tuple, Evaluation]:
