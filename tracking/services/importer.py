@@ -160,7 +160,6 @@ class Importer:
             parsed = map(_parse_job, items)
         gc_threshold = gc.get_threshold()
         try:
-            _bulk_writes(True)
             # The directories loaded above live for the whole run: freeze them out of the
             # collector's scans, and collect less often while each batch makes thousands of
             # short-lived objects (measured: unpickling a document took 2.7x as long otherwise).
@@ -182,7 +181,6 @@ class Importer:
         finally:
             gc.set_threshold(*gc_threshold)
             gc.unfreeze()
-            _bulk_writes(False)
             if pool is not None:
                 pool.terminate()
                 pool.join()
@@ -730,18 +728,6 @@ def _create_all(importer: Importer, jobs: list[_DocumentImport]) -> dict[tuple, 
         [(pk, u.pk) for pk, units in zip(action_ids, action_units) for u in units],
     )
     return {(ev.office_id, ev.plan_id, ev.title): ev for ev in evaluations}
-
-
-def _bulk_writes(on: bool) -> None:
-    """On SQLite, let the write-ahead log grow to 40 MB (not 4) between checkpoints during a run.
-
-    Each batch touches index pages all over the file; checkpointing every
-    4 MB copies the same pages back again and again (measured: inserts into
-    the key action table take a third less time at 10,000 pages).
-    """
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA wal_autocheckpoint={10000 if on else 1000}")
 
 
 def _columns(model, columns: tuple[str, ...]) -> tuple[str, str]:
