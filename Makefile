@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install browser migrate demo bench ci clean
+.PHONY: run test lint install browser migrate demo bench ci clean
 
 # The virtual environment, rebuilt when the pinned requirements change.
 $(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt
@@ -35,7 +35,13 @@ run: demo
 	@echo "followthrough on http://$(HOST):$(PORT)/"
 	DEBUG=1 $(BIN)/followthrough runserver $(HOST):$(PORT)
 
-test: install browser
+# The linter and the layering contracts: the format imports no Django, the domain no
+# services, the services no web or reports, and reports only read.
+lint: install
+	$(BIN)/ruff check --quiet .
+	$(BIN)/lint-imports --no-cache
+
+test: install browser lint
 	$(BIN)/followthrough makemigrations --check --dry-run --noinput > /dev/null || \
 		(echo "Models changed without a migration: run .venv/bin/followthrough makemigrations" >&2; exit 1)
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS)

@@ -33,7 +33,7 @@ def unit_names(responsible: str) -> list[str]:
 
 def build(count: int, seed: int):
     """The rows, with ids assigned up front (as a bulk loader would)."""
-    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    now = dt.datetime.now(dt.UTC).isoformat()
     offices: dict[str, int] = {}
     types: dict[str, int] = {}
     plans: dict[tuple, int] = {}

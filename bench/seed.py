@@ -53,7 +53,7 @@ def seed_updates(rng: random.Random) -> int:
     now = timezone.now()
     batch: list[ActionUpdate] = []
     n = 0
-    for pk, status, deadline in KeyAction.objects.values_list("pk", "status", "deadline").order_by("pk").iterator(chunk_size=5000):
+    for pk, status, _deadline in KeyAction.objects.values_list("pk", "status", "deadline").order_by("pk").iterator(chunk_size=5000):
         k = rng.randint(1, 2 * UPDATES_PER_ACTION - 1)
         when = now - dt.timedelta(days=30 * (k + 1))
         previous = ""
@@ -95,7 +95,7 @@ def seed_dates(rng: random.Random) -> None:
         responses = list(ManagementResponse.objects.filter(status="Approved").only("pk", "evaluation_id"))
         for r in responses:
             days = rng.choice([10, 20, 30, 40, 60, 90])
-            r.approved_at = dt.datetime.combine(by_eval[r.evaluation_id] + dt.timedelta(days=days), dt.time(12), tzinfo=dt.timezone.utc)
+            r.approved_at = dt.datetime.combine(by_eval[r.evaluation_id] + dt.timedelta(days=days), dt.time(12), tzinfo=dt.UTC)
         ManagementResponse.objects.bulk_update(responses, ["approved_at"], batch_size=2000)
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from .model import Document, Evaluation, KeyAction, ManagementResponse, Recommendation
 from .render import render

@@ -14,9 +14,9 @@ Everything the reader had to guess or repair is reported in
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
 
 from .model import (
     Document,

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 from .vocab import DANGLING_WORDS, UNIT_HEAD_WORDS
 

@@ -6,14 +6,15 @@ Lists (evaluations, recommendations, key actions, updates) are in `reports.table
 from __future__ import annotations
 
 import json
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 from django.db.models import QuerySet
 
 import gateformat
 from tracking.models import Evaluation
-from tracking.services.documents import evaluations_for_export, to_document
 
+from .documents import evaluations_for_export, to_document
 from .tables import escape_formula  # noqa: F401  (kept where history exports import it)
 
 

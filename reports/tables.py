@@ -14,8 +14,9 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, Any
 
 from django.db.models import Prefetch, QuerySet
 
@@ -200,7 +201,7 @@ def csv_lines(table: Table) -> Iterator[str]:
 
 def write_csv(table: Table, out: IO[str]) -> int:
     n = -1
-    for n, line in enumerate(csv_lines(table)):
+    for n, line in enumerate(csv_lines(table)):  # noqa: B007 (n counts the rows written)
         out.write(line)
     return n
 
@@ -251,7 +252,7 @@ def write_xlsx(table: Table, out: IO[bytes]) -> int:
         cells = []
         for c, value in zip(table.columns, row):
             if isinstance(value, dt.datetime) and value.tzinfo is not None:
-                value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)  # Excel has no time zones: UTC
+                value = value.astimezone(dt.UTC).replace(tzinfo=None)  # Excel has no time zones: UTC
             cell = WriteOnlyCell(ws, value=value)
             if isinstance(value, str):
                 # Text, never a formula, whatever it starts with.

@@ -15,8 +15,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 
 from . import permissions
-from .services import history
-from .services.actor import Actor
+from .actor import Actor
 from .models import (
     ChangeRecord,
     Evaluation,
@@ -29,6 +28,7 @@ from .models import (
     Unit,
     UnitAlias,
 )
+from .services import history
 
 
 class FollowthroughAdminSite(admin.AdminSite):

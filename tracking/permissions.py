@@ -30,9 +30,9 @@ from functools import cached_property
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
+from .actor import Actor
 from .models.access import Role, RoleAssignment
 from .models.responses import ResponseStatus
-from .services.actor import Actor
 
 VIEW_INTERNAL = "view_internal"
 MANAGE_REFERENCE = "manage_reference"

@@ -20,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache

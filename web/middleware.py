@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tracking.services.actor import Actor
+from tracking.actor import Actor
 
 
 class ActorMiddleware:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import gateformat
 from tests.conftest import SAMPLES, sample_expected, sample_text
@@ -98,7 +98,7 @@ class Sample:
         return Variant([(no, text) for no, text in enumerate(self.lines, start=1)])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str) -> Sample:
     lines = sample_text(name).split("\n")
     s = Sample(name, lines, sample_expected(name))

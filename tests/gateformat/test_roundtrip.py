@@ -318,7 +318,7 @@ def test_any_document_roundtrips_with_any_options(layout_and_doc, numbering, new
         if "{number} " in label:
             # After a label with no punctuation of its own, text starting with punctuation would be read
             # as the label's ("RECOMMENDATION 1 ) ..."); after "1. ", a digit would join the number.
-            assume(not rec.text[:1] in ":.)-–")
+            assume(rec.text[:1] not in ":.)-–")
         if label.startswith(("{number}.", "R{number}.")):
             assume(not rec.text[:1].isdigit())
     options = dict(layout=layout, numbering=numbering, newline=newline, recommendation_label=label)

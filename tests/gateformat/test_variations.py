@@ -102,7 +102,7 @@ def test_extra_blank_lines_between_fields_rows_and_recommendations(s):
 def test_trailing_spaces_and_tabs(s):
     v = s.variant()
     for no in range(1, len(s.lines) + 1):
-        v.edit(no, lambda t: t + (" \t  " if no % 2 else "   "))
+        v.edit(no, lambda t, no=no: t + (" \t  " if no % 2 else "   "))
     check(s, v, s.want())
 
 

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from reports import tables
 from tests.conftest import sample_expected, sample_text, subset
 from tests.tracking.factories import make_action, make_evaluation, make_recommendation
+from tracking.actor import Actor
 from tracking.models import ActionUpdate, Evaluation, KeyAction
-from tracking.services.actor import Actor
 from tracking.services.importer import Importer
 
 pytestmark = pytest.mark.django_db

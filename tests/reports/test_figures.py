@@ -146,7 +146,7 @@ def test_timeliness_of_approval():
         ev.completion_date = completed
         ev.save()
         ManagementResponse.objects.filter(evaluation=ev).update(
-            approved_at=dt.datetime.combine(approved, dt.time(12), tzinfo=dt.timezone.utc) if approved else None
+            approved_at=dt.datetime.combine(approved, dt.time(12), tzinfo=dt.UTC) if approved else None
         )
 
     response(dt.date(2025, 1, 10), dt.date(2025, 2, 21))  # exactly 6 weeks: within

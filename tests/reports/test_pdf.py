@@ -11,13 +11,13 @@ from django.urls import reverse
 
 from tests.conftest import sample_text
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
-from tracking.services.actor import Actor
+from tracking.actor import Actor
 from tracking.services.importer import Importer
 
 pytestmark = pytest.mark.django_db
 
 
-def pages(data: bytes) -> list[tuple[str, "object"]]:
+def pages(data: bytes) -> list[tuple[str, object]]:
     """(text, image) of every page."""
     doc = pdfium.PdfDocument(io.BytesIO(data))
     out = []

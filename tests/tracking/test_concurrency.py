@@ -29,8 +29,8 @@ from django.urls import reverse
 
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
 from tracking import permissions
+from tracking.actor import Actor
 from tracking.models import ActionUpdate, ChangeRecord, KeyAction, Role, RoleAssignment, Unit
-from tracking.services.actor import Actor
 from tracking.services.errors import ConflictError
 from tracking.services.progress import record_progress
 

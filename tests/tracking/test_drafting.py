@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
+from tracking.actor import Actor
 from tracking.models import (
     ActionUpdate,
     ChangeRecord,
@@ -23,7 +24,6 @@ from tracking.models import (
     Unit,
 )
 from tracking.services import drafting
-from tracking.services.actor import Actor
 from tracking.services.errors import ConflictError
 from tracking.services.progress import record_progress
 

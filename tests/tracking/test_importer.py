@@ -8,7 +8,9 @@ import pytest
 from django.db import connection
 
 import gateformat
+from reports.documents import evaluations_for_export, to_document
 from tests.conftest import sample_expected, sample_text
+from tracking.actor import Actor
 from tracking.models import (
     ActionUpdate,
     ChangeRecord,
@@ -19,8 +21,6 @@ from tracking.models import (
     Term,
     Unit,
 )
-from tracking.services.actor import Actor
-from tracking.services.documents import evaluations_for_export, to_document
 from tracking.services.importer import CREATED, FAILED, UNCHANGED, UPDATED, Importer
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
-from tracking import permissions, queries
+from tracking import queries
+from tracking.actor import Actor
 from tracking.models import KeyAction, Region, Role, RoleAssignment, Unit
 from tracking.permissions import (
     ALL_PERMISSIONS,
@@ -34,7 +35,6 @@ from tracking.permissions import (
     can,
     require,
 )
-from tracking.services.actor import Actor
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

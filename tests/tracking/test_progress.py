@@ -8,9 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
+from tracking.actor import Actor
 from tracking.models import ActionUpdate, ChangeRecord, KeyAction, Role, RoleAssignment, Unit
 from tracking.services import progress
-from tracking.services.actor import Actor
 from tracking.services.errors import ConflictError
 from tracking.services.progress import record_progress
 

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.conftest import sample_text
+from tracking.actor import Actor
 from tracking.models import KeyAction, Role, RoleAssignment, Unit
-from tracking.services.actor import Actor
 from tracking.services.importer import Importer
 from tracking.services.progress import record_progress
 

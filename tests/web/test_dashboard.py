@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def _world(n_evaluations=1, office="Kenya"):
     kenya = make_office(office, "CO", region="East and Southern Africa")
-    for i in range(n_evaluations):
+    for _i in range(n_evaluations):
         rec = make_recommendation(make_evaluation(kenya, year=2024))
         make_action(rec, deadline=dt.date(2020, 1, 1), status="Initiated")  # overdue
         make_action(rec, deadline=dt.date(2020, 1, 1), status="Completed")

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from tests.conftest import sample_text
 from tests.tracking.factories import make_action, make_evaluation, make_recommendation
+from tracking.actor import Actor
 from tracking.models import Role, RoleAssignment
-from tracking.services.actor import Actor
 from tracking.services.importer import Importer
 
 pytestmark = pytest.mark.django_db

@@ -13,10 +13,10 @@ from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 
 from tests.tracking.factories import make_evaluation, make_office
+from tracking.actor import Actor
 from tracking.admin import site as admin_site
 from tracking.models import ChangeRecord, Role, RoleAssignment
 from tracking.services import drafting
-from tracking.services.actor import Actor
 from tracking.services.errors import ConflictError
 from tracking.services.progress import record_progress
 from web.views.history import COLUMNS

@@ -14,13 +14,12 @@ import itertools
 from dataclasses import dataclass
 
 import pytest
-from django.db import connection, transaction
 from django.conf import settings
-from django.test import override_settings
-from django.test.utils import CaptureQueriesContext
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.test import Client
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation

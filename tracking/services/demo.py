@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from ..actor import Actor
 from ..models import Evaluation, Office, Role, RoleAssignment, Unit
 from ..models.responses import ActionStatus
 from . import drafting
-from .actor import Actor
 
 DEMO_PASSWORD = "followthrough-demo"
 DEMO_OFFICE = "Policy, Programme and Intergovernmental Division"

@@ -21,6 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .. import permissions
+from ..actor import Actor
 from ..models import (
     ChangeRecord,
     Evaluation,
@@ -35,7 +36,6 @@ from ..models import (
 )
 from ..models.responses import ActionStatus, Category, ResponseStatus
 from . import history
-from .actor import Actor
 from .errors import ConflictError
 from .progress import refused
 

@@ -13,17 +13,19 @@ import datetime as dt
 import gc
 import multiprocessing
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from django.db import connection, transaction
-from django.utils import timezone
 from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 import gateformat
 from gateformat.vocab import RESPONSE_STATUSES, canonical, reference_offices
 
 from .. import permissions
+from ..actor import Actor
 from ..models import (
     ActionUpdate,
     ChangeRecord,
@@ -41,7 +43,6 @@ from ..models import (
 )
 from ..models.responses import ResponseStatus
 from . import history
-from .actor import Actor
 from .units import UnitDirectory, fragments
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"

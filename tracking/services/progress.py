@@ -17,10 +17,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from .. import permissions
+from ..actor import Actor
 from ..models import ActionUpdate, ChangeRecord, KeyAction
 from ..models.responses import ActionStatus
 from . import history
-from .actor import Actor
 from .errors import ConflictError
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024

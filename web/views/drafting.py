@@ -15,11 +15,26 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from tracking import permissions
-from tracking.models import KeyAction, ManagementResponse, Office, Recommendation, RecommendationTerm, Term, Unit
+from tracking.models import (
+    KeyAction,
+    ManagementResponse,
+    Office,
+    Recommendation,
+    RecommendationTerm,
+    Term,
+    Unit,
+)
 from tracking.services import drafting
 from tracking.services.errors import ConflictError
 
-from ..forms import EvaluationForm, KeyActionForm, RecommendationForm, ResponseHeaderForm, ReturnForm, apply_errors
+from ..forms import (
+    EvaluationForm,
+    KeyActionForm,
+    RecommendationForm,
+    ResponseHeaderForm,
+    ReturnForm,
+    apply_errors,
+)
 
 
 def _require(request, permission, obj=None):

@@ -14,7 +14,8 @@ from tracking import permissions, queries
 from tracking.models import Evaluation, KeyAction, Office, OfficeType, Recommendation, Region, Term
 from tracking.models.responses import ActionStatus, Category, ResponseStatus, today
 
-from ..caching import cached, cached_page as _page, public_page
+from ..caching import cached, public_page
+from ..caching import cached_page as _page
 
 PAGE_SIZE = 50
 COUNT_LIMIT = 10_000

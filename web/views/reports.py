@@ -195,7 +195,7 @@ def export_evaluation(request, pk: int, fmt: str):
     if fmt == "txt":
         response = HttpResponse(exports.gate_text(evaluation), content_type="text/plain; charset=utf-8")
     elif fmt == "json":
-        from tracking.services.documents import to_document
+        from reports.documents import to_document
 
         data = exports.document_json(evaluation, to_document(evaluation))
         response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json")

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 import gateformat
 from reports import exports, tables
+from reports.documents import evaluations_for_export, to_document
 from tracking.models import Evaluation, KeyAction
-from tracking.services.documents import evaluations_for_export, to_document
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from followthrough.cli import read_document
-from tracking.services.actor import Actor
+from tracking.actor import Actor
 from tracking.services.importer import CREATED, FAILED, UNCHANGED, UPDATED, Importer, ImportResult
 
 

@@ -6,8 +6,8 @@ from importlib import resources
 
 from django.core.management.base import BaseCommand
 
+from tracking.actor import Actor
 from tracking.services import demo, reference
-from tracking.services.actor import Actor
 from tracking.services.importer import FAILED, Importer
 
 

@@ -6,8 +6,7 @@ from django.db.models import Prefetch, QuerySet
 
 import gateformat
 from gateformat.vocab import join_list
-
-from ..models import Evaluation, KeyAction, Recommendation, RecommendationTerm, Term
+from tracking.models import Evaluation, KeyAction, Recommendation, RecommendationTerm, Term
 
 
 def evaluations_for_export(queryset: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
