@@ -26,6 +26,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 ROOT = Path(__file__).resolve().parent.parent
 EXE = Path(sys.executable).with_name("followthrough")
 GUNICORN = Path(sys.executable).with_name("gunicorn")
+# The shared Redis of the machine; tests use their own key prefix in it.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 SECRET = "test-only-" + "k3Y" * 16  # one key for every process of a test: sessions made by one are read by all
 
 
