@@ -266,8 +266,8 @@ JOBS_LEASE_SECONDS = env_int("JOBS_LEASE_SECONDS", 60)
 # A failed job is tried again after 30 s, 1 min, 2 min, ... (at most an hour), 5 attempts in all.
 JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
 JOBS_RETRY_BACKOFF_SECONDS = env_int("JOBS_RETRY_BACKOFF_SECONDS", 30)
-# Finished jobs are kept this long (failed ones twice as long), then purged by a daily job.
-JOBS_KEEP_DAYS = env_int("JOBS_KEEP_DAYS", 14)
+# Finished jobs are kept this long (failed ones four times as long), then purged by a daily job.
+JOBS_KEEP_DAYS = env_int("JOBS_KEEP_DAYS", 7)
 
 # --- email ----------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
