@@ -43,7 +43,7 @@ class JobAdmin(ReadOnlyAdmin):
     actions = ["run_again"]
     fields = [
         "id", "task_path", "state", "attempts", "workers", "queue_name", "priority", "enqueued_at", "started_at",
-        "finished_at", "next_try", "arguments", "result", "exception_class_path", "error_trace",
+        "finished_at", "next_try", "arguments", "result", "error_class", "error_trace",
     ]
     readonly_fields = fields
 
@@ -82,6 +82,10 @@ class JobAdmin(ReadOnlyAdmin):
         if obj.status != "SUCCESSFUL":
             return "-"
         return format_html("<pre>{}</pre>", json.dumps(obj.return_value, indent=2, ensure_ascii=False))
+
+    @admin.display(description="error")
+    def error_class(self, obj: Job) -> str:
+        return obj.exception_class_path or "-"
 
     @admin.display(description="traceback")
     def error_trace(self, obj: Job) -> str:

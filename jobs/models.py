@@ -19,6 +19,9 @@ class Job(DBTaskResult):
         verbose_name = "job"
         verbose_name_plural = "jobs"
 
+    def __str__(self) -> str:
+        return f"{self.task_path.rsplit('.', 1)[-1]} ({str(self.pk)[:8]})"
+
     @property
     def attempts(self) -> int:
         return len(self.worker_ids)

@@ -119,6 +119,9 @@ class QueueWorker(LibraryWorker):
         if self.excluded_queue_names:
             tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
         try:
+            if not tasks.exists():
+                # Most polls find nothing: no transaction then (on SQLite, the claim's takes the write lock).
+                return None, True
             with exclusive_transaction(tasks.db):
                 found = tasks.get_locked()
                 if found is not None:

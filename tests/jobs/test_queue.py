@@ -181,3 +181,12 @@ def test_finished_jobs_are_purged_after_their_time(worker, settings):
         DBTaskResult.objects.get(pk=ids["new done"]).pk, DBTaskResult.objects.get(pk=ids["old failed"]).pk
     }
     assert not Job.objects.filter(pk__in=[ids["old done"], ids["older failed"]]).exists()
+
+
+def test_django_tasks_db_s_worker_command_is_ours():
+    """Started by the library's name (`db_worker`), a worker still has leases, retries and the scheduler."""
+    from django.core.management import get_commands, load_command_class
+
+    assert get_commands()["db_worker"] == "jobs"
+    parser = load_command_class("jobs", "db_worker").create_parser("followthrough", "db_worker")
+    assert "--no-schedule" in parser.format_help()
