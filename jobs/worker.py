@@ -96,7 +96,6 @@ class QueueWorker(LibraryWorker):
                 return
             if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                 return
-            close_old_connections()
             if self.running and claimed is None:
                 time.sleep(self.interval)
 
