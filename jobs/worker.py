@@ -126,7 +126,7 @@ class QueueWorker(LibraryWorker):
                 if found is not None:
                     found.claim(self.worker_id)  # RUNNING, started_at (the claim's token), our id appended
                     Worker.objects.filter(pk=self.worker_id).update(job=found.pk, seen_at=Now())
-                    self._current = found
+            self._current = found
         except OperationalError as exc:
             if is_locked_database_exception(exc):
                 return None, False
@@ -155,7 +155,7 @@ class QueueWorker(LibraryWorker):
                 self._release(row, "the worker was stopped while running it")
                 raise
             except Exception as exc:
-                self._fail(row, exc, final=row.task_result.attempts >= queue.policy(row.task_path).max_attempts)
+                self._fail(row, exc, final=len(row.worker_ids) >= queue.policy(row.task_path).max_attempts)
             else:
                 task_finished.send(sender=type(task.get_backend()), task_result=row.task_result)
         finally:
