@@ -30,9 +30,13 @@ migrate: install
 demo: migrate
 	$(BIN)/followthrough loaddemo
 
-# Local use: SQLite in var/, debug pages on, served by Django on http://$(HOST):$(PORT)
+# Local use: SQLite in var/, debug pages on, served by Django on http://$(HOST):$(PORT), with a job
+# worker beside it (slow figures, and later reminders and imports, run there). Ctrl-C stops both:
+# the trap stops the worker whichever way the server ends.
 run: demo
-	@echo "followthrough on http://$(HOST):$(PORT)/"
+	@echo "followthrough on http://$(HOST):$(PORT)/ with a job worker beside it (Ctrl-C stops both)"
+	@DEBUG=1 $(BIN)/followthrough worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	DEBUG=1 $(BIN)/followthrough runserver $(HOST):$(PORT)
 
 # The linter and the layering contracts: the format imports no Django, the domain no

@@ -27,6 +27,7 @@ Records:
   import PATH...                      import GATE documents (files, folders, globs)
   export [--evaluation ID] --format gate|json|csv [-o FILE]
   loaddemo                            reference offices, the two real samples, demo users
+  worker                              run queued and periodic jobs (beside the web servers)
 
 Django:
   migrate, runserver, createsuperuser, check, shell, ... (any manage.py command)

@@ -98,6 +98,10 @@ INSTALLED_APPS = [
     "axes",
     "tracking",
     "reports",
+    # The job queue (jobs/): before django_tasks_db, so that its `db_worker` is ours (with leases and retries).
+    "jobs",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -210,19 +214,60 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 # --- cache ----------------------------------------------------------------
-# Rendered pages and figures, keyed on data versions (web/caching.py). By
-# default files in var/cache, shared by every server process (one of them
-# computes an expensive figure for all) and kept across restarts.
-# CACHE_BACKEND / CACHE_LOCATION choose another (e.g.
-# django.core.cache.backends.redis.RedisCache with redis://...).
+# Rendered pages and figures, keyed on data versions (web/caching.py), shared
+# by every server process: one of them computes an expensive figure for all.
+#   CACHE_URL unset          files in var/cache: one machine only (kept across restarts)
+#   CACHE_URL=redis://host:6379/0   Redis: several app servers (the production shape)
+#   CACHE_URL=db             a table in the database (`followthrough migrate` makes it):
+#                            several app servers where there is no Redis
+#   CACHE_URL=file:///path   files in /path; CACHE_URL=locmem: one process only (tests)
+# CACHE_BACKEND / CACHE_LOCATION name any Django cache backend instead.
+# CACHE_KEY_PREFIX keeps several installations on one Redis apart.
+
+
+def _cache(url: str | None, backend: str | None, location: str | None) -> dict:
+    if backend:
+        config = {"BACKEND": backend, "LOCATION": location or str(VAR_DIR / "cache")}
+    elif not url:
+        config = {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+    elif url.startswith(("redis://", "rediss://", "unix://")):
+        config = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    elif url in ("db", "database", "db://"):
+        config = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "followthrough_cache"}
+    elif url.startswith("file://"):
+        config = {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": url[len("file://"):]}
+    elif url in ("locmem", "locmem://"):
+        config = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "followthrough"}
+    else:
+        raise ImproperlyConfigured(
+            f"CACHE_URL {url!r} is not understood: use redis://host:port/db, db, file:///path or locmem"
+        )
+    if config["BACKEND"].endswith(("FileBasedCache", "LocMemCache", "DatabaseCache")):
+        config["OPTIONS"] = {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 20000)}
+    config["KEY_PREFIX"] = os.environ.get("CACHE_KEY_PREFIX", "")
+    return config
+
+
 CACHES = {
-    "default": {
-        "BACKEND": os.environ.get("CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache"),
-        "LOCATION": os.environ.get("CACHE_LOCATION", str(VAR_DIR / "cache")),
-    }
+    "default": _cache(os.environ.get("CACHE_URL"), os.environ.get("CACHE_BACKEND"), os.environ.get("CACHE_LOCATION"))
 }
-if CACHES["default"]["BACKEND"].endswith(("FileBasedCache", "LocMemCache")):
-    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 20000)}
+# Figures that take seconds at scale are recomputed by a job worker after a change,
+# the page showing the previous ones (with their time) meanwhile. Off: in the request.
+CACHE_REFRESH_IN_BACKGROUND = env_bool("CACHE_REFRESH_IN_BACKGROUND", True)
+
+# --- jobs -----------------------------------------------------------------
+# What must not run in a request runs in `followthrough worker` processes
+# (jobs/), queued in the database: django-tasks with its database backend.
+# A new queue (say, for long imports) is named here; workers take every queue unless told `--queue-name`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A worker says it is alive every quarter of the lease; a job whose worker has
+# been silent for a whole lease is taken over by another worker.
+JOBS_LEASE_SECONDS = env_int("JOBS_LEASE_SECONDS", 60)
+# A failed job is tried again after 30 s, 1 min, 2 min, ... (at most an hour), 5 attempts in all.
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
+JOBS_RETRY_BACKOFF_SECONDS = env_int("JOBS_RETRY_BACKOFF_SECONDS", 30)
+# Finished jobs are kept this long (failed ones four times as long), then purged by a daily job.
+JOBS_KEEP_DAYS = env_int("JOBS_KEEP_DAYS", 7)
 
 # --- email ----------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

@@ -17,9 +17,9 @@ reviewer's buttons) are rendered for that person, not cached.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
-import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -68,7 +68,7 @@ def cached_page(
 
     stale_since = None
     if slow:
-        html, computed_at, stale = revalidated(namespace, key, version, body)
+        html, computed_at, stale = revalidated(namespace, key, version, body, request)
         stale_since = computed_at if stale else None
     else:
         html = cached(namespace, (*key, version), body)
@@ -116,42 +116,89 @@ def public_page(view):
 
 # Figures that cost seconds at scale are kept for days: the version says when they are stale.
 REVALIDATED_TIMEOUT = 7 * 24 * 3600
+# One queued refresh per key at a time, for at most this long (past it, a request may queue another).
+REFRESH_GUARD_TIMEOUT = 600
+# Set while a job worker replays a page (`replay`): its slow figures are computed, not queued again.
+_replaying: contextvars.ContextVar[bool] = contextvars.ContextVar("replaying", default=False)
 
 
-def revalidated(namespace: str, parts: tuple, version, compute: Callable[[], T]) -> tuple[T, object, bool]:
+def revalidated(
+    namespace: str, parts: tuple, version, compute: Callable[[], T], request=None
+) -> tuple[T, object, bool]:
     """(value, computed at, stale) for figures that cost seconds (the dashboard over everything).
 
     The current version's value if there is one. Otherwise, if an older
     version's is there, that one at once (marked stale, with its time) while
-    one process computes the new one in the background; only a first ever
-    request waits for the computation.
+    a job worker replays `request` to compute the new one (one job per key
+    at a time, `jobs.tasks.refresh_page`). A first ever request waits for the
+    computation, and so does every request when no worker runs, or with
+    CACHE_REFRESH_IN_BACKGROUND off.
     """
     key = _key(namespace, parts)
     entry = cache.get(key)
     if entry is not None and entry[0] == version:
         return entry[1], entry[2], False
-    if entry is None or not getattr(settings, "CACHE_REFRESH_IN_BACKGROUND", True):
-        value = compute()
-        computed_at = timezone.now()
-        cache.set(key, (version, value, computed_at), REVALIDATED_TIMEOUT)
-        return value, computed_at, False
-    # One refresh at a time, whichever process sees the change first.
-    if cache.add(key + ":refreshing", 1, 600):
-        threading.Thread(target=_refresh, args=(key, version, compute), daemon=True).start()
-    return entry[1], entry[2], True
+    if (
+        entry is not None
+        and request is not None
+        and getattr(settings, "CACHE_REFRESH_IN_BACKGROUND", True)
+        and not _replaying.get()
+        and _refresh(key, request)
+    ):
+        return entry[1], entry[2], True
+    value = compute()
+    computed_at = timezone.now()
+    cache.set(key, (version, value, computed_at), REVALIDATED_TIMEOUT)
+    return value, computed_at, False
 
 
-def _refresh(key: str, version, compute: Callable) -> None:
-    from django.db import close_old_connections, connection
+def _refresh(key: str, request) -> bool:
+    """Queue the one refresh of `key` (unless it is queued already); False when no worker would run it."""
+    from jobs import queue
+    from jobs.tasks import refresh_page
 
+    guard = key + ":refreshing"
+    if not cache.add(guard, 1, REFRESH_GUARD_TIMEOUT):
+        return True  # queued or running already, whichever server queued it
+    if not queue.workers_alive():
+        cache.delete(guard)
+        return False
+    user = request.user
+    refresh_page.enqueue(
+        path=request.get_full_path(),
+        user_id=user.pk if user.is_authenticated else None,
+        host=request.get_host(),
+        secure=request.is_secure(),
+        guard=guard,
+    )
+    return True
+
+
+def replay(path: str, user_id: int | None, host: str, secure: bool) -> int:
+    """Run a page's view again as the reader who found it stale, its slow figures computed and stored.
+
+    The job's half of `_refresh`. The view makes its cache keys from this
+    request as from the reader's, so what it stores is keyed for what it shows.
+    """
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory
+    from django.urls import resolve
+    from django_htmx.middleware import HtmxDetails
+
+    from tracking.actor import Actor
+
+    request = RequestFactory().get(path, HTTP_HOST=host, secure=secure)
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    request.user = user or AnonymousUser()
+    request.actor = Actor(user=user, source="web")
+    request.htmx = HtmxDetails(request)
+    match = resolve(request.path_info)
+    token = _replaying.set(True)
     try:
-        cache.set(key, (version, compute(), timezone.now()), REVALIDATED_TIMEOUT)
-    except Exception:  # a failed refresh leaves the older figures; the next request tries again
-        log.exception("refreshing %s failed", key)
+        return match.func(request, *match.args, **match.kwargs).status_code
     finally:
-        cache.delete(key + ":refreshing")
-        close_old_connections()
-        connection.close()
+        _replaying.reset(token)
 
 
 def _key(namespace: str, parts: tuple) -> str:

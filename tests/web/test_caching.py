@@ -91,23 +91,5 @@ def test_lists_follow_their_filters(client, evaluation_id):
     assert "13 key actions" in all_actions and "No key action matches." in completed
 
 
-@pytest.mark.django_db(transaction=True)
-def test_after_a_change_the_dashboard_shows_its_last_figures_at_once_then_the_new_ones(client, settings):
-    import time
-
-    settings.CACHE_REFRESH_IN_BACKGROUND = True
-    ev_id = Importer(Actor.system()).import_text(sample_text("002_543cb0e5625ab64b"), source="002").evaluation_id
-    assert ">13</span> Not Initiated" not in client.get(reverse("web:dashboard")).content.decode().replace("\n", "")
-    # A change: the next reader gets the previous figures, said to be from before, without waiting...
-    KeyAction.objects.filter(evaluation_id=ev_id).update(status="Not Initiated")
-    Importer(Actor.system()).import_text(sample_text("000_6da9e6de966dff24"), source="000")  # writes a history record
-    stale = client.get(reverse("web:dashboard")).content.decode()
-    assert "newer ones are being computed" in stale
-    # ...and once the one refresh is done, the new figures.
-    for _ in range(100):
-        fresh = client.get(reverse("web:dashboard")).content.decode()
-        if "being computed" not in fresh:
-            break
-        time.sleep(0.1)
-    assert "being computed" not in fresh
-    assert ">31</span> key actions" in fresh.replace("\n", "")
+# After a change, the slow pages' previous figures at once and the new ones from a job worker:
+# tests/jobs/test_refresh.py.

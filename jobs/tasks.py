@@ -1,0 +1,62 @@
+"""The jobs themselves. Each is a door, like a view: it calls services, reports or the web's cache.
+
+Next here: the daily reminders (`@periodic(at=...)`), similarity for
+recommendations, and large imports started from the web (their own queue).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django_tasks import TaskContext
+
+from .queue import job
+from .schedule import periodic
+
+log = logging.getLogger(__name__)
+
+
+REFRESH_ATTEMPTS = 3
+
+
+@job(attempts=REFRESH_ATTEMPTS, backoff=5, priority=10, takes_context=True)
+def refresh_page(context: TaskContext, path: str, user_id: int | None, host: str, secure: bool, guard: str) -> int:
+    """Compute a slow page's figures again after a change (web/caching.py `revalidated`).
+
+    Readers get the previous figures, said to be from before, until this is
+    done. `guard` (in the cache) keeps it to one queued refresh per page and
+    reader standing; it is let go when this is done or has failed for good.
+    """
+    from web import caching
+
+    try:
+        status = caching.replay(path, user_id, host, secure)
+    except Exception:
+        if context.attempt >= REFRESH_ATTEMPTS:
+            cache.delete(guard)  # the next reader of the stale page queues a new one
+        raise
+    cache.delete(guard)
+    return status
+
+
+@periodic(every=dt.timedelta(days=1), at=dt.time(3, 30))
+@job(attempts=3)
+def purge_finished_jobs() -> dict[str, int]:
+    """Delete jobs finished more than JOBS_KEEP_DAYS ago (failed ones: four times as long), old runs and workers."""
+    from .models import Job, ScheduledRun, Worker
+
+    keep = dt.timedelta(days=max(1, settings.JOBS_KEEP_DAYS))
+    now = timezone.now()
+    purged = {
+        "jobs done": Job.objects.successful().filter(finished_at__lt=now - keep).delete()[0],
+        "jobs failed": Job.objects.failed().filter(finished_at__lt=now - 4 * keep).delete()[0],
+        # The latest run of a daily job is younger than this: it is never enqueued twice.
+        "scheduled runs": ScheduledRun.objects.filter(due_at__lt=now - 4 * keep).delete()[0],
+        "workers": Worker.objects.filter(seen_at__lt=now - keep).delete()[0],
+    }
+    log.info("purged %s", purged)
+    return purged
