@@ -28,6 +28,10 @@ Records:
   export [--evaluation ID] --format gate|json|csv [-o FILE]
   loaddemo                            reference offices, the two real samples, demo users
 
+Operations:
+  backup FILE                         the database and evidence files, in one archive, while running
+  restore FILE [--force]              put a backup back (refuses to replace data without --force)
+
 Django:
   migrate, runserver, createsuperuser, check, shell, ... (any manage.py command)
 
