@@ -118,7 +118,8 @@ def test_a_backup_taken_while_updates_go_on_restores_whole(source, target, tmp_p
     assert "replaced: nothing (the database was empty)" in restored.stdout
     assert "checked: foreign keys" in restored.stdout and "none dangling" in restored.stdout
     if engine() == "sqlite":
-        assert "checked: SQLite integrity check: ok" in restored.stdout
+        assert "checked: SQLite integrity check of the backup: ok" in restored.stdout
+        assert "checked: SQLite quick check of the restored file: ok" in restored.stdout
     state = target.query(STATE)
     assert state["integrity"] in ("ok", "n/a")
     # Every update committed before the backup began is there...
