@@ -399,6 +399,7 @@ def run(env: dict, *, duration: float, concurrency: int = 8, workers: int = 2, t
 
     log(f"soak: {concurrency} virtual users for {duration:.0f} s on gunicorn ({workers} workers x {threads} threads), "
         f"{len(data['evaluations'])} evaluations, {len(data['writable'])} key actions to update")
+    load_before = Path("/proc/loadavg").read_text().split()[0]
     start = time.monotonic()
     deadline = start + duration
     sampler = threading.Thread(target=sample, daemon=True)
@@ -439,14 +440,16 @@ def run(env: dict, *, duration: float, concurrency: int = 8, workers: int = 2, t
         first = statistics.median(v for _, v in series[:window])
         last = statistics.median(v for _, v in series[-window:])
         peak = max(v for _, v in series)
+        slope = statistics.linear_regression([t for t, _ in series], [v for _, v in series]).slope * 60
         memory["workers"][pid] = {"start_mb": round(first, 1), "end_mb": round(last, 1), "growth_mb": round(last - first, 1),
-                                  "peak_mb": round(peak, 1)}
+                                  "peak_mb": round(peak, 1), "slope_mb_per_min": round(slope, 2)}
     growth = max((w["growth_mb"] for w in memory["workers"].values()), default=float("nan"))
     restarted = sorted(pids_seen - final_workers)
     n_5xx = statuses.get("5xx", 0)
     updates = [r for r in records if r.kind == "update" and r.status == 302]
     result = {
         "duration_s": round(elapsed, 1),
+        "load_average": f"{load_before} at the start, {Path('/proc/loadavg').read_text().split()[0]} at the end",
         "concurrency": concurrency,
         "server": f"gunicorn, {workers} workers x {threads} threads",
         "database": "postgresql" if env.get("DATABASE_URL", "").startswith("postgres") else "sqlite",
@@ -476,7 +479,7 @@ def run(env: dict, *, duration: float, concurrency: int = 8, workers: int = 2, t
 def report(r: dict) -> str:
     lines = [
         f"soak: {r['requests']:,} requests in {r['duration_s']} s ({r['requests_per_s']} req/s) at concurrency "
-        f"{r['concurrency']} on {r['server']}, {r['database']}",
+        f"{r['concurrency']} on {r['server']}, {r['database']}; machine load average {r['load_average']}",
         f"  statuses: {', '.join(f'{k} {v:,}' for k, v in sorted(r['statuses'].items()))}; 5xx: {r['errors_5xx']}; "
         f"failed: {r['failed']}; unexpected: {r['unexpected']}; reconnects: {r['reconnects']}",
         f"  latency ms: p50 {r['latency_ms']['p50']:.1f}, p95 {r['latency_ms']['p95']:.1f}, "
@@ -487,7 +490,8 @@ def report(r: dict) -> str:
                      f"p99 {k['p99_ms']:7.1f}  max {k['max_ms']:7.0f}")
     lines.append(f"  memory (RSS per worker, after {r['memory']['warmup_s']:.0f} s of warm-up; {r['memory']['samples']} samples):")
     for pid, w in r["memory"]["workers"].items():
-        lines.append(f"    worker {pid}: {w['start_mb']} MB -> {w['end_mb']} MB ({w['growth_mb']:+} MB), peak {w['peak_mb']} MB")
+        lines.append(f"    worker {pid}: {w['start_mb']} MB -> {w['end_mb']} MB ({w['growth_mb']:+} MB), peak {w['peak_mb']} MB, "
+                     f"trend {w['slope_mb_per_min']:+} MB/min")
     lines.append(f"  memory flat (growth <= {r['rss_growth_limit_mb']} MB): {'yes' if r['memory_flat'] else 'NO'}; "
                  f"workers restarted: {len(r['workers_restarted'])}")
     for example in r["unexpected_examples"]:
