@@ -441,8 +441,12 @@ def run(env: dict, *, duration: float, concurrency: int = 8, workers: int = 2, t
         last = statistics.median(v for _, v in series[-window:])
         peak = max(v for _, v in series)
         slope = statistics.linear_regression([t for t, _ in series], [v for _, v in series]).slope * 60
+        minutes: dict[int, list[float]] = {}
+        for t, v in series:
+            minutes.setdefault(int(t // 60), []).append(v)
         memory["workers"][pid] = {"start_mb": round(first, 1), "end_mb": round(last, 1), "growth_mb": round(last - first, 1),
-                                  "peak_mb": round(peak, 1), "slope_mb_per_min": round(slope, 2)}
+                                  "peak_mb": round(peak, 1), "slope_mb_per_min": round(slope, 2),
+                                  "per_minute_mb": [round(statistics.median(v), 1) for _, v in sorted(minutes.items())]}
     growth = max((w["growth_mb"] for w in memory["workers"].values()), default=float("nan"))
     restarted = sorted(pids_seen - final_workers)
     n_5xx = statuses.get("5xx", 0)
@@ -491,7 +495,7 @@ def report(r: dict) -> str:
     lines.append(f"  memory (RSS per worker, after {r['memory']['warmup_s']:.0f} s of warm-up; {r['memory']['samples']} samples):")
     for pid, w in r["memory"]["workers"].items():
         lines.append(f"    worker {pid}: {w['start_mb']} MB -> {w['end_mb']} MB ({w['growth_mb']:+} MB), peak {w['peak_mb']} MB, "
-                     f"trend {w['slope_mb_per_min']:+} MB/min")
+                     f"trend {w['slope_mb_per_min']:+} MB/min; by minute: {', '.join(map(str, w['per_minute_mb']))}")
     lines.append(f"  memory flat (growth <= {r['rss_growth_limit_mb']} MB): {'yes' if r['memory_flat'] else 'NO'}; "
                  f"workers restarted: {len(r['workers_restarted'])}")
     for example in r["unexpected_examples"]:
