@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint install browser migrate demo bench ci clean
+.PHONY: run test lint install browser migrate demo bench soak ci clean
 
 # The virtual environment, rebuilt when the pinned requirements change.
 $(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt
@@ -52,6 +52,11 @@ test: install browser lint
 
 bench: install
 	$(BIN)/python bench/run.py --scale $(or $(SCALE),S)
+
+# Soak: gunicorn under a mix of reads, sign-ins, exports and progress updates at concurrency 8
+# for DURATION seconds (default 180), on SQLite or DB=postgres; fails on any 5xx or growing memory.
+soak: install
+	$(BIN)/python bench/soak.py --duration $(or $(DURATION),180) --db $(or $(DB),sqlite)
 
 ci:
 	.ci/run

@@ -29,6 +29,10 @@ Records:
   loaddemo                            reference offices, the two real samples, demo users
   worker                              run queued and periodic jobs (beside the web servers)
 
+Operations:
+  backup FILE                         the database and evidence files, in one archive, while running
+  restore FILE [--force]              put a backup back (refuses to replace data without --force)
+
 Django:
   migrate, runserver, createsuperuser, check, shell, ... (any manage.py command)
 

@@ -6,11 +6,14 @@ DEBUG          default off; `make run` turns it on for local use
 ALLOWED_HOSTS  comma-separated; default localhost names
 With DEBUG off the deployment hardening is on (HTTPS-only cookies, HSTS,
 SSL redirect): `followthrough check --deploy` passes. Behind a proxy that
-terminates TLS, keep it; for plain-HTTP trials set SECURE_SSL_REDIRECT=0.
+terminates TLS, keep it and name the proxy in TRUSTED_PROXIES (its
+X-Forwarded-Proto and X-Forwarded-For are believed, nobody else's); for
+plain-HTTP trials set SECURE_SSL_REDIRECT=0.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -105,6 +108,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the client's address and scheme, from TRUSTED_PROXIES only, before anything reads them.
+    "web.proxies.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -178,14 +183,30 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Sign-in throttling: 5 failures for one username from one address locks it for 15 minutes.
+# Sign-in throttling (django-axes, weighed by web/signin.py), counted two ways within the
+# cool-off time: LOGIN_FAILURE_LIMIT failures lock an account whatever the addresses they
+# came from; LOGIN_ADDRESS_FAILURE_LIMIT failures lock a client address whatever the
+# accounts tried. A password reset or a one-time sign-in link gets the person in anyway.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # separately, not the pair
+AXES_HANDLER = "web.signin.SignInThrottle"
+AXES_LOCKOUT_CALLABLE = "web.signin.lockout_response"
+# A success lifts that account's own failures only (web/signin.py), not the address's.
+AXES_RESET_ON_SUCCESS = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure and refusal, kept (AccessFailureLog, in the admin)
 AXES_VERBOSE = False
 PASSWORD_RESET_TIMEOUT = 3 * 3600
+# Sign-in e-mails (password resets and one-time links), per hour: per e-mail address asked
+# for, and per client address. A one-time sign-in link works for SIGN_IN_LINK_MINUTES.
+ACCOUNT_MAIL_LIMIT = env_int("ACCOUNT_MAIL_LIMIT", 3)
+ACCOUNT_MAIL_CLIENT_LIMIT = env_int("ACCOUNT_MAIL_CLIENT_LIMIT", 10)
+SIGN_IN_LINK_MINUTES = env_int("SIGN_IN_LINK_MINUTES", 15)
+for _name in ("LOGIN_FAILURE_LIMIT", "LOGIN_ADDRESS_FAILURE_LIMIT", "LOGIN_LOCKOUT_MINUTES", "ACCOUNT_MAIL_LIMIT",
+              "ACCOUNT_MAIL_CLIENT_LIMIT", "SIGN_IN_LINK_MINUTES"):
+    if env_int(_name, 1) < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more")
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
@@ -289,7 +310,18 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxies in front of the app (addresses or networks, comma-separated). Only
+# from them are X-Forwarded-For (the client's address) and X-Forwarded-Proto (HTTPS)
+# believed (web/proxies.py); with none, REMOTE_ADDR is the client and neither header counts.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/8)"
+        ) from None
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -4,6 +4,6 @@ from tracking.admin import site as admin_site
 
 urlpatterns = [
     path("admin/", admin_site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("web.urls_accounts")),
     path("", include("web.urls")),
 ]

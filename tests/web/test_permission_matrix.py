@@ -565,6 +565,7 @@ CASES = [
     # --- sign-in and the admin site (GET) ---
     get_case("login", "login", expect=EVERYONE),
     get_case("password-reset", "password_reset", expect=EVERYONE),
+    get_case("sign-in-link", "sign_in_link_request", expect=EVERYONE),
     get_case("password-change", "password_change", expect=SIGNED_IN),
     get_case("admin-index", "admin:index", expect=ADMIN),
     get_case("admin-users", "admin:auth_user_changelist", expect=ADMIN),

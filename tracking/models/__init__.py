@@ -1,10 +1,11 @@
-from .access import Role, RoleAssignment
+from .access import AccountMail, Role, RoleAssignment
 from .evaluations import Evaluation, EvaluationDocument, EvaluationPlan
 from .history import ChangeRecord
 from .reference import Office, OfficeType, Region, Term, Unit, UnitAlias
 from .responses import ActionUpdate, KeyAction, ManagementResponse, Recommendation, RecommendationTerm
 
 __all__ = [
+    "AccountMail",
     "ActionUpdate",
     "ChangeRecord",
     "Evaluation",

@@ -93,3 +93,34 @@ class RoleAssignment(models.Model):
             raise ValidationError({"unit": _("A unit focal point acts for one unit: choose it (and only it).")})
         if role == Role.EVALUATION_OFFICE and (self.unit_id or (self.office_id and self.region_id)):
             raise ValidationError(_("An evaluation office acts on a region, an office, or everything (neither)."))
+
+
+class AccountMail(models.Model):
+    """A sign-in e-mail someone asked for (a password reset or a one-time sign-in link).
+
+    The record that rate-limits them, per e-mail address asked for and per
+    client address (web/signin.py). The address asked for is kept as typed
+    (lower-cased) whether or not an account has it, so the limit, and its
+    message, are the same either way: they tell nobody who has an account.
+    """
+
+    class Kind(models.TextChoices):
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        SIGN_IN_LINK = "sign_in_link", _("Sign-in link")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    email = models.CharField(_("e-mail address asked for"), max_length=254)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    refused = models.BooleanField(default=False, help_text=_("Over the limit: no mail was sent."))
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "requested_at"], name="account_mail_email"),
+            models.Index(fields=["client_address", "requested_at"], name="account_mail_client"),
+            models.Index(fields=["requested_at"], name="account_mail_time"),
+        ]
+        verbose_name = _("sign-in e-mail")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.email} from {self.client_address} at {self.requested_at:%Y-%m-%d %H:%M}"
