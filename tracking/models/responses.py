@@ -265,6 +265,9 @@ class ActionUpdate(models.Model):
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.WEB)
     evidence_file = models.FileField(_("evidence file"), upload_to="evidence/%Y/", blank=True)
     evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)
+    # Evidence on an approved response is public unless marked internal: then only
+    # people with a role see it listed, and only they may download it.
+    evidence_internal = models.BooleanField(_("evidence is internal"), default=False)
 
     class Meta:
         ordering = ["key_action", "created_at", "id"]
