@@ -25,9 +25,9 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from reports import figures  # noqa: E402
-from tracking import queries  # noqa: E402
-from tracking.models import ManagementResponse  # noqa: E402
+from tracking.models import Evaluation, KeyAction, ManagementResponse  # noqa: E402
 from tracking.models.responses import today  # noqa: E402
+from tracking.permissions import restrict  # noqa: E402
 
 
 def bare_ms(sql: str, params) -> float:
@@ -54,13 +54,13 @@ def captured_sql(fn) -> list[str]:
 def main() -> None:
     connection.ensure_connection()
     on = today()
-    actions = queries.visible_actions(None)
-    evaluations = queries.visible_evaluations(None)
+    actions = restrict(None, KeyAction)  # what the public reads
+    evaluations = restrict(None, Evaluation)
     figure_sql = {"totals (status, due, overdue, age)": captured_sql(lambda: figures.totals(actions, on))}
     for key, b in figures.BREAKDOWNS.items():
         figure_sql[f"by {b.label.lower()}"] = captured_sql(lambda key=key: figures.breakdown(actions, key, on))
     figure_sql["responses approved on time"] = captured_sql(
-        lambda: figures.timeliness(ManagementResponse.objects.filter(evaluation__in=evaluations))
+        lambda: figures.timeliness(restrict(None, ManagementResponse).filter(evaluation__in=evaluations))
     )
     results = {name: sum(bare_ms(sql, None) for sql in sqls) for name, sqls in figure_sql.items()}
     # The page itself, computed afresh: its own queries, templates and charts.

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, QuerySet
 
 from tracking.models import Evaluation, KeyAction, ManagementResponse, Recommendation
+from tracking.permissions import Reader, restrict
 
 from . import charts, figures
 
@@ -72,21 +73,21 @@ def build(
     evaluations: QuerySet[Evaluation],
     actions: QuerySet[KeyAction],
     *,
+    reader: Reader,
     scope: str = "All offices",
     on: dt.date,
     weeks: int = 6,
 ) -> AnnualReport:
-    """The report from the evaluations and key actions in scope (already limited to what the reader may see)."""
+    """The report from the evaluations and key actions in scope (already restricted to what `reader` reads)."""
     report = AnnualReport(year=year, scope=scope, on=on, weeks=weeks)
     of_year = evaluations.filter(year=year)
     report.evaluations = of_year.count()
-    report.responses_by_status = dict(
-        ManagementResponse.objects.filter(evaluation__in=of_year).order_by().values_list("status").annotate(n=Count("pk"))
-    )
-    report.timeliness = figures.timeliness(ManagementResponse.objects.filter(evaluation__in=of_year), weeks)
+    responses = restrict(reader, ManagementResponse).filter(evaluation__in=of_year)
+    report.responses_by_status = dict(responses.order_by().values_list("status").annotate(n=Count("pk")))
+    report.timeliness = figures.timeliness(responses, weeks)
     report.categories = {
         (k or "Not given"): n
-        for k, n in Recommendation.objects.filter(evaluation__in=of_year)
+        for k, n in restrict(reader, Recommendation).filter(evaluation__in=of_year)
         .order_by()
         .values_list("category")
         .annotate(n=Count("pk"))

@@ -28,17 +28,12 @@ from django.db.models import Avg, Count, ExpressionWrapper, F, Func, IntegerFiel
 from django.db.models.functions import TruncDate
 
 from tracking.models import KeyAction, ManagementResponse, Office, OfficeType, Region, Term
-from tracking.models.responses import ActionStatus, ResponseStatus, month_start
+from tracking.models.responses import ActionStatus, ResponseStatus, due_q, month_start, overdue_q
 
 COMPLETED = ActionStatus.COMPLETED.value
 NLA = ActionStatus.NO_LONGER_APPLICABLE.value
 STATUS_ORDER = [s.value for s in ActionStatus]
 LONG_OVERDUE_MONTHS = 12
-
-
-def next_month(day: dt.date) -> dt.date:
-    first = month_start(day)
-    return (first + dt.timedelta(days=32)).replace(day=1)
 
 
 @dataclass(frozen=True)
@@ -130,10 +125,9 @@ class Figures:
 
 
 def _aggregates(on: dt.date) -> dict[str, Any]:
-    this_month = month_start(on)
-    due_before = next_month(on)
-    overdue_q = Q(deadline__lt=this_month) & ~Q(status__in=(COMPLETED, NLA))
-    due_q = Q(deadline__lt=due_before) & ~Q(status=NLA)
+    # The rules of overdue and due have one home (tracking.models.responses).
+    overdue = overdue_q(on)
+    due = due_q(on)
     months_now = on.year * 12 + on.month
     age = ExpressionWrapper(Value(months_now) - MonthIndex("deadline"), output_field=IntegerField())
     long_cutoff = month_start(on)
@@ -141,12 +135,12 @@ def _aggregates(on: dt.date) -> dict[str, Any]:
         long_cutoff = (long_cutoff - dt.timedelta(days=1)).replace(day=1)
     aggs: dict[str, Any] = {
         "total": Count("pk"),
-        "due": Count("pk", filter=due_q),
-        "completed_due": Count("pk", filter=due_q & Q(status=COMPLETED)),
-        "overdue": Count("pk", filter=overdue_q),
-        "overdue_long": Count("pk", filter=overdue_q & Q(deadline__lt=long_cutoff)),
-        "overdue_age_avg": Avg(age, filter=overdue_q),
-        "overdue_age_max": Max(age, filter=overdue_q),
+        "due": Count("pk", filter=due),
+        "completed_due": Count("pk", filter=due & Q(status=COMPLETED)),
+        "overdue": Count("pk", filter=overdue),
+        "overdue_long": Count("pk", filter=overdue & Q(deadline__lt=long_cutoff)),
+        "overdue_age_avg": Avg(age, filter=overdue),
+        "overdue_age_max": Max(age, filter=overdue),
     }
     for i, status in enumerate(STATUS_ORDER):
         aggs[f"s{i}"] = Count("pk", filter=Q(status=status))

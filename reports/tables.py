@@ -1,4 +1,7 @@
-"""Lists as tables (evaluations, recommendations, key actions, progress updates), written as CSV, XLSX or JSON.
+"""Lists as tables (evaluations, recommendations, key actions, progress updates, history), written as CSV, XLSX or JSON.
+
+The one home of CSV writing (`csv_lines`) and of its formula escaping
+(`escape_formula`): every CSV the app writes goes through here.
 
 A table is a list of typed columns and a stream of rows of Python values
 (int, str, date, datetime, bool, None). The writers keep the types: numbers
@@ -21,7 +24,16 @@ from typing import IO, Any
 from django.db.models import Prefetch, QuerySet
 
 from tracking import queries
-from tracking.models import ActionUpdate, Evaluation, KeyAction, Recommendation, RecommendationTerm, Term
+from tracking.models import (
+    ActionUpdate,
+    ChangeRecord,
+    Evaluation,
+    KeyAction,
+    Recommendation,
+    RecommendationTerm,
+    Term,
+)
+from tracking.models.responses import today
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -115,7 +127,7 @@ def recommendations_table(qs: QuerySet[Recommendation]) -> Table:
 
 
 def key_actions_table(qs: QuerySet[KeyAction], on: dt.date | None = None) -> Table:
-    on = on or queries.today()
+    on = on or today()
     qs = qs.select_related(
         "evaluation__office__type", "evaluation__office__region", "evaluation__plan", "evaluation__management_response", "recommendation"
     ).prefetch_related("units").order_by("evaluation_id", "recommendation__position", "position")
@@ -147,8 +159,14 @@ def key_actions_table(qs: QuerySet[KeyAction], on: dt.date | None = None) -> Tab
     return Table("key-actions", cols, _rows(qs, cols))
 
 
-def updates_table(qs: QuerySet[ActionUpdate]) -> Table:
+def updates_table(qs: QuerySet[ActionUpdate], *, internal: bool) -> Table:
+    """Progress updates. For the public (`internal` False, see tracking.permissions): no author
+    column, and no evidence marked internal."""
     qs = qs.select_related("key_action__evaluation").order_by("created_at", "pk")
+
+    def shown(u: ActionUpdate) -> bool:
+        return internal or not u.evidence_internal
+
     cols = [
         Column("id", "Update id", lambda u: u.pk, "int", 10),
         Column("key_action_id", "Key action id", lambda u: u.key_action_id, "int", 10),
@@ -156,15 +174,44 @@ def updates_table(qs: QuerySet[ActionUpdate]) -> Table:
         Column("evaluation", "Evaluation", lambda u: u.key_action.evaluation.title, width=50),
         Column("key_action", "Key action", lambda u: u.key_action.number, width=8),
         Column("recorded_on", "Recorded on", lambda u: u.created_at, "datetime", 20),
-        Column("author", "Author", lambda u: u.author_name, width=18),
+        *([Column("author", "Author", lambda u: u.author_name, width=18)] if internal else []),
         Column("status_before", "Status before", lambda u: u.status_before, width=20),
         Column("status_after", "Status after", lambda u: u.status_after, width=20),
         Column("comment", "Comment", lambda u: u.comment, width=60),
-        Column("evidence_url", "Evidence link", lambda u: u.evidence_url, width=30),
-        Column("evidence_file", "Evidence file", lambda u: u.evidence_file.name if u.evidence_file else "", width=30),
+        Column("evidence_url", "Evidence link", lambda u: u.evidence_url if shown(u) else "", width=30),
+        Column("evidence_file", "Evidence file", lambda u: u.evidence_file.name if u.evidence_file and shown(u) else "", width=30),
+        *([Column("evidence_internal", "Evidence internal", lambda u: u.evidence_internal, "bool", 9)] if internal else []),
         Column("source", "Source", lambda u: u.source, width=10),
     ]
     return Table("progress-updates", cols, _rows(qs, cols))
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if value is not None else ""
+
+
+CHANGE_COLUMNS = ["time", "user", "source", "action", "record", "object_id", "evaluation_id", "changed", "before", "after", "message", "request_id"]
+
+
+def changes_table(qs: QuerySet[ChangeRecord]) -> Table:
+    """History records, oldest first (`before` and `after` as JSON text)."""
+    qs = qs.select_related("content_type").order_by("time", "id")
+    getters: dict[str, tuple[Callable[[ChangeRecord], Any], str]] = {
+        "time": (lambda c: c.time, "datetime"),
+        "user": (lambda c: c.user_name, "text"),
+        "source": (lambda c: c.source, "text"),
+        "action": (lambda c: c.action, "text"),
+        "record": (lambda c: f"{c.content_type.model}: {c.object_repr}", "text"),
+        "object_id": (lambda c: c.object_id, "int"),
+        "evaluation_id": (lambda c: c.evaluation_id or "", "int"),
+        "changed": (lambda c: ", ".join(k for k, _, _ in c.changed_fields()), "text"),
+        "before": (lambda c: _json_text(c.before), "text"),
+        "after": (lambda c: _json_text(c.after), "text"),
+        "message": (lambda c: c.message, "text"),
+        "request_id": (lambda c: str(c.request_id or ""), "text"),
+    }
+    cols = [Column(name, name, getters[name][0], getters[name][1]) for name in CHANGE_COLUMNS]
+    return Table("history", cols, _rows(qs, cols))
 
 
 def _rows(qs: QuerySet, cols: list[Column]) -> Iterator[list[Any]]:

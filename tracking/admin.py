@@ -133,7 +133,10 @@ class ReferenceAdmin(AuditedAdmin):
 
 
 class ReadOnlyAdmin(ReferenceAdmin):
-    """Visible to administrators, changed only through the services."""
+    """Visible to administrators, changed only through the services; read through `restrict` like every page."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request) & permissions.restrict(request.user, self.model)
 
     def has_add_permission(self, request):
         return False

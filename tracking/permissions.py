@@ -1,4 +1,4 @@
-"""Who may do what. Every permission decision of the app is made here, once.
+"""Who may do what, and who may read what. Every permission decision of the app is made here, once.
 
 Deny by default: a permission not named below is refused, a user without a
 role sees what the public sees, and a scope that does not match refuses.
@@ -9,17 +9,42 @@ was hidden: a tampered form or a guessed URL reaches the same `require`.
 
 | permission           | who                                                               |
 | -------------------- | ----------------------------------------------------------------- |
-| view_internal        | any role (drafts, history, workspace)                             |
+| view_internal        | any role (drafts in scope, history, workspace)                    |
 | manage_reference     | administrator (users, roles, offices, units, vocabularies)        |
 | manage_evaluations   | evaluation office, in scope (plans, evaluations)                  |
 | edit_response        | office focal point of the office, while Draft or Returned         |
 | submit_response      | office focal point of the office, while Draft or Returned         |
 | review_response      | evaluation office, in scope, while Submitted (approve or return)  |
 | update_action        | unit focal point of a unit of the action; office focal point,     |
-|                      | once the response is approved                                     |
+|                      | once the response is approved (`UpdateScope`: the one home)       |
 | import_documents     | evaluation office, in scope                                       |
 Superusers may do everything, but the locks of the workflow (an approved
 response is changed only by progress updates) hold for them too.
+
+Reading: one door, `restrict(who, Model, action="view")`, a queryset of what
+that person may read. Every page, list, figure, export, history view,
+evidence download and cache key starts from it (`reader_scope(who).key`
+keys the page cache). A model it does not know gives nothing.
+
+| reader                                   | approved responses          | drafts (Draft, Submitted, Returned)    | history                              |
+| ---------------------------------------- | --------------------------- | -------------------------------------- | ------------------------------------ |
+| the public (anonymous; signed in without | yes, without who reported   | no                                     | no                                   |
+| a role; inactive accounts)               | progress; evidence unless   |                                        |                                      |
+|                                          | marked internal             |                                        |                                      |
+| unit focal point                         | yes, all of it              | of the unit's office                   | of what they read; reference data    |
+| office focal point                       | yes, all of it              | of the office                          | of what they read; reference data    |
+| evaluation office or viewer, scoped to   | yes, all of it              | of that office, or of the offices of   | of what they read; reference data    |
+| an office or a region                    |                             | that region                            |                                      |
+| evaluation office or viewer, no scope    | yes, all of it              | all                                    | all but accounts and roles           |
+| administrator, superuser                 | yes, all of it              | all                                    | all, accounts and roles included     |
+
+"All of it" is what the public does not get: who reported each progress
+update, evidence marked internal, the history. Roles add up: a person holding
+several reads what any of them reads. Reference data (regions, offices,
+units, vocabularies) is public; its history is for people with a role. The
+history of accounts, groups and role assignments (and of anything not named
+here) is for administrators only. An evaluation's documents follow the
+evaluation. The command line (`Actor.system()`) reads everything.
 """
 
 from __future__ import annotations
@@ -28,9 +53,26 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 
 from .actor import Actor
+from .models import (
+    ActionUpdate,
+    ChangeRecord,
+    Evaluation,
+    EvaluationDocument,
+    EvaluationPlan,
+    KeyAction,
+    ManagementResponse,
+    Office,
+    OfficeType,
+    Recommendation,
+    RecommendationTerm,
+    Region,
+    Term,
+    Unit,
+    UnitAlias,
+)
 from .models.access import Role, RoleAssignment
 from .models.responses import ResponseStatus
 
@@ -57,6 +99,109 @@ ALL_PERMISSIONS = (
 )
 EDITABLE_STATUSES = (ResponseStatus.DRAFT, ResponseStatus.RETURNED)
 
+# The actions `restrict` knows: reading rows, opening a progress update's
+# evidence, and updating a key action (which actions this person reports on).
+VIEW = "view"
+EVIDENCE = "evidence"
+UPDATE = UPDATE_ACTION
+
+
+# --- what a person may read -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What one person may read (see the table above). Hashable: `key` keys the page cache.
+
+    Two people with the same reader see the same pages; two with different
+    readers never share a cached page.
+    """
+
+    internal: bool = False  # drafts in scope, who reported, internal evidence, history
+    everything: bool = False  # the drafts of every office
+    administrator: bool = False  # the history of accounts and role assignments
+    offices: frozenset[int] = frozenset()  # offices whose drafts are read
+    regions: frozenset[int] = frozenset()  # regions whose offices' drafts are read
+
+    @property
+    def key(self) -> tuple:
+        if not self.internal:
+            return ("public",)
+        drafts = ("all",) if self.everything else (tuple(sorted(self.offices)), tuple(sorted(self.regions)))
+        return ("internal", self.administrator, *drafts)
+
+    def evaluations_q(self, prefix: str = "") -> Q:
+        """The evaluations this reader reads, as a filter (`prefix` reaches the evaluation from another model)."""
+        if self.everything:
+            return Q()
+        q = Q(**{f"{prefix}management_response__status": ResponseStatus.APPROVED})
+        if self.offices:
+            q |= Q(**{f"{prefix}office_id__in": sorted(self.offices)})
+        if self.regions:
+            q |= Q(**{f"{prefix}office__region_id__in": sorted(self.regions)})
+        return q
+
+    def sees_evidence(self, update: ActionUpdate) -> bool:
+        """May this reader see the evidence (file or link) of a progress update they see? (`restrict(..., EVIDENCE)`)"""
+        return self.internal or not update.evidence_internal
+
+
+PUBLIC = Reader()
+EVERYTHING = Reader(internal=True, everything=True, administrator=True)
+
+
+@dataclass(frozen=True)
+class UpdateScope:
+    """Which key actions this person reports progress on: the one home of that rule.
+
+    Written side by side: as a filter (`q`, for "my actions" and the
+    workspace), as a test on a loaded key action (`allows`, for a row of a
+    page, with the action's units prefetched: no query) and on an evaluation
+    (`any_in`: does its page carry this person's update links?).
+    tests/tracking/test_permissions.py holds them to the same answers.
+
+    Progress is reported on approved responses only (a draft's actions are
+    edited in the draft); an office focal point on every action of the office,
+    a unit focal point on the actions of the unit.
+    """
+
+    everything: bool = False
+    offices: frozenset[int] = frozenset()
+    units: frozenset[int] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.everything or self.offices or self.units)
+
+    def q(self) -> Q:
+        """On KeyAction."""
+        approved = Q(evaluation__management_response__status=ResponseStatus.APPROVED)
+        if self.everything:
+            return approved
+        mine = Q(pk__in=[])
+        if self.offices:
+            mine |= Q(evaluation__office_id__in=sorted(self.offices))
+        if self.units:
+            links = KeyAction.units.through.objects.filter(unit_id__in=sorted(self.units)).values("keyaction_id")
+            mine |= Q(pk__in=links)
+        return approved & mine
+
+    def allows(self, action: KeyAction) -> bool:
+        if action.evaluation.management_response.status != ResponseStatus.APPROVED:
+            return False
+        if self.everything or action.evaluation.office_id in self.offices:
+            return True
+        return any(u.pk in self.units for u in action.units.all())
+
+    def any_in(self, evaluation: Evaluation) -> bool:
+        """Does some key action of this evaluation take this person's progress? (A query for unit focal points only.)"""
+        response = getattr(evaluation, "management_response", None)
+        if not self or response is None or response.status != ResponseStatus.APPROVED:
+            return False
+        if self.everything or evaluation.office_id in self.offices:
+            return True
+        links = KeyAction.units.through.objects.filter(keyaction__evaluation_id=evaluation.pk, unit_id__in=sorted(self.units))
+        return bool(self.units) and links.exists()
+
 
 @dataclass
 class Access:
@@ -71,7 +216,9 @@ class Access:
             return cls(user=None)
         cached = getattr(user, "_followthrough_access", None)
         if cached is None:
-            cached = cls(user=user, assignments=list(RoleAssignment.objects.filter(user=user)))
+            # With each unit: a unit focal point reads the drafts of the unit's office.
+            rows = RoleAssignment.objects.filter(user=user).select_related("unit")
+            cached = cls(user=user, assignments=list(rows))
             user._followthrough_access = cached
         return cached
 
@@ -84,7 +231,7 @@ class Access:
 
     @property
     def is_internal(self) -> bool:
-        return self.is_superuser or bool(self.assignments)
+        return self.reader.internal
 
     @property
     def is_administrator(self) -> bool:
@@ -97,6 +244,43 @@ class Access:
     @cached_property
     def focal_unit_ids(self) -> frozenset[int]:
         return frozenset(a.unit_id for a in self.assignments if a.role == Role.UNIT_FOCAL_POINT)
+
+    @cached_property
+    def reader(self) -> Reader:
+        """What this person reads: the union of what each of their roles reads."""
+        if self.user is None:
+            return PUBLIC
+        if self.is_administrator:
+            return EVERYTHING
+        known = [a for a in self.assignments if a.role in Role.values]
+        if not known:
+            return PUBLIC
+        offices: set[int] = set()
+        regions: set[int] = set()
+        everything = False
+        for a in known:
+            if a.role == Role.OFFICE_FOCAL_POINT:
+                offices.add(a.office_id)
+            elif a.role == Role.UNIT_FOCAL_POINT:
+                offices.add(a.unit.office_id)
+            elif a.role in (Role.EVALUATION_OFFICE, Role.VIEWER):
+                if a.office_id is not None:
+                    offices.add(a.office_id)
+                elif a.region_id is not None:
+                    regions.add(a.region_id)
+                else:
+                    everything = True
+        if everything:
+            return Reader(internal=True, everything=True)
+        return Reader(internal=True, offices=frozenset(offices), regions=frozenset(regions))
+
+    @cached_property
+    def update_scope(self) -> UpdateScope:
+        if self.user is None:
+            return UpdateScope()
+        if self.is_superuser:
+            return UpdateScope(everything=True)
+        return UpdateScope(offices=self.focal_office_ids, units=self.focal_unit_ids)
 
     @cached_property
     def _review_scopes(self) -> list[RoleAssignment]:
@@ -134,22 +318,95 @@ class Access:
                 q |= Q(**{f"{prefix}region_id": a.region_id})
         return q
 
-    def action_scope(self) -> Q:
-        """The key actions this user may update, as a filter on KeyAction."""
-        if self.is_superuser:
-            return Q()
-        q = Q(pk__in=[])
-        if self.focal_office_ids:
-            q |= Q(evaluation__office_id__in=self.focal_office_ids)
-        if self.focal_unit_ids:
-            q |= Q(units__in=self.focal_unit_ids)
-        return q
+
+def reader_scope(who) -> Reader:
+    """What this person reads: `who` is a user (or None, or AnonymousUser), an Actor, or a Reader already."""
+    if isinstance(who, Reader):
+        return who
+    if isinstance(who, Actor):
+        if who.is_system:
+            return EVERYTHING
+        who = who.user
+    return Access.of(who).reader
+
+
+def update_scope(who) -> UpdateScope:
+    if isinstance(who, Actor):
+        if who.is_system:
+            return UpdateScope(everything=True)
+        who = who.user
+    if isinstance(who, Reader):
+        return UpdateScope()  # reading says nothing about updating
+    return Access.of(who).update_scope
+
+
+# How each tracked model reaches its evaluation: it is read when its evaluation is.
+_EVALUATION_PATH: dict[type[Model], str] = {
+    Evaluation: "",
+    ManagementResponse: "evaluation__",
+    Recommendation: "evaluation__",
+    RecommendationTerm: "recommendation__evaluation__",
+    KeyAction: "evaluation__",
+    ActionUpdate: "key_action__evaluation__",
+    EvaluationDocument: "evaluation__",
+}
+# Public reference data: every reader reads all of it.
+_REFERENCE: tuple[type[Model], ...] = (Region, OfficeType, Office, Unit, UnitAlias, Term, EvaluationPlan)
+# The history of these is read by people with a role (the rest: administrators only).
+_HISTORY_OF_REFERENCE = tuple(m._meta.model_name for m in _REFERENCE)
+_HISTORY_OF_RECORDS = tuple(m._meta.model_name for m in (*_EVALUATION_PATH, EvaluationPlan))
+
+
+def restrict(who, model: type[Model], action: str = VIEW) -> QuerySet:
+    """What this person may read (or, with action=UPDATE, update) of a model: the one door to every read.
+
+    `who`: a user, None or AnonymousUser (the public), an Actor, or a Reader.
+    Deny by default: an action not named here gives an empty queryset; a model not named here is
+    administration (accounts, jobs, sign-in records), for administrators only.
+    """
+    rows = model._default_manager.all()
+    if action == UPDATE:
+        scope = update_scope(who)
+        return rows.filter(scope.q()) if model is KeyAction and scope else rows.none()
+    reader = reader_scope(who)
+    if action == EVIDENCE:
+        if model is not ActionUpdate:
+            return rows.none()
+        rows = restrict(reader, ActionUpdate)
+        return rows if reader.internal else rows.filter(evidence_internal=False)
+    if action != VIEW:
+        return rows.none()
+    if model is ChangeRecord:
+        return _history(reader, rows)
+    if model in _REFERENCE:
+        return rows
+    if model is RoleAssignment:
+        return rows if reader.administrator else rows.none()
+    path = _EVALUATION_PATH.get(model)
+    if path is None:
+        # Anything else (accounts, jobs, sign-in records...) is administration: administrators only.
+        return rows if reader.administrator else rows.none()
+    return rows if reader.everything else rows.filter(reader.evaluations_q(path))
+
+
+def _history(reader: Reader, rows: QuerySet[ChangeRecord]) -> QuerySet[ChangeRecord]:
+    """Records of what the reader reads; reference data for any role; accounts and roles for administrators."""
+    if not reader.internal:
+        return rows.none()
+    if reader.administrator:
+        return rows
+    ours = Q(content_type__app_label="tracking")
+    reference = ours & Q(content_type__model__in=_HISTORY_OF_REFERENCE, evaluation_id=None)
+    records = ours & Q(content_type__model__in=_HISTORY_OF_RECORDS)
+    if reader.everything:
+        records &= Q(evaluation_id__isnull=False)
+    else:
+        records &= Q(evaluation_id__in=restrict(reader, Evaluation).values("pk"))
+    return rows.filter(reference | records)
 
 
 def _response_of(obj):
     """The management response an object belongs to."""
-    from .models import Evaluation, KeyAction, ManagementResponse, Recommendation
-
     if isinstance(obj, ManagementResponse):
         return obj
     if isinstance(obj, Recommendation):
@@ -162,8 +419,6 @@ def _response_of(obj):
 
 
 def _office_of(obj):
-    from .models import Evaluation, KeyAction, ManagementResponse, Office, Recommendation
-
     if isinstance(obj, Office):
         return obj
     if isinstance(obj, Evaluation):
@@ -188,7 +443,7 @@ def can(actor: Actor | object, permission: str, obj: object | None = None) -> bo
     if permission == VIEW_INTERNAL:
         return access.is_internal
     if permission == EXPORT_DOCUMENTS:
-        return True  # what may be exported is what may be seen (queries decide)
+        return True  # what may be exported is what may be read (`restrict` decides)
     if permission == MANAGE_REFERENCE:
         return access.is_administrator
     if permission in (MANAGE_EVALUATIONS, IMPORT_DOCUMENTS):
@@ -208,13 +463,8 @@ def can(actor: Actor | object, permission: str, obj: object | None = None) -> bo
         response = _response_of(obj)
         return response.status == ResponseStatus.SUBMITTED and access.reviews_office(_office_of(obj))
     if permission == UPDATE_ACTION:
-        if obj is None:
-            return su or bool(access.focal_office_ids or access.focal_unit_ids)
-        if obj.evaluation.management_response.status != ResponseStatus.APPROVED:
-            return False  # progress is reported once the response is approved; drafts are edited
-        if su or obj.evaluation.office_id in access.focal_office_ids:
-            return True
-        return any(u.pk in access.focal_unit_ids for u in obj.units.all())
+        scope = access.update_scope
+        return bool(scope) if obj is None else scope.allows(obj)
     return False
 
 

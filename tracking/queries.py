@@ -1,7 +1,8 @@
-"""What a user may see: every list, page, export and figure starts from these.
+"""Shapes of what pages read: counts, filters, pages of rows, figures, data versions.
 
-Deny by default: a user without a role sees only what the public sees
-(approved responses), whatever the door.
+What a person may read is not decided here: every list, page, export and
+figure starts from `tracking.permissions.restrict(who, Model)` (deny by
+default) and these functions shape the querysets it gives.
 """
 
 from __future__ import annotations
@@ -13,41 +14,32 @@ from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Quer
 from django.db.models.functions import Coalesce
 
 from .models import ActionUpdate, Evaluation, KeyAction, Office, Recommendation, RecommendationTerm, Region
-from .models.responses import CLOSED_STATUSES, ActionStatus, ResponseStatus, month_start, today
+from .models.responses import ActionStatus, overdue_q
+from .permissions import reader_scope, restrict
 
 
-def is_internal(user) -> bool:
-    """Users with a role read internal records (drafts included); others see what the public sees."""
-    from .permissions import Access
-
-    return Access.of(user).is_internal
+# Thin wrappers of `restrict`, kept for code written before it (new code reads through it directly).
+def visible_evaluations(who) -> QuerySet[Evaluation]:
+    return restrict(who, Evaluation)
 
 
-def visible_evaluations(user) -> QuerySet[Evaluation]:
-    qs = Evaluation.objects.all()
-    if is_internal(user):
-        return qs
-    return qs.filter(management_response__status=ResponseStatus.APPROVED)
+def visible_actions(who) -> QuerySet[KeyAction]:
+    return restrict(who, KeyAction)
 
 
-def visible_actions(user) -> QuerySet[KeyAction]:
-    qs = KeyAction.objects.all()
-    if is_internal(user):
-        return qs
-    return qs.filter(evaluation__management_response__status=ResponseStatus.APPROVED)
+def visible_updates(who) -> QuerySet[ActionUpdate]:
+    return restrict(who, ActionUpdate)
 
 
-def visible_updates(user) -> QuerySet[ActionUpdate]:
-    qs = ActionUpdate.objects.all()
-    if is_internal(user):
-        return qs
-    return qs.filter(key_action__evaluation__management_response__status=ResponseStatus.APPROVED)
+def is_internal(who) -> bool:
+    """Does this reader read internal records (drafts in scope, who reported, the history)?"""
+    return reader_scope(who).internal
 
 
 def _count(model, on: dt.date | None = None, overdue: bool = False, key: str = "evaluation"):
     rows = model.objects.filter(**{key: OuterRef("pk")})
     if overdue:
-        rows = rows.filter(deadline__lt=month_start(on or today())).exclude(status__in=CLOSED_STATUSES)
+        rows = rows.filter(overdue_q(on))
     rows = rows.order_by().values(key).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
@@ -233,8 +225,9 @@ def status_figures(actions: QuerySet[KeyAction], on: dt.date | None = None) -> d
     return {"by_status": known, "other_statuses": by_status, "total": sum(known.values()) + sum(by_status.values()), "overdue": overdue}
 
 
-def regions_with_counts(user) -> QuerySet[Region]:
-    evaluations = visible_evaluations(user).filter(office__region=OuterRef("pk")).order_by().values("office__region")
+def regions_with_counts(who) -> QuerySet[Region]:
+    """Regions with their offices and the evaluations `who` reads."""
+    evaluations = restrict(who, Evaluation).filter(office__region=OuterRef("pk")).order_by().values("office__region")
     offices = Office.objects.filter(region=OuterRef("pk")).order_by().values("region").annotate(n=Count("pk")).values("n")
     return Region.objects.annotate(
         n_offices=Coalesce(Subquery(offices, output_field=IntegerField()), Value(0)),
@@ -244,8 +237,9 @@ def regions_with_counts(user) -> QuerySet[Region]:
     ).order_by("position", "name")
 
 
-def offices_with_counts(user, region: Region) -> QuerySet[Office]:
-    evaluations = visible_evaluations(user).filter(office=OuterRef("pk")).order_by().values("office")
+def offices_with_counts(who, region: Region) -> QuerySet[Office]:
+    """The offices of a region with the number of evaluations `who` reads."""
+    evaluations = restrict(who, Evaluation).filter(office=OuterRef("pk")).order_by().values("office")
     return (
         Office.objects.filter(region=region)
         .select_related("type")
@@ -256,24 +250,6 @@ def offices_with_counts(user, region: Region) -> QuerySet[Office]:
         )
         .order_by("type__position", "name")
     )
-
-
-def my_actions(access) -> QuerySet[KeyAction]:
-    """The key actions a user reports progress on: their units' and their offices', in approved responses.
-
-    Deny by default. (A draft's actions are edited in the draft, not updated.)
-    """
-    if access.user is None:
-        return KeyAction.objects.none()
-    approved = KeyAction.objects.filter(evaluation__management_response__status=ResponseStatus.APPROVED)
-    if access.is_superuser:
-        return approved
-    q = Q(pk__in=[])
-    if access.focal_office_ids:
-        q |= Q(evaluation__office_id__in=access.focal_office_ids)
-    if access.focal_unit_ids:
-        q |= Q(pk__in=KeyAction.units.through.objects.filter(unit_id__in=access.focal_unit_ids).values("keyaction_id"))
-    return approved.filter(q)
 
 
 # --- versions of the data, for caches --------------------------------------------------------

@@ -1,8 +1,10 @@
 """Rendered page bodies and computed figures, kept until the data they show changes.
 
-A cached entry is keyed on what it shows (the page and its filters, who may
-see it: the public or people with a role, the day: overdue flags change with
-the date) and on the version of the data (see `tracking.queries.data_version`
+A cached entry is keyed on what it shows (the page and its filters; what its
+reader may read, `tracking.permissions.reader_scope(user).key`, so a page is
+never served to someone whose reading differs: the public, an office's focal
+point, an evaluation office of a region, ...; the day: overdue flags change
+with the date) and on the version of the data (see `tracking.queries.data_version`
 and `evaluation_version`). A change writes a new version, so nothing is ever
 served stale: entries of older versions are simply never asked for again and
 age out of the cache.
@@ -46,7 +48,7 @@ def cached(namespace: str, parts: tuple, compute: Callable[[], T]) -> T:
 def cached_page(
     request, title: str, nav: str, namespace: str, parts: tuple, template: str, context, *, slow: bool = False
 ) -> object:
-    """A page whose body is rendered once per data version, reader standing and day.
+    """A page whose body is rendered once per data version, reader scope and day.
 
     `context` is a function: nothing is queried when the body is in the cache.
     The page around the body (the signed-in user, messages) is rendered each time.
@@ -58,13 +60,14 @@ def cached_page(
 
     from tracking import queries
     from tracking.models.responses import today
+    from tracking.permissions import reader_scope
 
-    internal = queries.is_internal(request.user)
-    key = (request.get_full_path(), internal, today(), *parts)
+    reader = reader_scope(request.user)
+    key = (request.get_full_path(), reader.key, today(), *parts)
     version = queries.data_version()
 
     def body() -> str:
-        return render_to_string(template, {**context(), "internal": internal}, request)
+        return render_to_string(template, {**context(), "internal": reader.internal}, request)
 
     stale_since = None
     if slow:
@@ -91,12 +94,14 @@ def public_page(view):
 
     from tracking import queries
     from tracking.models.responses import today
+    from tracking.permissions import PUBLIC
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.method != "GET" or request.user.is_authenticated or "messages" in request.COOKIES:
             return view(request, *args, **kwargs)
-        key = ("page", request.get_full_path(), today(), queries.data_version())
+        # Anonymous readers only: what the public reads.
+        key = ("page", request.get_full_path(), PUBLIC.key, today(), queries.data_version())
         hit = cached_raw(key)
         if hit is not None:
             status, content_type, body = hit

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from tracking import queries
+from tracking.permissions import reader_scope
 
 
 def reader(request) -> dict:
-    # Lazy: pages that never ask pay nothing.
-    return {"internal": _Lazy(lambda: queries.is_internal(request.user))}
+    # Lazy: pages that never ask pay nothing. `internal`: the reader has a role
+    # (who reported progress, internal evidence, history); see tracking.permissions.
+    return {"internal": _Lazy(lambda: reader_scope(request.user).internal)}
 
 
 class _Lazy:

@@ -47,6 +47,12 @@ class ProgressForm(VersionedForm):
     )
     evidence_file = forms.FileField(required=False, label="Evidence file")
     evidence_url = forms.URLField(required=False, label="Evidence link", assume_scheme="https")
+    evidence_internal = forms.BooleanField(
+        required=False,
+        label="Keep the evidence internal",
+        help_text="Evidence on an approved response is public: anyone can open the file or the link. "
+        "Tick this to show it only to people with a role.",
+    )
 
 
 class ReturnForm(VersionedForm):

@@ -40,3 +40,28 @@ def test_open_excludes_closed_statuses():
     make_action(status="Completed")
     make_action(status="No Longer Applicable")
     assert list(KeyAction.objects.open()) == [open_one]
+
+
+def test_every_count_of_overdue_follows_the_one_rule():
+    """The figures, the evaluation lists' counts and "my actions" order all call `overdue_q`: the same actions."""
+    from reports import figures
+    from tests.tracking.factories import make_evaluation, make_recommendation
+    from tracking import queries
+    from tracking.models import Evaluation
+    from tracking.models.responses import is_overdue, overdue_q
+
+    rec = make_recommendation(make_evaluation())
+    cases = [
+        (dt.date(2026, 10, 1), "Initiated"), (dt.date(2026, 11, 1), "Initiated"), (dt.date(2019, 1, 1), "Completed"),
+        (dt.date(2019, 1, 1), "No Longer Applicable"), (dt.date(2019, 1, 1), "Ongoing"), (None, "Not Initiated"),
+        (dt.date(2020, 5, 1), "Not Initiated"),
+    ]
+    actions = [make_action(rec, deadline=d, status=s) for d, s in cases]
+    expected = {a.pk for a in actions if is_overdue(a.deadline, a.status, TODAY)}
+    assert len(expected) == 3
+    assert set(KeyAction.objects.filter(overdue_q(TODAY)).values_list("pk", flat=True)) == expected
+    assert figures.totals(KeyAction.objects.all(), TODAY).overdue == 3
+    assert queries.with_counts(Evaluation.objects.filter(pk=rec.evaluation_id), TODAY).get().n_overdue == 3
+    assert queries.status_figures(KeyAction.objects.all(), TODAY)["overdue"] == 3
+    first = list(KeyAction.objects.with_overdue(TODAY).order_by("-is_overdue_flag", "pk").values_list("pk", flat=True))[:3]
+    assert set(first) == expected

@@ -15,7 +15,7 @@ from django.urls import Resolver404, resolve, reverse
 from tests.tracking.factories import make_evaluation, make_office
 from tracking.actor import Actor
 from tracking.admin import site as admin_site
-from tracking.models import ChangeRecord, Role, RoleAssignment
+from tracking.models import ChangeRecord, Role, RoleAssignment, Unit
 from tracking.services import drafting
 from tracking.services.errors import ConflictError
 from tracking.services.progress import record_progress
@@ -281,3 +281,37 @@ def test_the_admin_offers_no_action_on_history():
     assert model_admin.has_view_permission(request)
     request.user = person("plain")
     assert not model_admin.has_view_permission(request)
+
+
+def test_a_focal_point_cannot_read_other_peoples_email_addresses_in_the_history(story):
+    """An administrator changes an address in the admin; the history shows it to administrators only."""
+    admin = User.objects.create(username="the-admin", is_staff=True)
+    RoleAssignment.objects.create(user=admin, role=Role.ADMINISTRATOR)
+    someone = User.objects.create(username="someone", email="old.address@example.org")
+    client = Client()
+    client.force_login(admin)
+    form = client.get(reverse("admin:auth_user_change", args=[someone.pk])).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("password", "last_login", "date_joined")}
+    data.update(
+        email="new.address@example.org", date_joined_0="2024-01-01", date_joined_1="10:00:00",
+        **{"role_assignments-TOTAL_FORMS": "0", "role_assignments-INITIAL_FORMS": "0"},
+    )
+    assert client.post(reverse("admin:auth_user_change", args=[someone.pk]), data).status_code == 302
+    record = ChangeRecord.objects.get(object_id=someone.pk, content_type__model="user")
+    assert (record.before["email"], record.after["email"]) == ("old.address@example.org", "new.address@example.org")
+
+    unit_focal = User.objects.create(username="unit-focal")
+    unit = Unit.objects.create(office=make_office("Office U"), name="U")
+    RoleAssignment.objects.create(user=unit_focal, role=Role.UNIT_FOCAL_POINT, unit=unit)
+    for reader, sees in ((unit_focal, False), (admin, True)):
+        c = Client()
+        c.force_login(reader)
+        for url in (reverse("web:history"), reverse("web:history") + "?format=csv", reverse("web:history") + "?format=json",
+                    reverse("web:history") + "?user=the-admin"):
+            text = body(c.get(url))
+            assert ("new.address@example.org" in text) == sees, (reader.username, url)
+            assert ("old.address@example.org" in text) == sees, (reader.username, url)
+    # A viewer of everything reads every evaluation's history, but not accounts.
+    client = viewer_client()
+    text = body(client.get(reverse("web:history") + "?format=csv"))
+    assert "address@example.org" not in text and "History evaluation" in text

@@ -13,6 +13,9 @@ The table below declares, per URL and method, the outcome for each role:
     404      not visible to this role   405    wrong method
     400      the form refused the data  409    refused: someone changed the record first
 
+What each role reads (and so what is a 404 to it) is tested on its own, for
+every page, list, figure and export, in tests/web/test_read_matrix.py.
+
 Every refused POST leaves the database exactly as it was (counts, versions,
 statuses, positions, texts, the audit trail). Every allowed POST makes its
 intended change and writes its audit record, attributed to the person.
@@ -207,14 +210,19 @@ def row(spec: str) -> dict[str, str]:
     return dict(zip(ROLES, outcomes))
 
 
+# A draft (Draft, Submitted, Returned) of office A is read by A's focal points, the evaluation
+# offices and viewers scoped to it (or to everything), administrators; office B's drafts likewise.
 #                       anon   admin eo   eo_b fp_a ufp  view nor  su
 EVERYONE = row("        200    200   200  200  200  200  200  200  200")
-INTERNAL = row("        404    200   200  200  200  200  200  404  200")
+INTERNAL_A = row("      404    200   200  404  200  200  200  404  200")
+INTERNAL_B = row("      404    200   200  200  404  404  200  404  200")
 HISTORY = row("         403    200   200  200  200  200  200  403  200")
+HISTORY_A = row("       403    200   200  404  200  200  200  403  200")
 SIGNED_IN = row("       login  200   200  200  200  200  200  200  200")
-DRAFTER_A = row("       login  403   403  403  200  403  403  403  200")
-DRAFTER_B = row("       login  403   403  403  403  403  403  403  200")
+DRAFTER_A = row("       login  403   403  404  200  403  403  404  200")
+DRAFTER_B = row("       login  403   403  403  404  404  403  404  200")
 LOCKED = row("          login  403   403  403  403  403  403  403  403")
+LOCKED_A = row("        login  403   403  404  403  403  403  404  403")
 POST_ONLY = row("       login  405   405  405  405  405  405  405  405")
 ADMIN = row("           login  200   login login login login login login 200")
 ADMIN_403 = row("       login  403   login login login login login login 403")
@@ -223,7 +231,7 @@ UPDATE_A_UA = row("     login  403   403  403  200  200  403  403  200")
 UPDATE_A = row("        login  403   403  403  200  403  403  403  200")
 UPDATE_B = row("        login  403   403  403  403  403  403  403  200")
 # Progress is reported on approved responses only: a draft's actions are edited instead, by anyone.
-UPDATE_DRAFT_A_UA = row("login  403   403  403  403  403  403  404  403")
+UPDATE_DRAFT_A_UA = row("login  403   403  404  403  403  403  404  403")
 
 #                       anon   admin eo   eo_b fp_a ufp  view nor  su
 P_CREATE_EVAL_A = row(" login  403   302  400  403  403  403  403  302")
@@ -232,12 +240,13 @@ P_UPDATE_A_UA = row("   login  403   403  403  302  302  403  403  302")
 P_UPDATE_A = row("      login  403   403  403  302  403  403  403  302")
 P_UPDATE_B = row("      login  403   403  403  403  403  403  403  302")
 P_STALE_A_UA = row("    login  403   403  403  409  409  403  403  409")
-P_DRAFTER_A = row("     login  403   403  403  302  403  403  403  302")
-P_DRAFTER_B = row("     login  403   403  403  403  403  403  403  302")
+P_DRAFTER_A = row("     login  403   403  404  302  403  403  404  302")
+P_DRAFTER_B = row("     login  403   403  403  404  404  403  404  302")
 P_LOCKED = row("        login  403   403  403  403  403  403  403  403")
-P_BAD_UNIT = row("      login  403   403  403  400  403  403  403  400")
-P_REVIEW_A = row("      login  403   302  403  403  403  403  403  302")
-P_REVIEW_B = row("      login  403   302  302  403  403  403  403  302")
+P_LOCKED_A = row("      login  403   403  404  403  403  403  404  403")
+P_BAD_UNIT = row("      login  403   403  404  400  403  403  404  400")
+P_REVIEW_A = row("      login  403   302  404  403  403  403  404  302")
+P_REVIEW_B = row("      login  403   302  302  404  404  403  404  302")
 P_ADMIN = row("         login  302   login login login login login login 302")
 P_ADMIN_403 = row("     login  403   login login login login login login 403")
 
@@ -510,24 +519,24 @@ CASES = [
     get_case("office", "web:office", lambda w: w.office_slugs["A"], expect=EVERYONE),
     get_case("evaluations", "web:evaluations", expect=EVERYONE),
     get_case("evaluation-approved", "web:evaluation", ev("A", "Approved"), expect=EVERYONE),
-    get_case("evaluation-draft", "web:evaluation", ev(*A_D), expect=INTERNAL),
-    get_case("evaluation-submitted-b", "web:evaluation", ev("B", "Submitted"), expect=INTERNAL),
-    get_case("evaluation-returned", "web:evaluation", ev("A", "Returned"), expect=INTERNAL),
+    get_case("evaluation-draft", "web:evaluation", ev(*A_D), expect=INTERNAL_A),
+    get_case("evaluation-submitted-b", "web:evaluation", ev("B", "Submitted"), expect=INTERNAL_B),
+    get_case("evaluation-returned", "web:evaluation", ev("A", "Returned"), expect=INTERNAL_A),
     get_case("evaluation-history-approved", "web:evaluation_history", ev("A", "Approved"), expect=HISTORY),
-    get_case("evaluation-history-draft", "web:evaluation_history", ev(*A_D), expect=HISTORY),
-    get_case("evaluation-history-csv", "web:evaluation_history", ev(*A_D), query="?format=csv", expect=HISTORY),
+    get_case("evaluation-history-draft", "web:evaluation_history", ev(*A_D), expect=HISTORY_A),
+    get_case("evaluation-history-csv", "web:evaluation_history", ev(*A_D), query="?format=csv", expect=HISTORY_A),
     get_case("evaluation-history-json", "web:evaluation_history", ev("A", "Approved"), query="?format=json", expect=HISTORY),
     get_case("actions", "web:actions", expect=EVERYONE),
     get_case("action-approved", "web:action", act("A", "Approved"), expect=EVERYONE),
-    get_case("action-draft", "web:action", act(*A_D), expect=INTERNAL),
+    get_case("action-draft", "web:action", act(*A_D), expect=INTERNAL_A),
     get_case("evidence-approved", "web:evidence", lambda w: w.update_with_file["A", "Approved"], expect=EVERYONE),
-    get_case("evidence-draft", "web:evidence", lambda w: w.update_with_file["A", "Draft"], expect=INTERNAL),
+    get_case("evidence-draft", "web:evidence", lambda w: w.update_with_file["A", "Draft"], expect=INTERNAL_A),
     get_case("dashboard", "web:dashboard", expect=EVERYONE),
     get_case("annual-report", "web:annual_report", expect=EVERYONE),
     get_case("export-key-actions-csv", "web:export", "key-actions", "csv", expect=EVERYONE),
     get_case("export-evaluations-json", "web:export", "evaluations", "json", expect=EVERYONE),
     get_case("evaluation-export-approved", "web:evaluation_export", ev("A", "Approved"), "json", expect=EVERYONE),
-    get_case("evaluation-export-draft", "web:evaluation_export", ev(*A_D), "txt", expect=INTERNAL),
+    get_case("evaluation-export-draft", "web:evaluation_export", ev(*A_D), "txt", expect=INTERNAL_A),
     # --- the workspace (GET) ---
     get_case("workspace", "web:workspace", expect=SIGNED_IN),
     get_case("my-actions", "web:my_actions", expect=SIGNED_IN),
@@ -542,7 +551,7 @@ CASES = [
     # --- drafting pages (GET) ---
     get_case("response-edit-draft-a", "web:response_edit", resp(*A_D), expect=DRAFTER_A),
     get_case("response-edit-returned-a", "web:response_edit", resp("A", "Returned"), expect=DRAFTER_A),
-    get_case("response-edit-submitted-a", "web:response_edit", resp("A", "Submitted"), expect=LOCKED),
+    get_case("response-edit-submitted-a", "web:response_edit", resp("A", "Submitted"), expect=LOCKED_A),
     get_case("response-edit-approved-a", "web:response_edit", resp("A", "Approved"), expect=LOCKED),
     get_case("response-edit-draft-b", "web:response_edit", resp("B", "Draft"), expect=DRAFTER_B),
     get_case("recommendation-add-form", "web:recommendation_add", resp(*A_D), expect=DRAFTER_A),
@@ -595,7 +604,7 @@ CASES = [
               data=header_data(*A_D), check=check_header(*A_D)),
     post_case("response-header-approved-a", "web:response_header", resp("A", "Approved"), expect=P_LOCKED,
               data=header_data("A", "Approved")),
-    post_case("response-header-submitted-a", "web:response_header", resp("A", "Submitted"), expect=P_LOCKED,
+    post_case("response-header-submitted-a", "web:response_header", resp("A", "Submitted"), expect=P_LOCKED_A,
               data=header_data("A", "Submitted")),
     post_case("response-header-draft-b", "web:response_header", resp("B", "Draft"), expect=P_DRAFTER_B,
               data=header_data("B", "Draft"), check=check_header("B", "Draft")),
@@ -603,7 +612,7 @@ CASES = [
               data=rec_add_data, check=check_rec_added(*A_D)),
     post_case("recommendation-add-returned-a", "web:recommendation_add", resp("A", "Returned"), expect=P_DRAFTER_A,
               data=rec_add_data, check=check_rec_added("A", "Returned")),
-    post_case("recommendation-add-submitted-a", "web:recommendation_add", resp("A", "Submitted"), expect=P_LOCKED, data=rec_add_data),
+    post_case("recommendation-add-submitted-a", "web:recommendation_add", resp("A", "Submitted"), expect=P_LOCKED_A, data=rec_add_data),
     post_case("recommendation-add-approved-a", "web:recommendation_add", resp("A", "Approved"), expect=P_LOCKED, data=rec_add_data),
     post_case("recommendation-add-draft-b", "web:recommendation_add", resp("B", "Draft"), expect=P_DRAFTER_B,
               data=rec_add_data, check=check_rec_added("B", "Draft")),
@@ -612,7 +621,7 @@ CASES = [
     # Tampering: editing a recommendation of an approved (locked) response.
     post_case("recommendation-edit-approved-a", "web:recommendation_edit", rec("A", "Approved"), expect=P_LOCKED,
               data=rec_edit_data("A", "Approved")),
-    post_case("recommendation-edit-submitted-a", "web:recommendation_edit", rec("A", "Submitted"), expect=P_LOCKED,
+    post_case("recommendation-edit-submitted-a", "web:recommendation_edit", rec("A", "Submitted"), expect=P_LOCKED_A,
               data=rec_edit_data("A", "Submitted")),
     # Tampering: office A's focal point on office B's recommendation.
     post_case("recommendation-edit-draft-b", "web:recommendation_edit", rec("B", "Draft"), expect=P_DRAFTER_B,
@@ -653,26 +662,26 @@ CASES = [
               data=response_version("A", "Returned"), check=check_status("A", "Returned", "Submitted")),
     post_case("submit-draft-b", "web:response_submit", resp("B", "Draft"), expect=P_DRAFTER_B,
               data=response_version("B", "Draft"), check=check_status("B", "Draft", "Submitted")),
-    post_case("submit-submitted-a", "web:response_submit", resp("A", "Submitted"), expect=P_LOCKED, data=response_version("A", "Submitted")),
+    post_case("submit-submitted-a", "web:response_submit", resp("A", "Submitted"), expect=P_LOCKED_A, data=response_version("A", "Submitted")),
     post_case("submit-approved-a", "web:response_submit", resp("A", "Approved"), expect=P_LOCKED, data=response_version("A", "Approved")),
     post_case("approve-submitted-a", "web:response_approve", resp("A", "Submitted"), expect=P_REVIEW_A,
               data=response_version("A", "Submitted"), check=check_status("A", "Submitted", "Approved")),
     post_case("approve-submitted-b", "web:response_approve", resp("B", "Submitted"), expect=P_REVIEW_B,
               data=response_version("B", "Submitted"), check=check_status("B", "Submitted", "Approved")),
     # Tampering: approving a response that was never submitted, or approving again.
-    post_case("approve-draft-a", "web:response_approve", resp(*A_D), expect=P_LOCKED, data=response_version(*A_D)),
-    post_case("approve-returned-a", "web:response_approve", resp("A", "Returned"), expect=P_LOCKED, data=response_version("A", "Returned")),
+    post_case("approve-draft-a", "web:response_approve", resp(*A_D), expect=P_LOCKED_A, data=response_version(*A_D)),
+    post_case("approve-returned-a", "web:response_approve", resp("A", "Returned"), expect=P_LOCKED_A, data=response_version("A", "Returned")),
     post_case("approve-approved-a", "web:response_approve", resp("A", "Approved"), expect=P_LOCKED, data=response_version("A", "Approved")),
     # A stale review: the response changed since the reviewer opened it; nothing changes, the attempt is recorded.
     post_case("approve-stale", "web:response_approve", resp("A", "Submitted"),
-              expect=row("login 403 302 403 403 403 403 403 302"), data=lambda w: {"version": 0}, stale=True),
+              expect=row("login 403 302 404 403 403 403 404 302"), data=lambda w: {"version": 0}, stale=True),
     post_case("return-submitted-a", "web:response_return", resp("A", "Submitted"), expect=P_REVIEW_A,
               data=response_version("A", "Submitted", reason="Please revise, from the matrix."),
               check=check_status("A", "Submitted", "Returned")),
     post_case("return-submitted-b", "web:response_return", resp("B", "Submitted"), expect=P_REVIEW_B,
               data=response_version("B", "Submitted", reason="Please revise, from the matrix."),
               check=check_status("B", "Submitted", "Returned")),
-    post_case("return-draft-a", "web:response_return", resp(*A_D), expect=P_LOCKED,
+    post_case("return-draft-a", "web:response_return", resp(*A_D), expect=P_LOCKED_A,
               data=response_version(*A_D, reason="Please revise, from the matrix.")),
     # --- the admin site (POST) ---
     post_case("admin-office-add", "admin:tracking_office_add", expect=P_ADMIN, data=office_admin_data,

@@ -50,6 +50,7 @@ class Data:
     unit: object
     other_unit: object
     person: object
+    scoped: object
     approved: Evaluation
     draft: ManagementResponse
     action: KeyAction
@@ -95,11 +96,14 @@ def build() -> Data:
     RoleAssignment.objects.create(user=person, role=Role.OFFICE_FOCAL_POINT, office=office)
     RoleAssignment.objects.create(user=person, role=Role.UNIT_FOCAL_POINT, unit=unit)
     RoleAssignment.objects.create(user=person, role=Role.EVALUATION_OFFICE)
+    # Reads approved responses and office Q's drafts only: every list goes through the scope's filter.
+    scoped = User.objects.create(username="scoped")
+    RoleAssignment.objects.create(user=scoped, role=Role.OFFICE_FOCAL_POINT, office=office)
     approved = _evaluation(office, "", status="Approved")  # untitled, as imports may leave it
     draft = _evaluation(office, "The draft", status="Draft").management_response
     draft.units.set([unit, other_unit])
     action = make_action(make_recommendation(approved), units=[unit, other_unit], deadline=PAST)
-    data = Data(office, unit, other_unit, person, approved, draft, action)
+    data = Data(office, unit, other_unit, person, scoped, approved, draft, action)
     grow(data, 1)
     return data
 
@@ -132,24 +136,27 @@ def grow(d: Data, n: int) -> None:
         _record(d.action, d.approved.pk, k)
 
 
-INTERNAL = "internal"
+INTERNAL = "internal"  # reads everything (a global evaluation office)
+SCOPED = "scoped"  # reads approved responses and one office's drafts (an office focal point)
 PUBLIC = "public"
+ALL = (PUBLIC, INTERNAL, SCOPED)
 
 PAGES = {
     # name: (url, who may see it, bound)
-    "home": (lambda d: reverse("web:home"), (PUBLIC, INTERNAL), 15),
-    "regions": (lambda d: reverse("web:regions"), (PUBLIC, INTERNAL), 10),
-    "region": (lambda d: reverse("web:region", args=[d.office.region.slug]), (PUBLIC, INTERNAL), 10),
-    "office": (lambda d: reverse("web:office", args=[d.office.slug]), (PUBLIC, INTERNAL), 12),
-    "evaluations": (lambda d: reverse("web:evaluations"), (PUBLIC, INTERNAL), 15),
-    "evaluation": (lambda d: reverse("web:evaluation", args=[d.approved.pk]), (PUBLIC, INTERNAL), 15),
-    "actions": (lambda d: reverse("web:actions"), (PUBLIC, INTERNAL), 15),
-    "action": (lambda d: reverse("web:action", args=[d.action.pk]), (PUBLIC, INTERNAL), 15),
-    "workspace": (lambda d: reverse("web:workspace"), (INTERNAL,), 15),
-    "my-actions": (lambda d: reverse("web:my_actions"), (INTERNAL,), 12),
-    "response-edit": (lambda d: reverse("web:response_edit", args=[d.draft.pk]), (INTERNAL,), 15),
-    "history": (lambda d: reverse("web:history"), (INTERNAL,), 10),
-    "evaluation-history": (lambda d: reverse("web:evaluation_history", args=[d.approved.pk]), (INTERNAL,), 10),
+    "home": (lambda d: reverse("web:home"), ALL, 15),
+    "regions": (lambda d: reverse("web:regions"), ALL, 10),
+    "region": (lambda d: reverse("web:region", args=[d.office.region.slug]), ALL, 10),
+    "office": (lambda d: reverse("web:office", args=[d.office.slug]), ALL, 12),
+    "evaluations": (lambda d: reverse("web:evaluations"), ALL, 15),
+    "evaluation": (lambda d: reverse("web:evaluation", args=[d.approved.pk]), ALL, 15),
+    "actions": (lambda d: reverse("web:actions"), ALL, 15),
+    "action": (lambda d: reverse("web:action", args=[d.action.pk]), ALL, 15),
+    "dashboard": (lambda d: reverse("web:dashboard"), ALL, 30),
+    "workspace": (lambda d: reverse("web:workspace"), (INTERNAL, SCOPED), 15),
+    "my-actions": (lambda d: reverse("web:my_actions"), (INTERNAL, SCOPED), 12),
+    "response-edit": (lambda d: reverse("web:response_edit", args=[d.draft.pk]), (INTERNAL, SCOPED), 15),
+    "history": (lambda d: reverse("web:history"), (INTERNAL, SCOPED), 10),
+    "evaluation-history": (lambda d: reverse("web:evaluation_history", args=[d.approved.pk]), (INTERNAL, SCOPED), 10),
 }
 
 CASES = [(name, who) for name, (_, whos, _) in PAGES.items() for who in whos]
@@ -173,8 +180,9 @@ def measured(django_db_setup, django_db_blocker):
     )
     with plain, django_db_blocker.unblock(), transaction.atomic():
         d = build()
-        clients = {PUBLIC: Client(), INTERNAL: Client()}
+        clients = {PUBLIC: Client(), INTERNAL: Client(), SCOPED: Client()}
         clients[INTERNAL].force_login(d.person)
+        clients[SCOPED].force_login(d.scoped)
         small = {}
         for name, who in CASES:
             url = PAGES[name][0](d)
@@ -200,7 +208,7 @@ def test_query_count_does_not_grow_with_the_data(measured, name, who):
         assert html.count("Grown recommendation") == 7
     if name == "action":
         assert html.count('href="https://example.org/evidence"') == 7
-    if name in ("actions", "my-actions", "workspace", "office", "evaluations", "home") and who == INTERNAL:
+    if name in ("actions", "my-actions", "workspace", "office", "evaluations", "home") and who in (INTERNAL, SCOPED):
         assert "untitled evaluation" in html
 
 

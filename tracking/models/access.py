@@ -27,7 +27,10 @@ ROLE_HELP = {
     ),
     Role.OFFICE_FOCAL_POINT: _("Drafts and submits the office's management responses; updates any key action of the office."),
     Role.UNIT_FOCAL_POINT: _("Updates the key actions assigned to the unit."),
-    Role.VIEWER: _("Reads everything internal, changes nothing."),
+    Role.VIEWER: _(
+        "Reads, changes nothing: everything approved, and the drafts of the offices in scope. "
+        "Scope: a region, an office, or everything when neither is set."
+    ),
 }
 
 
@@ -70,10 +73,13 @@ class RoleAssignment(models.Model):
             models.CheckConstraint(
                 name="role_assignment_scope",
                 condition=(
-                    models.Q(role__in=["administrator", "viewer"], office=None, unit=None, region=None)
+                    models.Q(role="administrator", office=None, unit=None, region=None)
                     | models.Q(role="office_focal_point", office__isnull=False, unit=None, region=None)
                     | models.Q(role="unit_focal_point", unit__isnull=False, office=None, region=None)
-                    | (models.Q(role="evaluation_office", unit=None) & ~models.Q(office__isnull=False, region__isnull=False))
+                    | (
+                        models.Q(role__in=["evaluation_office", "viewer"], unit=None)
+                        & ~models.Q(office__isnull=False, region__isnull=False)
+                    )
                 ),
             ),
         ]
@@ -85,14 +91,14 @@ class RoleAssignment(models.Model):
 
     def clean(self) -> None:
         role = self.role
-        if role in (Role.ADMINISTRATOR, Role.VIEWER) and (self.office_id or self.unit_id or self.region_id):
+        if role == Role.ADMINISTRATOR and (self.office_id or self.unit_id or self.region_id):
             raise ValidationError(_("This role applies to everything: leave office, unit and region empty."))
         if role == Role.OFFICE_FOCAL_POINT and (not self.office_id or self.unit_id or self.region_id):
             raise ValidationError({"office": _("An office focal point acts for one office: choose it (and only it).")})
         if role == Role.UNIT_FOCAL_POINT and (not self.unit_id or self.office_id or self.region_id):
             raise ValidationError({"unit": _("A unit focal point acts for one unit: choose it (and only it).")})
-        if role == Role.EVALUATION_OFFICE and (self.unit_id or (self.office_id and self.region_id)):
-            raise ValidationError(_("An evaluation office acts on a region, an office, or everything (neither)."))
+        if role in (Role.EVALUATION_OFFICE, Role.VIEWER) and (self.unit_id or (self.office_id and self.region_id)):
+            raise ValidationError(_("This role acts on a region, an office, or everything (neither)."))
 
 
 class AccountMail(models.Model):

@@ -53,6 +53,38 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+# --- overdue and due: the one home of both rules ------------------------------------------------
+#
+# Each rule is written twice, side by side: as a filter (for lists and figures
+# computed by the database) and as a test on a loaded key action (for a row on
+# a page). tests/tracking/test_overdue.py holds them to the same answers;
+# everything else (querysets, figures, lists, exports, templates) calls these.
+
+
+def overdue_q(on: dt.date | None = None, prefix: str = "") -> Q:
+    """Overdue, as a filter: the deadline month has passed and the status is neither Completed nor No Longer Applicable.
+
+    `prefix` reaches the key action from another model (e.g. "key_actions__").
+    """
+    return Q(**{f"{prefix}deadline__lt": month_start(on or today())}) & ~Q(**{f"{prefix}status__in": CLOSED_STATUSES})
+
+
+def is_overdue(deadline: dt.date | None, status: str, on: dt.date | None = None) -> bool:
+    """Overdue, as a test (the same rule as `overdue_q`)."""
+    return deadline is not None and status not in CLOSED_STATUSES and deadline < month_start(on or today())
+
+
+def _first_of_next_month(on: dt.date | None = None) -> dt.date:
+    return (month_start(on or today()) + dt.timedelta(days=32)).replace(day=1)
+
+
+def due_q(on: dt.date | None = None, prefix: str = "") -> Q:
+    """Due, as a filter: the deadline month has come (this month or earlier); No Longer Applicable left out."""
+    return Q(**{f"{prefix}deadline__lt": _first_of_next_month(on)}) & ~Q(
+        **{f"{prefix}status": ActionStatus.NO_LONGER_APPLICABLE.value}
+    )
+
+
 class ManagementResponse(models.Model):
     """The office's answer to one evaluation: its status, units and overall response."""
 
@@ -149,21 +181,17 @@ class KeyActionQuerySet(models.QuerySet):
         return self.exclude(status__in=CLOSED_STATUSES)
 
     def overdue(self, on: dt.date | None = None):
-        """Deadline month passed and neither Completed nor No Longer Applicable."""
-        return self.open().filter(deadline__lt=month_start(on or today()))
+        """Deadline month passed and neither Completed nor No Longer Applicable (`overdue_q`)."""
+        return self.filter(overdue_q(on))
 
     def due(self, on: dt.date | None = None):
-        """The deadline month has come (this month or earlier); No Longer Applicable left out."""
-        first_of_next = (month_start(on or today()) + dt.timedelta(days=32)).replace(day=1)
-        return self.filter(deadline__lt=first_of_next).exclude(status=ActionStatus.NO_LONGER_APPLICABLE)
+        """The deadline month has come (this month or earlier); No Longer Applicable left out (`due_q`)."""
+        return self.filter(due_q(on))
 
     def with_overdue(self, on: dt.date | None = None):
+        """Each action flagged `is_overdue_flag` (`overdue_q`), e.g. to list overdue ones first."""
         return self.annotate(
-            is_overdue_flag=Case(
-                When(Q(deadline__lt=month_start(on or today())) & ~Q(status__in=CLOSED_STATUSES), then=Value(True)),
-                default=Value(False),
-                output_field=models.BooleanField(),
-            )
+            is_overdue_flag=Case(When(overdue_q(on), then=Value(True)), default=Value(False), output_field=models.BooleanField())
         )
 
 
@@ -208,7 +236,7 @@ class KeyAction(models.Model):
         return self.status in CLOSED_STATUSES
 
     def is_overdue(self, on: dt.date | None = None) -> bool:
-        return bool(self.deadline) and not self.is_closed and self.deadline < month_start(on or today())
+        return is_overdue(self.deadline, self.status, on)
 
     @property
     def deadline_label(self) -> str:
@@ -237,6 +265,9 @@ class ActionUpdate(models.Model):
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.WEB)
     evidence_file = models.FileField(_("evidence file"), upload_to="evidence/%Y/", blank=True)
     evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)
+    # Evidence on an approved response is public unless marked internal: then only
+    # people with a role see it listed, and only they may download it.
+    evidence_internal = models.BooleanField(_("evidence is internal"), default=False)
 
     class Meta:
         ordering = ["key_action", "created_at", "id"]

@@ -64,8 +64,12 @@ def record_progress(
     comment: str,
     evidence_file: UploadedFile | None = None,
     evidence_url: str = "",
+    evidence_internal: bool = False,
 ) -> ActionUpdate:
     """Record a progress update; the key action takes its new status.
+
+    Evidence on an approved response is public, unless `evidence_internal`:
+    then only people with a role see it (tracking.permissions, EVIDENCE).
 
     `version` is the key action's version the person saw. Raises
     PermissionDenied, ValidationError or ConflictError; writes nothing then
@@ -100,6 +104,7 @@ def record_progress(
                 source=actor.source if actor.source in ActionUpdate.Source.values else ActionUpdate.Source.WEB,
                 evidence_file=evidence_file or "",
                 evidence_url=evidence_url,
+                evidence_internal=bool(evidence_internal and (evidence_file or evidence_url)),
             )
             records = [
                 history.change(
@@ -128,7 +133,13 @@ def record_progress(
         refused(
             actor,
             exc.current,
-            {"status": status, "comment": comment, "evidence_url": evidence_url, "based_on_version": version},
+            {
+                "status": status,
+                "comment": comment,
+                "evidence_url": evidence_url,
+                **({"evidence_internal": True} if evidence_internal else {}),
+                "based_on_version": version,
+            },
             "progress update refused: the key action had changed",
         )
         raise

@@ -2,7 +2,8 @@
 
 Each view is a thin door onto `tracking.services.drafting`: the service checks
 the permission (so a guessed URL or a tampered form meets the same refusal as
-a missing button), applies the change and writes the history.
+a missing button), applies the change and writes the history. Records are
+found through `restrict`: a draft its reader may not read is not found (404).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tracking.models import (
     Term,
     Unit,
 )
+from tracking.permissions import restrict
 from tracking.services import drafting
 from tracking.services.errors import ConflictError
 
@@ -47,8 +49,10 @@ def _units_for(office: Office):
     return Unit.objects.filter(office=office) | Unit.objects.filter(office__type__code__in=("HQ", "EO"))
 
 
-def _response(pk: int) -> ManagementResponse:
-    return get_object_or_404(ManagementResponse.objects.select_related("evaluation__office__type", "evaluation__plan"), pk=pk)
+def _response(request, pk: int) -> ManagementResponse:
+    return get_object_or_404(
+        restrict(request.user, ManagementResponse).select_related("evaluation__office__type", "evaluation__plan"), pk=pk
+    )
 
 
 # --- evaluations ---------------------------------------------------------------------------
@@ -87,7 +91,7 @@ def evaluation_create(request):
 
 @login_required
 def response_edit(request, pk: int):
-    response = _response(pk)
+    response = _response(request, pk)
     _require(request, permissions.EDIT_RESPONSE, response)
     recommendations = response.recommendations.order_by("position").prefetch_related(
         Prefetch("tags", queryset=RecommendationTerm.objects.select_related("term").order_by("position")),
@@ -114,7 +118,7 @@ def response_edit(request, pk: int):
 @login_required
 @require_POST
 def response_header(request, pk: int):
-    response = _response(pk)
+    response = _response(request, pk)
     form = ResponseHeaderForm(request.POST, units=_units_for(response.evaluation.office))
     if form.is_valid():
         try:
@@ -173,7 +177,7 @@ def _recommendation_initial(rec: Recommendation) -> dict:
 
 @login_required
 def recommendation_add(request, pk: int):
-    response = _response(pk)
+    response = _response(request, pk)
     _require(request, permissions.EDIT_RESPONSE, response)
     next_number = str(response.recommendations.count() + 1)
     form = RecommendationForm(request.POST or None, initial={"number": next_number})
@@ -195,7 +199,7 @@ def recommendation_add(request, pk: int):
 
 @login_required
 def recommendation_edit(request, pk: int):
-    rec = get_object_or_404(Recommendation.objects.select_related("management_response__evaluation__office"), pk=pk)
+    rec = get_object_or_404(restrict(request.user, Recommendation).select_related("management_response__evaluation__office"), pk=pk)
     response = rec.management_response
     _require(request, permissions.EDIT_RESPONSE, response)
     form = RecommendationForm(request.POST or None, initial=_recommendation_initial(rec))
@@ -222,7 +226,7 @@ def recommendation_edit(request, pk: int):
 @login_required
 @require_POST
 def recommendation_delete(request, pk: int):
-    rec = get_object_or_404(Recommendation.objects.select_related("management_response"), pk=pk)
+    rec = get_object_or_404(restrict(request.user, Recommendation).select_related("management_response"), pk=pk)
     try:
         drafting.delete_recommendation(request.actor, rec, version=int(request.POST.get("version", 0) or 0))
     except ConflictError as exc:
@@ -235,7 +239,7 @@ def recommendation_delete(request, pk: int):
 @login_required
 @require_POST
 def recommendation_move(request, pk: int):
-    rec = get_object_or_404(Recommendation, pk=pk)
+    rec = get_object_or_404(restrict(request.user, Recommendation), pk=pk)
     drafting.move_recommendation(request.actor, rec, -1 if request.POST.get("direction") == "up" else 1)
     return redirect(f"{_edit_url(rec.management_response_id)}#recommendation-{rec.pk}")
 
@@ -251,7 +255,7 @@ def _edit_url(response_id: int) -> str:
 
 @login_required
 def action_add(request, pk: int):
-    rec = get_object_or_404(Recommendation.objects.select_related("management_response__evaluation__office"), pk=pk)
+    rec = get_object_or_404(restrict(request.user, Recommendation).select_related("management_response__evaluation__office"), pk=pk)
     response = rec.management_response
     _require(request, permissions.EDIT_RESPONSE, response)
     number = f"{rec.number}.{rec.key_actions.count() + 1}"
@@ -275,7 +279,7 @@ def action_add(request, pk: int):
 @login_required
 def action_edit(request, pk: int):
     action = get_object_or_404(
-        KeyAction.objects.select_related("recommendation__management_response__evaluation__office"), pk=pk
+        restrict(request.user, KeyAction).select_related("recommendation__management_response__evaluation__office"), pk=pk
     )
     rec = action.recommendation
     response = rec.management_response
@@ -306,7 +310,7 @@ def action_edit(request, pk: int):
 @login_required
 @require_POST
 def action_delete(request, pk: int):
-    action = get_object_or_404(KeyAction.objects.select_related("recommendation"), pk=pk)
+    action = get_object_or_404(restrict(request.user, KeyAction).select_related("recommendation"), pk=pk)
     response_id = action.recommendation.management_response_id
     try:
         drafting.delete_action(request.actor, action, version=int(request.POST.get("version", 0) or 0))
@@ -320,7 +324,7 @@ def action_delete(request, pk: int):
 @login_required
 @require_POST
 def action_move(request, pk: int):
-    action = get_object_or_404(KeyAction.objects.select_related("recommendation"), pk=pk)
+    action = get_object_or_404(restrict(request.user, KeyAction).select_related("recommendation"), pk=pk)
     drafting.move_action(request.actor, action, -1 if request.POST.get("direction") == "up" else 1)
     return redirect(f"{_edit_url(action.recommendation.management_response_id)}#recommendation-{action.recommendation_id}")
 
@@ -331,7 +335,7 @@ def action_move(request, pk: int):
 @login_required
 @require_POST
 def response_submit(request, pk: int):
-    response = _response(pk)
+    response = _response(request, pk)
     try:
         drafting.submit_response(request.actor, response, version=int(request.POST.get("version", 0) or 0))
     except ValidationError as exc:
@@ -347,7 +351,7 @@ def response_submit(request, pk: int):
 @login_required
 @require_POST
 def response_approve(request, pk: int):
-    response = _response(pk)
+    response = _response(request, pk)
     try:
         drafting.approve_response(request.actor, response, version=int(request.POST.get("version", 0) or 0))
     except ConflictError as exc:
@@ -360,7 +364,7 @@ def response_approve(request, pk: int):
 @login_required
 @require_POST
 def response_return(request, pk: int):
-    response = _response(pk)
+    response = _response(request, pk)
     form = ReturnForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why the response goes back for revision.")

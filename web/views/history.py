@@ -1,64 +1,41 @@
-"""The audit trail: every change, who made it, before and after. Read-only, exportable."""
+"""The audit trail: every change, who made it, before and after. Read-only, exportable.
+
+Each reader sees the records of what they read (`restrict(user, ChangeRecord)`):
+an evaluation's records with the evaluation, reference data for any role,
+accounts and role assignments for administrators only.
+"""
 
 from __future__ import annotations
 
-import csv
-import json
-
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from reports.exports import escape_formula
-from tracking import permissions, queries
-from tracking.models import ChangeRecord
+from reports import tables
+from tracking import permissions
+from tracking.models import ChangeRecord, Evaluation
+from tracking.permissions import restrict
 
 from .drafting import _require
 
 PAGE_SIZE = 100
-COLUMNS = ["time", "user", "source", "action", "record", "object_id", "evaluation_id", "changed", "before", "after", "message", "request_id"]
-
-
-def _rows(records):
-    for c in records.iterator(chunk_size=1000):
-        yield [
-            c.time.isoformat(),
-            c.user_name,
-            c.source,
-            c.action,
-            f"{c.content_type.model}: {c.object_repr}",
-            c.object_id,
-            c.evaluation_id or "",
-            ", ".join(k for k, _, _ in c.changed_fields()),
-            json.dumps(c.before, ensure_ascii=False) if c.before is not None else "",
-            json.dumps(c.after, ensure_ascii=False) if c.after is not None else "",
-            c.message,
-            str(c.request_id or ""),
-        ]
-
-
-class _Echo:
-    def write(self, value):
-        return value
+COLUMNS = tables.CHANGE_COLUMNS
 
 
 def _export(records, fmt: str, name: str):
-    records = records.select_related("content_type").order_by("time", "id")
+    table = tables.changes_table(records)
     if fmt == "json":
-        data = [dict(zip(COLUMNS, row)) for row in _rows(records)]
-        response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=1), content_type="application/json")
+        response = StreamingHttpResponse(tables.json_lines(table), content_type="application/json")
     else:
-        writer = csv.writer(_Echo())
-        lines = (writer.writerow([escape_formula(v) for v in row]) for row in [COLUMNS, *_rows(records)])
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(tables.csv_lines(table), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
 
 
 def evaluation_history(request, pk: int):
     _require(request, permissions.VIEW_INTERNAL)
-    evaluation = get_object_or_404(queries.visible_evaluations(request.user), pk=pk)
-    records = ChangeRecord.objects.filter(evaluation_id=evaluation.pk)
+    evaluation = get_object_or_404(restrict(request.user, Evaluation), pk=pk)
+    records = restrict(request.user, ChangeRecord).filter(evaluation_id=evaluation.pk)
     fmt = request.GET.get("format")
     if fmt in ("csv", "json"):
         return _export(records, fmt, f"history-evaluation-{evaluation.pk}")
@@ -68,7 +45,7 @@ def evaluation_history(request, pk: int):
 
 def history_list(request):
     _require(request, permissions.VIEW_INTERNAL)
-    records = ChangeRecord.objects.all()
+    records = restrict(request.user, ChangeRecord)
     user = request.GET.get("user", "").strip()
     action = request.GET.get("action", "").strip()
     if user:

@@ -1,7 +1,8 @@
 """The public portal: home, browsing by region and office, evaluations, key actions.
 
-Anyone may read these; what they show comes from `tracking.queries`, so the
-public sees approved responses only and people with a role see everything.
+Anyone may read these; what they show starts from `tracking.permissions.restrict`,
+so the public reads approved responses only and each person with a role what
+their roles read (see the table there).
 """
 
 from __future__ import annotations
@@ -11,8 +12,18 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 
 from tracking import permissions, queries
-from tracking.models import Evaluation, KeyAction, Office, OfficeType, Recommendation, Region, Term
+from tracking.models import (
+    ActionUpdate,
+    Evaluation,
+    KeyAction,
+    Office,
+    OfficeType,
+    Recommendation,
+    Region,
+    Term,
+)
 from tracking.models.responses import ActionStatus, Category, ResponseStatus, today
+from tracking.permissions import reader_scope, restrict
 
 from ..caching import cached, public_page
 from ..caching import cached_page as _page
@@ -36,23 +47,23 @@ def _choices(request) -> dict:
         "statuses": ActionStatus.values,
         "response_statuses": ResponseStatus.values,
         "thematic_areas": Term.objects.filter(kind=Term.Kind.THEMATIC_AREA).order_by("position", "name"),
-        "internal": queries.is_internal(request.user),
+        "internal": reader_scope(request.user).internal,
     }
 
 
 @public_page
 def home(request):
     def context():
-        evaluations = queries.visible_evaluations(request.user)
+        evaluations = restrict(request.user, Evaluation)
         updates = (
-            queries.visible_updates(request.user)
+            restrict(request.user, ActionUpdate)
             .select_related("key_action__evaluation__office", "key_action__evaluation__plan", "key_action__recommendation")
             .order_by("-created_at", "-id")[:10]
         )
         return {
             "n_evaluations": evaluations.count(),
-            "n_recommendations": Recommendation.objects.filter(evaluation__in=evaluations).count(),
-            "figures": queries.status_figures(queries.visible_actions(request.user)),
+            "n_recommendations": restrict(request.user, Recommendation).count(),
+            "figures": queries.status_figures(restrict(request.user, KeyAction)),
             "updates": list(updates),
         }
 
@@ -82,7 +93,7 @@ def office_detail(request, slug: str):
 
     def context():
         evaluations = queries.with_counts(
-            queries.visible_evaluations(request.user)
+            restrict(request.user, Evaluation)
             .filter(office=office)
             .select_related("plan", "management_response", "office")
             .order_by("-plan__start_year", "-plan__end_year", "title")
@@ -90,7 +101,7 @@ def office_detail(request, slug: str):
         plans: dict = {}
         for ev in evaluations:
             plans.setdefault(ev.plan, []).append(ev)
-        actions = queries.visible_actions(request.user).filter(evaluation__office=office)
+        actions = restrict(request.user, KeyAction).filter(evaluation__office=office)
         return {"office": office, "plans": plans, "figures": queries.status_figures(actions), "scope": {"office": office.pk}}
 
     return _page(request, office.name, "browse", "office", (office.pk,), "web/office_detail_body.html", context)
@@ -100,12 +111,12 @@ def office_detail(request, slug: str):
 def evaluation_list(request):
     def context():
         filters = queries.Filters.from_query(request.GET)
-        qs = filters.evaluations(queries.visible_evaluations(request.user))
+        qs = filters.evaluations(restrict(request.user, Evaluation))
         qs = queries.with_counts(
             qs.select_related("office__type", "plan", "management_response").order_by("-year", "title", "pk")
         )
         page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-        offices = Office.objects.filter(pk__in=queries.visible_evaluations(request.user).values("office_id")).order_by("name")
+        offices = Office.objects.filter(pk__in=restrict(request.user, Evaluation).values("office_id")).order_by("name")
         return {"page": page, "filters": filters, "offices": offices, **_choices(request)}
 
     return _page(request, "Evaluations", "evaluations", "evaluations", (), "web/evaluation_list_body.html", context)
@@ -114,7 +125,7 @@ def evaluation_list(request):
 @public_page
 def evaluation_detail(request, pk: int):
     evaluation = get_object_or_404(
-        queries.visible_evaluations(request.user).select_related(
+        restrict(request.user, Evaluation).select_related(
             "office__type", "office__region", "plan__office", "management_response"
         ),
         pk=pk,
@@ -122,18 +133,14 @@ def evaluation_detail(request, pk: int):
     response = getattr(evaluation, "management_response", None)
     actor = request.actor
     access = permissions.Access.of(request.user)
-    internal = queries.is_internal(request.user)
+    reader = reader_scope(request.user)
+    internal = reader.internal
     on = today()
     # Someone with progress to report here sees their own links: their body is theirs.
-    personal = access.is_superuser or evaluation.office_id in access.focal_office_ids or bool(
-        access.focal_unit_ids
-        and KeyAction.units.through.objects.filter(
-            keyaction__evaluation_id=evaluation.pk, unit_id__in=access.focal_unit_ids
-        ).exists()
-    )
+    personal = permissions.update_scope(actor).any_in(evaluation)
 
     def body() -> str:
-        full = queries.evaluation_page(Evaluation.objects.filter(pk=evaluation.pk)).get()
+        full = queries.evaluation_page(restrict(request.user, Evaluation).filter(pk=evaluation.pk)).get()
         return render_to_string(
             "web/includes/evaluation_body.html",
             {
@@ -146,7 +153,7 @@ def evaluation_detail(request, pk: int):
             request,
         )
 
-    html = body() if personal else cached("evaluation", (evaluation.pk, queries.evaluation_version(evaluation.pk), on, internal), body)
+    html = body() if personal else cached("evaluation", (evaluation.pk, queries.evaluation_version(evaluation.pk), on, reader.key), body)
     return render(
         request,
         "web/evaluation_detail.html",
@@ -169,10 +176,10 @@ def action_list(request):
 
     def context():
         filters = queries.Filters.from_query(request.GET)
-        qs = filters.actions(queries.visible_actions(request.user))
+        qs = filters.actions(restrict(request.user, KeyAction))
         total, more = capped_count(qs)
         rows, cursor = queries.seek(queries.action_list(qs), request.GET.get("after"), PAGE_SIZE)
-        offices = Office.objects.filter(pk__in=queries.visible_evaluations(request.user).values("office_id")).order_by("name")
+        offices = Office.objects.filter(pk__in=restrict(request.user, Evaluation).values("office_id")).order_by("name")
         return {
             "actions": rows,
             "total": total,

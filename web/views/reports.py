@@ -1,7 +1,8 @@
 """Dashboards, the annual report and exports: thin views over `reports` and `tracking.queries`.
 
-The public sees figures on approved responses; people with a role see
-figures on everything. Every figure links to the key actions behind it.
+Every figure and export starts from `tracking.permissions.restrict`: the
+public's are on approved responses, each role's on what it reads. Every
+figure links to the key actions behind it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,19 @@ from django.utils.text import slugify
 
 from reports import annual, charts, exports, figures, pdf, tables
 from tracking import queries
-from tracking.models import ActionUpdate, ManagementResponse, Office, OfficeType, Recommendation, Region, Term
+from tracking.models import (
+    ActionUpdate,
+    Evaluation,
+    KeyAction,
+    ManagementResponse,
+    Office,
+    OfficeType,
+    Recommendation,
+    Region,
+    Term,
+)
 from tracking.models.responses import today
+from tracking.permissions import reader_scope, restrict
 
 from ..caching import cached_page, public_page
 
@@ -49,7 +61,7 @@ def _scope_label(filters: queries.Filters) -> str:
 def _filter_choices(request) -> dict:
     return {
         "regions": Region.objects.order_by("position", "name"),
-        "offices": Office.objects.filter(pk__in=queries.visible_evaluations(request.user).values("office_id")).order_by("name"),
+        "offices": Office.objects.filter(pk__in=restrict(request.user, Evaluation).values("office_id")).order_by("name"),
         "office_types": OfficeType.objects.order_by("position"),
         "thematic_areas": Term.objects.filter(kind=Term.Kind.THEMATIC_AREA).order_by("position", "name"),
     }
@@ -65,8 +77,8 @@ def dashboard(request):
 def _dashboard(request) -> dict:
     filters = queries.Filters.from_query(request.GET)
     on = today()
-    actions = filters.actions(queries.visible_actions(request.user), on)
-    evaluations = filters.evaluations(queries.visible_evaluations(request.user))
+    actions = filters.actions(restrict(request.user, KeyAction), on)
+    evaluations = filters.evaluations(restrict(request.user, Evaluation))
     weeks = _weeks(request)
     total = figures.totals(actions, on)
     sections = []
@@ -101,7 +113,7 @@ def _dashboard(request) -> dict:
         ),
         "bars": charts.stacked_bars([(f.label, f.status_segments()) for f in years], "Key actions by status and evaluation year"),
     }
-    responses = ManagementResponse.objects.filter(evaluation__in=evaluations)
+    responses = restrict(request.user, ManagementResponse).filter(evaluation__in=evaluations)
     return (
         {
             "filters": filters,
@@ -127,9 +139,11 @@ def annual_report(request):
     year = int(year_param) if year_param.isdigit() and 1990 <= int(year_param) <= 2100 else on.year - 1
     filters = queries.Filters.from_query(request.GET)
     filters.year = None  # the report's year is not an evaluation-year filter on its actions
-    actions = filters.actions(queries.visible_actions(request.user), on)
-    evaluations = filters.evaluations(queries.visible_evaluations(request.user))
-    report = annual.build(year, evaluations, actions, scope=_scope_label(filters), on=on, weeks=_weeks(request))
+    actions = filters.actions(restrict(request.user, KeyAction), on)
+    evaluations = filters.evaluations(restrict(request.user, Evaluation))
+    report = annual.build(
+        year, evaluations, actions, reader=reader_scope(request.user), scope=_scope_label(filters), on=on, weeks=_weeks(request)
+    )
     context = {"report": report, "charts": report.charts(), "today": on}
     if request.GET.get("format") == "pdf":
         data = pdf.render_pdf("reports/annual_pdf.html", context)
@@ -152,18 +166,19 @@ def _table(kind: str, request) -> tables.Table:
     filters = queries.Filters.from_query(request.GET)
     on = today()
     if kind == "evaluations":
-        return tables.evaluations_table(filters.evaluations(queries.visible_evaluations(request.user)))
+        return tables.evaluations_table(filters.evaluations(restrict(request.user, Evaluation)))
     if kind == "recommendations":
-        evaluations = filters.evaluations(queries.visible_evaluations(request.user))
-        recs = Recommendation.objects.filter(evaluation__in=evaluations)
+        evaluations = filters.evaluations(restrict(request.user, Evaluation))
+        recs = restrict(request.user, Recommendation).filter(evaluation__in=evaluations)
         if filters.category:
             recs = recs.filter(category=filters.category)
         return tables.recommendations_table(recs)
     if kind == "key-actions":
-        return tables.key_actions_table(filters.actions(queries.visible_actions(request.user), on), on)
+        return tables.key_actions_table(filters.actions(restrict(request.user, KeyAction), on), on)
     if kind == "updates":
-        actions = filters.actions(queries.visible_actions(request.user), on)
-        return tables.updates_table(ActionUpdate.objects.filter(key_action__in=actions))
+        actions = filters.actions(restrict(request.user, KeyAction), on)
+        updates = restrict(request.user, ActionUpdate).filter(key_action__in=actions)
+        return tables.updates_table(updates, internal=reader_scope(request.user).internal)
     raise Http404("Nothing to export by that name.")
 
 
@@ -190,7 +205,7 @@ def export_list(request, kind: str, fmt: str):
 
 def export_evaluation(request, pk: int, fmt: str):
     """A whole evaluation: GATE text, JSON (the samples' shape) or PDF."""
-    evaluation = get_object_or_404(queries.evaluation_page(queries.visible_evaluations(request.user)), pk=pk)
+    evaluation = get_object_or_404(queries.evaluation_page(restrict(request.user, Evaluation)), pk=pk)
     name = f"evaluation-{evaluation.pk}"
     if fmt == "txt":
         response = HttpResponse(exports.gate_text(evaluation), content_type="text/plain; charset=utf-8")

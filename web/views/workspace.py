@@ -10,14 +10,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
+from django.db.models import F, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from tracking import permissions, queries
 from tracking.models import ActionUpdate, ChangeRecord, KeyAction, ManagementResponse
-from tracking.models.responses import CLOSED_STATUSES, ActionStatus, ResponseStatus, month_start, today
+from tracking.models.responses import ActionStatus, ResponseStatus, today
+from tracking.permissions import EVIDENCE, UPDATE, restrict
 from tracking.services import progress
 from tracking.services.errors import ConflictError
 
@@ -30,19 +31,15 @@ PAGE_SIZE = 50
 @login_required
 def workspace(request):
     access = permissions.Access.of(request.user)
-    mine = queries.my_actions(access)
-    to_draft = ManagementResponse.objects.none()
-    to_review = ManagementResponse.objects.none()
+    mine = restrict(request.actor, KeyAction, UPDATE)
+    responses = restrict(request.user, ManagementResponse)
+    to_draft = to_review = responses.none()
     if access.is_superuser:
-        to_draft = ManagementResponse.objects.filter(status__in=permissions.EDITABLE_STATUSES)
+        to_draft = responses.filter(status__in=permissions.EDITABLE_STATUSES)
     elif access.focal_office_ids:
-        to_draft = ManagementResponse.objects.filter(
-            status__in=permissions.EDITABLE_STATUSES, evaluation__office_id__in=access.focal_office_ids
-        )
+        to_draft = responses.filter(status__in=permissions.EDITABLE_STATUSES, evaluation__office_id__in=access.focal_office_ids)
     if access.is_superuser or access.is_evaluation_office:
-        to_review = ManagementResponse.objects.filter(status=ResponseStatus.SUBMITTED).filter(
-            access.review_scope("evaluation__office")
-        )
+        to_review = responses.filter(status=ResponseStatus.SUBMITTED).filter(access.review_scope("evaluation__office"))
     on = today()
     return render(
         request,
@@ -68,14 +65,8 @@ def my_actions(request):
     def context():
         filters = queries.Filters.from_query(request.GET)
         on = today()
-        qs = filters.actions(queries.my_actions(access), on)
-        qs = queries.action_list(qs).annotate(
-            overdue_first=Case(
-                When(Q(deadline__lt=month_start(on)) & ~Q(status__in=CLOSED_STATUSES), then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        ).order_by("overdue_first", "deadline", "pk")
+        qs = filters.actions(restrict(request.actor, KeyAction, UPDATE), on)
+        qs = queries.action_list(qs).with_overdue(on).order_by(F("is_overdue_flag").desc(), "deadline", "pk")
         page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         return {"page": page, "filters": filters, "today": on, "statuses": ActionStatus.values}
 
@@ -86,7 +77,7 @@ def my_actions(request):
 
 
 def _visible_action(request, pk: int) -> KeyAction:
-    qs = queries.visible_actions(request.user).select_related(
+    qs = restrict(request.user, KeyAction).select_related(
         "evaluation__office__type", "recommendation__management_response", "evaluation__management_response"
     ).prefetch_related("units", Prefetch("updates", queryset=ActionUpdate.objects.select_related("author").order_by("-created_at", "-id")))
     return get_object_or_404(qs, pk=pk)
@@ -96,12 +87,7 @@ def _visible_action(request, pk: int) -> KeyAction:
 def action_detail(request, pk: int):
     action = _visible_action(request, pk)
     may_update = permissions.can(request.actor, permissions.UPDATE_ACTION, action)
-    internal = permissions.can(request.actor, permissions.VIEW_INTERNAL)
-    changes = (
-        ChangeRecord.objects.filter(content_type__model="keyaction", object_id=action.pk).order_by("-time", "-id")
-        if internal
-        else ChangeRecord.objects.none()
-    )
+    changes = restrict(request.user, ChangeRecord).filter(content_type__model="keyaction", object_id=action.pk).order_by("-time", "-id")
     form = ProgressForm(initial={"version": action.version, "status": action.status}) if may_update else None
     return render(
         request,
@@ -139,6 +125,7 @@ def action_update(request, pk: int):
                 comment=form.cleaned_data["comment"],
                 evidence_file=form.cleaned_data["evidence_file"],
                 evidence_url=form.cleaned_data["evidence_url"],
+                evidence_internal=form.cleaned_data["evidence_internal"],
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -176,7 +163,7 @@ def evidence(request, pk: int):
     """The evidence file of a progress update, for those who may see the update."""
     from django.http import FileResponse
 
-    update = get_object_or_404(queries.visible_updates(request.user), pk=pk)
+    update = get_object_or_404(restrict(request.user, ActionUpdate, EVIDENCE), pk=pk)
     if not update.evidence_file:
         raise Http404("This update has no file.")
     return FileResponse(update.evidence_file.open("rb"), as_attachment=True, filename=update.evidence_file.name.rsplit("/", 1)[-1])
