@@ -247,12 +247,14 @@ def json_lines(table: Table) -> Iterator[str]:
 
 
 def xlsx_text(value: str) -> str:
-    """Text a spreadsheet cell can hold: control characters XML cannot carry dropped, cut at the cell limit.
+    """Text a spreadsheet cell can hold: control characters XML cannot carry dropped, line breaks as line
+    feeds, cut at the cell limit.
 
     Only in XLSX cells: CSV, JSON and the pages keep the text as stored. A
     single ESC in a comment would otherwise make openpyxl refuse the whole file.
     """
-    value = _XLSX_ILLEGAL.sub("", value)
+    # XML reads a carriage return as a line feed: written as one, so the cell holds what was written.
+    value = _XLSX_ILLEGAL.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
     if len(value) > XLSX_CELL_LIMIT:
         value = value[: XLSX_CELL_LIMIT - 1] + "…"
     return value
