@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+import gateformat
+
 FILE = Path(__file__).resolve().parent / "data" / "payloads.txt"
 _ESCAPE = re.compile(r"\\(n|r|t|\\|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})")
 _SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\"}
@@ -58,6 +60,41 @@ def stored_form(text: str) -> str:
 def shown_form(text: str) -> str:
     """How a browser's HTML parser gives text back: CR and CRLF become LF, NUL is replaced."""
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+
+
+def one_line(text: str) -> str:
+    """A payload as a line of a GATE page (which is read line by line; NUL cannot be stored)."""
+    return text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\x00", "")
+
+
+def payload_document(payloads: list[Payload], *, office: str, responsible: str = "Evaluation Office") -> gateformat.Document:
+    """An approved GATE page whose every field carries payloads, one recommendation and key action each."""
+    single = [one_line(p.text) for p in payloads]
+    recs = []
+    for i, text in enumerate(single, start=1):
+        recs.append(
+            gateformat.Recommendation(
+                number=str(i),
+                text=f"Recommendation text {text}",
+                management_response=f"Response {text}",
+                category="Accepted",
+                thematic_area=f"Area {text}" if i % 10 == 0 else "",
+                key_actions=[
+                    gateformat.KeyAction(
+                        number=f"{i}.1", text=f"Action {text}", responsible=responsible, deadline="2030-01",
+                        status="Initiated", comments=f"Comment {text}",
+                    )
+                ],
+            )
+        )
+    return gateformat.Document(
+        evaluation=gateformat.Evaluation(
+            title=f"Imported {single[0]} {single[16]}", office=office, plan_office=office,
+            office_type="CO", plan_start_year=2024, plan_end_year=2025,
+        ),
+        management_response=gateformat.ManagementResponse(status="Approved", units=[], overall_response=f"Overall {single[20]}"),
+        recommendations=recs,
+    )
 
 
 # --- what may not be in a page that shows payloads ----------------------------------------------

@@ -21,10 +21,20 @@ from django.urls import reverse
 
 import gateformat
 from reports import tables
-from tests.payloads import PAYLOADS, Payload, scan, stored_form
+from tests.payloads import PAYLOADS, Payload, payload_document, scan, stored_form
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
 from tracking.actor import Actor
-from tracking.models import ActionUpdate, Evaluation, KeyAction, ManagementResponse, Recommendation, Role, RoleAssignment, Term, Unit
+from tracking.models import (
+    ActionUpdate,
+    Evaluation,
+    KeyAction,
+    ManagementResponse,
+    Recommendation,
+    Role,
+    RoleAssignment,
+    Term,
+    Unit,
+)
 from tracking.services import drafting
 from tracking.services.importer import Importer
 
@@ -311,38 +321,8 @@ def test_payloads_through_the_sign_in_form(world, settings):
 # --- the GATE importer ------------------------------------------------------------------------------------
 
 
-def payload_document(payloads: list[Payload]) -> gateformat.Document:
-    """A GATE page whose every field carries payloads (one line each: the page is line-based)."""
-    single = [p.text.replace("\n", " ").replace("\r", " ").replace("\x00", "") for p in payloads]
-    recs = []
-    for i, text in enumerate(single, start=1):
-        recs.append(
-            gateformat.Recommendation(
-                number=str(i),
-                text=f"Recommendation text {text}",
-                management_response=f"Response {text}",
-                category="Accepted",
-                thematic_area=f"Area {text}" if i % 10 == 0 else "",
-                key_actions=[
-                    gateformat.KeyAction(
-                        number=f"{i}.1", text=f"Action {text}", responsible="Evaluation Office", deadline="2030-01",
-                        status="Initiated", comments=f"Comment {text}",
-                    )
-                ],
-            )
-        )
-    return gateformat.Document(
-        evaluation=gateformat.Evaluation(
-            title=f"Imported {single[0]} {single[7]}", office="Office of payloads", plan_office="Office of payloads",
-            office_type="CO", plan_start_year=2024, plan_end_year=2025,
-        ),
-        management_response=gateformat.ManagementResponse(status="Approved", units=[], overall_response=f"Overall {single[20]}"),
-        recommendations=recs,
-    )
-
-
 def test_payloads_through_the_gate_importer(world):
-    doc = payload_document(PAYLOADS)
+    doc = payload_document(PAYLOADS, office="Office of payloads")
     result = Importer(Actor.system("import")).import_text(gateformat.render(doc), source="payloads.txt")
     assert result.evaluation_id, result
     ev = Evaluation.objects.get(pk=result.evaluation_id)
