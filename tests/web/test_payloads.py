@@ -461,3 +461,23 @@ def test_unit_names_from_data_are_text_in_the_admin(world):
     for p in PAYLOADS[:40]:
         Unit.objects.create(name=p.text[:200].replace("\x00", ""), office=world.office)
     assert_text(page(world.clients["admin"], "/admin/tracking/unit/?all="), "admin units", [])
+
+
+def test_the_pdf_of_an_evaluation_shows_payloads_as_text(world):
+    """WeasyPrint lays the page out from HTML: escaped values come out as text, markup intact."""
+    import pypdfium2 as pdfium
+
+    groups = ("script", "attribute", "svg-mathml", "template", "formula", "unicode")
+    chosen = [p for g in groups for p in [q for q in PAYLOADS if q.group == g][:12]]
+    doc = payload_document(chosen, office="Office of payloads")
+    result = Importer(Actor.system("import")).import_text(gateformat.render(doc), source="payloads.txt")
+    r = world.clients["public"].get(reverse("web:evaluation_export", args=[result.evaluation_id, "pdf"]))
+    assert r.status_code == 200 and r.content.startswith(b"%PDF-")
+    pdf = pdfium.PdfDocument(io.BytesIO(r.content))
+    text = "".join(page.get_textpage().get_text_range() for page in pdf)
+    flat = " ".join(text.split())
+    # Every recommendation is there, in order, and its markup-looking text printed as written.
+    for i in range(1, len(chosen) + 1):
+        assert f"Recommendation {i}" in flat
+    for literal in ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "{{ 7*7 }}", "＝1+1", "<svg><script>alert(1)</script></svg>"):
+        assert literal in flat, literal
