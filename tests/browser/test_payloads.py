@@ -158,6 +158,9 @@ class Browse(Web):
             storage_state=storage_state,
         )
         ctx.set_default_timeout(10_000)
+        # The payload evaluation is a page of 159 recommendations with their timelines: on a busy
+        # machine its first rendering may take longer than a click's wait. A wait, not a speed test.
+        ctx.set_default_navigation_timeout(60_000)
         ctx.add_init_script(CSP_LISTENER)
         ctx.on("request", lambda r: self.requests.append(r.url))
         ctx.on("weberror", lambda e: self.page_errors.append(f"{e.page.url if e.page else '?'}: {e.error}"))
