@@ -247,7 +247,8 @@ def role_pages(seed: dict) -> dict[str, list[tuple[str, list[str]]]]:
     ]
     internal = [
         ("/workspace/", []), ("/history/", []), (f"/evaluations/{seed['imported']}/history/", []),
-        (f"/evaluations/{seed['draft']}/", draft_texts()), (f"/evaluations/{seed['returned']}/", []),
+        # Drafts: shown in full to their office (below); to others as the reading rules say, escaped either way.
+        (f"/evaluations/{seed['draft']}/", []), (f"/evaluations/{seed['returned']}/", []),
     ]
     acting = [("/workspace/", []), (imported, imported_texts()), (f"/actions/{seed['progress_actions'][0]}/", []), ("/dashboard/", [])]
     return {
