@@ -28,14 +28,16 @@ _ids = itertools.count(1)
 
 
 def _esc(text: object) -> str:
-    return escape(str(text), {'"': "&quot;"})
+    """Text for an SVG text node or a quoted attribute: & < > " ' escaped (the markup is built by hand)."""
+    return escape(str(text), {'"': "&quot;", "'": "&#x27;"})
 
 
 def _svg(width: int, height: int, title: str, desc: str, body: list[str]) -> SafeString:
     n = next(_ids)
     return mark_safe(
+        # Sized by attributes and the stylesheets' `svg.chart` rule, never a style attribute (the CSP allows none).
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-        f'width="100%" style="max-width:{width}px" role="img" aria-labelledby="chart-t{n} chart-d{n}" '
+        f'width="{width}" height="{height}" role="img" aria-labelledby="chart-t{n} chart-d{n}" '
         f'font-family="{FONT}" font-size="12">'
         f'<title id="chart-t{n}">{_esc(title)}</title><desc id="chart-d{n}">{_esc(desc)}</desc>'
         + "".join(body)

@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -35,7 +36,14 @@ from tracking.models import (
 )
 from tracking.models.responses import today
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may take as the start of a formula (OWASP's list), with the
+# full-width forms some spreadsheets and input methods treat the same way.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# A plain number ("-5", "+3.25") is no formula, whatever its sign: it stays a number.
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+# Characters XML 1.0 cannot carry (openpyxl refuses them): C0 controls but tab, line feed, carriage return.
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+XLSX_CELL_LIMIT = 32767  # characters a spreadsheet cell holds
 
 
 @dataclass(frozen=True)
@@ -55,13 +63,23 @@ class Table:
 
 
 def escape_formula(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """A text value a spreadsheet would run as a formula, prefixed with ' (OWASP); anything else as it is.
+
+    Only text is escaped: numbers (-5 as an int) and text that is a plain
+    number ("-5") stay numbers.
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
+        return "'" + value  # text that looks escaped already: escaped again, so `read_csv` gives it back exactly
     return value
 
 
 def unescape_formula(value: str) -> str:
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    """`escape_formula` undone (for reading an export back)."""
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
         return value[1:]
     return value
 
@@ -242,7 +260,8 @@ def csv_lines(table: Table) -> Iterator[str]:
     for row in table.rows:
         buf.seek(0)
         buf.truncate()
-        writer.writerow([escape_formula(_text(v)) for v in row])
+        # Text is escaped; numbers, dates and yes/no are written as they are.
+        writer.writerow([escape_formula(v) if isinstance(v, str) else _text(v) for v in row])
         yield buf.getvalue()
 
 
@@ -274,6 +293,20 @@ def json_lines(table: Table) -> Iterator[str]:
     yield "\n]\n"
 
 
+def xlsx_text(value: str) -> str:
+    """Text a spreadsheet cell can hold: control characters XML cannot carry dropped, line breaks as line
+    feeds, cut at the cell limit.
+
+    Only in XLSX cells: CSV, JSON and the pages keep the text as stored. A
+    single ESC in a comment would otherwise make openpyxl refuse the whole file.
+    """
+    # XML reads a carriage return as a line feed: written as one, so the cell holds what was written.
+    value = _XLSX_ILLEGAL.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
+    if len(value) > XLSX_CELL_LIMIT:
+        value = value[: XLSX_CELL_LIMIT - 1] + "…"
+    return value
+
+
 def write_xlsx(table: Table, out: IO[bytes]) -> int:
     """Typed cells, a bold frozen header, readable widths, an autofilter. Streams rows (write-only mode)."""
     from openpyxl import Workbook
@@ -300,10 +333,16 @@ def write_xlsx(table: Table, out: IO[bytes]) -> int:
         for c, value in zip(table.columns, row):
             if isinstance(value, dt.datetime) and value.tzinfo is not None:
                 value = value.astimezone(dt.UTC).replace(tzinfo=None)  # Excel has no time zones: UTC
+            if isinstance(value, str):
+                value = xlsx_text(value)
             cell = WriteOnlyCell(ws, value=value)
             if isinstance(value, str):
-                # Text, never a formula, whatever it starts with.
+                # Text, never a formula, whatever it starts with: typed as a string, and marked
+                # with the quote prefix (Excel's ') where it looks like one, so that editing the
+                # cell in a spreadsheet keeps it text.
                 cell.data_type = "s"
+                if value.startswith(FORMULA_STARTS):
+                    cell.quotePrefix = True
                 if c.width >= 40:
                     cell.alignment = wrap
             elif c.kind == "date" and value is not None:

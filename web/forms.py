@@ -46,7 +46,16 @@ class ProgressForm(VersionedForm):
         help_text="What was done, or why it no longer applies. Required for Completed and No Longer Applicable.",
     )
     evidence_file = forms.FileField(required=False, label="Evidence file")
-    evidence_url = forms.URLField(required=False, label="Evidence link", assume_scheme="https")
+    # Text, not <input type=url>: the browser would refuse "www.example.org/report.pdf"
+    # before the service completes it with https:// (tracking.services.progress.evidence_link).
+    evidence_url = forms.CharField(
+        required=False,
+        label="Evidence link",
+        max_length=2048,
+        widget=forms.TextInput(
+            attrs={"inputmode": "url", "autocomplete": "url", "spellcheck": "false", "placeholder": "https://…"}
+        ),
+    )
     evidence_internal = forms.BooleanField(
         required=False,
         label="Keep the evidence internal",

@@ -213,3 +213,41 @@ def test_an_unknown_door_is_recorded_as_web(setting):
     update = record_progress(Actor(user=actor.user, source="carrier-pigeon"), action, version=1, status="Initiated", comment="")
     assert update.source == "web"
     assert ChangeRecord.objects.get().source == "carrier-pigeon"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("www.example.org/report.pdf", "https://www.example.org/report.pdf"),
+        ("example.org", "https://example.org"),
+        ("example.org:8080/r.pdf", "https://example.org:8080/r.pdf"),
+        ("//example.org/r.pdf", "https://example.org/r.pdf"),
+        ("  http://example.org/r.pdf  ", "http://example.org/r.pdf"),
+        ("HTTPS://example.org/", "HTTPS://example.org/"),
+    ],
+)
+def test_an_evidence_link_without_a_scheme_is_completed_with_https(setting, typed, stored):
+    action, actor = setting
+    update = record_progress(actor, action, version=1, status="Initiated", comment="", evidence_url=typed)
+    assert ActionUpdate.objects.get(pk=update.pk).evidence_url == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("javascript:alert(1)", "“javascript:”"),
+        ("JaVaScRiPt:alert(1)", "“JaVaScRiPt:”"),
+        ("data:text/html,<script>alert(1)</script>", "“data:”"),
+        ("vbscript:msgbox(1)", "“vbscript:”"),
+        ("mailto:someone@example.org", "“mailto:”"),
+        ("java\tscript:alert(1)", "spaces, line breaks or control characters"),
+        ("\x01javascript:alert(1)", "spaces, line breaks or control characters"),
+        ("https://example.org/" + "x" * 500, "longer than 500 characters"),
+    ],
+)
+def test_an_evidence_link_that_is_no_web_address_is_refused_with_a_clear_message(setting, typed, says):
+    action, actor = setting
+    with pytest.raises(ValidationError) as exc:
+        record_progress(actor, action, version=1, status="Initiated", comment="", evidence_url=typed)
+    assert says in " ".join(exc.value.message_dict["evidence_url"])
+    nothing_written(action)

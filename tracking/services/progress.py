@@ -8,6 +8,7 @@ attempt is written to the history so nothing typed is lost without a trace.
 from __future__ import annotations
 
 import os
+import re
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -24,6 +25,9 @@ from . import history
 from .errors import ConflictError
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+MAX_EVIDENCE_LINK = ActionUpdate._meta.get_field("evidence_url").max_length
+# "name:" at the start of a link: a scheme, unless what follows is a port ("example.org:8080/x").
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?!\d+(?:[/?#]|$))")
 EVIDENCE_EXTENSIONS = {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".odp",
                        ".txt", ".csv", ".png", ".jpg", ".jpeg", ".gif", ".zip"}
 
@@ -42,9 +46,9 @@ def validate_progress(
         errors["comment"] = ["Give the reason the action no longer applies."]
     if evidence_url:
         try:
-            URLValidator(schemes=["http", "https"])(evidence_url)
-        except ValidationError:
-            errors["evidence_url"] = ["Enter a full web address (https://...)."]
+            evidence_link(evidence_url)
+        except ValidationError as exc:
+            errors["evidence_url"] = exc.messages
     if evidence_file is not None:
         ext = os.path.splitext(evidence_file.name)[1].lower()
         if ext not in EVIDENCE_EXTENSIONS:
@@ -53,6 +57,37 @@ def validate_progress(
             errors["evidence_file"] = [f"The file is larger than {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB."]
     if errors:
         raise ValidationError(errors)
+
+
+def evidence_link(value: str) -> str:
+    """An evidence link as stored: a web address (http or https), completed with https:// when typed without.
+
+    "www.example.org/report.pdf" and "example.org" become https:// links; a
+    link with any other scheme (javascript:, data:, vbscript:, file:, mailto:...)
+    is refused: evidence links are shown as links, and only web addresses may be.
+    """
+    link = value.strip()
+    if not link:
+        return ""
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in link):
+        # Browsers drop tabs and line breaks inside a link ("java\tscript:"): none is accepted.
+        raise ValidationError("A link cannot contain spaces, line breaks or control characters.")
+    scheme = _SCHEME.match(link)
+    if link.startswith("//"):
+        link = "https:" + link
+    elif scheme is None:
+        link = "https://" + link
+    elif scheme.group(1).lower() not in ("http", "https"):
+        raise ValidationError(
+            f"Only web addresses (http:// or https://) can be evidence links, not “{scheme.group(1)}:” links."
+        )
+    if len(link) > MAX_EVIDENCE_LINK:
+        raise ValidationError(f"The link is longer than {MAX_EVIDENCE_LINK} characters: attach the file instead.")
+    try:
+        URLValidator(schemes=["http", "https"])(link)
+    except ValidationError:
+        raise ValidationError("Enter a web address, such as https://www.example.org/report.pdf.") from None
+    return link
 
 
 def record_progress(
@@ -77,6 +112,7 @@ def record_progress(
     """
     validate_progress(status, comment, evidence_file, evidence_url)
     comment = comment.strip()
+    evidence_url = evidence_link(evidence_url)
     try:
         with transaction.atomic():
             current = (

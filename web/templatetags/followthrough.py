@@ -45,6 +45,24 @@ def query_with(context, **changes) -> str:
 
 
 @register.filter
+def web_link(value) -> str:
+    """The value if it is a web address (http or https) a link may point to; "" otherwise.
+
+    Links stored before the service refused other schemes, or written behind
+    its back, are then shown as text: a `javascript:` or `data:` value never
+    becomes an href. Browsers drop tabs and line breaks inside an address, so
+    a value with any whitespace or control character is no link either.
+    """
+    text = str(value or "")
+    if not text or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
+        return ""
+    scheme, sep, rest = text.partition(":")
+    if scheme.lower() in ("http", "https") and sep and rest.startswith("//") and len(rest) > 2:
+        return text
+    return ""
+
+
+@register.filter
 def is_overdue(action, on) -> bool:
     return action.is_overdue(on)
 
