@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "axes",
     "tracking",
     "reports",
+    "search",
 ]
 
 MIDDLEWARE = [
