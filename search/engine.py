@@ -174,7 +174,7 @@ def _hits_sql(query: Query) -> tuple[str, list]:
         adjacent = query.fts5_adjacent()
         exact = f"(rowid IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s))" if adjacent else "0"
         sql = (
-            f"SELECT rowid AS id, rowid % {KIND_BITS} AS kind, rowid / {KIND_BITS} AS object_id, evaluation_id, "
+            f"SELECT rowid AS id, rowid %% {KIND_BITS} AS kind, rowid / {KIND_BITS} AS object_id, evaluation_id, "
             f"recommendation_id, action_id, -bm25({TABLE}, 4.0, 2.0, 1.0) AS score, {exact} AS exact "
             f"FROM {TABLE} WHERE {TABLE} MATCH %s"
         )

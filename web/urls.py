@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import drafting, history, portal, reports, workspace
+from .views import drafting, history, portal, reports, search, workspace
 
 app_name = "web"
 
@@ -35,6 +35,8 @@ urlpatterns = [
     path("actions/<int:pk>/edit/", drafting.action_edit, name="action_edit"),
     path("actions/<int:pk>/delete/", drafting.action_delete, name="action_delete"),
     path("actions/<int:pk>/move/", drafting.action_move, name="action_move"),
+    # Finding things: full-text search, similar recommendations, recurring themes
+    path("search/", search.search, name="search"),
     # The audit trail
     path("history/", history.history_list, name="history"),
     # Dashboards, the annual report, exports
