@@ -24,7 +24,7 @@ from tracking.models import ManagementResponse, Office, Recommendation, Region, 
 
 from . import highlight
 from .query import Query, parse
-from .schema import BY_CODE, BY_NAME, KIND_BITS, KINDS, LANGUAGES, TABLE, Kind
+from .schema import BY_CODE, BY_NAME, KIND_BITS, KINDS, LANGUAGES, PREFIX_TABLE, TABLE, Kind
 
 GROUP_SIZE = 5  # hits shown per kind on the first page
 PAGE_SIZE = 20  # hits per page of one kind
@@ -171,14 +171,7 @@ def index_status() -> dict:
 def _hits_sql(query: Query) -> tuple[str, list]:
     """Every matching index row: id, kind, object_id, evaluation_id, recommendation_id, action_id, score, exact."""
     if connection.vendor == "sqlite":
-        adjacent = query.fts5_adjacent()
-        exact = f"(rowid IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s))" if adjacent else "0"
-        sql = (
-            f"SELECT rowid AS id, rowid %% {KIND_BITS} AS kind, rowid / {KIND_BITS} AS object_id, evaluation_id, "
-            f"recommendation_id, action_id, -bm25({TABLE}, 4.0, 2.0, 1.0) AS score, {exact} AS exact "
-            f"FROM {TABLE} WHERE {TABLE} MATCH %s"
-        )
-        return sql, ([adjacent] if adjacent else []) + [query.fts5()]
+        return _sqlite_hits(query)
     if connection.vendor == "postgresql":
         tsquery, params = _tsquery(query)
         if query.wants_adjacency:
@@ -196,13 +189,44 @@ def _hits_sql(query: Query) -> tuple[str, list]:
     raise SearchUnavailable(f"full-text search needs SQLite or PostgreSQL, not {connection.vendor}")
 
 
+def _sqlite_hits(query: Query) -> tuple[str, list]:
+    columns = (
+        f"s.rowid AS id, s.rowid %% {KIND_BITS} AS kind, s.rowid / {KIND_BITS} AS object_id, s.evaluation_id, "
+        "s.recommendation_id, s.action_id"
+    )
+    main, prefixes, adjacent = query.fts5(), query.fts5_prefixes(), query.fts5_adjacent()
+    params: list = []
+    exact = "0"
+    if adjacent:
+        exact = f"(s.rowid IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s))"
+        params.append(adjacent)
+    in_prefix = f"s.rowid IN (SELECT rowid FROM {PREFIX_TABLE} WHERE {PREFIX_TABLE} MATCH %s)"
+    if main:
+        sql = f"SELECT {columns}, -bm25({TABLE}, 4.0, 2.0, 1.0) AS score, {exact} AS exact FROM {TABLE} s WHERE {TABLE} MATCH %s"
+        params.append(main)
+        if prefixes:
+            sql += f" AND {in_prefix}"
+            params.append(prefixes)
+        return sql, params
+    # Only prefixes: the unstemmed index finds the rows; where their stems match too, that ranks them.
+    sql = (
+        f"SELECT {columns}, COALESCE(ranked.score, 0) AS score, {exact} AS exact FROM {TABLE} s "
+        f"LEFT JOIN (SELECT rowid, -bm25({TABLE}, 4.0, 2.0, 1.0) AS score FROM {TABLE} WHERE {TABLE} MATCH %s) ranked "
+        f"ON ranked.rowid = s.rowid WHERE {in_prefix}"
+    )
+    return sql, params + [query.fts5_any(), prefixes]
+
+
 def _tsquery(query: Query) -> tuple[str, list]:
-    """The query in each language's configuration, OR-ed: a French record matches it as French reads."""
+    """The query in each language's configuration, OR-ed: a French record matches it as French reads.
+
+    Prefix terms are looked up among the words as written (indexed unstemmed too), in every branch.
+    """
     branches, params = [], []
     for cfg in CONFIGS:
         parts = []
-        for function, argument in query.tsquery_parts():
-            parts.append(f"{function}('{cfg}'::regconfig, %s)")
+        for function, argument, unstemmed in query.tsquery_parts():
+            parts.append(f"{function}('{'ft_simple' if unstemmed else cfg}'::regconfig, %s)")
             params.append(argument)
         branches.append("(" + " && ".join(parts) + ")")
     return "(" + " || ".join(branches) + ")", params
@@ -304,8 +328,17 @@ def _snippets(query: Query, hits: list[Hit]) -> None:
             cursor.execute(
                 f"SELECT rowid, snippet({TABLE}, -1, %s, %s, %s, {SNIPPET_TOKENS}) FROM {TABLE} "
                 f"WHERE {TABLE} MATCH %s AND rowid IN ({marks})",
-                [highlight.START, highlight.END, "…", query.fts5(), *ids],
+                [highlight.START, highlight.END, "…", query.fts5_any(), *ids],
             )
+            found = dict(cursor.fetchall())
+            missing = [i for i in ids if i not in found]
+            if missing:
+                # Found by a prefix whose stem differs ("sustainab*", "sustainability"): made here.
+                cursor.execute(
+                    f"SELECT rowid, title, body, extra FROM {TABLE} WHERE rowid IN ({', '.join(['%s'] * len(missing))})", missing
+                )
+                for rowid, *texts in cursor.fetchall():
+                    found[rowid] = highlight.excerpt(" … ".join(t for t in texts if t), query.prefixes)
         else:
             tsquery, params = _tsquery(query)
             options = (
@@ -317,9 +350,9 @@ def _snippets(query: Query, hits: list[Hit]) -> None:
                 f"NULLIF(s.extra, '')), q.query, %s) FROM {TABLE} s, (SELECT {tsquery} AS query) q WHERE s.id IN ({marks})",
                 [options, *params, *ids],
             )
-        found = dict(cursor.fetchall())
+            found = dict(cursor.fetchall())
     for h in hits:
-        h.snippet = found.get(h.object_id * KIND_BITS + h.kind.code, "")
+        h.snippet = highlight.mark_prefixes(found.get(h.object_id * KIND_BITS + h.kind.code, ""), query.prefixes)
 
 
 # --- the records behind the hits ------------------------------------------------------------------

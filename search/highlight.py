@@ -42,3 +42,41 @@ def to_html(raw: str | None) -> SafeString:
 def plain(raw: str | None) -> str:
     """The snippet without markers (for titles and tests)."""
     return _SPACE.sub(" ", (raw or "").replace(START, "").replace(END, ""))
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def fold(word: str) -> str:
+    """Accents and case aside, as the index reads words."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).casefold()
+
+
+def mark_prefixes(raw: str, prefixes: list[str]) -> str:
+    """Mark the words that start with a prefix term, where the database did not (it marks stems)."""
+    if not prefixes or not raw:
+        return raw
+    wanted = tuple(fold(p) for p in prefixes)
+    out = []
+    inside = False
+    for part in _SPLIT.split(raw):
+        if part in (START, END):
+            inside = part == START
+            out.append(part)
+        elif inside:
+            out.append(part)
+        else:
+            out.append(_WORD.sub(lambda m: f"{START}{m.group(0)}{END}" if fold(m.group(0)).startswith(wanted) else m.group(0), part))
+    return "".join(out)
+
+
+def excerpt(text: str, prefixes: list[str], width: int = 36) -> str:
+    """A snippet made here: the words around the first that starts with a prefix, marked."""
+    words = (text or "").split()
+    wanted = tuple(fold(p) for p in prefixes)
+    at = next((i for i, w in enumerate(words) if any(fold(m).startswith(wanted) for m in _WORD.findall(w))), 0)
+    start = max(0, at - width // 3)
+    piece = " ".join(words[start : start + width])
+    return mark_prefixes(("…" if start else "") + piece + ("…" if start + width < len(words) else ""), prefixes)

@@ -59,11 +59,33 @@ class Query:
     def words(self) -> list[str]:
         return [w for t in self.terms for w in t.words]
 
-    # --- SQLite FTS5 -------------------------------------------------------------------
+    @property
+    def prefixes(self) -> list[str]:
+        """Single-word prefix terms: matched on the words as written, not on their stems."""
+        return [t.words[0] for t in self.terms if t.prefix and not t.is_phrase]
 
-    def fts5(self) -> str:
-        """A MATCH expression: every term a quoted string (no operator of the person's survives)."""
-        return " AND ".join(_fts5_term(t) for t in self.terms)
+    @property
+    def stemmed_terms(self) -> list[Term]:
+        return [t for t in self.terms if not (t.prefix and not t.is_phrase)]
+
+    # --- SQLite FTS5 -------------------------------------------------------------------
+    #
+    # The main table's words are stemmed (Porter), so a prefix is looked up in a second,
+    # unstemmed index: "sustainab*" must find "sustainability", whose stem is "sustain".
+
+    def fts5(self) -> str | None:
+        """MATCH expression for the stemmed index: every term a quoted string (no operator of the
+        person's survives). None when every term is a single-word prefix."""
+        terms = self.stemmed_terms
+        return " AND ".join(_fts5_term(t) for t in terms) if terms else None
+
+    def fts5_prefixes(self) -> str | None:
+        """MATCH expression for the unstemmed index (single-word prefixes only)."""
+        return " AND ".join(f'"{w}" *' for w in self.prefixes) or None
+
+    def fts5_any(self) -> str:
+        """Any term at all (for snippets: the row is known to match; this finds what to highlight)."""
+        return " OR ".join(_fts5_term(t) for t in self.terms)
 
     def fts5_adjacent(self) -> str | None:
         """All the words next to each other, in order: the exact phrase, ranked first. None if moot."""
@@ -77,19 +99,20 @@ class Query:
 
     # --- PostgreSQL --------------------------------------------------------------------
 
-    def tsquery_parts(self) -> list[tuple[str, str]]:
-        """(function, argument) per term, each to be called with a text search configuration.
+    def tsquery_parts(self) -> list[tuple[str, str, bool]]:
+        """(function, argument, unstemmed) per term, each to be called with a text search configuration.
 
         A plain word or phrase goes to phraseto_tsquery (plain text: it has no syntax);
-        a prefix term to to_tsquery with every word quoted and only our own operators.
+        a prefix term to to_tsquery with every word quoted and only our own operators, in
+        the unstemmed configuration (`unstemmed`: the words as written are indexed too).
         """
         parts = []
         for t in self.terms:
             if t.prefix:
                 body = " <-> ".join(f"'{w}'" for w in t.words) + ":*"
-                parts.append(("to_tsquery", body))
+                parts.append(("to_tsquery", body, True))
             else:
-                parts.append(("phraseto_tsquery", t.text or " ".join(t.words)))
+                parts.append(("phraseto_tsquery", t.text or " ".join(t.words), False))
         return parts
 
 

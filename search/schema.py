@@ -13,12 +13,14 @@ Python has to remember to index.
 
 - SQLite: an FTS5 table, `porter unicode61 remove_diacritics 2`: accents and
   case folded, English (Porter) stemming for every text, since FTS5 has no
-  other stemmer; no stop words at all. Row triggers.
+  other stemmer; no stop words at all. A second, contentless FTS5 table
+  holds the words unstemmed, for prefix queries (`sustainab*` must find
+  "sustainability", whose stem is "sustain"). Row triggers.
 - PostgreSQL: a table with a generated `tsvector` column and a GIN index.
   Each row's language (English, French, Spanish) is detected by the share of
   each language's commonest words and stored; the row is indexed with that
-  language's stemmer, accents folded by `unaccent`, and with no stop-word
-  list (ours are copies of the built-in configurations without one, so no
+  language's stemmer (and its words as written, for prefix queries), accents
+  folded by `unaccent`, and with no stop-word list (ours are copies of the built-in configurations without one, so no
   French or Spanish word is ever dropped, nor an English one). Statement
   triggers with transition tables: a bulk insert of 500 rows indexes them in
   one INSERT ... SELECT.
@@ -36,6 +38,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 TABLE = "search_entry"
+# SQLite: the words as written (unstemmed, no positions), for prefix queries.
+PREFIX_TABLE = "search_prefix"
 KIND_BITS = 8  # id = record id * 8 + kind
 
 
@@ -98,6 +102,10 @@ def _ids(kind: Kind, row: str = "r") -> tuple[str, str, str]:
                  for e in (kind.evaluation, kind.recommendation, kind.action))
 
 
+def _words(kind: Kind, row: str = "r") -> str:
+    return " || ' ' || ".join(_fields(kind, row))
+
+
 def _nonempty(kind: Kind, row: str = "r") -> str:
     cols = [c for c in (kind.title, kind.body, kind.extra) if c]
     return "(" + " OR ".join(f"{_col(row, c)} <> ''" for c in cols) + ")"
@@ -132,9 +140,20 @@ def sqlite_install(kinds: tuple[Kind, ...] = KINDS, create_table: bool = True) -
             "title, body, extra, evaluation_id UNINDEXED, recommendation_id UNINDEXED, action_id UNINDEXED, "
             "tokenize = 'porter unicode61 remove_diacritics 2')"
         )
+        # Contentless and without positions: small and cheap to write; it only answers "which
+        # rows have a word starting so". Deleting from it takes the values it was given: the
+        # triggers pass the old row's, computed the same way.
+        sql.append(
+            f"CREATE VIRTUAL TABLE {PREFIX_TABLE} USING fts5(words, content='', detail='none', "
+            "tokenize = 'unicode61 remove_diacritics 2')"
+        )
     for kind in kinds:
         sql += _sqlite_triggers(kind)
         sql.append(f"INSERT INTO {_SQLITE_COLUMNS} {_sqlite_select(kind, kind.table + ' r', 'r')}")
+        sql.append(
+            f"INSERT INTO {PREFIX_TABLE}(rowid, words) SELECT r.id * {KIND_BITS} + {kind.code}, {_words(kind)} "
+            f"FROM {kind.table} r WHERE {_nonempty(kind)}"
+        )
     return sql
 
 
@@ -142,6 +161,7 @@ def sqlite_uninstall(kinds: tuple[Kind, ...] = KINDS, drop_table: bool = True) -
     sql = [f"DROP TRIGGER IF EXISTS search_{k.name}_{op}" for k in kinds for op in ("insert", "update", "delete", "move")]
     if drop_table:
         sql.append(f"DROP TABLE IF EXISTS {TABLE}")
+        sql.append(f"DROP TABLE IF EXISTS {PREFIX_TABLE}")
     return sql
 
 
@@ -158,8 +178,16 @@ def _sqlite_select(kind: Kind, source: str | None, row: str) -> str:
 
 
 def _sqlite_triggers(kind: Kind) -> list[str]:
-    drop = f"DELETE FROM {TABLE} WHERE rowid = OLD.id * {KIND_BITS} + {kind.code};"
-    insert = f"INSERT INTO {_SQLITE_COLUMNS} {_sqlite_select(kind, None, 'NEW')};"
+    drop = (
+        f"DELETE FROM {TABLE} WHERE rowid = OLD.id * {KIND_BITS} + {kind.code}; "
+        f"INSERT INTO {PREFIX_TABLE}({PREFIX_TABLE}, rowid, words) SELECT 'delete', OLD.id * {KIND_BITS} + {kind.code}, "
+        f"{_words(kind, 'OLD')} WHERE {_nonempty(kind, 'OLD')};"
+    )
+    insert = (
+        f"INSERT INTO {_SQLITE_COLUMNS} {_sqlite_select(kind, None, 'NEW')}; "
+        f"INSERT INTO {PREFIX_TABLE}(rowid, words) SELECT NEW.id * {KIND_BITS} + {kind.code}, {_words(kind, 'NEW')} "
+        f"WHERE {_nonempty(kind, 'NEW')};"
+    )
     out = [
         f"CREATE TRIGGER search_{kind.name}_insert AFTER INSERT ON {kind.table} BEGIN {insert} END",
         f"CREATE TRIGGER search_{kind.name}_update AFTER UPDATE ON {kind.table} "
@@ -179,6 +207,54 @@ def _sqlite_triggers(kind: Kind) -> list[str]:
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------
+
+
+def ensure_unaccent(connection) -> bool:
+    """Make sure PostgreSQL's unaccent extension is there; False (and a warning) if it cannot be had.
+
+    unaccent ships with PostgreSQL (contrib) and is a trusted extension: a database
+    owner may create it. Where it is missing, the index is made without accent
+    folding and `followthrough check` says so (search.W001).
+    """
+    import logging
+
+    from django.db import transaction
+    from django.db.utils import DatabaseError
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent')")
+        if cursor.fetchone()[0]:
+            return True
+        try:
+            with transaction.atomic(using=connection.alias):
+                cursor.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+            return True
+        except DatabaseError as exc:
+            logging.getLogger(__name__).warning(
+                "search: PostgreSQL's unaccent extension is not available (%s); accents will not be folded.", exc
+            )
+            return False
+
+
+def install(connection) -> None:
+    """The index, its triggers, filled from the rows already there (SQLite or PostgreSQL)."""
+    if connection.vendor == "sqlite":
+        statements = sqlite_install()
+    elif connection.vendor == "postgresql":
+        statements = postgres_install(unaccent=ensure_unaccent(connection))
+    else:
+        raise RuntimeError(f"followthrough's search index needs SQLite or PostgreSQL, not {connection.vendor}")
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def uninstall(connection) -> None:
+    statements = sqlite_uninstall() if connection.vendor == "sqlite" else postgres_uninstall()
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
 
 
 def postgres_configurations(unaccent: bool) -> list[str]:
@@ -241,7 +317,9 @@ def postgres_install(unaccent: bool, kinds: tuple[Kind, ...] = KINDS, create_tab
   document tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector(language, title), 'A') ||
     setweight(to_tsvector(language, body), 'B') ||
-    setweight(to_tsvector(language, extra), 'C')
+    setweight(to_tsvector(language, extra), 'C') ||
+    -- the words as written too (weighing least): prefixes match them, not their stems
+    setweight(to_tsvector('ft_simple'::regconfig, title || ' ' || body || ' ' || extra), 'D')
   ) STORED
 )"""
         )

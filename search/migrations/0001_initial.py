@@ -2,52 +2,19 @@
 that keep it in step with the tracking tables, filled from the rows already there; and the
 tables of recurring recommendations."""
 
-import logging
-
 import django.db.models.deletion
 import django.utils.timezone
-from django.db import migrations, models, transaction
-from django.db.utils import DatabaseError
+from django.db import migrations, models
 
 from search import schema
 
-log = logging.getLogger(__name__)
-
-
-def _unaccent(connection) -> bool:
-    """Make sure PostgreSQL's unaccent extension is there; False (and a warning) if it cannot be had."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent')")
-        if cursor.fetchone()[0]:
-            return True
-        try:
-            with transaction.atomic(using=connection.alias):
-                cursor.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
-            return True
-        except DatabaseError as exc:
-            log.warning("search: unaccent is not available (%s); accents will not be folded. See `followthrough check`.", exc)
-            return False
-
 
 def install(apps, schema_editor):
-    connection = schema_editor.connection
-    if connection.vendor == "sqlite":
-        statements = schema.sqlite_install()
-    elif connection.vendor == "postgresql":
-        statements = schema.postgres_install(unaccent=_unaccent(connection))
-    else:
-        raise RuntimeError(f"followthrough's search index needs SQLite or PostgreSQL, not {connection.vendor}")
-    with connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
+    schema.install(schema_editor.connection)
 
 
 def uninstall(apps, schema_editor):
-    connection = schema_editor.connection
-    statements = schema.sqlite_uninstall() if connection.vendor == "sqlite" else schema.postgres_uninstall()
-    with connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
+    schema.uninstall(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
