@@ -225,6 +225,13 @@ CACHES = {
 if CACHES["default"]["BACKEND"].endswith(("FileBasedCache", "LocMemCache")):
     CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 20000)}
 
+# --- search ---------------------------------------------------------------
+# Similar recommendations: "auto" (sentence embeddings where the optional extra is installed,
+# TF-IDF otherwise), "tfidf" or "embeddings" (search/recurring.py).
+SIMILARITY_METHOD = os.environ.get("SIMILARITY_METHOD", "auto")
+if SIMILARITY_METHOD not in ("auto", "tfidf", "embeddings"):
+    raise ImproperlyConfigured(f"SIMILARITY_METHOD must be auto, tfidf or embeddings, not {SIMILARITY_METHOD!r}")
+
 # --- email ----------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

@@ -25,11 +25,13 @@ def _to_recommendation(**kwargs):
 
 
 class RecommendationVector(models.Model):
-    """What the similarity of one recommendation was computed from, and (embeddings) its vector."""
+    """What the similarity of one recommendation was computed from, and (embeddings) its vector.
 
-    recommendation = models.OneToOneField(
-        "tracking.Recommendation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", primary_key=True
-    )
+    One row per recommendation and method: switching between TF-IDF and embeddings keeps what
+    was embedded (the costly part)."""
+
+    # No index of its own: the unique (recommendation, method) index serves it.
+    recommendation = _to_recommendation(db_index=False)
     method = models.CharField(max_length=80)
     # A hash of the text the vector was computed from: a changed text shows as a different hash.
     text_hash = models.CharField(max_length=40)
@@ -38,6 +40,7 @@ class RecommendationVector(models.Model):
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        constraints = [models.UniqueConstraint(fields=["recommendation", "method"], name="vector_unique_per_method")]
         verbose_name = _("recommendation vector")
 
 

@@ -37,6 +37,9 @@ urlpatterns = [
     path("actions/<int:pk>/move/", drafting.action_move, name="action_move"),
     # Finding things: full-text search, similar recommendations, recurring themes
     path("search/", search.search, name="search"),
+    path("recommendations/<int:pk>/similar/", search.similar, name="similar"),
+    path("recurring/", search.recurring, name="recurring"),
+    path("recurring/<int:pk>/", search.recurring_theme, name="recurring_theme"),
     # The audit trail
     path("history/", history.history_list, name="history"),
     # Dashboards, the annual report, exports

@@ -29,14 +29,16 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='RecommendationVector',
             fields=[
-                ('recommendation', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, primary_key=True, related_name='+', serialize=False, to='tracking.recommendation')),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('method', models.CharField(max_length=80)),
                 ('text_hash', models.CharField(max_length=40)),
                 ('vector', models.BinaryField(blank=True, default=b'')),
                 ('computed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('recommendation', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracking.recommendation')),
             ],
             options={
                 'verbose_name': 'recommendation vector',
+                'constraints': [models.UniqueConstraint(fields=('recommendation', 'method'), name='vector_unique_per_method')],
             },
         ),
         migrations.CreateModel(

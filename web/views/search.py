@@ -38,3 +38,78 @@ def search(request):
         },
         status=status,
     )
+
+
+def similar(request, pk: int):
+    """The most similar recommendations of other evaluations, and how their key actions fared."""
+    from django.shortcuts import get_object_or_404
+
+    from search import portfolio
+    from tracking import queries
+    from tracking.models import Recommendation
+
+    # reading rules: restrict() — a recommendation is read through its evaluation.
+    rec = get_object_or_404(
+        Recommendation.objects.filter(evaluation__in=queries.visible_evaluations(request.user)).select_related(
+            "evaluation__office", "evaluation__plan"
+        ),
+        pk=pk,
+    )
+    rows = portfolio.similar_to(request.user, rec)
+    return render(
+        request,
+        "web/similar.html",
+        {"rec": rec, "rows": rows, "own": portfolio.fared(request.user, [rec.pk])[rec.pk], "nav": "evaluations"},
+    )
+
+
+def recurring(request):
+    """Recurring themes across the portfolio, filterable by office and period."""
+    from django.core.paginator import Paginator
+
+    from search import portfolio
+    from tracking import queries
+
+    filters = portfolio.PortfolioFilters.from_query(request.GET)
+    internal = queries.is_internal(request.user)
+    rows = portfolio.themes(request.user, filters, internal=internal)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/recurring.html",
+        {"page": page, "filters": filters, "offices": portfolio.offices_in_themes(request.user), "nav": "search"},
+    )
+
+
+def recurring_theme(request, pk: int):
+    from django.core.paginator import Paginator
+    from django.shortcuts import get_object_or_404
+
+    from search import portfolio
+    from search.models import Theme
+    from tracking import queries
+
+    theme = get_object_or_404(Theme, pk=pk)
+    filters = portfolio.PortfolioFilters.from_query(request.GET)
+    internal = queries.is_internal(request.user)
+    rows = portfolio.themes(request.user, filters, internal=internal, theme_ids=[theme.pk])
+    recs = portfolio.theme_members(request.user, theme, filters)
+    if not recs and not rows:
+        from django.http import Http404
+
+        raise Http404("No recommendation of this theme is visible here.")
+    page = Paginator(recs, 50).get_page(request.GET.get("page"))
+    how = portfolio.fared(request.user, [r.pk for r in page])
+    return render(
+        request,
+        "web/recurring_theme.html",
+        {
+            "theme": theme,
+            "row": rows[0] if rows else None,
+            "label": (theme.label if internal else theme.public_label) or theme.label,
+            "page": page,
+            "items": [(r, how[r.pk]) for r in page],
+            "filters": filters,
+            "nav": "search",
+        },
+    )
