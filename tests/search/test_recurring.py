@@ -78,7 +78,7 @@ def test_embeddings_find_the_planted_near_duplicates(settings):
     stats = recurring.refresh_similarities(everything=True)
     assert stats.method == "embeddings" and stats.embedded == Recommendation.objects.count()
     scores = recurring.measure(planted)
-    assert scores["precision"] >= 0.7 and scores["recall"] >= 0.7
+    assert scores["precision"] >= 0.7 and scores["recall"] >= 0.7, scores
     # Stored: a second run embeds nothing.
     assert recurring.refresh_similarities().embedded == 0
 
