@@ -1,8 +1,8 @@
 """Full-text search: ranked hits grouped by kind, snippets, and filters with counts per value.
 
-One statement finds the hits and counts them per kind and per filter value
-(each filter counted with the others applied), one more ranks the page of
-hits shown, and one fetches their snippets (SQLite; PostgreSQL makes them in
+One statement finds the hits, counts them per kind and per filter value
+(each filter counted with the others applied) and ranks the page of hits
+shown; one more fetches their snippets (SQLite; PostgreSQL makes them in
 the ranking statement). The records shown are then read through the same
 reading rules as every page, so nothing is shown that its reader may not see.
 
@@ -313,8 +313,8 @@ def _page_sql(filters: Filters) -> tuple[str, list]:
         offset = (filters.page - 1) * PAGE_SIZE
         return f"SELECT {columns} FROM rows WHERE {where} ORDER BY {order} LIMIT {PAGE_SIZE + 1} OFFSET {offset}", params
     return (
-        f"SELECT {columns.replace('rows.', '')} FROM (SELECT {columns}, ROW_NUMBER() OVER (PARTITION BY rows.kind ORDER BY {order}) AS n "
-        f"FROM rows WHERE {where}) ranked WHERE n <= {GROUP_SIZE} ORDER BY kind, n"
+        f"SELECT {columns.replace('rows.', '')} FROM (SELECT {columns}, ROW_NUMBER() OVER (PARTITION BY rows.kind ORDER BY {order}) AS rn "
+        f"FROM rows WHERE {where}) ranked WHERE rn <= {GROUP_SIZE}"
     ), params
 
 
@@ -425,19 +425,30 @@ def search(user, text: str | Query, filters: Filters | None = None) -> Results:
     rows, rows_params = _rows_sql(query, user)
     counts_sql, counts_params = _counts_sql(filters)
     page_sql, page_params = _page_sql(filters)
+    # One statement: the full-text match runs once for the counts and the page of hits.
+    nulls = "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+    counts_sql = counts_sql.replace(" AS n FROM rows", f" AS n, {nulls} FROM rows")
+    sql = (
+        f"{rows}{counts_sql} UNION ALL SELECT 'hit', NULL, NULL, NULL, page.id, page.kind, page.object_id, page.evaluation_id, "
+        f"page.recommendation_id, page.action_id, page.score, page.exact FROM ({page_sql}) page"
+    )
     raw: dict[str, list[tuple[object, int]]] = {}
+    page = []
     with connection.cursor() as cursor:
-        cursor.execute(rows + counts_sql, rows_params + counts_params)
-        for facet, num, txt, n in cursor.fetchall():
-            raw.setdefault(facet, []).append((num if num is not None else txt, n))
-        cursor.execute(rows + page_sql, rows_params + page_params)
-        page = cursor.fetchall()
+        cursor.execute(sql, rows_params + counts_params + page_params)
+        for facet, num, txt, n, *hit in cursor.fetchall():
+            if facet == "hit":
+                page.append(hit)
+            else:
+                raw.setdefault(facet, []).append((num if num is not None else txt, n))
     results.counts = {BY_CODE[int(code)].name: n for code, n in raw.pop("kind", [])}
     results.facets = _facet_labels(raw, filters)
     hits = [
         Hit(BY_CODE[int(kind)], int(obj), int(ev), rec, act, float(score or 0), bool(exact))
         for _id, kind, obj, ev, rec, act, score, exact in page
     ]
+    # A UNION keeps no order: the page's own, again.
+    hits.sort(key=lambda h: ((h.kind.code if not filters.kind else 0), not h.exact, -h.score, h.object_id * KIND_BITS + h.kind.code))
     if filters.kind:
         results.has_next = len(hits) > PAGE_SIZE
         hits = hits[:PAGE_SIZE]
