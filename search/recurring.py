@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 NEIGHBOURS = 10
 # Below these, a recommendation is not "similar" (chosen on the generated corpus's planted
 # near-duplicates: see tests/search/test_recurring.py and the README).
-THRESHOLDS = {"tfidf": 0.30, "embeddings": 0.65}
+THRESHOLDS = {"tfidf": 0.30, "embeddings": 0.60}
 THEME_CLOSENESS = {"tfidf": 0.35, "embeddings": 0.55}
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 CHUNK = 1000
