@@ -426,7 +426,8 @@ def search(user, text: str | Query, filters: Filters | None = None) -> Results:
     counts_sql, counts_params = _counts_sql(filters)
     page_sql, page_params = _page_sql(filters)
     # One statement: the full-text match runs once for the counts and the page of hits.
-    nulls = "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+    # Typed: PostgreSQL decides a UNION's column types from the first branches.
+    nulls = ", ".join(["CAST(NULL AS BIGINT)"] * 6 + ["CAST(NULL AS DOUBLE PRECISION)", "CAST(NULL AS BOOLEAN)"])
     counts_sql = counts_sql.replace(" AS n FROM rows", f" AS n, {nulls} FROM rows")
     sql = (
         f"{rows}{counts_sql} UNION ALL SELECT 'hit', NULL, NULL, NULL, page.id, page.kind, page.object_id, page.evaluation_id, "
