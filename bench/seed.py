@@ -140,6 +140,8 @@ def seed_people() -> dict:
         "office_evaluations": office.n,
         "evaluation_id": evaluation.pk,
         "action_id": action.pk,
+        "recommendation_id": action.recommendation_id,
+        "year": evaluation.year,
         "cookies": people,
         "counts": {
             "evaluations": Evaluation.objects.count(),

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "jobs",
     "django_tasks",
     "django_tasks_db",
+    "search",
 ]
 
 MIDDLEWARE = [
@@ -293,6 +294,13 @@ JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 5)
 JOBS_RETRY_BACKOFF_SECONDS = env_int("JOBS_RETRY_BACKOFF_SECONDS", 30)
 # Finished jobs are kept this long (failed ones four times as long), then purged by a daily job.
 JOBS_KEEP_DAYS = env_int("JOBS_KEEP_DAYS", 7)
+
+# --- search ---------------------------------------------------------------
+# Similar recommendations: "auto" (sentence embeddings where the optional extra is installed,
+# TF-IDF otherwise), "tfidf" or "embeddings" (search/recurring.py).
+SIMILARITY_METHOD = os.environ.get("SIMILARITY_METHOD", "auto")
+if SIMILARITY_METHOD not in ("auto", "tfidf", "embeddings"):
+    raise ImproperlyConfigured(f"SIMILARITY_METHOD must be auto, tfidf or embeddings, not {SIMILARITY_METHOD!r}")
 
 # --- email ----------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

@@ -125,6 +125,130 @@ TOPICS = [
     "Women, Peace and Security", "Ending Violence against Women", "UN System Coordination",
     "Women's Economic Empowerment", "Governance and National Planning", "Youth Engagement",
 ]
+# Near-duplicate recommendations planted across evaluations: each theme said again and again in
+# other words (paraphrases, not copies), in English and in French. What was planted where is
+# recorded (Generator.planted, planted.json), so a test can measure how well similar
+# recommendations are found. Recommendations of one theme in one language are the same
+# recommendation made again; the two languages of a theme are told apart.
+PLANTED_THEMES = {
+    "risk-appetite": {
+        "en": [
+            "Define a clear risk appetite statement for partnerships with the private sector",
+            "Set out the organization's appetite for risk when it partners with private companies",
+            "Adopt an explicit statement of risk appetite covering private sector partnerships",
+            "Clarify how much risk the entity is willing to accept in its private sector partnerships",
+            "Establish and communicate a risk appetite for engaging with corporate partners",
+        ],
+        "fr": [
+            "Définir une déclaration claire d'appétence au risque pour les partenariats avec le secteur privé",
+            "Préciser le niveau de risque que l'organisation accepte dans ses partenariats avec les entreprises privées",
+            "Adopter une déclaration explicite d'appétence au risque couvrant les partenariats avec le secteur privé",
+            "Établir et communiquer l'appétence au risque de l'entité pour ses partenaires du secteur privé",
+        ],
+    },
+    "donor-crm": {
+        "en": [
+            "Roll out a single customer relationship management system to track all contacts with donors",
+            "Introduce one shared CRM platform so that every interaction with donors is recorded and visible",
+            "Use a corporate relationship management tool to record contacts with donors across offices",
+            "Deploy a common donor relationship management system that all offices use to log contacts",
+        ],
+        "fr": [
+            "Déployer un système unique de gestion de la relation avec les donateurs pour suivre tous les contacts",
+            "Mettre en place une plateforme commune de gestion des relations avec les donateurs visible par tous les bureaux",
+            "Utiliser un outil institutionnel de gestion de la relation donateurs pour enregistrer les échanges",
+            "Instaurer un système partagé de gestion des contacts avec les donateurs dans tous les bureaux",
+        ],
+    },
+    "exit-strategy": {
+        "en": [
+            "Design an exit strategy from the outset so that results are sustained after funding ends",
+            "Plan for sustainability and a phased handover to national partners before the project closes",
+            "Include a handover and exit plan in every project document to secure results beyond the funding period",
+            "Develop a clear exit and sustainability plan with national counterparts early in implementation",
+        ],
+        "fr": [
+            "Concevoir une stratégie de sortie dès le départ afin que les résultats perdurent après la fin du financement",
+            "Planifier la durabilité et le transfert progressif aux partenaires nationaux avant la clôture du projet",
+            "Inclure un plan de transfert et de sortie dans chaque document de projet pour pérenniser les résultats",
+            "Élaborer tôt un plan clair de sortie et de durabilité avec les homologues nationaux",
+        ],
+    },
+    "disaggregated-data": {
+        "en": [
+            "Collect and report data disaggregated by sex, age and disability in all monitoring systems",
+            "Ensure monitoring data are broken down by sex, age and disability status and reported regularly",
+            "Strengthen the collection of sex-, age- and disability-disaggregated data for programme monitoring",
+            "Systematically disaggregate monitoring data by sex, age and disability and use it in reporting",
+        ],
+        "fr": [
+            "Collecter et rendre compte de données ventilées par sexe, âge et handicap dans tous les systèmes de suivi",
+            "Veiller à ce que les données de suivi soient ventilées par sexe, âge et situation de handicap",
+            "Renforcer la collecte de données désagrégées par sexe, âge et handicap pour le suivi des programmes",
+            "Ventiler systématiquement les données de suivi par sexe, âge et handicap et les utiliser dans les rapports",
+        ],
+    },
+    "core-funding": {
+        "en": [
+            "Diversify the funding base and reduce dependence on a small number of donors for core resources",
+            "Broaden the donor base to lessen reliance on a few contributors for regular resources",
+            "Reduce the concentration of core funding in a handful of donors by attracting new contributors",
+            "Widen the pool of contributors to core resources so that funding depends less on a few donors",
+        ],
+        "fr": [
+            "Diversifier la base de financement et réduire la dépendance à l'égard d'un petit nombre de donateurs",
+            "Élargir la base de donateurs afin de moins dépendre de quelques contributeurs pour les ressources de base",
+            "Réduire la concentration des ressources de base chez une poignée de donateurs en attirant de nouveaux contributeurs",
+            "Accroître le nombre de contributeurs aux ressources de base pour moins dépendre de quelques donateurs",
+        ],
+    },
+    "staff-turnover": {
+        "en": [
+            "Address high staff turnover by offering longer contracts to programme personnel",
+            "Reduce the turnover of programme staff through more stable, longer-term contracts",
+            "Retain programme personnel by replacing short-term appointments with longer contracts",
+            "Tackle frequent staff changes in programme teams by providing contracts of longer duration",
+        ],
+        "fr": [
+            "Remédier à la forte rotation du personnel en proposant des contrats plus longs au personnel de programme",
+            "Réduire la rotation du personnel des programmes grâce à des contrats plus stables et de plus longue durée",
+            "Fidéliser le personnel de programme en remplaçant les engagements de courte durée par des contrats plus longs",
+            "Limiter les changements fréquents de personnel dans les équipes de programme par des contrats plus durables",
+        ],
+    },
+    "results-framework": {
+        "en": [
+            "Revise the results framework so that indicators are measurable, with baselines and targets",
+            "Improve the results matrix by setting baselines, targets and measurable indicators for each outcome",
+            "Make outcome indicators measurable and give each one a baseline and a target value",
+            "Strengthen the results framework with SMART indicators, baseline values and annual targets",
+        ],
+        "fr": [
+            "Réviser le cadre de résultats afin que les indicateurs soient mesurables, avec des valeurs de référence et des cibles",
+            "Améliorer la matrice de résultats en fixant des valeurs de référence, des cibles et des indicateurs mesurables",
+            "Rendre les indicateurs d'effet mesurables et leur donner une valeur de référence et une cible",
+            "Renforcer le cadre de résultats avec des indicateurs SMART, des valeurs de départ et des cibles annuelles",
+        ],
+    },
+    "knowledge-sharing": {
+        "en": [
+            "Systematically document good practices and share lessons learned across country offices",
+            "Capture lessons learned and good practices and disseminate them to other offices in the region",
+            "Set up a routine for documenting good practices so that lessons are shared between country offices",
+            "Record what works and share these lessons and practices with peer country offices",
+        ],
+        "fr": [
+            "Documenter systématiquement les bonnes pratiques et partager les enseignements entre les bureaux de pays",
+            "Recueillir les leçons apprises et les bonnes pratiques et les diffuser aux autres bureaux de la région",
+            "Mettre en place une pratique régulière de documentation des bonnes pratiques partagées entre bureaux de pays",
+            "Consigner ce qui fonctionne et partager ces enseignements avec les autres bureaux de pays",
+        ],
+    },
+}
+PLANT_SHARE = 0.12  # of documents that get a planted recommendation
+PLANT_TAILS = ["", "", " in the next programming cycle", " at country level", " with the support of headquarters"]
+PLANT_TAILS_FR = ["", "", " au cours du prochain cycle de programmation", " au niveau des pays", " avec l'appui du siège"]
+
 STATUS_FUTURE = [("Initiated", 50), ("Not Initiated", 40), ("Completed", 10)]
 STATUS_PAST = [("Completed", 60), ("Initiated", 18), ("Not Initiated", 10), ("No Longer Applicable", 12)]
 CATEGORY_WEIGHTS = [("Accepted", 75), ("Partially Accepted", 17), ("Rejected", 4), ("Not applicable", 2), ("", 2)]
@@ -138,6 +262,8 @@ class GeneratedDocument:
     document: Document
     text: str
     filename: str
+    # (recommendation number, planted group) of the near-duplicates planted in this document.
+    planted: tuple[tuple[str, str], ...] = ()
 
 
 def offices_with_types() -> list[tuple[str, str, str]]:
@@ -159,6 +285,10 @@ class Generator:
         self.today_year = today_year
         self.offices = offices_with_types()
         self._titles: set[tuple[str, int, int, str]] = set()
+        # Planting draws from its own generator: the rest of the corpus is what it was without it.
+        self._plant_rng = random.Random(f"plant-{seed}")
+        # group ("theme:language") -> [(filename, recommendation number)]
+        self.planted: dict[str, list[tuple[str, str]]] = {}
 
     def _pick(self, weighted):
         values, weights = zip(*weighted)
@@ -279,12 +409,29 @@ class Generator:
             numbering=numbering,
         )
 
+    def plant(self, doc: Document, filename: str) -> tuple[tuple[str, str], ...]:
+        """Maybe replace one recommendation's text with a paraphrase of a planted theme."""
+        rng = self._plant_rng
+        if not doc.recommendations or rng.random() >= PLANT_SHARE:
+            return ()
+        theme = rng.choice(sorted(PLANTED_THEMES))
+        language = rng.choice(["en", "en", "fr"])
+        sentence = rng.choice(PLANTED_THEMES[theme][language])
+        tail = rng.choice(PLANT_TAILS if language == "en" else PLANT_TAILS_FR)
+        rec = rng.choice(doc.recommendations)
+        rec.text = f"{sentence}{tail}."
+        group = f"{theme}:{language}"
+        self.planted.setdefault(group, []).append((filename, rec.number))
+        return ((rec.number, group),)
+
     def documents(self, count: int) -> Iterator[GeneratedDocument]:
         for i in range(count):
             numbering = self._pick(NUMBERING)
             doc = self.document(numbering)
             slug = re.sub(r"[^a-z0-9]+", "-", doc.evaluation.office.casefold()).strip("-")[:40]
-            yield GeneratedDocument(doc, self.text(doc, numbering), f"{i:06d}_{slug}.txt")
+            filename = f"{i:06d}_{slug}.txt"
+            planted = self.plant(doc, filename)
+            yield GeneratedDocument(doc, self.text(doc, numbering), filename, planted)
 
 
 def write(directory: str | Path, count: int, seed: int = 0, expected: bool = False) -> list[Path]:
@@ -294,7 +441,8 @@ def write(directory: str | Path, count: int, seed: int = 0, expected: bool = Fal
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for g in Generator(seed).documents(count):
+    generator = Generator(seed)
+    for g in generator.documents(count):
         path = out / g.filename
         path.write_text(g.text, encoding="utf-8", newline="")
         if expected:
@@ -304,4 +452,7 @@ def write(directory: str | Path, count: int, seed: int = 0, expected: bool = Fal
                 json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8"
             )
         paths.append(path)
+    # What was planted where: the truth the similar lists are measured against.
+    planted = {group: [{"source": f, "number": n} for f, n in members] for group, members in sorted(generator.planted.items())}
+    (out / "planted.json").write_text(json.dumps({"seed": seed, "groups": planted}, ensure_ascii=False, indent=1), encoding="utf-8")
     return paths

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import drafting, history, portal, reports, workspace
+from .views import drafting, history, portal, reports, search, workspace
 
 app_name = "web"
 
@@ -35,6 +35,11 @@ urlpatterns = [
     path("actions/<int:pk>/edit/", drafting.action_edit, name="action_edit"),
     path("actions/<int:pk>/delete/", drafting.action_delete, name="action_delete"),
     path("actions/<int:pk>/move/", drafting.action_move, name="action_move"),
+    # Finding things: full-text search, similar recommendations, recurring themes
+    path("search/", search.search, name="search"),
+    path("recommendations/<int:pk>/similar/", search.similar, name="similar"),
+    path("recurring/", search.recurring, name="recurring"),
+    path("recurring/<int:pk>/", search.recurring_theme, name="recurring_theme"),
     # The audit trail
     path("history/", history.history_list, name="history"),
     # Dashboards, the annual report, exports

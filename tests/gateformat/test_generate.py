@@ -148,9 +148,30 @@ def test_write_with_expected_writes_the_truth_beside_each_page(tmp_path):
         assert gateformat.parse(text).evaluation == generated[p.name].document.evaluation
 
 
-def test_write_without_expected_writes_only_pages(tmp_path):
+def test_write_without_expected_writes_only_pages_and_what_was_planted(tmp_path):
     write(tmp_path, 3, seed=0)
-    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".txt"] * 3
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".txt") == ["planted.json"]
+    assert sorted(p.suffix for p in tmp_path.iterdir() if p.name != "planted.json") == [".txt"] * 3
+
+
+def test_near_duplicates_are_planted_across_documents_in_english_and_french(tmp_path):
+    """Paraphrases, not copies: the same theme said in other words, recorded where it was put."""
+    generator = Generator(seed=3)
+    docs = {g.filename: g for g in generator.documents(300)}
+    groups = generator.planted
+    assert {g.split(":")[1] for g in groups} == {"en", "fr"}
+    texts_by_group: dict[str, list[str]] = {}
+    for group, members in groups.items():
+        assert len({f for f, _ in members}) == len(members)  # one per document
+        for filename, number in members:
+            rec = next(r for r in docs[filename].document.recommendations if r.number == number)
+            assert (number, group) in docs[filename].planted
+            texts_by_group.setdefault(group, []).append(rec.text)
+    big = [texts for texts in texts_by_group.values() if len(texts) >= 4]
+    assert big and all(len(set(texts)) >= 2 for texts in big)  # paraphrases, not one text copied
+    write(tmp_path, 300, seed=3)
+    planted = json.loads((tmp_path / "planted.json").read_text(encoding="utf-8"))
+    assert {g: [(m["source"], m["number"]) for m in ms] for g, ms in planted["groups"].items()} == groups
 
 
 # --- read back ----------------------------------------------------------------------------------------

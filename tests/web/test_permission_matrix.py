@@ -78,6 +78,7 @@ class World:
     update_with_file: dict[tuple[str, str], int] = field(default_factory=dict)
     users: dict[str, int] = field(default_factory=dict)
     record: int = 0  # one ChangeRecord, for the admin pages
+    theme: int = 0  # a recurring theme of the two offices' drafts: internal only
     sessions: dict[str, str] = field(default_factory=dict)  # role -> session key, signed in once
 
 
@@ -105,6 +106,13 @@ def build_world() -> World:
             )
             update.evidence_file.save("proof.pdf", ContentFile(b"%PDF-1.4 proof"), save=True)
             w.update_with_file[key, status] = update.pk
+
+    from search.models import Theme, ThemeMember
+
+    theme = Theme.objects.create(label="drafted theme", public_label="", method="tfidf")
+    for key in ("A", "B"):
+        ThemeMember.objects.create(theme=theme, recommendation_id=w.rec[key, "Draft", 1], closeness=1.0)
+    w.theme = theme.pk
 
     def user(name, **extra):
         u = User.objects.create(username=name, email=f"{name}@example.org", **extra)
@@ -216,6 +224,7 @@ def row(spec: str) -> dict[str, str]:
 EVERYONE = row("        200    200   200  200  200  200  200  200  200")
 INTERNAL_A = row("      404    200   200  404  200  200  200  404  200")
 INTERNAL_B = row("      404    200   200  200  404  404  200  404  200")
+INTERNAL_AB = row("     404    200   200  200  200  200  200  404  200")  # drafts of both offices
 HISTORY = row("         403    200   200  200  200  200  200  403  200")
 HISTORY_A = row("       403    200   200  404  200  200  200  403  200")
 SIGNED_IN = row("       login  200   200  200  200  200  200  200  200")
@@ -532,6 +541,12 @@ CASES = [
     get_case("evidence-approved", "web:evidence", lambda w: w.update_with_file["A", "Approved"], expect=EVERYONE),
     get_case("evidence-draft", "web:evidence", lambda w: w.update_with_file["A", "Draft"], expect=INTERNAL_A),
     get_case("dashboard", "web:dashboard", expect=EVERYONE),
+    # Search and recurring recommendations: anyone, each reading what they may see.
+    get_case("search", "web:search", query="?q=recommendation", expect=EVERYONE),
+    get_case("similar-approved", "web:similar", rec("A", "Approved"), expect=EVERYONE),
+    get_case("similar-draft", "web:similar", rec(*A_D), expect=INTERNAL_A),
+    get_case("recurring", "web:recurring", expect=EVERYONE),
+    get_case("recurring-theme", "web:recurring_theme", lambda w: w.theme, expect=INTERNAL_AB),
     get_case("annual-report", "web:annual_report", expect=EVERYONE),
     get_case("export-key-actions-csv", "web:export", "key-actions", "csv", expect=EVERYONE),
     get_case("export-evaluations-json", "web:export", "evaluations", "json", expect=EVERYONE),

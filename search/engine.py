@@ -1,0 +1,464 @@
+"""Full-text search: ranked hits grouped by kind, snippets, and filters with counts per value.
+
+One statement finds the hits, counts them per kind and per filter value
+(each filter counted with the others applied) and ranks the page of hits
+shown; one more fetches their snippets (SQLite; PostgreSQL makes them in
+the ranking statement). The records shown are then read through the same
+reading rules as every page, so nothing is shown that its reader may not see.
+
+Ranking: hits where all the words stand next to each other, in order (the
+exact phrase), come first; then by relevance (BM25 on SQLite, cover density
+on PostgreSQL), a title's words (evaluation title, recommendation, key
+action) weighing more than a body's (management response, comments) and
+more than the rest (description, responsible).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from tracking import queries
+from tracking.models import ManagementResponse, Office, Recommendation, Region, Term
+
+from . import highlight
+from .query import Query, parse
+from .schema import BY_CODE, BY_NAME, KIND_BITS, KINDS, LANGUAGES, PREFIX_TABLE, TABLE, Kind
+
+GROUP_SIZE = 5  # hits shown per kind on the first page
+PAGE_SIZE = 20  # hits per page of one kind
+MAX_PAGE = 250
+SNIPPET_TOKENS = 40
+CONFIGS = tuple(f"ft_{lang}" for lang in (*LANGUAGES, "simple"))
+
+# Which kinds of record carry each filter: a key action's status means nothing for an evaluation title.
+FACET_KINDS = {
+    "status": (4, 5),
+    "category": (3, 4, 5),
+    "thematic_area": (3, 4, 5),
+}
+FACETS = ("office", "region", "year", "status", "category", "thematic_area")
+
+
+class SearchUnavailable(RuntimeError):
+    """The database has no search index (not migrated, or a database followthrough does not support)."""
+
+
+@dataclass
+class Filters:
+    office: int | None = None
+    region: int | None = None
+    year: int | None = None
+    status: str = ""
+    category: str = ""
+    thematic_area: int | None = None
+    kind: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, params) -> Filters:
+        def number(name, limit=2**62):
+            value = str(params.get(name, "")).strip()
+            return int(value) if value.isdigit() and 0 < int(value) < limit else None
+
+        def text(name, length=40):
+            return str(params.get(name, "")).strip()[:length].replace("\x00", "")
+
+        kind = text("kind", 20)
+        return cls(
+            office=number("office"),
+            region=number("region"),
+            year=number("year", 10000),
+            status=text("status"),
+            category=text("category"),
+            thematic_area=number("thematic_area"),
+            kind=kind if kind in BY_NAME else "",
+            page=min(number("page", 100000) or 1, MAX_PAGE),
+        )
+
+    def active(self) -> dict:
+        return {f: getattr(self, f) for f in FACETS if getattr(self, f) not in (None, "")}
+
+
+@dataclass
+class Hit:
+    kind: Kind
+    object_id: int
+    evaluation_id: int
+    recommendation_id: int | None
+    action_id: int | None
+    score: float
+    exact: bool
+    snippet: str = ""
+    record: object = None
+
+    @property
+    def html(self):
+        return highlight.to_html(self.snippet)
+
+    @property
+    def url(self) -> str:
+        from django.urls import reverse
+
+        ev = reverse("web:evaluation", args=[self.evaluation_id])
+        if self.kind.name == "evaluation":
+            return ev
+        if self.kind.name == "response":
+            return ev + "#response-heading"
+        if self.kind.name == "recommendation":
+            return ev + f"#recommendation-{self.object_id}"
+        if self.kind.name == "action":
+            return reverse("web:action", args=[self.object_id])
+        return reverse("web:action", args=[self.action_id]) + f"#update-{self.object_id}"
+
+
+@dataclass
+class FacetValue:
+    value: object
+    label: str
+    count: int
+    selected: bool = False
+
+
+@dataclass
+class Group:
+    kind: Kind
+    count: int
+    hits: list[Hit]
+
+
+@dataclass
+class Results:
+    query: Query
+    filters: Filters
+    counts: dict[str, int] = field(default_factory=dict)
+    groups: list[Group] = field(default_factory=list)
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    has_next: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+# --- the index ---------------------------------------------------------------------------------
+
+
+def index_status() -> dict:
+    """Is the index installed here, and (PostgreSQL) does it fold accents?"""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = %s", [TABLE])
+            return {"installed": cursor.fetchone() is not None, "unaccent": True}
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [TABLE])
+            installed = cursor.fetchone()[0]
+            unaccent = False
+            if installed:
+                cursor.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_ts_config_map m JOIN pg_ts_config c ON c.oid = m.mapcfg "
+                    "JOIN pg_ts_dict d ON d.oid = m.mapdict WHERE c.cfgname = 'ft_simple' AND d.dictname = 'unaccent')"
+                )
+                unaccent = cursor.fetchone()[0]
+            return {"installed": installed, "unaccent": unaccent}
+    return {"installed": False, "unaccent": False}
+
+
+# --- the statements ----------------------------------------------------------------------------
+
+
+def _hits_sql(query: Query) -> tuple[str, list]:
+    """Every matching index row: id, kind, object_id, evaluation_id, recommendation_id, action_id, score, exact."""
+    if connection.vendor == "sqlite":
+        return _sqlite_hits(query)
+    if connection.vendor == "postgresql":
+        tsquery, params = _tsquery(query)
+        if query.wants_adjacency:
+            adjacent = " || ".join(f"phraseto_tsquery('{cfg}'::regconfig, %s)" for cfg in CONFIGS)
+            params += [" ".join(query.words)] * len(CONFIGS)
+            exact = "(s.document @@ q.adjacent)"
+        else:
+            adjacent, exact = "NULL::tsquery", "false"
+        sql = (
+            f"SELECT s.id, s.kind, s.id / {KIND_BITS} AS object_id, s.evaluation_id, s.recommendation_id, s.action_id, "
+            f"ts_rank_cd(s.document, q.query) AS score, {exact} AS exact "
+            f"FROM {TABLE} s, (SELECT {tsquery} AS query, {adjacent} AS adjacent) q WHERE s.document @@ q.query"
+        )
+        return sql, params
+    raise SearchUnavailable(f"full-text search needs SQLite or PostgreSQL, not {connection.vendor}")
+
+
+def _sqlite_hits(query: Query) -> tuple[str, list]:
+    columns = (
+        f"s.rowid AS id, s.rowid %% {KIND_BITS} AS kind, s.rowid / {KIND_BITS} AS object_id, s.evaluation_id, "
+        "s.recommendation_id, s.action_id"
+    )
+    main, prefixes, adjacent = query.fts5(), query.fts5_prefixes(), query.fts5_adjacent()
+    params: list = []
+    exact = "0"
+    if adjacent:
+        exact = f"(s.rowid IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s))"
+        params.append(adjacent)
+    in_prefix = f"s.rowid IN (SELECT rowid FROM {PREFIX_TABLE} WHERE {PREFIX_TABLE} MATCH %s)"
+    if main:
+        sql = f"SELECT {columns}, -bm25({TABLE}, 4.0, 2.0, 1.0) AS score, {exact} AS exact FROM {TABLE} s WHERE {TABLE} MATCH %s"
+        params.append(main)
+        if prefixes:
+            sql += f" AND {in_prefix}"
+            params.append(prefixes)
+        return sql, params
+    # Only prefixes: the unstemmed index finds the rows; where their stems match too, that ranks them.
+    sql = (
+        f"SELECT {columns}, COALESCE(ranked.score, 0) AS score, {exact} AS exact FROM {TABLE} s "
+        f"LEFT JOIN (SELECT rowid, -bm25({TABLE}, 4.0, 2.0, 1.0) AS score FROM {TABLE} WHERE {TABLE} MATCH %s) ranked "
+        f"ON ranked.rowid = s.rowid WHERE {in_prefix}"
+    )
+    return sql, params + [query.fts5_any(), prefixes]
+
+
+def _tsquery(query: Query) -> tuple[str, list]:
+    """The query in each language's configuration, OR-ed: a French record matches it as French reads.
+
+    Prefix terms are looked up among the words as written (indexed unstemmed too), in every branch.
+    """
+    branches, params = [], []
+    for cfg in CONFIGS:
+        parts = []
+        for function, argument, unstemmed in query.tsquery_parts():
+            parts.append(f"{function}('{'ft_simple' if unstemmed else cfg}'::regconfig, %s)")
+            params.append(argument)
+        branches.append("(" + " && ".join(parts) + ")")
+    return "(" + " || ".join(branches) + ")", params
+
+
+def _rows_sql(query: Query, user) -> tuple[str, list]:
+    """WITH hits, rows: the hits the reader may see, with what the filters look at."""
+    hits, params = _hits_sql(query)
+    # Reading rules (queries.visible_* wrap permissions.restrict): every kind is read through its evaluation today (the public:
+    # approved responses only); the records shown are checked again, kind by kind, in _records().
+    visible, visible_params = queries.visible_evaluations(user).order_by().values("pk").query.sql_with_params()
+    materialized = "MATERIALIZED " if connection.vendor in ("sqlite", "postgresql") else ""
+    sql = (
+        f"WITH hits AS {materialized}({hits}), "
+        f"rows AS {materialized}("
+        "SELECT h.id, h.kind, h.object_id, h.evaluation_id, h.recommendation_id, h.action_id, h.score, h.exact, "
+        "e.office_id, o.region_id, e.year, ka.status, r.category "
+        "FROM hits h "
+        "JOIN tracking_evaluation e ON e.id = h.evaluation_id "
+        "JOIN tracking_office o ON o.id = e.office_id "
+        "LEFT JOIN tracking_recommendation r ON r.id = h.recommendation_id "
+        "LEFT JOIN tracking_keyaction ka ON ka.id = h.action_id "
+        f"WHERE h.evaluation_id IN ({visible})) "
+    )
+    return sql, params + list(visible_params)
+
+
+def _where(filters: Filters, skip: str | None = None) -> tuple[str, list]:
+    """The filters as SQL over `rows` (all of them, or all but one for that one's counts)."""
+    conds, params = ["1 = 1"], []
+    for name in (*FACETS, "kind"):
+        value = getattr(filters, name)
+        if name == skip or value in (None, ""):
+            continue
+        if name == "kind":
+            conds.append("rows.kind = %s")
+            params.append(BY_NAME[value].code)
+        elif name == "thematic_area":
+            conds.append(
+                "EXISTS (SELECT 1 FROM tracking_recommendationterm rt WHERE rt.recommendation_id = rows.recommendation_id "
+                "AND rt.term_id = %s)"
+            )
+            params.append(value)
+        else:
+            column = {"office": "office_id", "region": "region_id", "year": "year", "status": "status", "category": "category"}[name]
+            conds.append(f"rows.{column} = %s")
+            params.append(value)
+        if name in FACET_KINDS:
+            conds.append(f"rows.kind IN ({', '.join(str(k) for k in FACET_KINDS[name])})")
+    return " AND ".join(conds), params
+
+
+def _counts_sql(filters: Filters) -> tuple[str, list]:
+    selects, params = [], []
+
+    def add(facet: str, num: str, txt: str, extra_join: str = "", extra_where: str = "", group: str = "") -> None:
+        where, where_params = _where(filters, skip=facet)
+        selects.append(
+            f"SELECT '{facet}' AS facet, {num} AS num, {txt} AS txt, COUNT(*) AS n FROM rows{extra_join} "
+            f"WHERE {where}{extra_where} GROUP BY {group or (num if num != 'NULL' else txt)}"
+        )
+        params.extend(where_params)
+
+    add("kind", "rows.kind", "NULL")
+    add("office", "rows.office_id", "NULL")
+    add("region", "rows.region_id", "NULL", extra_where=" AND rows.region_id IS NOT NULL")
+    add("year", "rows.year", "NULL")
+    add("status", "NULL", "rows.status", extra_where=" AND rows.kind IN (4, 5)")
+    add("category", "NULL", "rows.category", extra_where=" AND rows.kind IN (3, 4, 5) AND rows.category <> ''")
+    add(
+        "thematic_area", "rt.term_id", "NULL",
+        extra_join=" JOIN tracking_recommendationterm rt ON rt.recommendation_id = rows.recommendation_id "
+        "JOIN tracking_term t ON t.id = rt.term_id",
+        extra_where=f" AND t.kind = '{Term.Kind.THEMATIC_AREA}'",
+    )
+    return " UNION ALL ".join(selects), params
+
+
+def _page_sql(filters: Filters) -> tuple[str, list]:
+    where, params = _where(filters)
+    order = "rows.exact DESC, rows.score DESC, rows.id"
+    columns = "rows.id, rows.kind, rows.object_id, rows.evaluation_id, rows.recommendation_id, rows.action_id, rows.score, rows.exact"
+    if filters.kind:
+        offset = (filters.page - 1) * PAGE_SIZE
+        return f"SELECT {columns} FROM rows WHERE {where} ORDER BY {order} LIMIT {PAGE_SIZE + 1} OFFSET {offset}", params
+    return (
+        f"SELECT {columns.replace('rows.', '')} FROM (SELECT {columns}, ROW_NUMBER() OVER (PARTITION BY rows.kind ORDER BY {order}) AS rn "
+        f"FROM rows WHERE {where}) ranked WHERE rn <= {GROUP_SIZE}"
+    ), params
+
+
+def _snippets(query: Query, hits: list[Hit]) -> None:
+    if not hits:
+        return
+    ids = [h.object_id * KIND_BITS + h.kind.code for h in hits]
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                f"SELECT rowid, snippet({TABLE}, -1, %s, %s, %s, {SNIPPET_TOKENS}) FROM {TABLE} "
+                f"WHERE {TABLE} MATCH %s AND rowid IN ({marks})",
+                [highlight.START, highlight.END, "…", query.fts5_any(), *ids],
+            )
+            found = dict(cursor.fetchall())
+            missing = [i for i in ids if i not in found]
+            if missing:
+                # Found by a prefix whose stem differs ("sustainab*", "sustainability"): made here.
+                cursor.execute(
+                    f"SELECT rowid, title, body, extra FROM {TABLE} WHERE rowid IN ({', '.join(['%s'] * len(missing))})", missing
+                )
+                for rowid, *texts in cursor.fetchall():
+                    found[rowid] = highlight.excerpt(" … ".join(t for t in texts if t), query.prefixes)
+        else:
+            tsquery, params = _tsquery(query)
+            options = (
+                f'StartSel="{highlight.START}", StopSel="{highlight.END}", MaxWords=35, MinWords=12, '
+                'ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "'
+            )
+            cursor.execute(
+                f"SELECT s.id, ts_headline(s.language, concat_ws(' … ', NULLIF(s.title, ''), NULLIF(s.body, ''), "
+                f"NULLIF(s.extra, '')), q.query, %s) FROM {TABLE} s, (SELECT {tsquery} AS query) q WHERE s.id IN ({marks})",
+                [options, *params, *ids],
+            )
+            found = dict(cursor.fetchall())
+    for h in hits:
+        h.snippet = highlight.mark_prefixes(found.get(h.object_id * KIND_BITS + h.kind.code, ""), query.prefixes)
+
+
+# --- the records behind the hits ------------------------------------------------------------------
+
+
+def _records(user, hits: list[Hit]) -> list[Hit]:
+    """Each hit's record, read through the reading rules; a hit its reader may not see is dropped."""
+    by_kind: dict[str, list[int]] = {}
+    for h in hits:
+        by_kind.setdefault(h.kind.name, []).append(h.object_id)
+    # Reading rules (queries.visible_* wrap permissions.restrict): one reading door per kind.
+    visible = queries.visible_evaluations(user)
+    fetch = {
+        "evaluation": lambda ids: visible.filter(pk__in=ids).select_related("office", "plan"),
+        "response": lambda ids: ManagementResponse.objects.filter(pk__in=ids, evaluation__in=visible).select_related(
+            "evaluation__office", "evaluation__plan"
+        ),
+        "recommendation": lambda ids: Recommendation.objects.filter(pk__in=ids, evaluation__in=visible).select_related(
+            "evaluation__office", "evaluation__plan"
+        ),
+        "action": lambda ids: queries.visible_actions(user).filter(pk__in=ids).select_related(
+            "evaluation__office", "evaluation__plan", "recommendation"
+        ),
+        "update": lambda ids: queries.visible_updates(user).filter(pk__in=ids).select_related(
+            "key_action__evaluation__office", "key_action__evaluation__plan"
+        ),
+    }
+    records = {}
+    for name, ids in by_kind.items():
+        records[name] = {r.pk: r for r in fetch[name](ids)}
+    kept = []
+    for h in hits:
+        h.record = records[h.kind.name].get(h.object_id)
+        if h.record is not None:
+            kept.append(h)
+    return kept
+
+
+def _facet_labels(raw: dict[str, list[tuple[object, int]]], filters: Filters) -> dict[str, list[FacetValue]]:
+    names = {
+        "office": dict(Office.objects.filter(pk__in=[v for v, _ in raw.get("office", [])]).values_list("pk", "name")),
+        "region": dict(Region.objects.filter(pk__in=[v for v, _ in raw.get("region", [])]).values_list("pk", "name")),
+        "thematic_area": dict(Term.objects.filter(pk__in=[v for v, _ in raw.get("thematic_area", [])]).values_list("pk", "name")),
+    } if any(raw.get(f) for f in ("office", "region", "thematic_area")) else {}
+    out = {}
+    for facet in FACETS:
+        values = []
+        for value, n in raw.get(facet, []):
+            label = names.get(facet, {}).get(value, str(value))
+            values.append(FacetValue(value, label, n, selected=getattr(filters, facet) == value))
+        if facet == "year":
+            values.sort(key=lambda v: -int(v.value))
+        else:
+            values.sort(key=lambda v: (-v.count, v.label))
+        # The chosen value stays offered even when nothing else matches with it.
+        chosen = getattr(filters, facet)
+        if chosen not in (None, "") and not any(v.selected for v in values):
+            values.insert(0, FacetValue(chosen, names.get(facet, {}).get(chosen, str(chosen)), 0, True))
+        out[facet] = values
+    return out
+
+
+def search(user, text: str | Query, filters: Filters | None = None) -> Results:
+    """Search what `user` may read. Never raises on what was typed: the worst query finds nothing."""
+    query = text if isinstance(text, Query) else parse(text)
+    filters = filters or Filters()
+    results = Results(query=query, filters=filters)
+    if not query:
+        return results
+    rows, rows_params = _rows_sql(query, user)
+    counts_sql, counts_params = _counts_sql(filters)
+    page_sql, page_params = _page_sql(filters)
+    # One statement: the full-text match runs once for the counts and the page of hits.
+    # Typed: PostgreSQL decides a UNION's column types from the first branches.
+    nulls = ", ".join(["CAST(NULL AS BIGINT)"] * 6 + ["CAST(NULL AS DOUBLE PRECISION)", "CAST(NULL AS BOOLEAN)"])
+    counts_sql = counts_sql.replace(" AS n FROM rows", f" AS n, {nulls} FROM rows")
+    sql = (
+        f"{rows}{counts_sql} UNION ALL SELECT 'hit', NULL, NULL, NULL, page.id, page.kind, page.object_id, page.evaluation_id, "
+        f"page.recommendation_id, page.action_id, page.score, page.exact FROM ({page_sql}) page"
+    )
+    raw: dict[str, list[tuple[object, int]]] = {}
+    page = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, rows_params + counts_params + page_params)
+        for facet, num, txt, n, *hit in cursor.fetchall():
+            if facet == "hit":
+                page.append(hit)
+            else:
+                raw.setdefault(facet, []).append((num if num is not None else txt, n))
+    results.counts = {BY_CODE[int(code)].name: n for code, n in raw.pop("kind", [])}
+    results.facets = _facet_labels(raw, filters)
+    hits = [
+        Hit(BY_CODE[int(kind)], int(obj), int(ev), rec, act, float(score or 0), bool(exact))
+        for _id, kind, obj, ev, rec, act, score, exact in page
+    ]
+    # A UNION keeps no order: the page's own, again.
+    hits.sort(key=lambda h: ((h.kind.code if not filters.kind else 0), not h.exact, -h.score, h.object_id * KIND_BITS + h.kind.code))
+    if filters.kind:
+        results.has_next = len(hits) > PAGE_SIZE
+        hits = hits[:PAGE_SIZE]
+    _snippets(query, hits)
+    hits = _records(user, hits)
+    for kind in KINDS:
+        mine = [h for h in hits if h.kind is kind]
+        count = results.counts.get(kind.name, 0)
+        if (filters.kind and kind.name != filters.kind) or not count:
+            continue
+        results.groups.append(Group(kind, count, mine))
+    return results

@@ -1,0 +1,223 @@
+"""Reading recurring recommendations: a recommendation's similar ones, and the portfolio of themes.
+
+Reads only what `recurring.refresh_similarities` stored, through the reading
+rules: a similar recommendation or a theme member its reader may not see is
+left out, and counts, offices, years and rates are of what remains (computed
+by the database, one GROUP BY each).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Min, Q
+
+from tracking import queries
+from tracking.models import ActionUpdate, Office, Recommendation
+from tracking.models.responses import CLOSED_STATUSES, ActionStatus, month_start, today
+
+from .models import SimilarRecommendation, Theme, ThemeMember
+
+COMPLETED = ActionStatus.COMPLETED.value
+NLA = ActionStatus.NO_LONGER_APPLICABLE.value
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (month_start(day) + dt.timedelta(days=32)).replace(day=1)
+
+
+@dataclass
+class Fared:
+    """How a recommendation's key actions fared."""
+
+    total: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    overdue: int = 0
+    completed: int = 0
+    completed_late: int = 0  # its first Completed update came after the deadline month
+
+
+@dataclass
+class Similar:
+    recommendation: Recommendation
+    score: float
+    fared: Fared
+
+    @property
+    def percent(self) -> int:
+        return round(self.score * 100)
+
+
+def fared(user, recommendation_ids: list[int], on: dt.date | None = None) -> dict[int, Fared]:
+    """Key actions of these recommendations (a handful), with when each was first reported Completed."""
+    on = on or today()
+    out = {pk: Fared() for pk in recommendation_ids}
+    # Reading rules: queries.visible_* wrap permissions.restrict.
+    actions = queries.visible_actions(user).filter(recommendation_id__in=recommendation_ids).values_list(
+        "pk", "recommendation_id", "status", "deadline"
+    )
+    rows = list(actions)
+    done_at = dict(
+        ActionUpdate.objects.filter(key_action_id__in=[r[0] for r in rows], status_after=COMPLETED)
+        .values("key_action_id")
+        .annotate(first=Min("created_at"))
+        .values_list("key_action_id", "first")
+    )
+    for pk, rec, status, deadline in rows:
+        f = out[rec]
+        f.total += 1
+        f.by_status[status] = f.by_status.get(status, 0) + 1
+        if deadline and status not in CLOSED_STATUSES and deadline < month_start(on):
+            f.overdue += 1
+        if status == COMPLETED:
+            f.completed += 1
+            first = done_at.get(pk)
+            if deadline and first and first.date() >= _next_month(deadline):
+                f.completed_late += 1
+    return out
+
+
+def similar_to(user, recommendation: Recommendation) -> list[Similar]:
+    # Reading rules (queries.visible_* wrap permissions.restrict): recommendations are read through their evaluation.
+    visible = queries.visible_evaluations(user)
+    rows = list(
+        SimilarRecommendation.objects.filter(recommendation_id=recommendation.pk).order_by("rank").values_list("similar_id", "score")
+    )
+    recs = Recommendation.objects.filter(pk__in=[r[0] for r in rows], evaluation__in=visible).select_related(
+        "evaluation__office", "evaluation__plan"
+    )
+    by_pk = {r.pk: r for r in recs}
+    how = fared(user, list(by_pk))
+    return [Similar(by_pk[pk], score, how[pk]) for pk, score in rows if pk in by_pk]
+
+
+# --- the portfolio of themes -------------------------------------------------------------------------
+
+
+@dataclass
+class ThemeRow:
+    theme: Theme
+    label: str
+    size: int
+    evaluations: int
+    offices: list[str]
+    n_offices: int
+    first_year: int
+    last_year: int
+    due: int = 0
+    done: int = 0
+
+    @property
+    def implementation_rate(self) -> float | None:
+        return self.done / self.due if self.due else None
+
+
+@dataclass
+class PortfolioFilters:
+    office: int | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+
+    @classmethod
+    def from_query(cls, params) -> PortfolioFilters:
+        def number(name):
+            value = str(params.get(name, "")).strip()
+            return int(value) if value.isdigit() and 0 < int(value) < 10**9 else None
+
+        return cls(office=number("office"), year_from=number("year_from"), year_to=number("year_to"))
+
+
+def members(user, filters: PortfolioFilters):
+    # Reading rules (queries.visible_* wrap permissions.restrict): theme members are read through their evaluation.
+    qs = ThemeMember.objects.filter(recommendation__evaluation__in=queries.visible_evaluations(user))
+    if filters.office:
+        qs = qs.filter(recommendation__evaluation__office_id=filters.office)
+    if filters.year_from:
+        qs = qs.filter(recommendation__evaluation__year__gte=filters.year_from)
+    if filters.year_to:
+        qs = qs.filter(recommendation__evaluation__year__lte=filters.year_to)
+    return qs
+
+
+def themes(user, filters: PortfolioFilters, *, internal: bool, theme_ids: list[int] | None = None, limit: int = 200) -> list[ThemeRow]:
+    """Recurring themes (in two evaluations or more), most evaluations first, with their figures."""
+    qs = members(user, filters)
+    if theme_ids is not None:
+        qs = qs.filter(theme_id__in=theme_ids)
+    stats = list(
+        qs.values("theme_id")
+        .annotate(
+            size=Count("recommendation_id"),
+            evaluations=Count("recommendation__evaluation_id", distinct=True),
+            n_offices=Count("recommendation__evaluation__office_id", distinct=True),
+            first=Min("recommendation__evaluation__year"),
+            last=Max("recommendation__evaluation__year"),
+        )
+        .filter(evaluations__gte=2)
+        .order_by("-evaluations", "-size", "theme_id")[:limit]
+    )
+    if not stats:
+        return []
+    ids = [s["theme_id"] for s in stats]
+    on = today()
+    due = Q(recommendation__key_actions__deadline__lt=_next_month(on)) & ~Q(recommendation__key_actions__status=NLA)
+    rates = {
+        r["theme_id"]: r
+        for r in qs.filter(theme_id__in=ids)
+        .values("theme_id")
+        .annotate(
+            due=Count("recommendation__key_actions", filter=due),
+            done=Count("recommendation__key_actions", filter=due & Q(recommendation__key_actions__status=COMPLETED)),
+        )
+    }
+    offices: dict[int, list[str]] = {}
+    for theme_id, name in (
+        qs.filter(theme_id__in=ids).values_list("theme_id", "recommendation__evaluation__office__name").distinct().order_by(
+            "theme_id", "recommendation__evaluation__office__name"
+        )
+    ):
+        offices.setdefault(theme_id, []).append(name)
+    by_pk = Theme.objects.in_bulk(ids)
+    rows = []
+    for s in stats:
+        theme = by_pk[s["theme_id"]]
+        rate = rates.get(s["theme_id"], {})
+        rows.append(
+            ThemeRow(
+                theme=theme,
+                label=(theme.label if internal else theme.public_label) or theme.label,
+                size=s["size"],
+                evaluations=s["evaluations"],
+                offices=offices.get(s["theme_id"], [])[:3],
+                n_offices=s["n_offices"],
+                first_year=s["first"],
+                last_year=s["last"],
+                due=rate.get("due", 0),
+                done=rate.get("done", 0),
+            )
+        )
+    return rows
+
+
+def theme_members(user, theme: Theme, filters: PortfolioFilters):
+    """The theme's recommendations the reader may see, most typical first."""
+    ids = members(user, filters).filter(theme=theme).order_by("-closeness", "recommendation_id").values_list(
+        "recommendation_id", flat=True
+    )
+    order = {pk: i for i, pk in enumerate(ids)}
+    recs = sorted(
+        Recommendation.objects.filter(pk__in=list(order)).select_related("evaluation__office", "evaluation__plan"),
+        key=lambda r: order[r.pk],
+    )
+    return recs
+
+
+def offices_in_themes(user) -> list[Office]:
+    """The offices whose visible recommendations are in a theme (for the filter)."""
+    return list(
+        Office.objects.filter(
+            pk__in=members(user, PortfolioFilters()).values("recommendation__evaluation__office_id")
+        ).order_by("name")
+    )
+

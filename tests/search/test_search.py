@@ -1,0 +1,365 @@
+"""Full-text search, on whichever database the suite runs (SQLite; PostgreSQL with DATABASE_URL).
+
+The index is kept by database triggers: each test changes records the way
+the app does (services, the importer's bulk inserts, plain saves as the
+admin makes them) and searches at once, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+import gateformat
+from search import engine
+from tests.conftest import sample_text
+from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
+from tracking.actor import Actor
+from tracking.models import (
+    ActionUpdate,
+    KeyAction,
+    Recommendation,
+    RecommendationTerm,
+    Role,
+    RoleAssignment,
+    Term,
+)
+from tracking.services import drafting
+from tracking.services.importer import Importer
+from tracking.services.progress import record_progress
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+ANON = AnonymousUser()
+
+
+def viewer():
+    user = User.objects.create(username=f"viewer{User.objects.count()}")
+    RoleAssignment.objects.create(user=user, role=Role.VIEWER)
+    return user
+
+
+def found(user, text, **filters) -> dict[str, list[int]]:
+    """kind -> ids of the records found (first page), in rank order."""
+    results = engine.search(user, text, engine.Filters(**filters))
+    return {g.kind.name: [h.object_id for h in g.hits] for g in results.groups}
+
+
+def ids(user, text, kind, **filters) -> list[int]:
+    return found(user, text, **filters).get(kind, [])
+
+
+# --- what the search box understands -----------------------------------------------------------
+
+
+def test_exact_phrase_ranks_first():
+    ev = make_evaluation()
+    # The scattered one says both words more often: relevance alone could put it first.
+    scattered = make_recommendation(
+        ev, text="Due attention to risks. Diligence in reporting, diligence in partnering; payments due on time."
+    )
+    phrase = make_recommendation(ev, text="Apply due diligence to corporate partners.")
+    assert ids(ANON, "due diligence", "recommendation") == [phrase.pk, scattered.pk]
+    # Words in any order still match.
+    assert set(ids(ANON, "diligence due", "recommendation")) == {phrase.pk, scattered.pk}
+    # Quoted: the phrase only.
+    assert ids(ANON, '"due diligence"', "recommendation") == [phrase.pk]
+
+
+def test_accents_and_case_fold_and_prefixes_match():
+    ev = make_evaluation()
+    es = make_recommendation(ev, text="Fortalecer la evaluación de los programas para las mujeres rurales.")
+    fr = make_recommendation(ev, text="Renforcer le suivi et l'évaluation des partenariats avec la société civile.")
+    en = make_recommendation(ev, text="Develop a resource mobilization strategy for sustainability.")
+    assert ids(ANON, "evaluacion", "recommendation") == [es.pk]
+    assert ids(ANON, "EVALUACIÓN", "recommendation") == [es.pk]
+    assert ids(ANON, "societe civile", "recommendation") == [fr.pk]
+    assert ids(ANON, "l'evaluation", "recommendation") == [fr.pk]
+    # Prefixes match the words as written, not only their stems ("sustainability" stems to "sustain").
+    assert ids(ANON, "sustainab*", "recommendation") == [en.pk]
+    assert ids(ANON, "mobiliz* strat*", "recommendation") == [en.pk]
+    assert ids(ANON, "resource mobiliz*", "recommendation") == [en.pk]
+    assert ids(ANON, "sustainab", "recommendation") == []  # a prefix is asked for with *
+
+
+def test_stemming_finds_other_forms_and_no_stop_word_list_drops_words():
+    ev = make_evaluation()
+    en = make_recommendation(ev, text="Strengthen partnerships with civil society organizations.")
+    es = make_recommendation(ev, text="Acciones para las mujeres y con los gobiernos locales.")
+    assert ids(ANON, "partnership organization", "recommendation") == [en.pk]
+    # Words every stop-word list drops (English "with", Spanish "para", "con", "los") are kept.
+    assert ids(ANON, '"para las mujeres y con los"', "recommendation") == [es.pk]
+    assert ids(ANON, '"partnerships with civil"', "recommendation") == [en.pk]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="per-language stemmers are PostgreSQL's (SQLite has Porter only)")
+def test_french_and_spanish_records_are_stemmed_in_their_language():
+    ev = make_evaluation()
+    fr = make_recommendation(ev, text="Les bureaux de pays doivent renforcer les capacités nationales et leurs partenariats.")
+    es = make_recommendation(ev, text="Las oficinas deben fortalecer las capacidades nacionales y sus alianzas estratégicas.")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id / 8, language::text FROM search_entry WHERE kind = 3")
+        languages = dict(cursor.fetchall())
+    assert languages == {fr.pk: "ft_french", es.pk: "ft_spanish"}
+    assert ids(ANON, "capacité nationale", "recommendation") == [fr.pk]  # singular finds plural, French rules
+    assert ids(ANON, "alianza estrategica", "recommendation") == [es.pk]
+
+
+HOSTILE = [
+    '"', '""', '"unbalanced', 'unbalanced"', "(", ")", "((a)", "a AND", "OR", "NOT", "a NOT b", "-a", "a -", "+",
+    "NEAR(a b)", "NEAR(a b, 2)", "a NEAR/3 b", "title:foo", "body:x", "{title body}: x", "^foo", "a:", ":",
+    "*", "**", "a*b", "*a", "a**", '"*"', "'", "''", "a'b", "\\", "\\x00", "%", "%s", "%%", "_", "a_b", "?", ";",
+    "a & b", "a | b", "!a", "a <-> b", "a:*", "'a':*", "a:* & b", "<script>alert(1)</script>", "DROP TABLE x;--",
+    "x\x00y", "\x00", "a\ud800b", "\udfff", "\u200f\u202eabc\u202c", "\u200b", "\ue000mark\ue001", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "ﬁnance",
+    "évaluation" * 1000, "a " * 5000, "x" * 10_000, "\t\n\r", " ", "", "日本語の評価", "تقييم", "🙂", "a-b-c-d-e",
+    "2018-2021", "http://example.org/a?b=c", "e-mail@example.org", "1.5", "-1", "0x10", "COVID-19", "l'évaluation",
+]
+
+
+@pytest.mark.parametrize("user", ["anonymous", "viewer"])
+def test_hostile_queries_are_read_as_text_and_never_fail(client, user):
+    ev = make_evaluation()
+    make_action(make_recommendation(ev, text="Title foo and body x, a and b."), text="COVID-19 response 2018-2021.")
+    if user == "viewer":
+        client.force_login(viewer())
+    for q in HOSTILE:
+        # As a browser would send it (lone surrogates as the bytes they would be).
+        response = client.get(reverse("web:search") + "?q=" + quote(q.encode("utf-8", "surrogatepass")))
+        assert response.status_code == 200, q
+        engine.search(ANON, q)  # and the engine on its own
+    for q in ("title:foo", "2018-2021", "COVID-19", '"body x"'):
+        assert engine.search(ANON, q).total >= 1, q
+
+
+def test_hostile_filters_are_ignored():
+    make_recommendation(text="Something to find.")
+    for params in ({"office": "1; DROP"}, {"year": "-1"}, {"year": "99999999999999999999"}, {"kind": "nothing"},
+                   {"page": "0"}, {"page": "abc"}, {"status": "x" * 500}, {"thematic_area": "\x00"}):
+        filters = engine.Filters.from_query(params)
+        engine.search(ANON, "something", filters)
+
+
+# --- kept in step with every change -------------------------------------------------------------
+
+
+def test_an_edit_or_a_deletion_shows_at_once():
+    ev = make_evaluation()
+    rec = make_recommendation(ev, text="Publish a statement of risk appetite.")
+    action = make_action(rec, text="Draft the zanzibar roadmap.")
+    assert ids(ANON, "zanzibar", "action") == [action.pk]
+    action.text = "Draft the kilimanjaro roadmap."
+    action.save()  # as the admin or any plain save does
+    assert ids(ANON, "zanzibar", "action") == []
+    assert ids(ANON, "kilimanjaro", "action") == [action.pk]
+    Recommendation.objects.filter(pk=rec.pk).update(text="Publish a statement of risk tolerance.")  # a bulk UPDATE
+    assert ids(ANON, "appetite", "recommendation") == []
+    assert ids(ANON, "tolerance", "recommendation") == [rec.pk]
+    ev.delete()  # the cascade takes the recommendation and its actions, and their index rows
+    assert engine.search(viewer(), "kilimanjaro").total == 0
+    assert engine.search(viewer(), "tolerance").total == 0
+
+
+def test_drafting_services_keep_the_index_in_step():
+    office = make_office()
+    focal = User.objects.create(username="focal")
+    RoleAssignment.objects.create(user=focal, role=Role.OFFICE_FOCAL_POINT, office=office)
+    actor = Actor(user=focal)
+    ev = make_evaluation(office, status="Draft")
+    rec = drafting.add_recommendation(actor, ev.management_response, fields={"number": "1", "text": "Map the quokka habitats."})
+    action = drafting.add_action(actor, rec, fields={"number": "1.1", "text": "Count the wombats.", "responsible": "Fauna Unit"})
+    internal = viewer()
+    assert ids(internal, "quokka", "recommendation") == [rec.pk]
+    assert ids(internal, "fauna", "action") == [action.pk]  # the responsible unit as written
+    drafting.update_action(actor, action, version=action.version, fields={"number": "1.1", "text": "Count the numbats."})
+    assert ids(internal, "wombats", "action") == []
+    assert ids(internal, "numbats", "action") == [action.pk]
+    action.refresh_from_db()
+    drafting.delete_action(actor, action, version=action.version)
+    assert engine.search(internal, "numbats").total == 0
+    rec.refresh_from_db()
+    drafting.delete_recommendation(actor, rec, version=rec.version)
+    assert engine.search(internal, "quokka").total == 0
+
+
+def test_progress_comments_are_found_and_link_to_the_update_on_its_timeline(client):
+    office = make_office()
+    focal = User.objects.create(username="focal")
+    RoleAssignment.objects.create(user=focal, role=Role.OFFICE_FOCAL_POINT, office=office)
+    action = make_action(make_recommendation(make_evaluation(office)), status="Initiated")
+    update = record_progress(
+        Actor(user=focal), action, version=action.version, status="Completed", comment="Signed the okapi agreement."
+    )
+    results = engine.search(ANON, "okapi")
+    (group,) = [g for g in results.groups if g.kind.name == "update"]
+    assert [h.object_id for h in group.hits] == [update.pk]
+    assert group.hits[0].url == reverse("web:action", args=[action.pk]) + f"#update-{update.pk}"
+    page = client.get(reverse("web:action", args=[action.pk])).content.decode()
+    assert f'id="update-{update.pk}"' in page
+
+
+def test_the_importers_bulk_inserts_are_indexed_and_reimports_follow():
+    Importer(Actor.system("import")).import_documents([gateformat.parse(sample_text("000_6da9e6de966dff24"), source="000.txt")])
+    hits = ids(ANON, "Salesforce", "action")
+    assert len(hits) == 4  # in key actions' comments, as the page gives them
+    assert KeyAction.objects.filter(pk__in=hits, comments__contains="Salesforce").count() == 4
+    assert len(ids(ANON, "risk appetite", "action")) == 1
+    # The same page again with a changed comment: the update reaches the index.
+    text = sample_text("000_6da9e6de966dff24").replace("in partnership with Salesforce.", "in partnership with Quetzalcoatl.", 1)
+    Importer(Actor.system("import")).import_text(text, source="000.txt")
+    assert len(ids(ANON, "Quetzalcoatl", "action")) == 1
+    assert len(ids(ANON, "Salesforce", "action")) == 3
+
+
+# --- reading rules -----------------------------------------------------------------------------
+
+
+def test_the_public_never_finds_a_draft_or_an_internal_name(client):
+    office = make_office()
+    draft = make_evaluation(office, title="Evaluation of the pangolin programme", status="Draft")
+    rec = make_recommendation(draft, text="Protect the pangolin.", response_text="Pangolin response.")
+    make_action(rec, text="Pangolin census.", comments="Pangolin comment.")
+    approved = make_evaluation(office, title="Public evaluation")
+    action = make_action(make_recommendation(approved, text="Public recommendation."), status="Initiated")
+    ActionUpdate.objects.create(
+        key_action=action, status_before="Initiated", status_after="Initiated", comment="Reviewed with partners.",
+        author_name="Bartholomew Snodgrass", evidence_url="https://intranet.example.org/secret-memo",
+    )
+    public = engine.search(ANON, "pangolin")
+    assert public.total == 0 and public.groups == [] and all(not v for v in public.facets.values())
+    assert engine.search(viewer(), "pangolin").counts == {"evaluation": 1, "recommendation": 1, "action": 1}
+    # Who reported, and where the evidence lies, are not searchable by anyone.
+    for user in (ANON, viewer()):
+        assert engine.search(user, "Snodgrass").total == 0
+        assert engine.search(user, "secret memo").total == 0
+    assert engine.search(ANON, "partners").counts == {"update": 1}
+    # And the page says so too.
+    page = client.get(reverse("web:search"), {"q": "pangolin"}).content.decode()
+    assert "Nothing found for" in page
+    for text in ("Protect the pangolin", "Pangolin response", "Pangolin census", "Pangolin comment", "pangolin programme"):
+        assert text not in page
+
+
+def test_snippets_escape_the_records_text_and_only_highlights_are_markup(client):
+    ev = make_evaluation()
+    # Markup, and the very characters our highlights are made of.
+    make_recommendation(ev, text='Train staff <script>alert("x")</script> on \ue001 </mark><b> budgeting \ue000 & planning.')
+    response = client.get(reverse("web:search"), {"q": "budgeting"})
+    html = response.content.decode()
+    snippet = html.split('<p class="snippet">', 1)[1].split("</p>", 1)[0]
+    assert "<script>alert" not in html and "<b>" not in html
+    # SQLite gives the text as it is (escaped here); PostgreSQL's headline leaves out what looks like tags.
+    assert "alert(&quot;x&quot;)" in snippet
+    if connection.vendor == "sqlite":
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in snippet and "&lt;/mark&gt;&lt;b&gt;" in snippet
+    assert snippet.count("<mark>") == snippet.count("</mark>") >= 1
+    assert "<mark>budgeting</mark>" in snippet
+
+
+# --- filters and counts --------------------------------------------------------------------------
+
+
+def test_filters_count_per_value_in_the_database_and_narrow_the_results():
+    north, south = make_office("North office", region="North"), make_office("South office", region="South")
+    theme = Term.objects.create(kind=Term.Kind.THEMATIC_AREA, name="Governance")
+    a = make_recommendation(make_evaluation(north, year=2020), text="Improve the sorghum supply.", category="Accepted")
+    b = make_recommendation(make_evaluation(south, year=2022), text="Sorghum storage.", category="Rejected")
+    RecommendationTerm.objects.create(recommendation=a, term=theme)
+    done = make_action(b, text="Build sorghum silos.", status="Completed")
+    make_action(a, text="Train sorghum farmers.", status="Initiated")
+    results = engine.search(ANON, "sorghum")
+    counts = {f: {v.label: v.count for v in values} for f, values in results.facets.items()}
+    assert results.counts == {"recommendation": 2, "action": 2}
+    assert counts["office"] == {"North office": 2, "South office": 2}
+    assert counts["region"] == {"North": 2, "South": 2}
+    assert counts["year"] == {"2020": 2, "2022": 2}
+    assert counts["status"] == {"Completed": 1, "Initiated": 1}  # key actions only
+    assert counts["category"] == {"Accepted": 2, "Rejected": 2}  # recommendations and their actions
+    assert counts["thematic_area"] == {"Governance": 2}
+    # A filter narrows the results; its own counts still offer the other values.
+    narrowed = engine.search(ANON, "sorghum", engine.Filters(office=south.pk))
+    assert narrowed.counts == {"recommendation": 1, "action": 1}
+    assert {v.label: v.count for v in narrowed.facets["office"]} == {"North office": 2, "South office": 2}
+    assert {v.label: v.count for v in narrowed.facets["year"]} == {"2022": 2}
+    assert ids(ANON, "sorghum", "action", status="Completed") == [done.pk]
+    assert found(ANON, "sorghum", thematic_area=theme.pk) == {"recommendation": [a.pk], "action": [a.key_actions.get().pk]}
+    assert found(ANON, "sorghum", kind="recommendation", year=2020) == {"recommendation": [a.pk]}
+
+
+def test_one_kind_pages_through_all_its_hits():
+    ev = make_evaluation()
+    recs = [make_recommendation(ev, text=f"Recommendation about cassava number {i}.") for i in range(engine.PAGE_SIZE + 5)]
+    first = engine.search(ANON, "cassava", engine.Filters(kind="recommendation"))
+    second = engine.search(ANON, "cassava", engine.Filters(kind="recommendation", page=2))
+    assert first.has_next and not second.has_next
+    seen = [h.object_id for g in (*first.groups, *second.groups) for h in g.hits]
+    assert sorted(seen) == sorted(r.pk for r in recs)
+    grouped = engine.search(ANON, "cassava")
+    assert len(grouped.groups[0].hits) == engine.GROUP_SIZE and grouped.counts["recommendation"] == len(recs)
+
+
+def test_results_link_to_their_place():
+    ev = make_evaluation(title="Evaluation of the baobab project")
+    ev.management_response.overall_response = "We welcome the baobab findings."
+    ev.management_response.save()
+    rec = make_recommendation(ev, text="Baobab recommendation.")
+    action = make_action(rec, text="Baobab action.")
+    urls = {g.kind.name: g.hits[0].url for g in engine.search(ANON, "baobab").groups}
+    page = reverse("web:evaluation", args=[ev.pk])
+    assert urls == {
+        "evaluation": page,
+        "response": page + "#response-heading",
+        "recommendation": page + f"#recommendation-{rec.pk}",
+        "action": reverse("web:action", args=[action.pk]),
+    }
+
+
+def test_the_search_box_is_on_every_page_and_the_page_costs_the_same_queries_as_data_grows(client, no_page_cache):
+    home = client.get(reverse("web:home")).content.decode()
+    assert f'action="{reverse("web:search")}"' in home and 'name="q"' in home
+
+    def cost():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("web:search"), {"q": "mango"}).status_code == 200
+        return len(ctx.captured_queries)
+
+    def grow(i):
+        # One of each kind of record, in an office, region and year of its own.
+        ev = make_evaluation(make_office(region=f"Region {i}"), title=f"Mango evaluation {i}", year=2000 + i)
+        ev.management_response.overall_response = "Mango response."
+        ev.management_response.save()
+        action = make_action(make_recommendation(ev, text=f"Mango recommendation {i}."), text="Mango action.")
+        ActionUpdate.objects.create(key_action=action, status_after="Initiated", comment="Mango progress.")
+
+    grow(0)
+    small = cost()
+    for i in range(1, 8):
+        grow(i)
+    assert cost() == small
+    assert small <= 16
+
+
+def test_the_index_can_be_rebuilt_from_the_tables():
+    from django.core.management import call_command
+
+    rec = make_recommendation(text="Rebuild the jacaranda index.")
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM search_entry")
+    assert ids(ANON, "jacaranda", "recommendation") == []
+    call_command("search_index", "--rebuild", verbosity=0)
+    assert ids(ANON, "jacaranda", "recommendation") == [rec.pk]
+
+
+def test_years_are_counted_even_for_evaluations_without_a_region():
+    office = make_office(region=None)
+    ev = make_evaluation(office, year=2019)
+    make_recommendation(ev, text="Lychee exports.")
+    results = engine.search(ANON, "lychee")
+    assert results.counts == {"recommendation": 1}
+    assert [v.label for v in results.facets["year"]] == ["2019"]
+    assert results.facets["region"] == []

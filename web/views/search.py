@@ -1,0 +1,115 @@
+"""Finding things: full-text search, similar recommendations, recurring themes.
+
+The pages only read: the index is kept by database triggers, similarities and
+themes by a job (`followthrough similarities`); see the `search` package.
+Search result pages are not cached: each query is its own page, and a cache
+of the long tail of queries would only push out the pages people come back to.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+
+from search import engine
+
+KIND_HEADINGS = {k.name: k.label for k in engine.KINDS}
+
+
+def search(request):
+    filters = engine.Filters.from_query(request.GET)
+    status = 200
+    error = ""
+    try:
+        results = engine.search(request.user, request.GET.get("q", ""), filters)
+    except engine.SearchUnavailable as exc:
+        results, error, status = engine.Results(query=engine.parse(""), filters=filters), str(exc), 503
+    kinds = [(k.name, k.label, results.counts.get(k.name, 0)) for k in engine.KINDS]
+    return render(
+        request,
+        "web/search.html",
+        {
+            "results": results,
+            "filters": filters,
+            "search_text": results.query.raw if results.query else engine.parse(request.GET.get("q", "")).raw,
+            "kinds": kinds,
+            "error": error,
+            "page_size": engine.PAGE_SIZE,
+            "nav": "search",
+        },
+        status=status,
+    )
+
+
+def similar(request, pk: int):
+    """The most similar recommendations of other evaluations, and how their key actions fared."""
+    from django.shortcuts import get_object_or_404
+
+    from search import portfolio
+    from tracking import queries
+    from tracking.models import Recommendation
+
+    # Reading rules (queries.visible_* wrap permissions.restrict): a recommendation is read through its evaluation.
+    rec = get_object_or_404(
+        Recommendation.objects.filter(evaluation__in=queries.visible_evaluations(request.user)).select_related(
+            "evaluation__office", "evaluation__plan"
+        ),
+        pk=pk,
+    )
+    rows = portfolio.similar_to(request.user, rec)
+    return render(
+        request,
+        "web/similar.html",
+        {"rec": rec, "rows": rows, "own": portfolio.fared(request.user, [rec.pk])[rec.pk], "nav": "evaluations"},
+    )
+
+
+def recurring(request):
+    """Recurring themes across the portfolio, filterable by office and period."""
+    from django.core.paginator import Paginator
+
+    from search import portfolio
+    from tracking import queries
+
+    filters = portfolio.PortfolioFilters.from_query(request.GET)
+    internal = queries.is_internal(request.user)
+    rows = portfolio.themes(request.user, filters, internal=internal)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/recurring.html",
+        {"page": page, "filters": filters, "offices": portfolio.offices_in_themes(request.user), "nav": "search"},
+    )
+
+
+def recurring_theme(request, pk: int):
+    from django.core.paginator import Paginator
+    from django.shortcuts import get_object_or_404
+
+    from search import portfolio
+    from search.models import Theme
+    from tracking import queries
+
+    theme = get_object_or_404(Theme, pk=pk)
+    filters = portfolio.PortfolioFilters.from_query(request.GET)
+    internal = queries.is_internal(request.user)
+    rows = portfolio.themes(request.user, filters, internal=internal, theme_ids=[theme.pk])
+    recs = portfolio.theme_members(request.user, theme, filters)
+    if not recs and not rows:
+        from django.http import Http404
+
+        raise Http404("No recommendation of this theme is visible here.")
+    page = Paginator(recs, 50).get_page(request.GET.get("page"))
+    how = portfolio.fared(request.user, [r.pk for r in page])
+    return render(
+        request,
+        "web/recurring_theme.html",
+        {
+            "theme": theme,
+            "row": rows[0] if rows else None,
+            "label": (theme.label if internal else theme.public_label) or theme.label,
+            "page": page,
+            "items": [(r, how[r.pk]) for r in page],
+            "filters": filters,
+            "nav": "search",
+        },
+    )
