@@ -1,7 +1,7 @@
-"""The jobs themselves. Each is a door, like a view: it calls services, reports or the web's cache.
+"""The jobs themselves. Each is a door, like a view: it calls services, reports, search or the web's cache.
 
-Next here: the daily reminders (`@periodic(at=...)`), similarity for
-recommendations, and large imports started from the web (their own queue).
+Next here: the daily reminders (`@periodic(at=...)`) and large imports started
+from the web (their own queue).
 """
 
 from __future__ import annotations
@@ -60,3 +60,28 @@ def purge_finished_jobs() -> dict[str, int]:
     }
     log.info("purged %s", purged)
     return purged
+
+
+@periodic(every=dt.timedelta(minutes=15))
+@job(attempts=3, backoff=60)
+def refresh_similarities(recommendation_ids: list[int] | None = None) -> dict:
+    """Similar recommendations and recurring themes, for what was imported or edited since the last run.
+
+    Incremental: recommendations whose text changed are found by their stored hash, so an
+    import or an edit is picked up by the next run (every 15 minutes), or at once when a
+    door enqueues this with the ids it changed. Pages only read the stored results.
+    """
+    from search.recurring import refresh_similarities as refresh
+
+    stats = refresh(recommendation_ids or None)
+    return {"method": stats.method, "recommendations": stats.recommendations, "seconds": round(stats.seconds, 1)}
+
+
+@periodic(every=dt.timedelta(days=1), at=dt.time(4, 0))
+@job(attempts=3, backoff=300)
+def refresh_recurring_themes() -> dict:
+    """Every similar list and the recurring themes, once a day (the 15-minute run keeps the lists only)."""
+    from search.recurring import refresh_similarities as refresh
+
+    stats = refresh(everything=True)
+    return {"method": stats.method, "themes": stats.themes, "seconds": round(stats.seconds, 1)}

@@ -258,6 +258,9 @@ def refresh_similarities(recommendation_ids=None, *, everything: bool = False) -
     t = time.perf_counter()
     known = dict(RecommendationVector.objects.filter(method=name).values_list("recommendation_id", "text_hash"))
     stale = {pk for pk, text in zip(ids, texts) if known.get(pk) != _hash(text)}
+    if known and not everything and not stale and not recommendation_ids:
+        stats.seconds = time.perf_counter() - started
+        return stats  # nothing new or changed since the last run: the stored lists stand
     if stats.method == "embeddings":
         matrix = _embedding_matrix(ids, texts, stats)
     else:
