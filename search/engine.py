@@ -21,6 +21,7 @@ from django.db import connection
 
 from tracking import queries
 from tracking.models import ManagementResponse, Office, Recommendation, Region, Term
+from tracking.permissions import restrict
 
 from . import highlight
 from .query import Query, parse
@@ -367,10 +368,10 @@ def _records(user, hits: list[Hit]) -> list[Hit]:
     visible = queries.visible_evaluations(user)
     fetch = {
         "evaluation": lambda ids: visible.filter(pk__in=ids).select_related("office", "plan"),
-        "response": lambda ids: ManagementResponse.objects.filter(pk__in=ids, evaluation__in=visible).select_related(
+        "response": lambda ids: restrict(user, ManagementResponse).filter(pk__in=ids).select_related(
             "evaluation__office", "evaluation__plan"
         ),
-        "recommendation": lambda ids: Recommendation.objects.filter(pk__in=ids, evaluation__in=visible).select_related(
+        "recommendation": lambda ids: restrict(user, Recommendation).filter(pk__in=ids).select_related(
             "evaluation__office", "evaluation__plan"
         ),
         "action": lambda ids: queries.visible_actions(user).filter(pk__in=ids).select_related(

@@ -16,6 +16,7 @@ from django.db.models import Count, Max, Min, Q
 from tracking import queries
 from tracking.models import ActionUpdate, Office, Recommendation
 from tracking.models.responses import CLOSED_STATUSES, ActionStatus, month_start, today
+from tracking.permissions import restrict
 
 from .models import SimilarRecommendation, Theme, ThemeMember
 
@@ -59,7 +60,7 @@ def fared(user, recommendation_ids: list[int], on: dt.date | None = None) -> dic
     )
     rows = list(actions)
     done_at = dict(
-        ActionUpdate.objects.filter(key_action_id__in=[r[0] for r in rows], status_after=COMPLETED)
+        restrict(user, ActionUpdate).filter(key_action_id__in=[r[0] for r in rows], status_after=COMPLETED)
         .values("key_action_id")
         .annotate(first=Min("created_at"))
         .values_list("key_action_id", "first")
@@ -80,11 +81,10 @@ def fared(user, recommendation_ids: list[int], on: dt.date | None = None) -> dic
 
 def similar_to(user, recommendation: Recommendation) -> list[Similar]:
     # Reading rules (queries.visible_* wrap permissions.restrict): recommendations are read through their evaluation.
-    visible = queries.visible_evaluations(user)
     rows = list(
         SimilarRecommendation.objects.filter(recommendation_id=recommendation.pk).order_by("rank").values_list("similar_id", "score")
     )
-    recs = Recommendation.objects.filter(pk__in=[r[0] for r in rows], evaluation__in=visible).select_related(
+    recs = restrict(user, Recommendation).filter(pk__in=[r[0] for r in rows]).select_related(
         "evaluation__office", "evaluation__plan"
     )
     by_pk = {r.pk: r for r in recs}
@@ -207,7 +207,7 @@ def theme_members(user, theme: Theme, filters: PortfolioFilters):
     )
     order = {pk: i for i, pk in enumerate(ids)}
     recs = sorted(
-        Recommendation.objects.filter(pk__in=list(order)).select_related("evaluation__office", "evaluation__plan"),
+        restrict(user, Recommendation).filter(pk__in=list(order)).select_related("evaluation__office", "evaluation__plan"),
         key=lambda r: order[r.pk],
     )
     return recs

@@ -92,6 +92,10 @@ class Records:
         self.action = make_action(self.recommendation)
         self.update = ActionUpdate.objects.create(key_action=self.action, status_after="Initiated", comment="With a file.")
         self.update.evidence_file.save("report.pdf", ContentFile(b"%PDF-1.4 evidence"))
+        from search.models import Theme, ThemeMember
+
+        self.theme = Theme.objects.create(label="Theme CSP", public_label="Theme CSP", method="tfidf")
+        ThemeMember.objects.create(theme=self.theme, recommendation=self.recommendation, closeness=1)
         self.admin = User.objects.create(username="admin-csp", is_superuser=True, is_staff=True)
         viewer = User.objects.create(username="viewer-csp")
         RoleAssignment.objects.create(user=viewer, role=Role.VIEWER)
@@ -126,7 +130,8 @@ class Records:
         if route.startswith("regions/"):
             values["slug"] = self.office.region.slug
         by_prefix = {"evaluations/": self.evaluation.pk, "actions/": self.action.pk, "updates/": self.update.pk,
-                     "responses/": self.evaluation.management_response.pk, "recommendations/": self.recommendation.pk}
+                     "responses/": self.evaluation.management_response.pk, "recommendations/": self.recommendation.pk,
+                     "recurring/": self.theme.pk}
         for prefix, pk in by_prefix.items():
             if route.startswith(prefix):
                 values["pk"] = str(pk)

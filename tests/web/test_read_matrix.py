@@ -133,6 +133,7 @@ class World:
     region_slug: dict[str, str] = field(default_factory=dict)
     users: dict[str, int] = field(default_factory=dict)
     sessions: dict[str, str] = field(default_factory=dict)
+    theme: int = 0
 
 
 def build_world() -> World:
@@ -187,6 +188,18 @@ def build_world() -> World:
 
     attempt = AccessAttempt.objects.create(username="secret.person", ip_address="192.0.2.1", user_agent="x", failures_since_start=5)
     _record(attempt, None, "CR-AXES", {"username": "secret.person"})
+    # The finding pages' data as the similarity jobs leave it: one theme of every recommendation (its
+    # label for people with a role names a draft), and each recommendation similar to all the others.
+    from search.models import SimilarRecommendation, Theme, ThemeMember
+
+    theme = Theme.objects.create(label="THEME-INSIDE", public_label="THEME-PUBLIC", method="tfidf")
+    w.theme = theme.pk
+    for rank, pk in enumerate(w.rec.values()):
+        ThemeMember.objects.create(theme=theme, recommendation_id=pk, closeness=1 - rank / 100)
+        others = [o for o in w.rec.values() if o != pk]
+        SimilarRecommendation.objects.bulk_create(
+            SimilarRecommendation(recommendation_id=pk, similar_id=o, score=0.9, rank=i + 1) for i, o in enumerate(others)
+        )
     for role, pk in w.users.items():
         client = Client()
         client.force_login(User.objects.get(pk=pk))
@@ -356,6 +369,7 @@ LISTS = [
     ListCase("history", _static("/history/"), "CR", _history, _refused_history),
     ListCase("history-csv", _static("/history/?format=csv"), "CR", _history, _refused_history),
     ListCase("history-json", _static("/history/?format=json"), "CR", _history, _refused_history),
+    ListCase("recurring-theme", lambda w: reverse("web:recurring_theme", args=[w.theme]), "REC", _recs),
     ListCase("my-actions", _static("/workspace/actions/"), "KA",
              lambda r: marks("KA", UPDATES.get(r, set())) if r != "anon" else None, lambda r: 302),
     ListCase("workspace", _static("/workspace/"), "KA",
@@ -479,6 +493,10 @@ PAGES = [
              internal_only=True),
     PageCase("evaluation-export-txt", lambda w, o, s: reverse("web:evaluation_export", args=[w.ev[o, s], "txt"])),
     PageCase("evaluation-export-json", lambda w, o, s: reverse("web:evaluation_export", args=[w.ev[o, s], "json"])),
+    PageCase("similar", lambda w, o, s: reverse("web:similar", args=[w.rec[o, s]])),
+    PageCase("search-action", lambda w, o, s: f"/search/?q={mark('KA', o, s)}", refused="empty"),
+    PageCase("search-recommendation", lambda w, o, s: f"/search/?q={mark('REC', o, s)}", refused="empty"),
+    PageCase("search-update", lambda w, o, s: f"/search/?q={mark('UPD', o, s, 'PUBLIC')}", refused="empty"),
     PageCase("key-actions-of-evaluation", lambda w, o, s: f"/actions/?evaluation={w.ev[o, s]}", refused="empty"),
     PageCase("response-edit", lambda w, o, s: reverse("web:response_edit", args=[w.resp[o, s]]), signed_in=True, form=True),
     PageCase("recommendation-edit", lambda w, o, s: reverse("web:recommendation_edit", args=[w.rec[o, s]]), signed_in=True, form=True),
@@ -487,6 +505,15 @@ PAGES = [
     PageCase("action-edit", lambda w, o, s: reverse("web:action_edit", args=[w.act[o, s]]), signed_in=True, form=True),
     PageCase("progress-form", lambda w, o, s: reverse("web:action_update", args=[w.act[o, s]]), signed_in=True, form=True),
 ]
+
+
+def _search_result(w: World, case: str, office: str, status: str) -> str:
+    """The link of a search result to the record searched for."""
+    if case == "search-action":
+        return f'href="{reverse("web:action", args=[w.act[office, status]])}"'
+    if case == "search-recommendation":
+        return f'href="{reverse("web:evaluation", args=[w.ev[office, status]])}#recommendation-{w.rec[office, status]}"'
+    return f'href="{reverse("web:action", args=[w.act[office, status]])}#update-{w.update[office, status, "PUBLIC"]}"'
 
 
 @pytest.mark.django_db
@@ -505,6 +532,9 @@ def test_each_record_page_is_there_exactly_for_its_readers(world, case: PageCase
         if not reads(role, office, status):
             assert response.status_code == (200 if case.refused == "empty" else 404), where
             assert not found(text_of(response), "EV") & marks("EV", [(office, status)]), where
+            if case.id.startswith("search-"):  # the query is on the page: no result leads to the record
+                assert _search_result(world, case.id, office, status) not in text_of(response), where
+                continue
             assert not found(text_of(response), "KA"), where
             continue
         if case.form:
@@ -525,6 +555,11 @@ def test_each_record_page_is_there_exactly_for_its_readers(world, case: PageCase
             assert found(text, "EVID") == marks("EVID", [(office, status)], shown), where
             assert (AUTHOR in text) == (role in INTERNAL), where
             assert found(text, "KA") == {mark("KA", office, status)}, where
+        elif case.id.startswith("search-"):
+            assert _search_result(world, case.id, office, status) in text, where
+        elif case.id == "similar":
+            # The recommendation, and of the others exactly those the reader reads.
+            assert found(text, "REC") == marks("REC", readable(role)), where
         elif case.id == "key-actions-of-evaluation":
             assert found(text, "KA") == {mark("KA", office, status)}, where
         else:
@@ -660,18 +695,44 @@ def _readers() -> list[Path]:
     return folders
 
 
+# Computations that show nothing and read every record on purpose; what they leave is read through the entry point.
+COMPUTE_EVERYTHING = {
+    "search/recurring.py": "the similarity jobs compare every recommendation; search/portfolio.py restricts what is shown",
+}
+
+
 def test_no_view_or_report_reads_a_tracked_model_around_the_entry_point():
     folders = _readers()
     assert {f.name for f in folders} >= {"web", "reports"}
     offenders = {}
     for folder in folders:
         for path in sorted(folder.rglob("*.py")):
-            if "migrations" in path.parts:
+            if "migrations" in path.parts or str(path.relative_to(ROOT)) in COMPUTE_EVERYTHING:
                 continue
             places = reads_around(path.read_text(encoding="utf-8"))
             if places:
                 offenders[str(path.relative_to(ROOT))] = places
     assert offenders == {}, "read through tracking.permissions.restrict(who, Model) instead"
+
+
+def test_what_computes_over_everything_shows_nothing():
+    """The exempted modules are no page's door: no view, template or report imports them directly."""
+    for module in COMPUTE_EVERYTHING:
+        package, name = module.removesuffix(".py").rsplit("/", 1)
+        imports = re.compile(rf"import {package}\.{name}\b|from {package}\.{name} import|from {package} import [^\n]*\b{name}\b")
+        for folder in ("web", "reports"):
+            for path in (ROOT / folder).rglob("*.py"):
+                assert not imports.search(path.read_text(encoding="utf-8")), path
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_the_recurring_themes_count_and_name_what_the_reader_reads(world, role):
+    html = text_of(client_for(world, role).get("/recurring/"))
+    label = "THEME-INSIDE" if role in INTERNAL else "THEME-PUBLIC"
+    assert label in html and ({"THEME-INSIDE", "THEME-PUBLIC"} - {label}).isdisjoint(html.split())
+    row = re.search(rf">{label}</a></td>\s*<td class=\"num\">(\d+)<", html)
+    assert row and int(row.group(1)) == len(readable(role)), role
 
 
 def test_the_scan_finds_what_it_looks_for():
@@ -692,6 +753,7 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
         "home", "regions", "region", "office", "evaluations", "evaluation", "evaluation_history", "actions", "action",
         "workspace", "my_actions", "evidence", "history", "dashboard", "annual_report", "export", "evaluation_export",
         "response_edit", "recommendation_edit", "recommendation_add", "action_add", "action_edit", "action_update",
+        "search", "similar", "recurring", "recurring_theme",
     }
     # Doors that read no record to show (POST only, or a form with nothing in it yet): tests/web/test_permission_matrix.py.
     write_only = {

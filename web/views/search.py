@@ -45,16 +45,11 @@ def similar(request, pk: int):
     from django.shortcuts import get_object_or_404
 
     from search import portfolio
-    from tracking import queries
     from tracking.models import Recommendation
+    from tracking.permissions import restrict
 
-    # Reading rules (queries.visible_* wrap permissions.restrict): a recommendation is read through its evaluation.
-    rec = get_object_or_404(
-        Recommendation.objects.filter(evaluation__in=queries.visible_evaluations(request.user)).select_related(
-            "evaluation__office", "evaluation__plan"
-        ),
-        pk=pk,
-    )
+    # Reading rules: a recommendation is read when its evaluation is.
+    rec = get_object_or_404(restrict(request.user, Recommendation).select_related("evaluation__office", "evaluation__plan"), pk=pk)
     rows = portfolio.similar_to(request.user, rec)
     return render(
         request,
