@@ -99,12 +99,18 @@ class Filters:
     term: int | None = None  # a tag of any vocabulary
     unit: int | None = None
     evaluation: int | None = None
+    type: str = ""  # the evaluation's type (country portfolio, thematic, joint ...)
+    quality: str = ""  # the report's quality rating
 
     @classmethod
     def from_query(cls, params) -> Filters:
         def number(name):
             value = params.get(name, "")
             return int(value) if value.isdigit() else None
+
+        def choice(name, values):
+            value = params.get(name, "").strip()
+            return value if value in values else ""
 
         return cls(
             q=params.get("q", "").strip()[:200],
@@ -121,6 +127,8 @@ class Filters:
             term=number("term"),
             unit=number("unit"),
             evaluation=number("evaluation"),
+            type=choice("type", Evaluation.Type.values),
+            quality=choice("quality", Evaluation.Quality.values),
         )
 
     def evaluations(self, qs: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
@@ -134,6 +142,10 @@ class Filters:
             qs = qs.filter(office__type__code=self.office_type)
         if self.year:
             qs = qs.filter(year=self.year)
+        if self.type:
+            qs = qs.filter(type=self.type)
+        if self.quality:
+            qs = qs.filter(quality=self.quality)
         if self.response_status:
             qs = qs.filter(management_response__status=self.response_status)
         if self.category:
@@ -156,6 +168,10 @@ class Filters:
             qs = qs.filter(evaluation__office__type__code=self.office_type)
         if self.year:
             qs = qs.filter(evaluation__year=self.year)
+        if self.type:
+            qs = qs.filter(evaluation__type=self.type)
+        if self.quality:
+            qs = qs.filter(evaluation__quality=self.quality)
         if self.category:
             qs = qs.filter(recommendation__category=self.category)
         for term in (self.thematic_area, self.term):
@@ -235,6 +251,24 @@ def regions_with_counts(who) -> QuerySet[Region]:
             Subquery(evaluations.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0)
         ),
     ).order_by("position", "name")
+
+
+def evaluations_by(who, field: str, choices) -> list[tuple[str, str, int]]:
+    """(value, label, number of evaluations `who` reads) for each choice of an evaluation field, in its order."""
+    counts = dict(restrict(who, Evaluation).order_by().values_list(field).annotate(n=Count("pk")).values_list(field, "n"))
+    return [(value, label, counts.get(value, 0)) for value, label in choices]
+
+
+def headquarters_with_counts(who) -> QuerySet[Office]:
+    """The headquarters units (offices of type HQ) with the number of evaluations `who` reads."""
+    evaluations = restrict(who, Evaluation).filter(office=OuterRef("pk")).order_by().values("office")
+    return (
+        Office.objects.filter(type__code="HQ")
+        .annotate(
+            n_evaluations=Coalesce(Subquery(evaluations.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0))
+        )
+        .order_by("name")
+    )
 
 
 def offices_with_counts(who, region: Region) -> QuerySet[Office]:

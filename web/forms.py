@@ -115,6 +115,7 @@ class RecommendationForm(forms.Form):
     uneg_criteria = forms.ModelMultipleChoiceField(queryset=_terms(Term.Kind.UNEG_CRITERION), required=False, label="UNEG criteria")
 
     TAG_FIELDS = ("thematic_areas", "operating_principles", "organizational_priorities", "uneg_criteria")
+    FIELD_OF_KIND = dict(zip(Term.Kind.values, TAG_FIELDS, strict=True))
 
     def terms(self) -> list[Term]:
         return [t for name in self.TAG_FIELDS for t in self.cleaned_data[name]]

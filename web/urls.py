@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import drafting, history, portal, reports, search, workspace
+from .views import curation, drafting, history, portal, reports, search, workspace
 
 app_name = "web"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("evaluations/new/", drafting.evaluation_create, name="evaluation_create"),
     path("evaluations/<int:pk>/", portal.evaluation_detail, name="evaluation"),
     path("evaluations/<int:pk>/history/", history.evaluation_history, name="evaluation_history"),
+    path("evaluations/<int:pk>/quality/", curation.evaluation_quality, name="evaluation_quality"),
     path("actions/", portal.action_list, name="actions"),
     path("actions/<int:pk>/", workspace.action_detail, name="action"),
     # The workspace

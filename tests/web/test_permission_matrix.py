@@ -322,6 +322,14 @@ def eval_data(office):
     }
 
 
+def check_rated(office, status):
+    def check(w, user, r):
+        assert Evaluation.objects.get(pk=w.ev[office, status]).quality == "good"
+        assert r["Location"] == reverse("web:evaluation", args=[w.ev[office, status]])
+
+    return check
+
+
 def check_eval_created(office):
     def check(w, user, r):
         ev = Evaluation.objects.select_related("management_response").get(title="Matrix evaluation")
@@ -586,6 +594,7 @@ CASES = [
     get_case("get-recommendation-move", "web:recommendation_move", rec(*A_D, 2), expect=POST_ONLY),
     get_case("get-action-delete", "web:action_delete", act(*A_D), expect=POST_ONLY),
     get_case("get-action-move", "web:action_move", act(*A_D, 2), expect=POST_ONLY),
+    get_case("get-evaluation-quality", "web:evaluation_quality", ev("A", "Approved"), expect=POST_ONLY),
     # --- sign-in and the admin site (GET) ---
     get_case("login", "login", expect=EVERYONE),
     get_case("password-reset", "password_reset", expect=EVERYONE),
@@ -603,6 +612,11 @@ CASES = [
     get_case("admin-evaluation-add", "admin:tracking_evaluation_add", expect=ADMIN_403),
     # --- forms (POST with valid data) ---
     post_case("create-evaluation-a", "web:evaluation_create", expect=P_CREATE_EVAL_A, data=eval_data("A"), check=check_eval_created("A"), records=2),
+    # The report's quality rating: the evaluation office of the evaluation's office.
+    post_case("rate-approved-a", "web:evaluation_quality", ev("A", "Approved"), expect=row("login 403 302 403 403 403 403 403 302"),
+              data=lambda w: {"quality": "good"}, check=check_rated("A", "Approved")),
+    post_case("rate-draft-a", "web:evaluation_quality", ev(*A_D), expect=row("login 403 302 404 403 403 403 404 302"),
+              data=lambda w: {"quality": "good"}, check=check_rated(*A_D)),
     post_case("create-evaluation-b", "web:evaluation_create", expect=P_CREATE_EVAL_B, data=eval_data("B"), check=check_eval_created("B"), records=2),
     post_case("progress-a-ua", "web:action_update", act("A", "Approved", 1), expect=P_UPDATE_A_UA,
               data=progress_data("A", "Approved"), check=check_progress("A", "Approved"), records=2),
@@ -809,7 +823,7 @@ def test_the_matrix_covers_every_url_of_the_web_app():
         "web:evaluation_create", "web:action_update", "web:response_header", "web:recommendation_add",
         "web:recommendation_edit", "web:recommendation_delete", "web:recommendation_move", "web:action_add",
         "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
-        "web:response_return",
+        "web:response_return", "web:evaluation_quality",
     }
     assert forms - posted == set()
     assert get_resolver().resolve("/accounts/login/").url_name == "login"

@@ -758,7 +758,7 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
     # Doors that read no record to show (POST only, or a form with nothing in it yet): tests/web/test_permission_matrix.py.
     write_only = {
         "evaluation_create", "response_header", "response_submit", "response_approve", "response_return",
-        "recommendation_delete", "recommendation_move", "action_delete", "action_move",
+        "recommendation_delete", "recommendation_move", "action_delete", "action_move", "evaluation_quality",
     }
     names = {p.name for p in urls.urlpatterns}
     assert names - covered - write_only == set()

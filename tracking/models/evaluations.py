@@ -43,6 +43,13 @@ class Evaluation(models.Model):
         JOINT = "joint", _("Joint")
         OTHER = "other", _("Other")
 
+    class Quality(models.TextChoices):
+        # The evaluation office's rating of the report (UN Women's GERAAS scale), best first.
+        VERY_GOOD = "very_good", _("Very good")
+        GOOD = "good", _("Good")
+        FAIR = "fair", _("Fair")
+        UNSATISFACTORY = "unsatisfactory", _("Unsatisfactory")
+
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
         ONGOING = "ongoing", _("Ongoing")
@@ -59,6 +66,7 @@ class Evaluation(models.Model):
     year = models.PositiveSmallIntegerField(_("year"), db_index=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.COMPLETED)
     completion_date = models.DateField(_("completed on"), null=True, blank=True)
+    quality = models.CharField(_("report quality"), max_length=20, choices=Quality.choices, blank=True)
     # Where the record came from (a file name, a URL), for the person who checks it.
     source = models.CharField(_("source"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -8,7 +8,7 @@ from django.db import transaction
 from ..actor import Actor
 from ..models import Evaluation, Office, Role, RoleAssignment, Unit
 from ..models.responses import ActionStatus
-from . import drafting
+from . import drafting, quality
 
 DEMO_PASSWORD = "followthrough-demo"
 DEMO_OFFICE = "Policy, Programme and Intergovernmental Division"
@@ -58,7 +58,9 @@ def load_demo_draft() -> Evaluation | None:
     if Evaluation.objects.filter(office=office, title=title).exists():
         return None
     system = Actor.system("command")
-    evaluation = drafting.create_evaluation(system, office=office, start_year=2025, end_year=2026, title=title)
+    evaluation = drafting.create_evaluation(
+        system, office=office, start_year=2025, end_year=2026, title=title, type=Evaluation.Type.THEMATIC
+    )
     response = evaluation.management_response
     rec = drafting.add_recommendation(
         system,
@@ -84,3 +86,14 @@ def load_demo_draft() -> Evaluation | None:
         units=[unit] if unit else [],
     )
     return evaluation
+
+
+def load_demo_ratings() -> int:
+    """The evaluation office's quality rating of the imported demo reports (once: a rating set is kept)."""
+    system = Actor.system("command")
+    rated = 0
+    scale = [Evaluation.Quality.VERY_GOOD, Evaluation.Quality.GOOD]
+    for evaluation, rating in zip(Evaluation.objects.exclude(source="").filter(quality="").order_by("pk"), scale):
+        quality.rate_report(system, evaluation, rating)
+        rated += 1
+    return rated

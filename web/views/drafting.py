@@ -202,8 +202,18 @@ def recommendation_edit(request, pk: int):
     rec = get_object_or_404(restrict(request.user, Recommendation).select_related("management_response__evaluation__office"), pk=pk)
     response = rec.management_response
     _require(request, permissions.EDIT_RESPONSE, response)
-    form = RecommendationForm(request.POST or None, initial=_recommendation_initial(rec))
-    if request.method == "POST" and form.is_valid():
+    data = request.POST or None
+    accepted = _accepted_suggestion(request)
+    if accepted is not None:
+        # A suggested tag accepted: the same form again with the tag chosen, nothing saved yet.
+        data = request.POST.copy()
+        field = RecommendationForm.FIELD_OF_KIND[accepted.kind]
+        data.setlist(field, [*data.getlist(field), str(accepted.pk)])
+    form = RecommendationForm(data, initial=_recommendation_initial(rec))
+    if accepted is not None:
+        form.is_valid()
+        messages.info(request, f"“{accepted.name}” added to the tags: save to keep it.")
+    elif request.method == "POST" and form.is_valid():
         try:
             drafting.update_recommendation(
                 request.actor, rec, version=form.cleaned_data["version"] or 0, fields=form.values(), terms=form.terms()
@@ -218,9 +228,30 @@ def recommendation_edit(request, pk: int):
     return render(
         request,
         "web/recommendation_form.html",
-        {"form": form, "response": response, "evaluation": response.evaluation, "recommendation": rec, "nav": "workspace"},
-        status=400 if form.errors else 200,
+        {
+            "form": form, "response": response, "evaluation": response.evaluation, "recommendation": rec, "nav": "workspace",
+            "suggestions": _suggestions(request, rec, form),
+        },
+        status=400 if form.errors and accepted is None else 200,
     )
+
+
+def _accepted_suggestion(request) -> Term | None:
+    """The tag a person accepted with one click among the suggestions (a button of the form)."""
+    value = request.POST.get("accept_term", "") if request.method == "POST" else ""
+    return Term.objects.filter(pk=int(value), active=True).first() if value.isdigit() and len(value) < 12 else None
+
+
+def _suggestions(request, rec, form) -> list:
+    """(vocabulary label, [suggestions]) for the tags not chosen yet on the form."""
+    from search.suggest import suggest_terms
+
+    chosen = set()
+    for name in RecommendationForm.TAG_FIELDS:
+        value = form[name].value() or []
+        chosen.update(int(v) for v in value if str(v).isdigit())
+    found = suggest_terms(request.user, rec, chosen)
+    return [(label, found[kind]) for kind, label in Term.Kind.choices if found.get(kind)]
 
 
 @login_required

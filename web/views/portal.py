@@ -47,6 +47,8 @@ def _choices(request) -> dict:
         "statuses": ActionStatus.values,
         "response_statuses": ResponseStatus.values,
         "thematic_areas": Term.objects.filter(kind=Term.Kind.THEMATIC_AREA).order_by("position", "name"),
+        "evaluation_types": Evaluation.Type.choices,
+        "qualities": Evaluation.Quality.choices,
         "internal": reader_scope(request.user).internal,
     }
 
@@ -72,9 +74,15 @@ def home(request):
 
 @public_page
 def region_list(request):
+    """Browse as GATE does: by region and headquarters unit, and more: by type and by report quality."""
     return _page(
-        request, "Browse by region", "browse", "regions", (), "web/region_list_body.html",
-        lambda: {"regions": list(queries.regions_with_counts(request.user))},
+        request, "Browse", "browse", "regions", (), "web/region_list_body.html",
+        lambda: {
+            "regions": list(queries.regions_with_counts(request.user)),
+            "headquarters": list(queries.headquarters_with_counts(request.user)),
+            "types": queries.evaluations_by(request.user, "type", Evaluation.Type.choices),
+            "qualities": queries.evaluations_by(request.user, "quality", Evaluation.Quality.choices),
+        },
     )
 
 
@@ -165,6 +173,8 @@ def evaluation_detail(request, pk: int):
             "may_edit": response is not None and permissions.can(actor, permissions.EDIT_RESPONSE, response),
             "may_review": response is not None and permissions.can(actor, permissions.REVIEW_RESPONSE, response),
             "may_view_history": permissions.can(actor, permissions.VIEW_INTERNAL),
+            "may_rate": permissions.can(actor, permissions.MANAGE_EVALUATIONS, evaluation),
+            "qualities": Evaluation.Quality.choices,
             "nav": "evaluations",
         },
     )

@@ -29,6 +29,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"Demo document {item.name}: {result.outcome} (evaluation {result.evaluation_id}).")
         if demo.load_demo_draft():
             self.stdout.write("Demo draft response added (to try submitting and approving).")
+        if demo.load_demo_ratings():
+            self.stdout.write("Demo reports rated for quality (browse: the best reports).")
         people = demo.load_demo_people()
         self.stdout.write(f"\nDemo users (local use only), password for all: {demo.DEMO_PASSWORD}")
         for username, role, scope in people:
