@@ -100,6 +100,7 @@ class _Row:
     comments: str
     line: int
     comment_lines: list[str] = field(default_factory=list)
+    label: str = ""  # the number as written ("1)", "1.1.")
 
 
 @lru_cache(maxsize=1)
@@ -137,6 +138,9 @@ class _Reader:
     def _prepare(self, text: str) -> list[_Line]:
         if text.startswith("\ufeff"):
             text = text[1:]
+        self.ends_with_newline = text.endswith(("\n", "\r"))
+        # A file cut at a buffer's size (the first 2 KB of a page) is a round number of bytes long.
+        self.round_size = len(text.encode("utf-8", "surrogatepass")) % 512 == 0
         raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         lines = []
         for no, line in enumerate(raw, start=1):
@@ -185,6 +189,7 @@ class _Reader:
         rows: list[_Row] = []
         recommendations = self._recommendations(self.lines[j:], rows)
         self._split_rows(recommendations, rows)
+        self._check_end(text_ends_with_newline=self.ends_with_newline, recommendations=recommendations)
         return Document(
             evaluation=evaluation,
             management_response=response,
@@ -352,6 +357,7 @@ class _Reader:
         head = block[0]
         raw_text = _REC.match(head.text)["v"].strip()  # type: ignore[index]
         number, text = _recommendation_label(raw_text)
+        label = raw_text[: len(raw_text) - len(text)] if number else ""
         if not number:
             number = str(position)
         values: dict[str, list[str]] = {"text": [text]}
@@ -412,6 +418,7 @@ class _Reader:
             organizational_priorities=split_list(joined("organizational_priorities")),
             uneg_criteria=split_list(joined("uneg_criteria")),
             line=head.no,
+            label=label,
         )
         self._key_action_rows(block[ka_start:], rec, rows)
         return rec
@@ -483,6 +490,7 @@ class _Reader:
                 status=status,
                 comments=line[end:].strip(),
                 line=ln.no,
+                label=_number_label(head_text, body) if number is not None else "",
             )
             mine.append(row)
         if pending:
@@ -507,6 +515,7 @@ class _Reader:
                     status=row.status,
                     comments="\n".join([row.comments] + row.comment_lines).strip(),
                     line=row.line,
+                    label=row.label,
                 )
             )
             rows.append(row)
@@ -538,6 +547,7 @@ class _Reader:
             status=status,
             comments=comments,
             line=no,
+            label=_number_label(head, text) if number is not None else "",
         )
 
     def _continue_comments(self, row: _Row, pending: list[_Line]) -> None:
@@ -579,6 +589,34 @@ class _Reader:
             return start, end, deadline, status
         return None
 
+    def _check_end(self, *, text_ends_with_newline: bool, recommendations: list[Recommendation]) -> None:
+        """A page cut short (the first few KB of a file, a copy that stopped) ends inside a word of its last row.
+
+        Reported (kind "truncated") when the text ends without a line break
+        inside the comments of its last key action, either on an undecodable
+        byte (a character cut in two) or on a letter or digit with the text a
+        round number of bytes long (512, 1,024, 2,048 ...: a buffer's size).
+        Real pages often end without a line break, and comments without a
+        full stop, so neither alone says anything. The importer does not let
+        a document remove records unless asked to; this warning says why it
+        would have.
+        """
+        if text_ends_with_newline or not recommendations or not self.lines:
+            return
+        last_line = self.lines[-1]
+        actions = recommendations[-1].key_actions
+        if not actions or actions[-1].line != last_line.no:
+            return
+        last = actions[-1]
+        tail = last_line.text.rstrip()
+        if tail.endswith("\ufffd") or (self.round_size and last.comments and _CUT_WORD.search(tail)):
+            self.warn(
+                last_line.no,
+                f"the document ends inside key action {last.number} (no line break, a word cut): "
+                "it may have been cut short",
+                "truncated",
+            )
+
     def _split_rows(self, recs: list[Recommendation], rows: list[_Row]) -> None:
         splitter = Splitter(self.vocabulary)
         splits = splitter.split_all([r.body for r in rows])
@@ -594,6 +632,14 @@ class _Reader:
                     f"begins (confidence {split.confidence:.2f}); read responsible as {_quote(split.responsible)}",
                     "split",
                 )
+
+
+_CUT_WORD = re.compile(r"[^\W_]$")  # a letter or digit: a word the end of the text cuts
+
+
+def _number_label(head: str, rest: str) -> str:
+    """The number as written at the start of `head` ("1)", "1.1."), `rest` being what follows it."""
+    return head[: len(head) - len(rest)].strip()
 
 
 def _colon_value(line: str) -> str:

@@ -96,6 +96,8 @@ class ManagementResponse(models.Model):
     submitted_at = models.DateTimeField(_("submitted on"), null=True, blank=True)
     approved_at = models.DateTimeField(_("approved on"), null=True, blank=True)
     return_reason = models.TextField(_("reason for return"), blank=True)
+    # What the last import took from its page, field by field (the baseline a re-import compares with).
+    imported = models.JSONField(default=dict, blank=True, editable=False)
     # Raised on every change; a save based on an older version is refused.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -128,6 +130,12 @@ class Recommendation(models.Model):
     # The Thematic Area line exactly as the page gives it (one value or a list).
     thematic_area_as_written = models.TextField(_("thematic area as written"), blank=True)
     terms = models.ManyToManyField(Term, through="RecommendationTerm", related_name="recommendations", blank=True)
+    # The label as the page wrote it ("Evaluation recommendation 1: "), written back on export.
+    label = models.CharField(_("label as written"), max_length=80, blank=True)
+    # No longer on its imported page (kept with everything in it, see the importer).
+    archived_at = models.DateTimeField(_("archived on"), null=True, blank=True)
+    # What the last import took from its page, field by field (the baseline a re-import compares with).
+    imported = models.JSONField(default=dict, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -211,6 +219,12 @@ class KeyAction(models.Model):
     comments = models.TextField(_("comments"), blank=True)
     # How sure the importer was of the action/responsible split (None: typed in).
     split_confidence = models.FloatField(null=True, blank=True)
+    # The number as the page wrote it ("1)", "1.1."), written back on export.
+    label = models.CharField(_("number as written"), max_length=20, blank=True)
+    # No longer on its imported page (kept with its progress, see the importer).
+    archived_at = models.DateTimeField(_("archived on"), null=True, blank=True)
+    # What the last import took from its page, field by field (the baseline a re-import compares with).
+    imported = models.JSONField(default=dict, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
