@@ -27,6 +27,7 @@ from .model import (
     ParseWarning,
     Recommendation,
 )
+from .months import MONTH_IN_TEXT, month_key, read_month
 from .split import LOW_CONFIDENCE, Splitter, UnitVocabulary
 from .vocab import (
     ALL_KEY_ACTION_STATUSES,
@@ -73,7 +74,6 @@ _REC_SHORT = re.compile(
     r"^(?:R(?P<r>\d+(?:\.\d+)*)\s*[:.)\-–]|(?P<d>\d{1,2}(?:\.\d{1,2})*)[.):]"
     r"|(?P<s>\d{1,2}(?:\.\d{1,2})+)(?=\s+[A-Z]))(?:\s+|$)"
 )
-_DEADLINE = re.compile(r"(?<![\d/])(?P<y>(?:19|20)\d{2})\s?[/\-.]\s?(?P<m>\d{1,2})(?![\d/])")
 _STATUS_ALTS = "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in ALL_KEY_ACTION_STATUSES)
 _STATUS = re.compile(rf"\s+(?P<s>{_STATUS_ALTS})(?=\s|$)", re.I)
 _UNKNOWN_STATUS = re.compile(r"\s+(?P<s>[A-Za-z][\w\-]*)")
@@ -532,10 +532,9 @@ class _Reader:
         comments = "\t".join(cells[4:]).strip()
         deadline = ""
         if deadline_cell:
-            m = _DEADLINE.fullmatch(deadline_cell)
-            if not m or not 1 <= int(m["m"]) <= 12:
+            deadline = read_month(deadline_cell) or ""
+            if not deadline:
                 return None
-            deadline = f"{m['y']}-{int(m['m']):02d}"
         status = canonical(status_cell, ALL_KEY_ACTION_STATUSES) or status_cell
         if status and status not in KEY_ACTION_STATUSES:
             self.warn(no, f"status '{status}' is not one of {', '.join(KEY_ACTION_STATUSES)}; kept as written", "vocabulary")
@@ -563,11 +562,10 @@ class _Reader:
     def _anchor(self, line: str, no: int) -> tuple[int, int, str, str] | None:
         """Find `YYYY/MM <status>` in a row: (start, end, deadline, status)."""
         fallback = None
-        for m in _DEADLINE.finditer(line):
-            month = int(m["m"])
-            if not 1 <= month <= 12:
+        for m in MONTH_IN_TEXT.finditer(line):
+            deadline = month_key(m)
+            if deadline is None:
                 continue
-            deadline = f"{m['y']}-{month:02d}"
             s = _STATUS.match(line, m.end())
             if s:
                 status = canonical(s["s"], ALL_KEY_ACTION_STATUSES) or s["s"]

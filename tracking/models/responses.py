@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, Prefetch, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -255,6 +255,42 @@ class KeyAction(models.Model):
     @property
     def deadline_label(self) -> str:
         return self.deadline.strftime("%Y/%m") if self.deadline else ""
+
+    @property
+    def gate_comments(self) -> str:
+        """The comments column as GATE shows it: the latest progress comment, dated ("2026-12-02: Done.").
+
+        The latest comment of a progress update recorded here (not by an
+        import), on one line, unless an import set the comments since; else
+        the comments as the page gave them. What exports write, and what a
+        re-import compares the page's comments with. Reads the updates
+        prefetched by `progress_comments()` (else one query).
+        """
+        updates = getattr(self, PROGRESS_COMMENTS, None)
+        if updates is None:
+            updates = list(progress_comments().queryset.filter(key_action=self))
+        if updates:
+            latest = updates[-1]
+            taken = (self.imported or {}).get("@comments_at")
+            if not taken or latest.created_at > dt.datetime.fromisoformat(taken):
+                return f"{timezone.localdate(latest.created_at).isoformat()}: {' '.join(latest.comment.split())}"
+        return self.comments
+
+
+PROGRESS_COMMENTS = "progress_comments"
+
+
+def progress_comments(prefix: str = "") -> Prefetch:
+    """Prefetch a key action's progress updates that carry a comment (not the import's own), oldest first.
+
+    `prefix` reaches the key actions from another model ("key_actions__").
+    See `KeyAction.gate_comments`.
+    """
+    return Prefetch(
+        f"{prefix}updates",
+        queryset=ActionUpdate.objects.exclude(source=ActionUpdate.Source.IMPORT).exclude(comment="").order_by("created_at", "id"),
+        to_attr=PROGRESS_COMMENTS,
+    )
 
 
 class ActionUpdate(models.Model):
