@@ -264,11 +264,18 @@ class KeyAction(models.Model):
         import), on one line, unless an import set the comments since; else
         the comments as the page gave them. What exports write, and what a
         re-import compares the page's comments with. Reads the updates
-        prefetched by `progress_comments()` (else one query).
+        prefetched by `progress_comments()`, or all its updates prefetched (else one query).
         """
         updates = getattr(self, PROGRESS_COMMENTS, None)
         if updates is None:
-            updates = list(progress_comments().queryset.filter(key_action=self))
+            prefetched = getattr(self, "_prefetched_objects_cache", {}).get("updates")
+            if prefetched is not None:  # all of them, prefetched for a page: no query
+                updates = sorted(
+                    (u for u in prefetched if u.comment and u.source != ActionUpdate.Source.IMPORT),
+                    key=lambda u: (u.created_at, u.pk),
+                )
+            else:
+                updates = list(progress_comments().queryset.filter(key_action=self))
         if updates:
             latest = updates[-1]
             taken = (self.imported or {}).get("@comments_at")
