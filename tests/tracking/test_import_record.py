@@ -16,6 +16,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
+from django.urls import reverse
 
 import gateformat
 from gateformat.generate import Generator
@@ -170,7 +172,7 @@ def test_prefer_page_is_for_administrators_only():
 # --- records no longer on the page -------------------------------------------------------------
 
 
-def test_a_vanished_key_action_keeps_its_progress():
+def test_a_vanished_key_action_keeps_its_progress(no_page_cache):
     first = importer().import_text(sample_text(S000), source="000.txt")
     action = approved_action(first.evaluation_id, "1.2")
     progress_as_system(action, "Completed", "Typed by a person.")
@@ -185,6 +187,10 @@ def test_a_vanished_key_action_keeps_its_progress():
     action.refresh_from_db()
     assert action.archived_at is not None and action.status == "Completed"
     assert action.updates.get().comment == "Typed by a person."
+    # Shown, marked, on the evaluation's page.
+    page = Client().get(reverse("web:evaluation", args=[first.evaluation_id])).content.decode()
+    row = page[page.index(f'id="key-action-{action.pk}"') :]
+    assert "Archived</span>" in row[: row.index("</tr>")]
     # Left out of what is exported: the page no longer has it.
     ev = evaluations_for_export(Evaluation.objects.filter(pk=first.evaluation_id)).get()
     assert "1.2" not in [a.number for a in to_document(ev).key_actions]
