@@ -309,3 +309,36 @@ def test_exports_show_the_latest_progress_comment_dated_in_json_too():
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}: All done\.", exported.comments)
     data = to_document(ev).to_dict()
     assert any(a["comments"] == exported.comments for r in data["recommendations"] for a in r["key_actions"])
+
+
+def test_the_pdf_and_the_key_action_list_carry_the_latest_progress_comment(client, no_page_cache):
+    from tests.reports.test_pdf import pages
+
+    first = importer().import_text(sample_text(S000), source="000.txt")
+    action = approved_action(first.evaluation_id, "3.1")
+    progress_as_system(action, "Completed", "Strategy integrated across all units.")
+    pdf = client.get(reverse("web:evaluation_export", args=[first.evaluation_id, "pdf"]))
+    text = " ".join(" ".join(t.split()) for t, _ in pages(pdf.content))
+    assert re.search(r"\d{4}-\d{2}-\d{2}: Strategy integrated across all units\.", text)
+    listing = client.get(reverse("web:export", args=["key-actions", "csv"]) + f"?evaluation={first.evaluation_id}")
+    csv_text = b"".join(listing.streaming_content).decode()
+    assert re.search(r"\d{4}-\d{2}-\d{2}: Strategy integrated across all units\.", csv_text)
+
+
+def test_one_bad_document_is_reported_and_the_good_ones_are_imported(tmp_path):
+    importer().import_text(sample_text(S002), source="002.txt")
+    text = sample_text(S002)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a-good.txt").write_text(sample_text(S000), encoding="utf-8")
+    lines = text.splitlines()
+    (folder / "b-broken.txt").write_text("\n".join(lines[:3] + ["no plan here"] + lines[4:]), encoding="utf-8")
+    short = text[: text.index("Recommendation: Recommendation 4:")] + text[text.index("Recommendation: Recommendation 5:") :]
+    (folder / "c-removes.txt").write_text(short, encoding="utf-8")
+    (folder / "d-good.txt").write_text(sample_text(S000).replace(": 2015 - 2016 ,", ": 2017 - 2018 ,"), encoding="utf-8")
+    code, out, err = command("import_documents", str(folder), "--batch-size", "1")
+    assert code == 1
+    assert "2 created, 0 updated, 0 unchanged, 2 failed" in out
+    assert re.search(r"b-broken\.txt:4: expected the plan line", err)
+    assert re.search(r"c-removes\.txt: refused: .*recommendation 4", err)
+    assert Evaluation.objects.count() == 3
