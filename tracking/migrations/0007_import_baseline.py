@@ -3,6 +3,47 @@
 from django.db import migrations, models
 
 
+def baselines_of_imported_actions(apps, schema_editor):
+    """What the page gave, as well as it can be known, for the key actions imported before baselines.
+
+    Without it a re-import would take every page value over what people did
+    since (the behaviour this migration ends). An imported key action (its
+    split confidence is set) gets its current values as its baseline, except
+    its status where a person reported progress since it was last imported:
+    then the status before the first such update, which is what the page
+    gave. So the next re-import
+    keeps the status and comments people set, and reports the page's as conflicts.
+    """
+    KeyAction = apps.get_model("tracking", "KeyAction")
+    ActionUpdate = apps.get_model("tracking", "ActionUpdate")
+    first_status = {}  # key action -> its status before the first progress update made by a person
+    for key_action_id, status_before, source in (
+        ActionUpdate.objects.order_by("key_action_id", "created_at", "id").values_list("key_action_id", "status_before", "source")
+    ):
+        if source == "import":
+            first_status.pop(key_action_id, None)  # an import since: its status is the page's
+        else:
+            first_status.setdefault(key_action_id, status_before)
+    batch = []
+    for action in KeyAction.objects.exclude(split_confidence=None).only(
+        "number", "text", "responsible", "deadline", "status", "comments"
+    ).iterator(chunk_size=2000):
+        action.imported = {
+            "number": action.number,
+            "text": action.text,
+            "responsible": action.responsible,
+            "deadline": action.deadline.isoformat() if action.deadline else None,
+            "status": first_status.get(action.pk) or action.status,
+            "comments": action.comments,
+        }
+        batch.append(action)
+        if len(batch) >= 2000:
+            KeyAction.objects.bulk_update(batch, ["imported"])
+            batch = []
+    if batch:
+        KeyAction.objects.bulk_update(batch, ["imported"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -45,4 +86,5 @@ class Migration(migrations.Migration):
             name='label',
             field=models.CharField(blank=True, max_length=80, verbose_name='label as written'),
         ),
+        migrations.RunPython(baselines_of_imported_actions, migrations.RunPython.noop),
     ]
