@@ -9,6 +9,8 @@ document generator uses to exercise the reader.
 
 from __future__ import annotations
 
+import re
+
 from .model import Document, KeyAction, Recommendation
 from .vocab import join_list
 
@@ -74,7 +76,7 @@ def render(
 
 def _recommendation(rec: Recommendation, cells: str, label: str | None, numbering: str | None) -> list[str]:
     if label is None:
-        head = rec.label if rec.label else f"Recommendation {rec.number}: "
+        head = rec.label if _rec_label_reads_back(rec) else f"Recommendation {rec.number}: "
     else:
         head = label.format(number=rec.number)
     lines = [
@@ -122,3 +124,12 @@ def _label_reads_back(action: KeyAction) -> bool:
     if not label or label.rstrip(".)") != action.number:
         return False
     return label.endswith((".", ")")) or action.text[:1].isupper()
+
+
+_NUMBER_IN_LABEL = re.compile(r"\d+(?:\.\d+)*[a-z]?")
+
+
+def _rec_label_reads_back(rec: Recommendation) -> bool:
+    """Does the label as written still give this recommendation's number (it may have been renumbered)?"""
+    m = _NUMBER_IN_LABEL.search(rec.label)
+    return bool(m) and m.group() == rec.number
