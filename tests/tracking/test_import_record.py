@@ -91,7 +91,7 @@ def test_walk_unit_update_kept_on_reimport_conflict_reported_and_exported():
     assert "conflicts in 1 documents" in err
     action.refresh_from_db()
     assert action.status == "Completed"  # kept
-    line = next(x for x in out.splitlines() if f"Key action {action.number}, status" in x)
+    line = next(x for x in out.splitlines() if f"Key action {action.number} of recommendation {action.recommendation.number}, status" in x)
     assert f"ours 'Completed', page {page_status!r} (kept ours)" in line
     assert re.search(r"\.txt:\d+: ", line), line  # document and line
     refused = ChangeRecord.objects.filter(object_id=action.pk, content_type__model="keyaction", action="refused")

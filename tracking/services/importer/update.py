@@ -226,7 +226,7 @@ class Updating:
                 "status": row.status,
                 "comments": row.gate_comments,
             }
-            taken = self.merge(row, f"Key action {row.number}", page, ours, line=action.line)
+            taken = self.merge(row, f"Key action {row.number} of recommendation {rec_row.number}", page, ours, line=action.line)
             for name, value in taken.items():
                 if name == "deadline":
                     value = _date(value)
