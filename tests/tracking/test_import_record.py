@@ -77,7 +77,7 @@ def approved_action(evaluation_id: int, number: str) -> KeyAction:
 # --- the acceptance walk -----------------------------------------------------------------------
 
 
-def test_walk_unit_update_kept_on_reimport_conflict_reported_and_exported():
+def test_walk_unit_update_kept_on_reimport_conflict_reported_and_exported(no_page_cache):
     """loaddemo; the unit focal point updates an action; the demo pages again; export as GATE text."""
     call_command("loaddemo", stdout=io.StringIO())
     unit = User.objects.get(username="unit")
@@ -99,6 +99,11 @@ def test_walk_unit_update_kept_on_reimport_conflict_reported_and_exported():
     conflict = next(r for r in refused if "status" in r.before)
     assert (conflict.before, conflict.after) == ({"status": "Completed"}, {"status": page_status})
     assert "import conflict" in conflict.message and conflict.evaluation_id == action.evaluation_id
+    # On the action's page, in its history, for the person who made the change.
+    browser = Client()
+    browser.force_login(unit)
+    page = browser.get(reverse("web:action", args=[action.pk])).content.decode()
+    assert "import conflict" in page and "kept the value changed here" in page
 
     export = io.StringIO()
     call_command("export_documents", "--evaluation", str(action.evaluation_id), "--format", "gate", stdout=export)
