@@ -46,6 +46,8 @@ class KeyAction:
     # How sure the reader is of the text / responsible split, 0..1.
     split_confidence: float = field(default=1.0, compare=False)
     line: int = field(default=0, compare=False)
+    # The number as the page wrote it ("1)", "1.1.", "1.1"; "" when the row had none): written back by `render`.
+    label: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +74,8 @@ class Recommendation:
     uneg_criteria: list[str] = field(default_factory=list)
     key_actions: list[KeyAction] = field(default_factory=list)
     line: int = field(default=0, compare=False)
+    # The label as the page wrote it before the text ("Evaluation recommendation 1: "): written back by `render`.
+    label: str = field(default="", compare=False)
 
     @property
     def thematic_areas(self) -> list[str]:

@@ -9,6 +9,8 @@ document generator uses to exercise the reader.
 
 from __future__ import annotations
 
+import re
+
 from .model import Document, KeyAction, Recommendation
 from .vocab import join_list
 
@@ -21,10 +23,16 @@ def render(
     layout: str = "sample000",
     cells: str = "tab",
     newline: str = "\n",
-    recommendation_label: str = "Recommendation {number}: ",
-    numbering: str = "plain",
+    recommendation_label: str | None = None,
+    numbering: str | None = None,
 ) -> str:
     """The page for `doc`.
+
+    Labels and numbers are written as the page that was read wrote them
+    (`Recommendation.label`, `KeyAction.label`: "Evaluation recommendation 1: ",
+    "1)"); where there is none, as `recommendation_label` (default
+    "Recommendation {number}: ") and `numbering` say. Either, given, applies to
+    every recommendation or key action.
 
     `numbering` writes key-action numbers as "1.1 Text" ("plain"), "1) Text"
     ("paren"), "1.1. Text" ("dot") or not at all ("none", for documents whose
@@ -66,9 +74,13 @@ def render(
     return newline.join(out) + newline
 
 
-def _recommendation(rec: Recommendation, cells: str, label: str, numbering: str) -> list[str]:
+def _recommendation(rec: Recommendation, cells: str, label: str | None, numbering: str | None) -> list[str]:
+    if label is None:
+        head = rec.label if _rec_label_reads_back(rec) else f"Recommendation {rec.number}: "
+    else:
+        head = label.format(number=rec.number)
     lines = [
-        "Recommendation: " + label.format(number=rec.number) + rec.text,
+        "Recommendation: " + head + rec.text,
         f"Management Response: {rec.management_response}".rstrip(),
         f"Description: {rec.description}".rstrip(),
         f"Management Response Category: {rec.category}".rstrip(),
@@ -86,10 +98,12 @@ def _recommendation(rec: Recommendation, cells: str, label: str, numbering: str)
     return lines
 
 
-def _key_action(action: KeyAction, cells: str, numbering: str) -> str:
+def _key_action(action: KeyAction, cells: str, numbering: str | None) -> str:
     # "1.1 Establish ..." reads back as number 1.1 only before a capital;
     # "1.1) establish ..." is unambiguous whatever follows.
-    if numbering == "none":
+    if numbering is None and _label_reads_back(action):
+        head = f"{action.label} {action.text}"
+    elif numbering == "none":
         head = action.text
     elif numbering == "dot":
         head = f"{action.number}. {action.text}"
@@ -102,3 +116,20 @@ def _key_action(action: KeyAction, cells: str, numbering: str) -> str:
         return "\t".join([head, action.responsible, deadline, action.status, action.comments]).rstrip("\t ")
     parts = [head, action.responsible, deadline, action.status, action.comments]
     return " ".join(p for p in parts if p)
+
+
+def _label_reads_back(action: KeyAction) -> bool:
+    """Is the number as written still this action's number, read back before its text?"""
+    label = action.label
+    if not label or label.rstrip(".)") != action.number:
+        return False
+    return label.endswith((".", ")")) or action.text[:1].isupper()
+
+
+_NUMBER_IN_LABEL = re.compile(r"\d+(?:\.\d+)*[a-z]?")
+
+
+def _rec_label_reads_back(rec: Recommendation) -> bool:
+    """Does the label as written still give this recommendation's number (it may have been renumbered)?"""
+    m = _NUMBER_IN_LABEL.search(rec.label)
+    return bool(m) and m.group() == rec.number

@@ -1,12 +1,21 @@
-"""A stored evaluation as a GATE `Document` (for export in the GATE text and JSON forms)."""
+"""A stored evaluation as a GATE `Document` (for export in the GATE text and JSON forms).
+
+What goes out is the record as it stands: each key action's current status and,
+in the comments column, its latest progress comment, dated, as GATE shows it
+(`KeyAction.gate_comments`); labels and numbers as the imported page wrote them.
+Records archived because their page no longer had them are left out (they are
+not on the page). Importing the export of an unchanged record changes nothing.
+"""
 
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
 import gateformat
+from gateformat.months import month_text
 from gateformat.vocab import join_list
 from tracking.models import Evaluation, KeyAction, Recommendation, RecommendationTerm, Term
+from tracking.models.responses import progress_comments
 
 
 def evaluations_for_export(queryset: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
@@ -16,7 +25,7 @@ def evaluations_for_export(queryset: QuerySet[Evaluation]) -> QuerySet[Evaluatio
             "recommendations",
             queryset=Recommendation.objects.order_by("position").prefetch_related(
                 Prefetch("tags", queryset=RecommendationTerm.objects.select_related("term").order_by("position")),
-                Prefetch("key_actions", queryset=KeyAction.objects.order_by("position")),
+                Prefetch("key_actions", queryset=KeyAction.objects.order_by("position").prefetch_related(progress_comments())),
             ),
         )
     )
@@ -26,6 +35,8 @@ def to_document(evaluation: Evaluation) -> gateformat.Document:
     mr = getattr(evaluation, "management_response", None)
     recommendations = []
     for rec in evaluation.recommendations.all():
+        if rec.archived_at is not None:
+            continue
         thematic = rec.thematic_area_as_written or join_list([t.name for t in rec.terms_of(Term.Kind.THEMATIC_AREA)])
         recommendations.append(
             gateformat.Recommendation(
@@ -43,12 +54,15 @@ def to_document(evaluation: Evaluation) -> gateformat.Document:
                         number=a.number,
                         text=a.text,
                         responsible=a.responsible,
-                        deadline=a.deadline.strftime("%Y-%m") if a.deadline else "",
+                        deadline=month_text(a.deadline),
                         status=a.status,
-                        comments=a.comments,
+                        comments=a.gate_comments,
+                        label=a.label,
                     )
                     for a in rec.key_actions.all()
+                    if a.archived_at is None
                 ],
+                label=rec.label,
             )
         )
     return gateformat.Document(

@@ -34,7 +34,7 @@ from tracking.models import (
     RecommendationTerm,
     Term,
 )
-from tracking.models.responses import today
+from tracking.models.responses import progress_comments, today
 
 # What a spreadsheet may take as the start of a formula (OWASP's list), with the
 # full-width forms some spreadsheets and input methods treat the same way.
@@ -148,7 +148,7 @@ def key_actions_table(qs: QuerySet[KeyAction], on: dt.date | None = None) -> Tab
     on = on or today()
     qs = qs.select_related(
         "evaluation__office__type", "evaluation__office__region", "evaluation__plan", "evaluation__management_response", "recommendation"
-    ).prefetch_related("units").order_by("evaluation_id", "recommendation__position", "position")
+    ).prefetch_related("units", progress_comments()).order_by("evaluation_id", "recommendation__position", "position")
     cols = [
         Column("id", "Key action id", lambda a: a.pk, "int", 10),
         Column("evaluation_id", "Evaluation id", lambda a: a.evaluation_id, "int", 10),
@@ -172,7 +172,7 @@ def key_actions_table(qs: QuerySet[KeyAction], on: dt.date | None = None) -> Tab
         Column("deadline", "Deadline", lambda a: a.deadline, "date", 12),
         Column("status", "Status", lambda a: a.status, width=20),
         Column("overdue", "Overdue", lambda a: a.is_overdue(on), "bool", 9),
-        Column("comments", "Comments", lambda a: a.comments, width=60),
+        Column("comments", "Comments", lambda a: a.gate_comments, width=60),
     ]
     return Table("key-actions", cols, _rows(qs, cols))
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 
+from gateformat.months import month_date, month_text, read_month
 from tracking.models import Office, Term, Unit
 from tracking.models.evaluations import Evaluation
 from tracking.models.responses import ActionStatus, Category
@@ -20,15 +21,14 @@ class MonthField(forms.CharField):
         value = super().to_python(value).strip()
         if not value:
             return None
-        try:
-            year, month = value.replace("/", "-").split("-")[:2]
-            return dt.date(int(year), int(month), 1)
-        except (ValueError, TypeError):
-            raise forms.ValidationError("Give the month as YYYY-MM.") from None
+        month = read_month(value)  # the one home of month reading (gateformat.months)
+        if month is None:
+            raise forms.ValidationError("Give the month as YYYY-MM.")
+        return month_date(month)
 
     def prepare_value(self, value):
         if isinstance(value, dt.date):
-            return value.strftime("%Y-%m")
+            return month_text(value)
         return value
 
 

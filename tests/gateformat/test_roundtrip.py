@@ -433,3 +433,34 @@ def test_label_without_text_gives_the_number():
         back = parse(render(doc, recommendation_label=label))
         assert [r.number for r in back.recommendations] == ["1", "2", "3", "4", "5"], label
         assert back.recommendations[1].text == ""
+
+
+def test_labels_and_numbers_as_written_are_written_back_while_they_still_hold():
+    doc = parse(
+        "\n".join(
+            [
+                "Management Response", "", ": UN Women Kenya", ": 2018 - 2019 , UN Women Kenya (CO)", ": A title",
+                ": UN Women Kenya", "", ": Approved",
+                "Recommendation: Evaluation recommendation 1: Strengthen the programme.",
+                "Management Response: Accepted.", "Key Actions", "Responsible Deadline Status Comments",
+                "1) Train the staff. UN Women Kenya 2019/06 Completed Done.",
+                "2) Publish the guide. UN Women Kenya 2019/12 Initiated",
+                "Recommendation: Evaluation recommendation 2. Fund it.",
+                "Management Response: Accepted.", "Key Actions", "Responsible Deadline Status Comments",
+                "2.1. Find donors. UN Women Kenya 2019/12 Initiated",
+            ]
+        )
+    )
+    assert [r.label for r in doc.recommendations] == ["Evaluation recommendation 1: ", "Evaluation recommendation 2. "]
+    assert [a.label for a in doc.key_actions] == ["1)", "2)", "2.1."]
+    text = render(doc)
+    assert "Recommendation: Evaluation recommendation 1: Strengthen the programme." in text
+    assert "Recommendation: Evaluation recommendation 2. Fund it." in text
+    assert "\n1) Train the staff.\t" in text and "\n2.1. Find donors.\t" in text
+    assert parse(text) == doc
+    # Renumbered since: the label no longer holds, the number is written instead.
+    doc.recommendations[1].number = "3"
+    doc.recommendations[1].key_actions[0].number = "3.1"
+    text = render(doc)
+    assert "Recommendation: Recommendation 3: Fund it." in text and "\n3.1 Find donors.\t" in text
+    assert parse(text) == doc

@@ -192,21 +192,44 @@ def test_new_vocabulary_values_are_added_and_reported():
     assert any("Climate action" in w for w in result.warnings)
 
 
-def test_reimport_without_a_recommendation_deletes_it_with_a_full_record():
+def test_reimport_without_a_recommendation_is_refused_and_changes_nothing():
+    imp = importer()
+    first = imp.import_text(sample_text(S002), source="002.txt")
+    ev_id = first.evaluation_id
+    before = counts()
+    text = sample_text(S002)
+    start = text.index("Recommendation: Recommendation 4:")
+    end = text.index("Recommendation: Recommendation 5:")
+    result = imp.import_text(text[:start] + text[end:], source="002-short.txt")
+    assert result.outcome == FAILED
+    assert "refused" in result.error and "recommendation 4 (with 1 key action)" in result.error
+    assert "--allow-removals" in result.error
+    assert counts() == before
+    assert Recommendation.objects.filter(evaluation_id=ev_id, archived_at=None).count() == 5
+
+
+def test_with_removals_allowed_a_recommendation_no_longer_on_the_page_is_archived_not_deleted():
     imp = importer()
     first = imp.import_text(sample_text(S002), source="002.txt")
     ev_id = first.evaluation_id
     text = sample_text(S002)
     start = text.index("Recommendation: Recommendation 4:")
     end = text.index("Recommendation: Recommendation 5:")
-    result = imp.import_text(text[:start] + text[end:], source="002-short.txt")
+    result = Importer(Actor.system("import"), allow_removals=True).import_text(text[:start] + text[end:], source="002-short.txt")
     assert result.outcome == UPDATED
-    assert Recommendation.objects.filter(evaluation_id=ev_id).count() == 4
-    deleted = ChangeRecord.objects.filter(action="delete", evaluation_id=ev_id)
-    assert {c.content_type.model for c in deleted} == {"recommendation", "keyaction"}
-    rec_record = deleted.get(content_type__model="recommendation")
-    assert rec_record.before["text"].startswith("UN-Women should continue to operationalize")
-    assert "002-short.txt" in rec_record.message
+    assert result.removals == ["recommendation 4 (with 1 key action)"]
+    rows = list(Recommendation.objects.filter(evaluation_id=ev_id).order_by("position"))
+    assert [(r.number, r.archived_at is not None) for r in rows] == [
+        ("1", False), ("2", False), ("3", False), ("5", False), ("4", True)
+    ]
+    assert KeyAction.objects.filter(recommendation=rows[-1]).count() == 1
+    assert not ChangeRecord.objects.filter(action="delete").exists()
+    archived = ChangeRecord.objects.get(object_id=rows[-1].pk, content_type__model="recommendation", action="update")
+    assert "archived: no longer in 002-short.txt" in archived.message
+    # The page again: the recommendation is back where it was, no longer archived.
+    assert importer().import_text(text, source="002.txt").outcome == UPDATED
+    rows = list(Recommendation.objects.filter(evaluation_id=ev_id).order_by("position"))
+    assert [(r.number, r.archived_at) for r in rows] == [(n, None) for n in "12345"]
 
 
 def test_reordered_recommendations_keep_their_identity():
@@ -277,8 +300,9 @@ def test_a_recommendation_removed_and_restored_in_one_batch_comes_back():
     list(importer().run([("002.txt", sample_text(S002))], workers=0))
     text = sample_text(S002)
     short = text[: text.index("Recommendation: Recommendation 4:")] + text[text.index("Recommendation: Recommendation 5:") :]
-    results = list(importer().run([("002-short.txt", short), ("002.txt", text)], workers=0))
+    results = list(Importer(Actor.system("import"), allow_removals=True).run([("002-short.txt", short), ("002.txt", text)], workers=0))
     assert [r.outcome for r in results] == [UPDATED, UPDATED]
     assert Recommendation.objects.count() == 5
+    assert not Recommendation.objects.exclude(archived_at=None).exists()
     actions = list(ChangeRecord.objects.filter(content_type__model="recommendation").values_list("action", flat=True))
-    assert (actions.count("delete"), actions.count("create")) == (1, 1)
+    assert (actions.count("delete"), actions.count("create")) == (0, 0)

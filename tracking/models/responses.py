@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, Prefetch, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -96,6 +96,8 @@ class ManagementResponse(models.Model):
     submitted_at = models.DateTimeField(_("submitted on"), null=True, blank=True)
     approved_at = models.DateTimeField(_("approved on"), null=True, blank=True)
     return_reason = models.TextField(_("reason for return"), blank=True)
+    # What the last import took from its page, field by field (the baseline a re-import compares with).
+    imported = models.JSONField(default=dict, blank=True, editable=False)
     # Raised on every change; a save based on an older version is refused.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -128,6 +130,12 @@ class Recommendation(models.Model):
     # The Thematic Area line exactly as the page gives it (one value or a list).
     thematic_area_as_written = models.TextField(_("thematic area as written"), blank=True)
     terms = models.ManyToManyField(Term, through="RecommendationTerm", related_name="recommendations", blank=True)
+    # The label as the page wrote it ("Evaluation recommendation 1: "), written back on export.
+    label = models.CharField(_("label as written"), max_length=80, blank=True)
+    # No longer on its imported page (kept with everything in it, see the importer).
+    archived_at = models.DateTimeField(_("archived on"), null=True, blank=True)
+    # What the last import took from its page, field by field (the baseline a re-import compares with).
+    imported = models.JSONField(default=dict, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -211,6 +219,12 @@ class KeyAction(models.Model):
     comments = models.TextField(_("comments"), blank=True)
     # How sure the importer was of the action/responsible split (None: typed in).
     split_confidence = models.FloatField(null=True, blank=True)
+    # The number as the page wrote it ("1)", "1.1."), written back on export.
+    label = models.CharField(_("number as written"), max_length=20, blank=True)
+    # No longer on its imported page (kept with its progress, see the importer).
+    archived_at = models.DateTimeField(_("archived on"), null=True, blank=True)
+    # What the last import took from its page, field by field (the baseline a re-import compares with).
+    imported = models.JSONField(default=dict, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -241,6 +255,49 @@ class KeyAction(models.Model):
     @property
     def deadline_label(self) -> str:
         return self.deadline.strftime("%Y/%m") if self.deadline else ""
+
+    @property
+    def gate_comments(self) -> str:
+        """The comments column as GATE shows it: the latest progress comment, dated ("2026-12-02: Done.").
+
+        The latest comment of a progress update recorded here (not by an
+        import), on one line, unless an import set the comments since; else
+        the comments as the page gave them. What exports write, and what a
+        re-import compares the page's comments with. Reads the updates
+        prefetched by `progress_comments()`, or all its updates prefetched (else one query).
+        """
+        updates = getattr(self, PROGRESS_COMMENTS, None)
+        if updates is None:
+            prefetched = getattr(self, "_prefetched_objects_cache", {}).get("updates")
+            if prefetched is not None:  # all of them, prefetched for a page: no query
+                updates = sorted(
+                    (u for u in prefetched if u.comment and u.source != ActionUpdate.Source.IMPORT),
+                    key=lambda u: (u.created_at, u.pk),
+                )
+            else:
+                updates = list(progress_comments().queryset.filter(key_action=self))
+        if updates:
+            latest = updates[-1]
+            taken = (self.imported or {}).get("@comments_at")
+            if not taken or latest.created_at > dt.datetime.fromisoformat(taken):
+                return f"{timezone.localdate(latest.created_at).isoformat()}: {' '.join(latest.comment.split())}"
+        return self.comments
+
+
+PROGRESS_COMMENTS = "progress_comments"
+
+
+def progress_comments(prefix: str = "") -> Prefetch:
+    """Prefetch a key action's progress updates that carry a comment (not the import's own), oldest first.
+
+    `prefix` reaches the key actions from another model ("key_actions__").
+    See `KeyAction.gate_comments`.
+    """
+    return Prefetch(
+        f"{prefix}updates",
+        queryset=ActionUpdate.objects.exclude(source=ActionUpdate.Source.IMPORT).exclude(comment="").order_by("created_at", "id"),
+        to_attr=PROGRESS_COMMENTS,
+    )
 
 
 class ActionUpdate(models.Model):

@@ -30,7 +30,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def snapshot(
-    obj: models.Model, exclude: Iterable[str] = ("created_at", "updated_at", "version", "split_confidence")
+    obj: models.Model, exclude: Iterable[str] = ("created_at", "updated_at", "version", "split_confidence", "imported")
 ) -> dict[str, Any]:
     """The record's own fields as JSON-able values (foreign keys as ids)."""
     skip = set(exclude)

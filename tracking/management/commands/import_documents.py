@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import glob
 import sys
 import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
@@ -45,12 +48,64 @@ def expand(paths: list[str]) -> tuple[list[Path], list[str]]:
     return unique, missing
 
 
+EXIT_OK, EXIT_FAILED, EXIT_CONFLICTS = 0, 1, 3
+
+EPILOG = """\
+A re-import never undoes what was done here: a value changed here since the
+page was last imported is kept, and the page's other value is reported as a
+conflict (document, line, record, field, ours, page) and recorded on the
+record's history. A value only the page changed is taken. A document that no
+longer has some stored recommendations or key actions is refused (nothing of
+it is written) unless --allow-removals, which archives them with their progress.
+
+Documents are committed in batches (--batch-size): a run stopped half way keeps
+whole documents, and running it again completes it.
+
+exit status:
+  0  every document imported, no conflict
+  1  some documents failed or were refused (the others were imported)
+  2  the command line is wrong
+  3  every document imported, with conflicts (the values here were kept)
+"""
+
+
 class Command(BaseCommand):
-    help = "Import GATE management-response documents. Each document is one transaction: a bad one changes nothing."
+    help = (
+        "Import GATE management-response documents. Each document is all or nothing: a bad one is "
+        "reported (file and line) and the others are imported."
+    )
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.epilog = EPILOG
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        return parser
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help="files, folders (their *.txt files) or glob patterns")
-        parser.add_argument("--dry-run", action="store_true", help="read and check everything, then write nothing")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="read and check everything, list every change and removal, write nothing"
+        )
+        parser.add_argument(
+            "--prefer",
+            choices=["ours", "page"],
+            default="ours",
+            help="on a conflict, keep the value changed here (ours, the default) or take the page's "
+            "(page: administrators only; each taken value is recorded in the history)",
+        )
+        parser.add_argument(
+            "--allow-removals",
+            action="store_true",
+            help="let a document that no longer has some stored records archive them (kept, with their progress)",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=50,
+            help="documents per transaction at most (default 50; each batch is committed, and holds the database "
+            "about half a second at most: fewer documents when they take longer)",
+        )
+        parser.add_argument("--changes", action="store_true", help="list every change made (a dry run always does)")
         parser.add_argument("--user", help="record the changes as made by this user (default: the system)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
         parser.add_argument("--warnings", action="store_true", help="list every warning, not only their number")
@@ -69,9 +124,16 @@ class Command(BaseCommand):
         actor = Actor(user=user, source="import") if user else Actor.system("import")
         results: list[ImportResult] = []
         started = time.monotonic()
+        dry_run = options["dry_run"]
         try:
-            with transaction.atomic():
-                importer = Importer(actor)
+            # A dry run is one transaction, rolled back; a real run commits batch by batch.
+            with transaction.atomic() if dry_run else contextlib.nullcontext():
+                try:
+                    importer = Importer(
+                        actor, prefer_page=options["prefer"] == "page", allow_removals=options["allow_removals"]
+                    )
+                except PermissionDenied as exc:
+                    raise CommandError(str(exc)) from None
                 bar = tqdm(
                     total=len(files),
                     unit="doc",
@@ -81,14 +143,15 @@ class Command(BaseCommand):
                 )
                 unreadable: list[ImportResult] = []
                 workers = options["workers"] if options["workers"] is not None else (0 if len(files) < 20 else None)
-                for result in importer.run(self._texts(files, unreadable), workers=workers):
+                texts = self._texts(files, unreadable)
+                for result in importer.run(texts, workers=workers, batch_size=max(1, options["batch_size"]), batch_seconds=0.5):
                     results.append(result)
                     bar.update(1)
                 for result in unreadable:
                     results.append(result)
                     bar.update(1)
                 bar.close()
-                if options["dry_run"]:
+                if dry_run:
                     raise DryRun
         except DryRun:
             pass
@@ -97,8 +160,15 @@ class Command(BaseCommand):
             results.append(ImportResult(source=arg, outcome=FAILED, error="no such file, folder or match"))
         self._report(results, elapsed, options)
         failed = sum(r.outcome == FAILED for r in results)
+        conflicts = sum(len(r.conflicts) for r in results)
         if failed:
-            raise CommandError(f"{failed} of {len(results)} documents failed (see above)", returncode=1)
+            raise CommandError(f"{failed} of {len(results)} documents failed (see above)", returncode=EXIT_FAILED)
+        if conflicts and options["prefer"] != "page":
+            in_docs = sum(bool(r.conflicts) for r in results)
+            raise CommandError(
+                f"{conflicts} conflicts in {in_docs} documents: the values changed here were kept (see above)",
+                returncode=EXIT_CONFLICTS,
+            )
 
     def _texts(self, files: list[Path], unreadable: list[ImportResult]):
         """(source, text) of each file; the unreadable ones are set aside as failed."""
@@ -137,6 +207,25 @@ class Command(BaseCommand):
                         self.stdout.write(f"  {r.source}: {w}")
             else:
                 self.stdout.write("  (list them with --warnings)")
+        conflicts = [c for r in results for c in r.conflicts]
+        if conflicts:
+            taken = sum(c.taken for c in conflicts)
+            self.stdout.write(
+                f"{len(conflicts)} conflicts (a value changed here since the page was last imported"
+                + (f"; the page's value taken for {taken}" if taken else "; ours kept")
+                + "):"
+            )
+            for c in conflicts:
+                self.stdout.write(f"  {c}")
+        for r in results:
+            listed = r.changes if (options["dry_run"] or options["changes"]) else (r.changes if r.approved else [])
+            if r.removals and r.outcome != FAILED:
+                self.stdout.write(f"{r.source}: archived, no longer on the page: " + "; ".join(r.removals))
+            if listed:
+                head = "changes on an approved response" if r.approved else "changes"
+                self.stdout.write(f"{r.source}: {len(listed)} {head}:")
+                for change in listed:
+                    self.stdout.write(f"  {change}")
         for r in results:
             if r.outcome == FAILED:
                 location = r.error if r.error[:1].isdigit() else f"{r.error}"

@@ -1,0 +1,379 @@
+"""The run: documents read (in worker processes), written in small batches, each document all or nothing.
+
+A batch is one transaction, committed before the next begins: a web save
+waits for one batch at most, a run killed half way leaves whole documents,
+and running it again completes it. A batch that fails is written again
+document by document, so the one at fault is reported and the others land.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.db.models import Q
+
+import gateformat
+from gateformat.vocab import reference_offices
+
+from ... import permissions
+from ...actor import Actor
+from ...models import ActionUpdate, Evaluation, EvaluationPlan, Office, OfficeType, Region, Term
+from .. import history
+from ..units import UnitDirectory, fragments
+from .create import create_all
+from .document import DocumentImport
+from .results import FAILED, ImportRefused, ImportResult
+from .update import load_responses
+
+OFFICE_TYPE_NAMES = {
+    "EO": "Evaluation office",
+    "HQ": "Headquarters division",
+    "RO": "Regional office",
+    "MCO": "Multi-country office",
+    "CO": "Country office",
+    "PP": "Programme presence",
+}
+
+
+class _Directory:
+    """A cache of get-or-created rows that forgets the rows of a rolled-back document."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Any, Any] = {}
+        self.pending: list[Any] = []
+
+    def remember(self, key: Any, row: Any, created: bool) -> Any:
+        self.rows[key] = row
+        if created:
+            self.pending.append(key)
+        return row
+
+    def commit(self) -> None:
+        self.pending.clear()
+
+    def rollback(self) -> None:
+        for key in self.pending:
+            self.rows.pop(key, None)
+        self.pending.clear()
+
+
+class Importer:
+    """Imports documents one by one, each in its own transaction.
+
+    Holds the directories of offices, units and vocabulary terms for a whole
+    run, so a thousand documents cost a thousand lookups of what is new, not
+    a thousand loads of what is known.
+
+    `prefer_page`: where a value was changed here since the page was last
+    imported and the page gives another, take the page's (administrators
+    only; each taken value is recorded). Otherwise ours is kept and the
+    page's value reported as a conflict.
+    `allow_removals`: a document without some of the recommendations or key
+    actions stored for it archives them (kept, with their progress); without
+    it, such a document is refused.
+    """
+
+    def __init__(self, actor: Actor, *, prefer_page: bool = False, allow_removals: bool = False):
+        permissions.require(actor, permissions.IMPORT_DOCUMENTS)
+        if prefer_page and not permissions.can(actor, permissions.MANAGE_REFERENCE):
+            raise PermissionDenied(f"{actor.name} may not prefer the page's values: administrators only")
+        self.actor = actor
+        self.prefer_page = prefer_page
+        self.allow_removals = allow_removals
+        self.units = UnitDirectory()
+        # What every document of this run is read with (see `run`).
+        self.parse_vocabulary = self.units.vocabulary.flattened()
+        self.offices = _Directory()
+        self.terms = _Directory()
+        self.plans = _Directory()
+        for office in Office.objects.select_related("type"):
+            for name in [office.name, *office.aliases]:
+                self.offices.rows[name.casefold()] = office
+        for term in Term.objects.all():
+            self.terms.rows[(term.kind, term.name.casefold())] = term
+        self._regions = {
+            o["office"].casefold(): region
+            for region, offices in reference_offices()["regions"].items()
+            for o in offices
+        }
+
+    def known_unit_names(self) -> list[str]:
+        return self.units.names()
+
+    def run(
+        self,
+        items: Iterable[tuple[str, str]],
+        *,
+        workers: int | None = None,
+        batch_size: int = 100,
+        batch_seconds: float | None = None,
+    ) -> Iterator[ImportResult]:
+        """Import many (source, text) pairs: parsed in worker processes, written in batches, results in order.
+
+        `workers`: the processes that read documents (0: this one reads them too).
+        `batch_size`: documents per transaction (each batch is committed before the next is written,
+        unless the caller holds a transaction around the run).
+        `batch_seconds`: how long one transaction may hold the database, about: batches then
+        shrink (down to one document) or grow (up to `batch_size`) with the time the last
+        ones took, so that a person's save never waits longer, whatever the load.
+
+        Every document is read with the units known when the run began, so
+        the same files give the same records whatever the number of workers.
+        """
+        if workers is None:
+            # One core stays with this process, which writes while the others read.
+            workers = min(4, (os.cpu_count() or 1) - 1)
+        parsed: Iterable[tuple[str, gateformat.Document | gateformat.GateFormatError]]
+        pool = None
+        setup = (self.parse_vocabulary, self.units.known_keys)
+        if workers > 0:
+            # fork: the workers inherit the vocabulary and never touch the database. Nor may they
+            # inherit its connection: with a forked copy of it alive, SQLite kept the write lock
+            # from every other process for as long as the workers ran (measured: a save waited
+            # 4 s, with batches of 0.2 s). Closed here, it is opened again for the first batch.
+            if not connection.in_atomic_block:
+                connection.close()
+            pool = multiprocessing.get_context("fork").Pool(workers, _init_parser, setup)
+            parsed = pool.imap(_parse_job, items, chunksize=4)
+        else:
+            _init_parser(*setup)
+            parsed = map(_parse_job, items)
+        gc_threshold = gc.get_threshold()
+        try:
+            # The directories loaded above live for the whole run: freeze them out of the
+            # collector's scans, and collect less often while each batch makes thousands of
+            # short-lived objects (measured: unpickling a document took 2.7x as long otherwise).
+            gc.freeze()
+            gc.set_threshold(50_000, 20, 100)
+            batch: list[gateformat.Document] = []
+            order: list[ImportResult | None] = []
+            size = batch_size if batch_seconds is None else min(batch_size, 4)
+            for source, doc, parts in parsed:
+                self.units.fragments.update(parts)
+                if isinstance(doc, gateformat.GateFormatError):
+                    order.append(ImportResult(source=source, outcome=FAILED, error=str(doc)))
+                    continue
+                batch.append(doc)
+                order.append(None)
+                if len(batch) >= size:
+                    started = time.monotonic()
+                    results = list(self._flush(batch, order))
+                    if batch_seconds is not None:
+                        per_document = (time.monotonic() - started) / len(batch)
+                        # Shrinks at once, grows by doubling at most (the next documents may be longer).
+                        size = max(1, min(batch_size, 2 * size, int(batch_seconds / max(per_document, 1e-6))))
+                        self._let_others_write()
+                    yield from results
+                    batch, order = [], []
+            yield from self._flush(batch, order)
+        finally:
+            gc.set_threshold(*gc_threshold)
+            gc.unfreeze()
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+
+    @staticmethod
+    def _let_others_write() -> None:
+        """Between two batches, leave SQLite's write lock free long enough for a waiting writer to take it.
+
+        SQLite grants the lock to whoever asks when it is free, with no queue: a
+        save waiting on it retries every 100 ms at most, and would lose every time
+        to batches written back to back. (PostgreSQL locks rows, not the database.)
+        """
+        if connection.vendor == "sqlite" and not connection.in_atomic_block:
+            time.sleep(0.11)
+
+    def _flush(self, batch: list[gateformat.Document], order: list[ImportResult | None]) -> Iterator[ImportResult]:
+        written = iter(self.import_documents(batch)) if batch else iter(())
+        for slot in order:
+            yield slot if slot is not None else next(written)
+
+    def import_text(self, text: str, source: str = "") -> ImportResult:
+        """Parse and import; a document that cannot be read, or is refused, is a failed result, not an exception."""
+        try:
+            doc = gateformat.parse(text, known_units=self.parse_vocabulary, source=source)
+        except gateformat.GateFormatError as exc:
+            return ImportResult(source=source, outcome=FAILED, error=str(exc))
+        try:
+            return self.import_document(doc)
+        except (ImportRefused, PermissionDenied) as exc:
+            return ImportResult(source=source, outcome=FAILED, error=str(exc))
+
+    def import_document(self, doc: gateformat.Document) -> ImportResult:
+        """One document in one transaction; a failure raises and changes nothing."""
+        return self._transaction([doc])[0]
+
+    def import_documents(self, docs: list[gateformat.Document]) -> list[ImportResult]:
+        """A batch of documents, written together (new evaluations in bulk).
+
+        Still all or nothing per document: if the batch fails, each document is
+        written again on its own, so the one that fails changes nothing and
+        the others land.
+        """
+        if len(docs) == 1:
+            try:
+                return [self.import_document(docs[0])]
+            except Exception as exc:
+                return [_failed(docs[0], exc)]
+        if not docs:
+            return []
+        try:
+            return self._transaction(docs)
+        except Exception:
+            results = []
+            for doc in docs:
+                try:
+                    results.append(self.import_document(doc))
+                except Exception as exc:  # the document at fault
+                    results.append(_failed(doc, exc))
+            return results
+
+    def _transaction(self, docs: list[gateformat.Document]) -> list[ImportResult]:
+        caches = (self.units, self.offices, self.terms, self.plans)
+        try:
+            with transaction.atomic():
+                results = _Batch(self, docs).run()
+        except Exception:
+            for cache in caches:
+                cache.rollback()
+            raise
+        for cache in caches:
+            cache.commit()
+        return results
+
+    # --- reference rows, found or made -----------------------------------
+
+    def office(self, name: str, type_code: str, warnings: list[str]) -> Office:
+        key = name.casefold()
+        if key in self.offices.rows:
+            office = self.offices.rows[key]
+            if office.type.code != type_code:
+                warnings.append(
+                    f"office '{name}' is recorded as {office.type.code}, the document says {type_code}; kept {office.type.code}"
+                )
+            return office
+        office_type, _ = OfficeType.objects.get_or_create(
+            code=type_code, defaults={"name": OFFICE_TYPE_NAMES.get(type_code, type_code)}
+        )
+        region = None
+        region_name = self._regions.get(key)
+        if region_name:
+            region, _ = Region.objects.get_or_create(name=region_name)
+        office = Office.objects.create(name=name, type=office_type, region=region)
+        office.type = office_type
+        warnings.append(f"new office '{name}' ({type_code}) added")
+        return self.offices.remember(key, office, created=True)
+
+    def find_plans(self, keys: Iterable[tuple[int, int, int]]) -> None:
+        """Find or make the plans (office id, start, end) of a batch: one query, one insert.
+
+        Plans are reference rows, not tracked records: no history, as with offices.
+        """
+        missing = {k for k in keys if k not in self.plans.rows}
+        if not missing:
+            return
+        # Exactly the keys asked for: an office's older plans would pile up batch after batch.
+        wanted = Q()
+        for office_id, start, end in missing:
+            wanted |= Q(office_id=office_id, start_year=start, end_year=end)
+        for plan in EvaluationPlan.objects.filter(wanted):
+            self.plans.remember((plan.office_id, plan.start_year, plan.end_year), plan, created=False)
+        new = [EvaluationPlan(office_id=o, start_year=s, end_year=e) for (o, s, e) in sorted(missing - self.plans.rows.keys())]
+        for plan in EvaluationPlan.objects.bulk_create(new):
+            self.plans.remember((plan.office_id, plan.start_year, plan.end_year), plan, created=True)
+
+    def term(self, kind: str, name: str, warnings: list[str]) -> Term:
+        key = (kind, name.casefold())
+        if key not in self.terms.rows:
+            term, created = Term.objects.get_or_create(
+                kind=kind, name=name, defaults={"auto_created": True, "position": 1000}
+            )
+            if created:
+                warnings.append(f"new {Term.Kind(kind).label.lower()} '{name}' added to the vocabulary")
+            self.terms.remember(key, term, created)
+        return self.terms.rows[key]
+
+
+def _failed(doc: gateformat.Document, exc: Exception) -> ImportResult:
+    if isinstance(exc, (ImportRefused, PermissionDenied)):
+        error = str(exc)
+    else:
+        error = f"{type(exc).__name__}: {exc}"
+    return ImportResult(source=doc.source, outcome=FAILED, error=error)
+
+
+class _Batch:
+    """Documents written in one transaction: new evaluations in bulk, known ones updated one by one."""
+
+    def __init__(self, importer: Importer, docs: list[gateformat.Document]):
+        self.importer = importer
+        self.jobs = [DocumentImport(importer, doc) for doc in docs]
+
+    def run(self) -> list:
+        self.importer.find_plans([job.locate_offices() for job in self.jobs])
+        for job in self.jobs:
+            # Each document's office, inside the transaction that writes it (a run may span many offices).
+            permissions.require(self.importer.actor, permissions.IMPORT_DOCUMENTS, job.office)
+        keys = [job.locate() for job in self.jobs]
+        existing = {
+            (e.office_id, e.plan_id, e.title): e
+            for e in Evaluation.objects.filter(plan_id__in={k[1] for k in keys}, title__in={k[2] for k in keys})
+        }
+        new: list[DocumentImport] = []
+        later: list[tuple[DocumentImport, tuple]] = []
+        claimed = set()
+        for job, key in zip(self.jobs, keys):
+            if key in existing or key in claimed:
+                later.append((job, key))  # known, or twice in this batch: an update
+            else:
+                claimed.add(key)
+                new.append(job)
+        records = []
+        updates: list[ActionUpdate] = []
+        if new:
+            created = create_all(self.importer, new)
+            existing.update(created)
+            for job in new:
+                records += job.records
+        # What the known evaluations hold, read for the batch at once (a few queries, not a few per document).
+        loaded = load_responses({existing[key].pk for _, key in later}) if later else {}
+        updated = set()
+        for job, key in later:
+            evaluation = existing[key]
+            # The same evaluation twice in a batch: the second reads what the first wrote.
+            job.update(evaluation, None if key in updated else loaded.get(evaluation.pk, (None, None)))
+            updated.add(key)
+            records += job.records
+            updates += job.updates
+        history.write(records)
+        if updates:
+            ActionUpdate.objects.bulk_create(updates)
+        return [job.finish() for job in self.jobs]
+
+
+_PARSE_VOCABULARY = None
+_KNOWN_KEYS: frozenset[str] = frozenset()
+
+
+def _init_parser(vocabulary, known_keys: frozenset[str]) -> None:
+    global _PARSE_VOCABULARY, _KNOWN_KEYS
+    _PARSE_VOCABULARY, _KNOWN_KEYS = vocabulary, known_keys
+
+
+def _parse_job(item: tuple[str, str]):
+    """Read one document, and divide its responsible texts into unit names (work the writer need not do)."""
+    source, text = item
+    try:
+        doc = gateformat.parse(text, known_units=_PARSE_VOCABULARY, source=source)
+    except gateformat.GateFormatError as exc:
+        return source, exc, {}
+    texts = {a.responsible for a in doc.key_actions} | set(doc.management_response.units)
+    return source, doc, {t: fragments(t, is_known=_KNOWN_KEYS.__contains__) for t in texts}
