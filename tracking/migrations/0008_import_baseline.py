@@ -47,7 +47,7 @@ def baselines_of_imported_actions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracking', '0006_read_scopes_and_internal_evidence'),
+        ('tracking', '0007_evaluation_quality'),
     ]
 
     operations = [
