@@ -48,12 +48,12 @@ UNSUBSCRIBE_SALT = "reminders.unsubscribe"
 
 def unsubscribe_token(address: str, kind: str = "all") -> str:
     """A signed (address, kind) for the one-click unsubscribe link: no sign-in, no expiry, not guessable."""
-    return signing.dumps({"a": address.strip().lower(), "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object({"a": address.strip().lower(), "k": kind}, compress=True)
 
 
 def read_unsubscribe_token(token: str) -> tuple[str, str]:
     """(address, kind) of a token; signing.BadSignature if it was not made here."""
-    data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    data = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
     if not isinstance(data, dict) or not isinstance(data.get("a"), str) or data.get("k") not in ("all", *Kind.values):
         raise signing.BadSignature("not an unsubscribe token")
     return data["a"], data["k"]
