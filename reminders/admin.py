@@ -6,15 +6,30 @@ from django.contrib import admin
 
 from tracking.admin import ReadOnlyAdmin, ReferenceAdmin, site
 
-from .models import Message, OfficeHead, Preference
+from .models import Message, OfficeHead, Preference, Reminder
+
+
+class ReminderInline(admin.TabularInline):
+    model = Reminder
+    fields = ["kind", "period"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Message, site=site)
 class MessageAdmin(ReadOnlyAdmin):
-    list_display = ["kind", "address", "period", "status", "attempts", "created_at", "sent_at"]
-    list_filter = ["status", "kind"]
+    list_display = ["address", "day", "subject", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "reminders__kind"]
     search_fields = ["address", "subject", "error"]
     exclude = ["actions"]
+    inlines = [ReminderInline]
 
 
 @admin.register(Preference, site=site)

@@ -1,10 +1,11 @@
 """Reminders: every message planned or sent, who asked for what, and the head of each office.
 
-A `Message` row is the claim on one reminder: unique per address, kind and
+A `Reminder` row is the claim on one reminder: unique per address, kind and
 period, it is inserted before anything is sent, so two runs (on one machine
-or two) never both send it; it keeps what was sent (subject, text, HTML),
-when, how many tries, and the last error. A failed message is tried again by
-the next run; one failure never stops the others.
+or two) never both send it. The reminders a run claims for one person go in
+one `Message` (one mail per person per run), which keeps what was sent
+(subject, text, HTML), when, how many tries, and the last error. A failed
+message is tried again by the next run; one failure never stops the others.
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ class OfficeHead(models.Model):
 
 
 class Message(models.Model):
+    """One mail to one person in one run: the digest of every reminder that run claimed for them."""
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Being sent")
@@ -88,14 +91,14 @@ class Message(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="reminders"
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    # Daily digests: 2026-12-02; weekly: 2026-W49; the quarterly call: 2026-Q4; escalations: the day they were found.
-    period = models.CharField(_("period"), max_length=20)
-    reason = models.CharField(_("why"), max_length=300)
+    day = models.DateField(_("for the day"))
+    reason = models.CharField(_("why"), max_length=500)
     language = models.CharField(_("language"), max_length=10)
     subject = models.CharField(_("subject"), max_length=300)
     text = models.TextField(_("text"))
     html = models.TextField(_("HTML"))
+    # "all", or the one kind it carries: what its List-Unsubscribe link stops.
+    unsubscribes = models.CharField(max_length=20, default="all")
     actions = models.ManyToManyField(KeyAction, blank=True, related_name="reminders", verbose_name=_("key actions"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
@@ -107,10 +110,29 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["address", "kind", "period"], name="reminder_once_per_period"),
-        ]
-        indexes = [models.Index(fields=["user", "created_at"], name="reminder_user")]
+        indexes = [models.Index(fields=["address", "created_at"], name="reminder_message_address")]
+        verbose_name = _("reminder message")
+
+    def __str__(self) -> str:
+        return f"Reminders to {self.address} ({self.day})"
+
+    @property
+    def kind_labels(self) -> list[str]:
+        return [Kind(r.kind).label for r in self.reminders.all()]
+
+
+class Reminder(models.Model):
+    """The claim on one reminder: an address, a kind, a period. Inserted before sending, so it goes once."""
+
+    address = models.EmailField(_("to"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # Daily digests: 2026-12-02; weekly: 2026-W49; the quarterly call: 2026-Q4; escalations: the day they were found.
+    period = models.CharField(_("period"), max_length=20)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reminders")
+
+    class Meta:
+        ordering = ["message", "kind"]
+        constraints = [models.UniqueConstraint(fields=["address", "kind", "period"], name="reminder_once_per_period")]
         verbose_name = _("reminder")
 
     def __str__(self) -> str:

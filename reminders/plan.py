@@ -33,7 +33,7 @@ from tracking.models import KeyAction, ManagementResponse, Role, RoleAssignment
 from tracking.models.responses import ResponseStatus, due_q, month_start, overdue_q
 from tracking.permissions import EDITABLE_STATUSES, UPDATE, Access, restrict
 
-from .models import Escalation, Frequency, Kind, Message, OfficeHead, Preference
+from .models import Escalation, Frequency, Kind, OfficeHead, Preference, Reminder
 
 User = get_user_model()
 
@@ -421,4 +421,4 @@ def claimed_keys(planned: list[Planned]) -> set[tuple[str, str, str]]:
     q = Q(pk__in=[])
     for p in planned:
         q |= Q(address=p.address, kind=p.kind, period=p.period)
-    return set(Message.objects.filter(q).values_list("address", "kind", "period"))
+    return set(Reminder.objects.filter(q).values_list("address", "kind", "period"))

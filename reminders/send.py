@@ -5,10 +5,11 @@
 
 Once per address, kind and period, across runs, machines and crashes:
 
-1. claim: each planned reminder is rendered (in the person's language) and
-   inserted as a `Message` row, with its key actions and escalations, in one
-   transaction. The row is unique per (address, kind, period): a second run,
-   here or on another server, finds it there and plans nothing more.
+1. claim: a person's planned reminders are rendered as one digest (in the
+   person's language) and inserted, in one transaction, as a `Message` with a
+   `Reminder` row each (unique per address, kind and period), its key actions
+   and escalations. A second run, here or on another server, finds the rows
+   there and claims nothing more; one that loses the race rolls back.
 2. send: every message pending, failed (fewer than REMINDER_MAX_ATTEMPTS
    tries), or left "being sent" by a crashed run for longer than the lease,
    is taken by a conditional UPDATE (one run wins it) and sent on its own; a
@@ -38,7 +39,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import Escalation, Kind, Message
+from .models import Escalation, Kind, Message, Reminder
 from .plan import Planned, absolute, claimed_keys, plan, reminder_today
 
 log = logging.getLogger(__name__)
@@ -80,38 +81,54 @@ INTROS = {
 }
 
 
-def render(p: Planned) -> dict[str, str]:
-    """Subject, text and HTML of a planned reminder, in its language."""
-    with translation.override(p.language):
+def render(parts: list[Planned]) -> dict[str, str]:
+    """Subject, text and HTML of one person's digest (their reminders of this run), in their language."""
+    first = parts[0]
+    with translation.override(first.language):
         context = {
-            "kind": p.kind,
-            "intro": INTROS[p.kind](),
-            "sections": [s for s in p.sections if s["items"]],
-            "reason": p.reason,
+            "parts": [
+                {
+                    "kind": p.kind,
+                    "title": Kind(p.kind).label,
+                    "intro": INTROS[p.kind](),
+                    "sections": [s for s in p.sections if s["items"]],
+                    "reason": p.reason,
+                    "unsubscribe_url": unsubscribe_url(p.address, p.kind),
+                }
+                for p in parts
+            ],
             "preferences_url": absolute(reverse("web:notifications")),
-            "unsubscribe_url": unsubscribe_url(p.address, p.kind),
-            "unsubscribe_all_url": unsubscribe_url(p.address, "all"),
-            "language": p.language,
+            "unsubscribe_all_url": unsubscribe_url(first.address, "all"),
+            "language": first.language,
         }
+        subjects = [SUBJECTS[p.kind](p.counts) for p in parts]
         return {
-            "subject": SUBJECTS[p.kind](p.counts)[:300],
+            "subject": (subjects[0] if len(subjects) == 1 else " · ".join(subjects))[:300],
             "text": render_to_string("reminders/mail/reminder.txt", context),
             "html": render_to_string("reminders/mail/reminder.html", context),
         }
 
 
-def claim(p: Planned) -> Message | None:
-    """Insert the reminder's row (with its key actions and escalations); None if a run has it already."""
-    content = render(p)
+def claim(parts: list[Planned], on: dt.date) -> Message | None:
+    """One person's reminders of this run, claimed (a unique row each) and put in one message, in one transaction.
+
+    None if another run claimed any of them first: that run sends them (and what it did not
+    claim is planned again by the next run).
+    """
+    content = render(parts)
+    first = parts[0]
     try:
         with transaction.atomic():
             message = Message.objects.create(
-                address=p.address, user_id=p.user_id, kind=p.kind, period=p.period, reason=p.reason[:300],
-                language=p.language, **content,
+                address=first.address, user_id=first.user_id, day=on, language=first.language,
+                reason="; ".join(dict.fromkeys(p.reason for p in parts))[:500],
+                unsubscribes=parts[0].kind if len(parts) == 1 else "all", **content,
             )
-            message.actions.set(p.action_ids)
+            Reminder.objects.bulk_create(Reminder(address=p.address, kind=p.kind, period=p.period, message=message) for p in parts)
+            message.actions.set(sorted({pk for p in parts for pk in p.action_ids}))
             Escalation.objects.bulk_create(
                 Escalation(key_action_id=action_id, level=level, address=p.address, message=message)
+                for p in parts
                 for action_id, level in p.escalations
             )
     except IntegrityError:
@@ -127,7 +144,7 @@ def _to_send(now: dt.datetime) -> Q:
 
 
 def email_of(message: Message) -> mail.EmailMultiAlternatives:
-    unsubscribe = unsubscribe_url(message.address, message.kind)
+    unsubscribe = unsubscribe_url(message.address, message.unsubscribes)
     email = mail.EmailMultiAlternatives(
         subject=message.subject,
         body=message.text,
@@ -193,7 +210,7 @@ def send_claimed(run_id: str, result: Result) -> None:
 
 
 def run(on: dt.date | None = None, dry_run: bool = False) -> Result:
-    """The reminders of the day `on` (REMINDER_TODAY or today when not given)."""
+    """The reminders of the day `on` (REMINDER_TODAY or today when not given): one mail per person."""
     on = on or reminder_today()
     result = Result(planned=plan(on))
     already = claimed_keys(result.planned)
@@ -201,12 +218,14 @@ def run(on: dt.date | None = None, dry_run: bool = False) -> Result:
     if dry_run:
         return result
     run_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    by_person: dict[str, list[Planned]] = {}
     for p in result.planned:
-        if p.key in already:
-            continue
-        if claim(p) is None:
-            result.already += 1
+        if p.key not in already:
+            by_person.setdefault(p.address, []).append(p)
+    for parts in by_person.values():
+        if claim(parts, on) is None:
+            result.already += len(parts)
         else:
-            result.claimed += 1
+            result.claimed += len(parts)
     send_claimed(run_id, result)
     return result

@@ -35,7 +35,7 @@ def notifications(request):
     sent = Message.objects.none()
     pending = []
     if address:
-        sent = Message.objects.filter(address=address).order_by("-created_at", "-pk")[:SHOWN]
+        sent = Message.objects.filter(address=address).prefetch_related("reminders").order_by("-created_at", "-pk")[:SHOWN]
         on = reminder_today()
         planned = plan(on, only=address)
         done = claimed_keys(planned)
