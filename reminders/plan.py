@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from tracking.actor import Actor
-from tracking.models import KeyAction, ManagementResponse, Role, RoleAssignment
+from tracking.models import KeyAction, ManagementResponse, Office, Role, RoleAssignment
 from tracking.models.responses import ResponseStatus, due_q, month_start, overdue_q
 from tracking.permissions import EDITABLE_STATUSES, UPDATE, Access, restrict
 
@@ -177,6 +177,13 @@ class Planner:
         self.on = on
         self.only = only.strip().lower() if only else None
         self.preferences = {p.address: p for p in self._preferences()}
+        self._office_names: dict[int, str] | None = None
+
+    @property
+    def office_names(self) -> dict[int, str]:
+        if self._office_names is None:
+            self._office_names = dict(Office.objects.values_list("pk", "name"))
+        return self._office_names
 
     def _preferences(self):
         qs = Preference.objects.all()
@@ -260,7 +267,7 @@ class Planner:
             if not responses and not overdue:
                 continue
             with translation.override(p.language):
-                names = ", ".join(sorted(str(a.office) for a in access.assignments if a.role == Role.OFFICE_FOCAL_POINT))
+                names = ", ".join(sorted(self.office_names[pk] for pk in offices))
                 p.reason = _("office focal point of %(offices)s") % {"offices": names}
                 p.sections = [
                     {"heading": _("Management responses to draft or submit"), "items": [_response_item(r) for r in responses]},

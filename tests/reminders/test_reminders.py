@@ -479,3 +479,22 @@ def test_nobody_without_a_role_nor_inactive_is_told(world, smtp):
     person("nobody")
     planned = plan(DAY)
     assert {p.address for p in planned} == {"ufp@example.org", "eo@example.org", "eo_a@example.org", "head@example.org"}
+
+
+def test_planning_costs_the_same_queries_however_many_actions(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            planned = plan(DAY)
+        assert planned
+        return len(ctx)
+
+    before = queries()
+    ev = make_evaluation(world.office_a, title="More of A", status="Approved")
+    for n in range(8):
+        rec = make_recommendation(ev)
+        make_action(rec, deadline=dt.date(2025, 1 + n, 1), units=[world.unit])
+        make_evaluation(world.office_a, title=f"Draft {n}", status="Draft")
+    assert queries() == before
