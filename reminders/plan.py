@@ -227,8 +227,9 @@ class Planner:
             if p is None:
                 continue
             mine = restrict(user, KeyAction, UPDATE).filter(units__in=sorted(access.focal_unit_ids)).open().distinct()
-            overdue = _actions(mine.filter(overdue_q(self.on)))
-            due = _actions(mine.filter(soon))
+            both = _actions(mine.filter(overdue_q(self.on) | soon))  # one query, split by the same rule
+            overdue = [a for a in both if a.is_overdue(self.on)]
+            due = [a for a in both if not a.is_overdue(self.on)]
             if not overdue and not due:
                 continue
             with translation.override(p.language):
