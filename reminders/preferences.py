@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 
 from .models import Kind, Preference
@@ -20,6 +21,9 @@ def save_preferences(address: str, values: dict) -> Preference:
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise ValueError(f"unknown reminder preference: {', '.join(sorted(unknown))}")
+    language = values.get("language")
+    if language and language not in dict(settings.REMINDER_LANGUAGES):
+        raise ValueError(f"language {language!r} is not one of {', '.join(dict(settings.REMINDER_LANGUAGES))}")
     pref, _ = Preference.objects.select_for_update().get_or_create(address=address.strip().lower())
     for name, value in values.items():
         setattr(pref, name, value)

@@ -473,6 +473,23 @@ def test_the_worker_runs_the_reminders_daily():
     assert (entry.task, entry.every, entry.at) == (send_reminders, dt.timedelta(days=1), dt.time(6, 0))
 
 
+def test_the_daily_job_sends_the_days_reminders(world, smtp, settings):
+    from jobs.tasks import send_reminders
+
+    settings.REMINDER_TODAY = DAY.isoformat()
+    assert send_reminders.call() == {"planned": 6, "already": 0, "claimed": 6, "sent": 5, "failed": 0}
+    assert send_reminders.call()["sent"] == 0  # run again (a retried job): nothing twice
+    assert len(smtp.messages) == 5
+
+
+def test_a_language_that_is_not_offered_is_refused(world):
+    from reminders.preferences import save_preferences
+
+    with pytest.raises(ValueError, match="language 'xx' is not one of en, fr, es"):
+        save_preferences("ufp@example.org", {"language": "xx"})
+    assert not Preference.objects.exists()
+
+
 def test_nobody_without_a_role_nor_inactive_is_told(world, smtp):
     world.fp.is_active = False
     world.fp.save()
