@@ -161,6 +161,11 @@ def email_of(message: Message) -> mail.EmailMultiAlternatives:
     return email
 
 
+def waiting() -> list[Message]:
+    """Messages of earlier runs the next run sends: failed ones (to be tried again), or left unsent by a crash."""
+    return list(Message.objects.filter(_to_send(timezone.now())).order_by("created_at", "pk"))
+
+
 @dataclass
 class Result:
     planned: list[Planned] = field(default_factory=list)

@@ -297,7 +297,7 @@ def test_a_missed_call_day_is_made_up_within_the_window(settings):
 # --- failures ---------------------------------------------------------------------------------------------
 
 
-def test_a_refused_recipient_does_not_stop_the_others_and_goes_on_the_next_run(world, smtp):
+def test_a_refused_recipient_does_not_stop_the_others_and_goes_on_the_next_run(world, smtp, capsys):
     smtp.refuse = {"fp@example.org"}
     result = run(DAY)
     assert {m["To"] for m in smtp.messages} == {"ufp@example.org", "eo@example.org", "eo_a@example.org", "head@example.org"}
@@ -306,6 +306,8 @@ def test_a_refused_recipient_does_not_stop_the_others_and_goes_on_the_next_run(w
     assert all("550" in m.error for m in failed) and len(result.failed) == 1
     assert Message.objects.filter(status=Message.Status.SENT).count() == 4
 
+    call_command("remind", "--dry-run", "--today", DAY.isoformat())
+    assert "Tried again: Your office: 1 responses to draft or submit" in capsys.readouterr().out
     smtp.refuse = set()
     before = len(smtp.messages)
     result = run(DAY)  # the same day: nothing new is planned, the failed ones go

@@ -7,7 +7,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from reminders.plan import reminder_today
-from reminders.send import run
+from reminders.send import run, waiting
 
 
 class Command(BaseCommand):
@@ -36,6 +36,8 @@ class Command(BaseCommand):
             mark = " [already sent or claimed]" if p.key in done else ""
             self.stdout.write(f"{p.summary()}{mark}")
         if dry_run:
+            for m in waiting():
+                self.stdout.write(f"Tried again: {m.subject} to {m.address} ({m.day}; {m.attempts} tries; {m.error or m.status})")
             self.stdout.write(
                 f"Dry run for {on}: {len(result.planned)} reminders planned, {result.already} of them already claimed; nothing sent."
             )
