@@ -152,6 +152,7 @@ def _action_item(action: KeyAction, on: dt.date, link: str = "web:action") -> di
         "label": _("Key action %(number)s: %(text)s") % {"number": action.number, "text": Truncator(action.text).chars(140)},
         "detail": " · ".join(parts),
         "url": absolute(reverse(link, args=[action.pk])),
+        "path": reverse(link, args=[action.pk]),
         "short": f"{Truncator(action.evaluation.title).chars(40)} {short}",
     }
 
@@ -162,6 +163,7 @@ def _response_item(response: ManagementResponse) -> dict:
         "label": Truncator(evaluation.title).chars(140),
         "detail": f"{evaluation.office} · {ResponseStatus(response.status).label}",
         "url": absolute(reverse("web:response_edit", args=[response.pk])),
+        "path": reverse("web:response_edit", args=[response.pk]),
         "short": f"response to {Truncator(evaluation.title).chars(40)} ({response.status})",
     }
 
@@ -307,13 +309,15 @@ class Planner:
                 p.reason = _("evaluation office")
                 age = [
                     {"label": _("%(bucket)s days overdue: %(count)d") % {"bucket": b, "count": buckets[b]}, "detail": "",
-                     "url": absolute(reverse("web:actions") + "?overdue=1"), "short": f"{b}: {buckets[b]}"}
+                     "url": absolute(reverse("web:actions") + "?overdue=1"), "path": reverse("web:actions") + "?overdue=1",
+                     "short": f"{b}: {buckets[b]}"}
                     for b in ("1–90", "91–180", "181–365", "> 365") if buckets.get(b)
                 ]
                 awaiting_items = []
                 for r in awaiting:
                     item = _response_item(r)
-                    item["url"] = absolute(reverse("web:evaluation", args=[r.evaluation_id]))
+                    item["path"] = reverse("web:evaluation", args=[r.evaluation_id])
+                    item["url"] = absolute(item["path"])
                     awaiting_items.append(item)
                 p.sections = [
                     {"heading": _("Newly overdue this week"), "items": [_action_item(a, self.on) for a in new]},
