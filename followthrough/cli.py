@@ -28,6 +28,7 @@ Records:
   export [--evaluation ID] --format gate|json|csv [-o FILE]
   loaddemo                            reference offices, the two real samples, demo users
   worker                              run queued and periodic jobs (beside the web servers)
+  remind [--dry-run] [--today DATE]   send the day's reminders (the worker does it daily); --dry-run lists them
 
 Operations:
   backup FILE                         the database and evidence files, in one archive, while running

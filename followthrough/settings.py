@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "search",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -313,6 +314,36 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "followthrough@localho
 if DEBUG and "EMAIL_HOST" not in os.environ:
     # Local use without a mail server: mails (password resets) are printed on the console.
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# --- reminders (reminders/) ---------------------------------------------------
+# `followthrough remind` (daily, by the job worker at REMINDER_SEND_AT) sends each person one digest.
+# Links in the mails start with SITE_URL (the address people open the app at).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Unit focal points hear of key actions due within this many days (and of their overdue ones).
+REMINDER_DUE_WITHIN_DAYS = env_int("REMINDER_DUE_WITHIN_DAYS", 30)
+# Escalation: overdue for more than the first number of days -> the office focal points; more than the
+# second -> the office head (an address or a person per office, in the admin). Each level once per action.
+REMINDER_ESCALATION_DAYS = [int(v) for v in env_list("REMINDER_ESCALATION_DAYS", ["30", "90"])]
+if len(REMINDER_ESCALATION_DAYS) != 2 or not 0 < REMINDER_ESCALATION_DAYS[0] < REMINDER_ESCALATION_DAYS[1]:
+    raise ImproperlyConfigured("REMINDER_ESCALATION_DAYS must be two numbers of days, the first smaller (e.g. 30,90)")
+# The quarterly call for progress goes out on these days (month-day), or on the first run within
+# REMINDER_CALL_WINDOW_DAYS after one (a missed day is made up once, not later).
+REMINDER_QUARTER_CALLS = env_list("REMINDER_QUARTER_CALLS", ["03-15", "06-15", "09-15", "12-15"])
+for _call in REMINDER_QUARTER_CALLS:
+    try:
+        _month, _day = (int(v) for v in _call.split("-"))
+        __import__("datetime").date(2001, _month, _day)
+    except ValueError:
+        raise ImproperlyConfigured(f"REMINDER_QUARTER_CALLS: {_call!r} is not a month-day like 03-15") from None
+REMINDER_CALL_WINDOW_DAYS = env_int("REMINDER_CALL_WINDOW_DAYS", 14)
+# A failed send is tried again by each next run, this many times in all.
+REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 10)
+# A message a run took for sending and never finished (the run crashed) is taken again after this long.
+REMINDER_SENDING_LEASE_SECONDS = env_int("REMINDER_SENDING_LEASE_SECONDS", 600)
+# The day reminders are computed for: empty is today. Set it to try the reminders on another day.
+REMINDER_TODAY = os.environ.get("REMINDER_TODAY", "")
+# The languages a person may choose for their mails (Django's own words, dates included, are translated).
+REMINDER_LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
 
 # --- deployment hardening (on whenever DEBUG is off) ------------------------
 if not DEBUG:

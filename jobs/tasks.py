@@ -1,7 +1,6 @@
 """The jobs themselves. Each is a door, like a view: it calls services, reports, search or the web's cache.
 
-Next here: the daily reminders (`@periodic(at=...)`) and large imports started
-from the web (their own queue).
+Next here: large imports started from the web (their own queue).
 """
 
 from __future__ import annotations
@@ -85,3 +84,12 @@ def refresh_recurring_themes() -> dict:
 
     stats = refresh(everything=True)
     return {"method": stats.method, "themes": stats.themes, "seconds": round(stats.seconds, 1)}
+
+
+@periodic(every=dt.timedelta(days=1), at=dt.time(6, 0))
+@job(attempts=3, backoff=600)
+def send_reminders() -> dict:
+    """The day's reminders (`followthrough remind`): digests, escalations, the quarterly call; each sent once."""
+    from reminders.send import run
+
+    return run().as_dict()

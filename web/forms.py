@@ -154,3 +154,21 @@ def apply_errors(form: forms.Form, error) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+class ReminderPreferenceForm(forms.Form):
+    """What reminders a person receives, how often, and in which language (reminders/preferences.py saves it)."""
+
+    unit_digest = forms.BooleanField(label="Digest of my unit's key actions (due soon, overdue)", required=False)
+    office_digest = forms.BooleanField(label="Digest of my office (responses to draft, overdue key actions)", required=False)
+    weekly_summary = forms.BooleanField(label="Weekly summary for the evaluation office", required=False)
+    escalation = forms.BooleanField(label="Escalations of long-overdue key actions", required=False)
+    quarterly_call = forms.BooleanField(label="Quarterly call for progress", required=False)
+    frequency = forms.ChoiceField(label="Digests come", choices=[("daily", "Every day"), ("weekly", "Once a week")])
+    language = forms.ChoiceField(label="Language of the mails", required=False)
+
+    def __init__(self, *args, **kwargs):
+        from django.conf import settings
+
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", "The site's language"), *settings.REMINDER_LANGUAGES]

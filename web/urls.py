@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import curation, drafting, history, portal, reports, search, workspace
+from .views import curation, drafting, history, notifications, portal, reports, search, workspace
 
 app_name = "web"
 
@@ -22,6 +22,10 @@ urlpatterns = [
     path("workspace/actions/", workspace.my_actions, name="my_actions"),
     path("actions/<int:pk>/update/", workspace.action_update, name="action_update"),
     path("updates/<int:pk>/evidence/", workspace.evidence, name="evidence"),
+    # Reminders: my notifications and choices; the signed unsubscribe link (no sign-in)
+    path("notifications/", notifications.notifications, name="notifications"),
+    path("notifications/preferences/", notifications.notification_preferences, name="notification_preferences"),
+    path("notifications/unsubscribe/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
     # Drafting and review
     path("responses/<int:pk>/edit/", drafting.response_edit, name="response_edit"),
     path("responses/<int:pk>/header/", drafting.response_header, name="response_header"),

@@ -129,6 +129,10 @@ class Records:
                   "content_type_id": str(ContentType.objects.get_for_model(Evaluation).pk), "object_id": str(self.evaluation.pk)}
         if route.startswith("regions/"):
             values["slug"] = self.office.region.slug
+        if route.startswith("notifications/unsubscribe/"):
+            from reminders.send import unsubscribe_token
+
+            values["token"] = unsubscribe_token("someone@example.org", "all")
         by_prefix = {"evaluations/": self.evaluation.pk, "actions/": self.action.pk, "updates/": self.update.pk,
                      "responses/": self.evaluation.management_response.pk, "recommendations/": self.recommendation.pk,
                      "recurring/": self.theme.pk}

@@ -38,6 +38,7 @@ from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import get_resolver, reverse
 
+from reminders.send import unsubscribe_token
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
 from tracking.models import (
     ActionUpdate,
@@ -595,6 +596,10 @@ CASES = [
     get_case("get-action-delete", "web:action_delete", act(*A_D), expect=POST_ONLY),
     get_case("get-action-move", "web:action_move", act(*A_D, 2), expect=POST_ONLY),
     get_case("get-evaluation-quality", "web:evaluation_quality", ev("A", "Approved"), expect=POST_ONLY),
+    # --- reminders: my notifications (signed in), my choices (POST only), the signed unsubscribe link (anyone) ---
+    get_case("notifications", "web:notifications", expect=SIGNED_IN),
+    get_case("get-notification-preferences", "web:notification_preferences", expect=POST_ONLY),
+    get_case("unsubscribe-page", "web:unsubscribe", lambda w: unsubscribe_token("someone@example.org", "all"), expect=EVERYONE),
     # --- sign-in and the admin site (GET) ---
     get_case("login", "login", expect=EVERYONE),
     get_case("password-reset", "password_reset", expect=EVERYONE),

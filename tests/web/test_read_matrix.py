@@ -754,11 +754,14 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
         "workspace", "my_actions", "evidence", "history", "dashboard", "annual_report", "export", "evaluation_export",
         "response_edit", "recommendation_edit", "recommendation_add", "action_add", "action_edit", "action_update",
         "search", "similar", "recurring", "recurring_theme",
+        # A person's own reminders only, and a page that shows no record (tests/reminders/test_reminders.py).
+        "notifications", "unsubscribe",
     }
     # Doors that read no record to show (POST only, or a form with nothing in it yet): tests/web/test_permission_matrix.py.
     write_only = {
         "evaluation_create", "response_header", "response_submit", "response_approve", "response_return",
         "recommendation_delete", "recommendation_move", "action_delete", "action_move", "evaluation_quality",
+        "notification_preferences",
     }
     names = {p.name for p in urls.urlpatterns}
     assert names - covered - write_only == set()

@@ -97,3 +97,54 @@ def load_demo_ratings() -> int:
         quality.rate_report(system, evaluation, rating)
         rated += 1
     return rated
+def _months_before(day, months: int):
+    """The first day of the month `months` before the month of `day`."""
+    index = day.year * 12 + day.month - 1 - months
+    return day.replace(year=index // 12, month=index % 12 + 1, day=1)
+
+
+def load_demo_overdue() -> Evaluation | None:
+    """An approved response whose key actions are overdue by different ages, and one due this month (made once).
+
+    Deadlines are counted back from the day it is loaded, so the demo always has something for
+    `followthrough remind` to tell: the PPID unit focal point of all of them, the office focal point
+    and its head (escalation) of the long-overdue ones.
+    """
+    from ..models.responses import today
+
+    office = Office.objects.get(name=DEMO_OFFICE)
+    title = "Evaluation of the gender statistics helpdesk (demo, with overdue key actions)"
+    if Evaluation.objects.filter(office=office, title=title).exists():
+        return None
+    system = Actor.system("command")
+    on = today()
+    evaluation = drafting.create_evaluation(system, office=office, start_year=on.year - 3, end_year=on.year - 2, title=title)
+    response = evaluation.management_response
+    rec = drafting.add_recommendation(
+        system,
+        response,
+        fields={
+            "number": "1",
+            "text": "Answer requests from country offices for gender statistics within a set time.",
+            "response_text": "Accepted. A helpdesk with a service standard will be set up.",
+            "category": "Accepted",
+        },
+    )
+    unit = Unit.objects.filter(name=DEMO_UNIT).order_by("pk").first()
+    actions = [
+        ("1.1", "Set up the helpdesk and publish its service standard.", 14, ActionStatus.INITIATED),
+        ("1.2", "Train the helpdesk staff on the main survey instruments.", 3, ActionStatus.NOT_INITIATED),
+        ("1.3", "Report the helpdesk's response times to management each year.", 0, ActionStatus.INITIATED),
+    ]
+    for number, text, months, status in actions:
+        drafting.add_action(
+            system,
+            rec,
+            fields={"number": number, "text": text, "responsible": DEMO_UNIT, "status": status,
+                    "deadline": _months_before(on, months)},
+            units=[unit] if unit else [],
+        )
+    response.refresh_from_db()
+    response = drafting.submit_response(system, response, version=response.version)
+    drafting.approve_response(system, response, version=response.version)
+    return evaluation

@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from reminders.queries import last_reminded
 from tracking import permissions, queries
 from tracking.models import ActionUpdate, ChangeRecord, KeyAction, ManagementResponse
 from tracking.models.responses import ActionStatus, ResponseStatus, today
@@ -89,10 +90,13 @@ def action_detail(request, pk: int):
     may_update = permissions.can(request.actor, permissions.UPDATE_ACTION, action)
     changes = restrict(request.user, ChangeRecord).filter(content_type__model="keyaction", object_id=action.pk).order_by("-time", "-id")
     form = ProgressForm(initial={"version": action.version, "status": action.status}) if may_update else None
+    # When a reminder last named this action: for people with a role (who was reminded is not public).
+    reminded = last_reminded(action.pk) if permissions.can(request.actor, permissions.VIEW_INTERNAL) else None
     return render(
         request,
         "web/action_detail.html",
-        {"action": action, "form": form, "may_update": may_update, "changes": changes, "today": today(), "nav": "actions"},
+        {"action": action, "form": form, "may_update": may_update, "changes": changes, "today": today(), "nav": "actions",
+         "reminded": reminded},
     )
 
 

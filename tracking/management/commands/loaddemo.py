@@ -31,7 +31,13 @@ class Command(BaseCommand):
             self.stdout.write("Demo draft response added (to try submitting and approving).")
         if demo.load_demo_ratings():
             self.stdout.write("Demo reports rated for quality (browse: the best reports).")
+        if demo.load_demo_overdue():
+            self.stdout.write("Demo response with overdue key actions added (to try `followthrough remind --dry-run`).")
         people = demo.load_demo_people()
+        from reminders.demo import load_demo_office_head
+
+        if load_demo_office_head(demo.DEMO_OFFICE):
+            self.stdout.write(f"Demo office head for escalations: head@example.org ({demo.DEMO_OFFICE}).")
         self.stdout.write(f"\nDemo users (local use only), password for all: {demo.DEMO_PASSWORD}")
         for username, role, scope in people:
             self.stdout.write(f"  {username:<11} {role} — {scope}")
