@@ -421,8 +421,8 @@ def _response_of(obj):
 def _office_of(obj):
     if isinstance(obj, Office):
         return obj
-    if isinstance(obj, Evaluation):
-        return obj.office
+    if isinstance(obj, (Evaluation, EvaluationPlan, EvaluationDocument)):
+        return obj.office if not isinstance(obj, EvaluationDocument) else obj.evaluation.office
     if isinstance(obj, (ManagementResponse, Recommendation, KeyAction)):
         return obj.evaluation.office
     raise TypeError(f"no office for {type(obj).__name__}")

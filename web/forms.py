@@ -77,11 +77,23 @@ class EvaluationForm(forms.Form):
     type = forms.ChoiceField(choices=[("", "—")] + list(Evaluation.Type.choices), required=False)
     status = forms.ChoiceField(choices=Evaluation.Status.choices, initial=Evaluation.Status.COMPLETED)
     completion_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    cancellation_reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Reason for cancelling",
+        help_text="Required when the status is Cancelled: the plan's compliance shows it.",
+    )
+
+    def values(self) -> dict:
+        keys = ("office", "start_year", "end_year", "title", "year", "type", "status", "completion_date", "cancellation_reason")
+        return {k: self.cleaned_data[k] for k in keys}
 
     def __init__(self, *args, offices=None, **kwargs):
         super().__init__(*args, **kwargs)
         if offices is not None:
             self.fields["office"].queryset = offices
+
+
+class EvaluationEditForm(EvaluationForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
 class ResponseHeaderForm(VersionedForm):

@@ -256,6 +256,12 @@ P_LOCKED_A = row("      login  403   403  404  403  403  403  404  403")
 P_BAD_UNIT = row("      login  403   403  404  400  403  403  404  400")
 P_REVIEW_A = row("      login  403   302  404  403  403  403  404  302")
 P_REVIEW_B = row("      login  403   302  302  404  404  403  404  302")
+# Managing an evaluation: the evaluation office in scope (a reader who may not read a draft: 404).
+MANAGE_EVAL_A = row("   login  403   200  404  403  403  403  404  200")
+MANAGE_EVAL_B = row("   login  403   200  200  403  403  403  403  200")
+P_MANAGE_EVAL_A = row(" login  403   302  404  403  403  403  404  302")
+P_MANAGE_EVAL_B = row(" login  403   302  302  403  403  403  403  302")
+P_MANAGE_DRAFT_B = row("login  403   302  302  404  404  403  404  302")
 P_ADMIN = row("         login  302   login login login login login login 302")
 P_ADMIN_403 = row("     login  403   login login login login login login 403")
 
@@ -330,6 +336,50 @@ def check_eval_created(office):
         assert r["Location"] == ev.get_absolute_url()
 
     return check
+
+
+def eval_edit_data(office, status, to_office=None):
+    def data(w):
+        e = Evaluation.objects.select_related("plan").get(pk=w.ev[office, status])
+        return {
+            "version": e.version, "office": w.offices[to_office or office], "title": "Edited by the matrix",
+            "start_year": e.plan.start_year, "end_year": e.plan.end_year, "year": e.year, "type": "thematic",
+            "status": "ongoing", "completion_date": "2024-06-30", "cancellation_reason": "",
+        }
+
+    return data
+
+
+def check_eval_edited(office, status, to_office=None):
+    def check(w, user, r):
+        e = Evaluation.objects.get(pk=w.ev[office, status])
+        assert (e.title, e.type, e.status, e.completion_date, e.version) == ("Edited by the matrix", "thematic", "ongoing", dt.date(2024, 6, 30), 2)
+        assert e.office_id == w.offices[to_office or office] and e.plan.office_id == e.office_id
+        assert r["Location"] == e.get_absolute_url()
+
+    return check
+
+
+def empty_evaluation(office):
+    """An evaluation with nothing in it yet (made for the test; rolled back with it)."""
+
+    def pk(w):
+        office_row = Office.objects.get(pk=w.offices[office])
+        return make_evaluation(office_row, title=f"Empty {office} evaluation", status="Draft").pk
+
+    return pk
+
+
+def check_eval_deleted(office):
+    def check(w, user, r):
+        assert not Evaluation.objects.filter(title=f"Empty {office} evaluation").exists()
+        assert r["Location"] == reverse("web:office", args=[w.office_slugs[office]])
+
+    return check
+
+
+def empty_version(w):
+    return {"version": 1}
 
 
 def progress_data(office, status, n=1, stale=False):
@@ -563,6 +613,9 @@ CASES = [
     get_case("progress-form-b", "web:action_update", act("B", "Approved", 1), expect=UPDATE_B),
     get_case("progress-form-draft-a-ua", "web:action_update", act(*A_D, 1), expect=UPDATE_DRAFT_A_UA),
     get_case("evaluation-create-form", "web:evaluation_create", expect=CREATE_EVAL),
+    get_case("evaluation-edit-form-a", "web:evaluation_edit", ev(*A_D), expect=MANAGE_EVAL_A),
+    get_case("evaluation-edit-form-b", "web:evaluation_edit", ev("B", "Approved"), expect=MANAGE_EVAL_B),
+    get_case("get-evaluation-delete", "web:evaluation_delete", ev(*A_D), expect=POST_ONLY),
     # --- drafting pages (GET) ---
     get_case("response-edit-draft-a", "web:response_edit", resp(*A_D), expect=DRAFTER_A),
     get_case("response-edit-returned-a", "web:response_edit", resp("A", "Returned"), expect=DRAFTER_A),
@@ -604,6 +657,18 @@ CASES = [
     # --- forms (POST with valid data) ---
     post_case("create-evaluation-a", "web:evaluation_create", expect=P_CREATE_EVAL_A, data=eval_data("A"), check=check_eval_created("A"), records=2),
     post_case("create-evaluation-b", "web:evaluation_create", expect=P_CREATE_EVAL_B, data=eval_data("B"), check=check_eval_created("B"), records=2),
+    post_case("edit-evaluation-a", "web:evaluation_edit", ev(*A_D), expect=P_MANAGE_EVAL_A,
+              data=eval_edit_data(*A_D), check=check_eval_edited(*A_D)),
+    post_case("edit-evaluation-b", "web:evaluation_edit", ev("B", "Approved"), expect=P_MANAGE_EVAL_B,
+              data=eval_edit_data("B", "Approved"), check=check_eval_edited("B", "Approved")),
+    # Moving an evaluation of B to office A: only for who manages both (eo_b manages B only: 400, the office refused).
+    post_case("move-evaluation-b-to-a", "web:evaluation_edit", ev("B", "Approved"),
+              expect=row("login 403 302 400 403 403 403 403 302"),
+              data=eval_edit_data("B", "Approved", "A"), check=check_eval_edited("B", "Approved", "A")),
+    post_case("delete-evaluation-a", "web:evaluation_delete", empty_evaluation("A"), expect=P_MANAGE_EVAL_A,
+              data=empty_version, check=check_eval_deleted("A"), records=2),
+    post_case("delete-evaluation-b", "web:evaluation_delete", empty_evaluation("B"), expect=P_MANAGE_DRAFT_B,
+              data=empty_version, check=check_eval_deleted("B"), records=2),
     post_case("progress-a-ua", "web:action_update", act("A", "Approved", 1), expect=P_UPDATE_A_UA,
               data=progress_data("A", "Approved"), check=check_progress("A", "Approved"), records=2),
     # Tampering: a unit focal point on a key action of their office that is not their unit's.
@@ -806,7 +871,7 @@ def test_the_matrix_covers_every_url_of_the_web_app():
     # Each form (every POST-only door and every page with a form) is also exercised by POST.
     posted = {c.name for c in CASES if c.method == "POST"}
     forms = {
-        "web:evaluation_create", "web:action_update", "web:response_header", "web:recommendation_add",
+        "web:evaluation_create", "web:evaluation_edit", "web:evaluation_delete", "web:action_update", "web:response_header", "web:recommendation_add",
         "web:recommendation_edit", "web:recommendation_delete", "web:recommendation_move", "web:action_add",
         "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
         "web:response_return",

@@ -503,6 +503,7 @@ PAGES = [
     PageCase("recommendation-add", lambda w, o, s: reverse("web:recommendation_add", args=[w.resp[o, s]]), signed_in=True, form=True),
     PageCase("action-add", lambda w, o, s: reverse("web:action_add", args=[w.rec[o, s]]), signed_in=True, form=True),
     PageCase("action-edit", lambda w, o, s: reverse("web:action_edit", args=[w.act[o, s]]), signed_in=True, form=True),
+    PageCase("evaluation-edit", lambda w, o, s: reverse("web:evaluation_edit", args=[w.ev[o, s]]), signed_in=True, form=True),
     PageCase("progress-form", lambda w, o, s: reverse("web:action_update", args=[w.act[o, s]]), signed_in=True, form=True),
 ]
 
@@ -753,12 +754,12 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
         "home", "regions", "region", "office", "evaluations", "evaluation", "evaluation_history", "actions", "action",
         "workspace", "my_actions", "evidence", "history", "dashboard", "annual_report", "export", "evaluation_export",
         "response_edit", "recommendation_edit", "recommendation_add", "action_add", "action_edit", "action_update",
-        "search", "similar", "recurring", "recurring_theme",
+        "search", "similar", "recurring", "recurring_theme", "evaluation_edit",
     }
     # Doors that read no record to show (POST only, or a form with nothing in it yet): tests/web/test_permission_matrix.py.
     write_only = {
         "evaluation_create", "response_header", "response_submit", "response_approve", "response_return",
-        "recommendation_delete", "recommendation_move", "action_delete", "action_move",
+        "recommendation_delete", "recommendation_move", "action_delete", "action_move", "evaluation_delete",
     }
     names = {p.name for p in urls.urlpatterns}
     assert names - covered - write_only == set()

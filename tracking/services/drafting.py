@@ -23,6 +23,7 @@ from django.utils import timezone
 from .. import permissions
 from ..actor import Actor
 from ..models import (
+    ActionUpdate,
     ChangeRecord,
     Evaluation,
     EvaluationPlan,
@@ -57,19 +58,18 @@ def create_evaluation(
     type: str = "",
     status: str = Evaluation.Status.COMPLETED,
     completion_date: dt.date | None = None,
+    cancellation_reason: str = "",
 ) -> Evaluation:
     """A new evaluation in the office's plan for the period, with an empty draft response."""
     title = title.strip()
-    errors = {}
-    if not title:
-        errors["title"] = ["An evaluation needs a title."]
-    if end_year < start_year:
-        errors["end_year"] = ["The plan cannot end before it starts."]
+    errors = _check_evaluation(title, start_year, end_year, status, cancellation_reason)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
         permissions.require(actor, permissions.MANAGE_EVALUATIONS, office)
         plan, _ = EvaluationPlan.objects.get_or_create(office=office, start_year=start_year, end_year=end_year)
+        if plan.closed:
+            raise ValidationError({"start_year": [f"The plan {plan.period} of {office} is closed: reopen it first."]})
         if Evaluation.objects.filter(office=office, plan=plan, title=title).exists():
             raise ValidationError({"title": ["This office's plan already has an evaluation with this title."]})
         evaluation = Evaluation.objects.create(
@@ -80,6 +80,7 @@ def create_evaluation(
             type=type,
             status=status,
             completion_date=completion_date,
+            cancellation_reason=cancellation_reason.strip() if status == Evaluation.Status.CANCELLED else "",
         )
         response = ManagementResponse.objects.create(evaluation=evaluation, status=ResponseStatus.DRAFT)
         history.write(
@@ -89,6 +90,127 @@ def create_evaluation(
             ]
         )
         return evaluation
+
+
+def _check_evaluation(title: str, start_year: int, end_year: int, status: str, reason: str) -> dict[str, list[str]]:
+    errors = {}
+    if not title:
+        errors["title"] = ["An evaluation needs a title."]
+    if end_year < start_year:
+        errors["end_year"] = ["The plan cannot end before it starts."]
+    if status not in Evaluation.Status.values:
+        errors["status"] = [f"Choose one of: {', '.join(Evaluation.Status.values)}."]
+    elif status == Evaluation.Status.CANCELLED and not reason.strip():
+        errors["cancellation_reason"] = ["Say why the evaluation was cancelled."]
+    return errors
+
+
+def update_evaluation(
+    actor: Actor,
+    evaluation: Evaluation,
+    *,
+    version: int,
+    office: Office,
+    start_year: int,
+    end_year: int,
+    title: str,
+    year: int | None = None,
+    type: str = "",
+    status: str = Evaluation.Status.COMPLETED,
+    completion_date: dt.date | None = None,
+    cancellation_reason: str = "",
+) -> Evaluation:
+    """Every field the creation form asks for; moving to another office or plan keeps the evaluation and its history.
+
+    The evaluation office must manage both the office it was in and the one it moves to.
+    """
+    title = title.strip()
+    errors = _check_evaluation(title, start_year, end_year, status, cancellation_reason)
+    if type and type not in Evaluation.Type.values:
+        errors["type"] = [f"Choose one of: {', '.join(Evaluation.Type.values)}."]
+    if errors:
+        raise ValidationError(errors)
+    fields = {
+        "title": title,
+        "year": year or end_year,
+        "type": type,
+        "status": status,
+        "completion_date": completion_date,
+        "cancellation_reason": cancellation_reason.strip() if status == Evaluation.Status.CANCELLED else "",
+    }
+    try:
+        with transaction.atomic():
+            current = _locked(Evaluation, evaluation.pk)
+            permissions.require(actor, permissions.MANAGE_EVALUATIONS, current)
+            permissions.require(actor, permissions.MANAGE_EVALUATIONS, office)
+            if current.version != version:
+                raise ConflictError(current)
+            plan, created = EvaluationPlan.objects.get_or_create(office=office, start_year=start_year, end_year=end_year)
+            records = []
+            if created:
+                records.append(history.change(actor, ChangeRecord.Action.CREATE, plan, after=history.snapshot(plan)))
+            elif plan.closed and plan.pk != current.plan_id:
+                raise ValidationError({"start_year": [f"The plan {plan.period} of {office} is closed: reopen it first."]})
+            if (
+                Evaluation.objects.filter(office=office, plan=plan, title=title).exclude(pk=current.pk).exists()
+            ):
+                raise ValidationError({"title": ["This office's plan already has an evaluation with this title."]})
+            before = history.snapshot(current)
+            current.office = office
+            current.plan = plan
+            for name, value in fields.items():
+                setattr(current, name, value)
+            old, new = history.diff(before, history.snapshot(current))
+            if old or new:
+                current.version += 1
+                current.save()
+                records.append(
+                    history.change(actor, ChangeRecord.Action.UPDATE, current, before=old, after=new, evaluation_id=current.pk)
+                )
+            history.write(records)
+            return current
+    except ConflictError as exc:
+        _refused_edit(actor, exc, {**fields, "office": office.pk}, version)
+        raise
+
+
+def delete_evaluation(actor: Actor, evaluation: Evaluation, *, version: int) -> None:
+    """Only while nothing hangs on it: no recommendations, key actions, progress updates or documents.
+
+    Its empty management response goes with it; both deletions are recorded.
+    """
+    try:
+        with transaction.atomic():
+            current = _locked(Evaluation, evaluation.pk)
+            permissions.require(actor, permissions.MANAGE_EVALUATIONS, current)
+            if current.version != version:
+                raise ConflictError(current)
+            hanging = [
+                (current.recommendations.count(), "recommendation"),
+                (current.key_actions.count(), "key action"),
+                (ActionUpdate.objects.filter(key_action__evaluation=current).count(), "progress update"),
+                (current.documents.count(), "document"),
+            ]
+            named = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in hanging if n]
+            if named:
+                raise ValidationError(
+                    f"“{current}” cannot be deleted: it has {', '.join(named)}. Delete those first, "
+                    "or keep the evaluation (set its status to Cancelled)."
+                )
+            records = []
+            response = ManagementResponse.objects.filter(evaluation=current).first()
+            if response is not None:
+                records.append(
+                    history.change(actor, ChangeRecord.Action.DELETE, response, before=history.snapshot(response), evaluation_id=current.pk)
+                )
+            records.append(
+                history.change(actor, ChangeRecord.Action.DELETE, current, before=history.snapshot(current), evaluation_id=current.pk)
+            )
+            current.delete()
+            history.write(records)
+    except ConflictError as exc:
+        refused(actor, exc.current, {"delete": True, "based_on_version": version}, "deletion refused: the evaluation had changed")
+        raise
 
 
 # --- shared machinery -------------------------------------------------------------------

@@ -165,6 +165,7 @@ def evaluation_detail(request, pk: int):
             "may_edit": response is not None and permissions.can(actor, permissions.EDIT_RESPONSE, response),
             "may_review": response is not None and permissions.can(actor, permissions.REVIEW_RESPONSE, response),
             "may_view_history": permissions.can(actor, permissions.VIEW_INTERNAL),
+            "may_manage": permissions.can(actor, permissions.MANAGE_EVALUATIONS, evaluation),
             "nav": "evaluations",
         },
     )
