@@ -96,6 +96,24 @@ class EvaluationEditForm(EvaluationForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
+class PlanForm(forms.Form):
+    office = forms.ModelChoiceField(queryset=Office.objects.select_related("type").order_by("name"))
+    start_year = forms.IntegerField(min_value=1990, max_value=2100, label="Plan starts")
+    end_year = forms.IntegerField(min_value=1990, max_value=2100, label="Plan ends")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, offices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if offices is not None:
+            self.fields["office"].queryset = offices
+
+
+class PlanEditForm(VersionedForm):
+    start_year = forms.IntegerField(min_value=1990, max_value=2100, label="Plan starts")
+    end_year = forms.IntegerField(min_value=1990, max_value=2100, label="Plan ends")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
 class ResponseHeaderForm(VersionedForm):
     overall_response = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
     units = forms.ModelMultipleChoiceField(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import drafting, history, portal, reports, search, workspace
+from .views import drafting, history, plans, portal, reports, search, workspace
 
 app_name = "web"
 
@@ -16,6 +16,10 @@ urlpatterns = [
     path("evaluations/<int:pk>/edit/", drafting.evaluation_edit, name="evaluation_edit"),
     path("evaluations/<int:pk>/delete/", drafting.evaluation_delete, name="evaluation_delete"),
     path("evaluations/<int:pk>/history/", history.evaluation_history, name="evaluation_history"),
+    path("plans/new/", plans.plan_create, name="plan_create"),
+    path("plans/<int:pk>/", plans.plan_detail, name="plan"),
+    path("plans/<int:pk>/edit/", plans.plan_edit, name="plan_edit"),
+    path("plans/<int:pk>/close/", plans.plan_close, name="plan_close"),
     path("actions/", portal.action_list, name="actions"),
     path("actions/<int:pk>/", workspace.action_detail, name="action"),
     # The workspace

@@ -206,3 +206,102 @@ def test_only_the_evaluation_office_in_scope_deletes(office):
     with pytest.raises(ConflictError):
         drafting.delete_evaluation(person("eo", Role.EVALUATION_OFFICE), ev, version=0)
     assert Evaluation.objects.filter(pk=ev.pk).exists()
+
+
+# --- plans ------------------------------------------------------------------------------------------
+
+from tracking.services import plans  # noqa: E402
+
+
+def test_the_evaluation_office_makes_edits_closes_and_reopens_a_plan(office, reviewer):
+    plan = plans.create_plan(reviewer, office=office, start_year=2026, end_year=2029, notes=" Strategic plan. ")
+    assert (plan.office, plan.period, plan.notes, plan.closed) == (office, "2026 - 2029", "Strategic plan.", False)
+    ev = drafting.create_evaluation(reviewer, office=office, start_year=2026, end_year=2029, title="In the plan")
+    assert ev.plan == plan
+    plan = plans.update_plan(reviewer, plan, version=1, start_year=2026, end_year=2030, notes="Extended.")
+    assert (fresh(ev).plan.period, plan.version) == ("2026 - 2030", 2)
+    plan = plans.close_plan(reviewer, plan, version=2)
+    assert plan.closed and plan.closed_on is not None
+    with pytest.raises(ValidationError, match="already closed"):
+        plans.close_plan(reviewer, plan, version=3)
+    plan = plans.reopen_plan(reviewer, plan, version=3)
+    assert not plan.closed and plan.closed_on is None
+    made = ChangeRecord.objects.filter(content_type__model="evaluationplan", object_id=plan.pk).order_by("id")
+    assert [(r.action, r.message) for r in made] == [
+        ("create", ""), ("update", "plan edited"), ("update", "plan closed"), ("update", "plan reopened")
+    ]
+    assert made[1].before == {"end_year": 2029, "notes": "Strategic plan."} and made[2].after["closed"] is True
+    assert all(r.evaluation_id is None and r.user == reviewer.user for r in made)
+
+
+def test_a_plan_is_checked_and_unique_per_office_and_period(office, reviewer):
+    plans.create_plan(reviewer, office=office, start_year=2026, end_year=2027)
+    for kwargs, field in (({"start_year": 2026, "end_year": 2027}, "start_year"), ({"start_year": 2028, "end_year": 2027}, "end_year"),
+                          ({"start_year": 1200, "end_year": 2027}, "start_year")):
+        with pytest.raises(ValidationError) as exc:
+            plans.create_plan(reviewer, office=office, **kwargs)
+        assert field in exc.value.message_dict
+    other = plans.create_plan(reviewer, office=office, start_year=2028, end_year=2029)
+    with pytest.raises(ValidationError, match="already has a plan"):
+        plans.update_plan(reviewer, other, version=1, start_year=2026, end_year=2027)
+    assert EvaluationPlan.objects.filter(office=office).count() == 2
+
+
+def test_only_the_evaluation_office_in_scope_manages_plans(office, reviewer):
+    plan = plans.create_plan(reviewer, office=office, start_year=2026, end_year=2027)
+    other = make_office("Office E", region="Region E")
+    outsiders = (person("scoped", Role.EVALUATION_OFFICE, office=other), person("focal", Role.OFFICE_FOCAL_POINT, office=office),
+                 person("viewer", Role.VIEWER), Actor(user=None))
+    for actor in outsiders:
+        with pytest.raises(PermissionDenied):
+            plans.create_plan(actor, office=office, start_year=2030, end_year=2031)
+        with pytest.raises(PermissionDenied):
+            plans.close_plan(actor, plan, version=1)
+    assert not fresh(plan).closed and EvaluationPlan.objects.count() == 1
+
+
+def test_a_stale_plan_change_is_refused_and_kept(office, reviewer):
+    plan = plans.create_plan(reviewer, office=office, start_year=2026, end_year=2027)
+    plans.update_plan(reviewer, plan, version=1, start_year=2026, end_year=2028)
+    with pytest.raises(ConflictError):
+        plans.close_plan(reviewer, plan, version=1)
+    assert not fresh(plan).closed
+    assert ChangeRecord.objects.filter(action="refused", object_id=plan.pk).count() == 1
+
+
+# --- plan compliance -----------------------------------------------------------------------------------
+
+
+def test_plan_compliance_counts_planned_completed_cancelled_and_responses_in_time(office, reviewer, settings):
+    from django.utils import timezone
+
+    from reports.figures import plan_compliance
+
+    plan = plans.create_plan(reviewer, office=office, start_year=2026, end_year=2027)
+    done = dt.date(2026, 3, 31)
+
+    def evaluation(title, status="completed", completion=done, response="Draft", approved=None, reason=""):
+        ev = Evaluation.objects.create(plan=plan, office=office, title=title, year=2026, status=status,
+                                       completion_date=completion, cancellation_reason=reason)
+        at = timezone.make_aware(dt.datetime.combine(approved, dt.time(23, 0))) if approved else None
+        ManagementResponse.objects.create(evaluation=ev, status=response, approved_at=at)
+
+    evaluation("On time", response="Approved", approved=done + dt.timedelta(weeks=6))  # the last day counts
+    evaluation("Late", response="Approved", approved=done + dt.timedelta(weeks=6, days=1))
+    evaluation("Waiting", response="Submitted")
+    evaluation("Undated", completion=None)
+    evaluation("Dropped", status="cancelled", completion=None, reason="The programme closed.")
+    evaluation("Going", status="ongoing", completion=None)
+    evaluation("Later", status="planned", completion=None)
+    Evaluation.objects.create(plan=make_evaluation(office).plan, office=office, title="Other plan", year=2024)
+
+    [c] = plan_compliance(Evaluation.objects.filter(plan=plan), weeks=6)
+    assert (c.plan_id, c.office, c.period, c.closed) == (plan.pk, "Office D", "2026 - 2027", False)
+    assert (c.planned, c.completed, c.cancelled, c.in_progress) == (7, 4, 1, 2)
+    assert (c.within, c.late, c.pending, c.unknown) == (1, 1, 1, 1)
+    assert c.cancellations == [("Dropped", "The programme closed.")]
+    assert c.completion_rate == 4 / 6 and c.timely_share == 1 / 3
+    # Another number of weeks moves the late one in.
+    [c] = plan_compliance(Evaluation.objects.filter(plan=plan), weeks=7)
+    assert (c.within, c.late) == (2, 0)
+    assert len(plan_compliance(Evaluation.objects.filter(office=office))) == 2

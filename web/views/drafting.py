@@ -65,7 +65,9 @@ def evaluation_create(request):
     _require(request, permissions.MANAGE_EVALUATIONS)
     access = permissions.Access.of(request.user)
     offices = Office.objects.filter(access.review_scope(None)).select_related("type").order_by("name")
-    form = EvaluationForm(request.POST or None, offices=offices)
+    # From a plan's page: its office and period filled in.
+    initial = {k: request.GET[k] for k in ("office", "start_year", "end_year") if request.GET.get(k, "").isdigit()}
+    form = EvaluationForm(request.POST or None, offices=offices, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             evaluation = drafting.create_evaluation(request.actor, **form.values())

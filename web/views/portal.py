@@ -7,14 +7,17 @@ their roles read (see the table there).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 
+from reports import figures
 from tracking import permissions, queries
 from tracking.models import (
     ActionUpdate,
     Evaluation,
+    EvaluationPlan,
     KeyAction,
     Office,
     OfficeType,
@@ -98,11 +101,20 @@ def office_detail(request, slug: str):
             .select_related("plan", "management_response", "office")
             .order_by("-plan__start_year", "-plan__end_year", "title")
         )
-        plans: dict = {}
+        by_plan: dict = {}
         for ev in evaluations:
-            plans.setdefault(ev.plan, []).append(ev)
+            by_plan.setdefault(ev.plan_id, []).append(ev)
+        weeks = settings.RESPONSE_WEEKS
+        compliance = {c.plan_id: c for c in figures.plan_compliance(restrict(request.user, Evaluation).filter(office=office), weeks)}
+        # Every plan of the office (plans are public), with the evaluations its reader reads.
+        plans = [
+            (plan, by_plan.get(plan.pk, []), compliance.get(plan.pk))
+            for plan in EvaluationPlan.objects.filter(office=office).order_by("-start_year", "-end_year")
+        ]
         actions = restrict(request.user, KeyAction).filter(evaluation__office=office)
-        return {"office": office, "plans": plans, "figures": queries.status_figures(actions), "scope": {"office": office.pk}}
+        return {
+            "office": office, "plans": plans, "weeks": weeks, "figures": queries.status_figures(actions), "scope": {"office": office.pk},
+        }
 
     return _page(request, office.name, "browse", "office", (office.pk,), "web/office_detail_body.html", context)
 
