@@ -131,7 +131,7 @@ class Records:
             values["slug"] = self.office.region.slug
         by_prefix = {"evaluations/": self.evaluation.pk, "actions/": self.action.pk, "updates/": self.update.pk,
                      "responses/": self.evaluation.management_response.pk, "recommendations/": self.recommendation.pk,
-                     "recurring/": self.theme.pk}
+                     "recurring/": self.theme.pk, "plans/": self.evaluation.plan_id}
         for prefix, pk in by_prefix.items():
             if route.startswith(prefix):
                 values["pk"] = str(pk)

@@ -76,3 +76,72 @@ def test_deleting_an_evaluation_with_recommendations_is_refused_with_a_reason(eo
     response = eo.post(reverse("web:evaluation_delete", args=[empty.pk]), {"version": 1}, follow=True)
     assert "deleted (kept in the history)" in response.content.decode()
     assert not Evaluation.objects.filter(pk=empty.pk).exists()
+
+
+# --- plans ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def plan_with_evaluations(office):
+    from django.utils import timezone
+
+    from tracking.models import EvaluationPlan, ManagementResponse
+
+    plan = EvaluationPlan.objects.create(office=office, start_year=2026, end_year=2027)
+    done = dt.date(2026, 3, 31)
+    for title, status, reason in (("Kept on time", "completed", ""), ("Dropped one", "cancelled", "Donor withdrew."), ("Still going", "ongoing", "")):
+        ev = Evaluation.objects.create(plan=plan, office=office, title=title, year=2026, status=status,
+                                       completion_date=done if status == "completed" else None, cancellation_reason=reason)
+        ManagementResponse.objects.create(
+            evaluation=ev, status="Approved",
+            approved_at=timezone.make_aware(dt.datetime(2026, 4, 20, 12)) if status == "completed" else None,
+        )
+    return plan
+
+
+def test_the_plan_page_shows_its_compliance_and_evaluations(client, plan_with_evaluations):
+    html = client.get(reverse("web:plan", args=[plan_with_evaluations.pk])).content.decode()
+    assert "Evaluation plan 2026 - 2027" in html
+    for figure in ('<span class="value">3</span> planned', '<span class="value">1</span> completed',
+                   '<span class="value">1</span> cancelled', '<span class="value">100%</span> responses approved within 6 weeks'):
+        assert figure in html, figure
+    assert "Dropped one: Donor withdrew." in html and "Kept on time" in html
+    assert reverse("web:plan_edit", args=[plan_with_evaluations.pk]) not in html  # the public changes nothing
+
+
+def test_the_office_page_and_the_dashboard_show_plan_compliance(client, plan_with_evaluations, settings):
+    office = plan_with_evaluations.office
+    html = client.get(reverse("web:office", args=[office.slug])).content.decode()
+    assert f'<a href="{reverse("web:plan", args=[plan_with_evaluations.pk])}">Plan 2026 - 2027</a>' in html
+    assert '<span class="value">3</span> planned' in html and "Dropped one: Donor withdrew." in html
+    settings.RESPONSE_WEEKS = 2  # approved three weeks after completion: late now
+    from django.core.cache import cache
+
+    cache.clear()  # the anonymous whole-page cache (a changed setting shows within its hour)
+    html = client.get(reverse("web:office", args=[office.slug])).content.decode()
+    assert '<span class="value">0%</span> responses approved within 2 weeks' in html
+    dashboard = client.get(reverse("web:dashboard")).content.decode()
+    assert "Evaluation plans" in dashboard and "Dropped one: Donor withdrew." in dashboard
+    row = dashboard[dashboard.index(f'href="{reverse("web:plan", args=[plan_with_evaluations.pk])}"'):]
+    assert '<td class="num">3</td><td class="num">1</td><td class="num">1</td><td class="num">1</td>' in row
+
+
+def test_the_evaluation_office_makes_and_closes_a_plan(eo, office):
+    from tracking.models import EvaluationPlan
+
+    response = eo.post(reverse("web:plan_create"), {"office": office.pk, "start_year": 2026, "end_year": 2029, "notes": ""})
+    plan = EvaluationPlan.objects.get(office=office, start_year=2026)
+    assert response["Location"] == reverse("web:plan", args=[plan.pk])
+    html = eo.get(response["Location"]).content.decode()
+    add = f'{reverse("web:evaluation_create")}?office={office.pk}&amp;start_year=2026&amp;end_year=2029'
+    assert add in html and 'data-confirm="Close the plan 2026 - 2029?' in html
+    form = eo.get(add.replace("&amp;", "&")).content.decode()
+    assert 'name="start_year" value="2026"' in form and f'<option value="{office.pk}" selected>' in form
+    again = eo.post(reverse("web:plan_create"), {"office": office.pk, "start_year": 2026, "end_year": 2029, "notes": ""})
+    assert again.status_code == 400 and "already has a plan for 2026 - 2029" in again.content.decode()
+    eo.post(reverse("web:plan_close", args=[plan.pk]), {"version": 1, "action": "close"})
+    html = eo.get(reverse("web:plan", args=[plan.pk])).content.decode()
+    assert "Plan 2026 - 2029 closed." in html and "Reopen the plan" in html and add not in html
+    refused = eo.post(reverse("web:evaluation_create"), {"office": office.pk, "title": "Late", "start_year": 2026, "end_year": 2029,
+                                                        "status": "completed"})
+    assert refused.status_code == 400 and "is closed: reopen it first" in refused.content.decode()

@@ -262,6 +262,9 @@ MANAGE_EVAL_B = row("   login  403   200  200  403  403  403  403  200")
 P_MANAGE_EVAL_A = row(" login  403   302  404  403  403  403  404  302")
 P_MANAGE_EVAL_B = row(" login  403   302  302  403  403  403  403  302")
 P_MANAGE_DRAFT_B = row("login  403   302  302  404  404  403  404  302")
+# Plans are public; managing them is the evaluation office's, in scope.
+MANAGE_PLAN_A = row("   login  403   200  403  403  403  403  403  200")
+P_MANAGE_PLAN_A = row(" login  403   302  403  403  403  403  403  302")
 P_ADMIN = row("         login  302   login login login login login login 302")
 P_ADMIN_403 = row("     login  403   login login login login login login 403")
 
@@ -374,6 +377,51 @@ def check_eval_deleted(office):
     def check(w, user, r):
         assert not Evaluation.objects.filter(title=f"Empty {office} evaluation").exists()
         assert r["Location"] == reverse("web:office", args=[w.office_slugs[office]])
+
+    return check
+
+
+def plan_of(office):
+    return lambda w: EvaluationPlan.objects.get(office_id=w.offices[office]).pk
+
+
+def plan_create_data(office):
+    return lambda w: {"office": w.offices[office], "start_year": 2030, "end_year": 2033, "notes": "From the matrix."}
+
+
+def check_plan_created(office):
+    def check(w, user, r):
+        plan = EvaluationPlan.objects.get(office_id=w.offices[office], start_year=2030)
+        assert (plan.end_year, plan.notes) == (2033, "From the matrix.")
+        assert r["Location"] == reverse("web:plan", args=[plan.pk])
+
+    return check
+
+
+def plan_edit_data(office):
+    def data(w):
+        plan = EvaluationPlan.objects.get(office_id=w.offices[office])
+        return {"version": plan.version, "start_year": plan.start_year, "end_year": plan.end_year + 1, "notes": "Edited."}
+
+    return data
+
+
+def check_plan_edited(office):
+    def check(w, user, r):
+        plan = EvaluationPlan.objects.get(office_id=w.offices[office])
+        assert (plan.end_year, plan.notes, plan.version) == (2025, "Edited.", 2)
+
+    return check
+
+
+def plan_close_data(office):
+    return lambda w: {"version": EvaluationPlan.objects.get(office_id=w.offices[office]).version, "action": "close"}
+
+
+def check_plan_closed(office):
+    def check(w, user, r):
+        plan = EvaluationPlan.objects.get(office_id=w.offices[office])
+        assert plan.closed and plan.closed_on is not None
 
     return check
 
@@ -616,6 +664,10 @@ CASES = [
     get_case("evaluation-edit-form-a", "web:evaluation_edit", ev(*A_D), expect=MANAGE_EVAL_A),
     get_case("evaluation-edit-form-b", "web:evaluation_edit", ev("B", "Approved"), expect=MANAGE_EVAL_B),
     get_case("get-evaluation-delete", "web:evaluation_delete", ev(*A_D), expect=POST_ONLY),
+    get_case("plan", "web:plan", plan_of("A"), expect=EVERYONE),
+    get_case("plan-create-form", "web:plan_create", expect=CREATE_EVAL),
+    get_case("plan-edit-form-a", "web:plan_edit", plan_of("A"), expect=MANAGE_PLAN_A),
+    get_case("get-plan-close", "web:plan_close", plan_of("A"), expect=POST_ONLY),
     # --- drafting pages (GET) ---
     get_case("response-edit-draft-a", "web:response_edit", resp(*A_D), expect=DRAFTER_A),
     get_case("response-edit-returned-a", "web:response_edit", resp("A", "Returned"), expect=DRAFTER_A),
@@ -669,6 +721,11 @@ CASES = [
               data=empty_version, check=check_eval_deleted("A"), records=2),
     post_case("delete-evaluation-b", "web:evaluation_delete", empty_evaluation("B"), expect=P_MANAGE_DRAFT_B,
               data=empty_version, check=check_eval_deleted("B"), records=2),
+    post_case("create-plan-a", "web:plan_create", expect=P_CREATE_EVAL_A, data=plan_create_data("A"), check=check_plan_created("A")),
+    post_case("create-plan-b", "web:plan_create", expect=P_CREATE_EVAL_B, data=plan_create_data("B"), check=check_plan_created("B")),
+    post_case("edit-plan-a", "web:plan_edit", plan_of("A"), expect=P_MANAGE_PLAN_A, data=plan_edit_data("A"), check=check_plan_edited("A")),
+    post_case("close-plan-a", "web:plan_close", plan_of("A"), expect=P_MANAGE_PLAN_A, data=plan_close_data("A"), check=check_plan_closed("A")),
+    post_case("close-plan-b", "web:plan_close", plan_of("B"), expect=P_CREATE_EVAL_B, data=plan_close_data("B"), check=check_plan_closed("B")),
     post_case("progress-a-ua", "web:action_update", act("A", "Approved", 1), expect=P_UPDATE_A_UA,
               data=progress_data("A", "Approved"), check=check_progress("A", "Approved"), records=2),
     # Tampering: a unit focal point on a key action of their office that is not their unit's.
@@ -871,7 +928,8 @@ def test_the_matrix_covers_every_url_of_the_web_app():
     # Each form (every POST-only door and every page with a form) is also exercised by POST.
     posted = {c.name for c in CASES if c.method == "POST"}
     forms = {
-        "web:evaluation_create", "web:evaluation_edit", "web:evaluation_delete", "web:action_update", "web:response_header", "web:recommendation_add",
+        "web:evaluation_create", "web:evaluation_edit", "web:evaluation_delete", "web:plan_create", "web:plan_edit",
+        "web:plan_close", "web:action_update", "web:response_header", "web:recommendation_add",
         "web:recommendation_edit", "web:recommendation_delete", "web:recommendation_move", "web:action_add",
         "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
         "web:response_return",

@@ -52,6 +52,7 @@ from tracking.models import (
     ActionUpdate,
     ChangeRecord,
     Evaluation,
+    EvaluationPlan,
     KeyAction,
     ManagementResponse,
     Office,
@@ -350,6 +351,10 @@ LISTS = [
     ListCase("office-a", lambda w: reverse("web:office", args=[w.office_slug["A"]]), "EV",
              lambda r: marks("EV", {(o, s) for o, s in readable(r) if o == "A"})),
     ListCase("office-b", lambda w: reverse("web:office", args=[w.office_slug["B"]]), "EV",
+             lambda r: marks("EV", {(o, s) for o, s in readable(r) if o == "B"})),
+    ListCase("plan-a", lambda w: reverse("web:plan", args=[EvaluationPlan.objects.get(office__slug=w.office_slug["A"]).pk]), "EV",
+             lambda r: marks("EV", {(o, s) for o, s in readable(r) if o == "A"})),
+    ListCase("plan-b", lambda w: reverse("web:plan", args=[EvaluationPlan.objects.get(office__slug=w.office_slug["B"]).pk]), "EV",
              lambda r: marks("EV", {(o, s) for o, s in readable(r) if o == "B"})),
     ListCase("annual-report", _static(f"/reports/annual/?year={YEAR}"), "EV", _evs),  # its overdue list names them
     ListCase("annual-report-pdf", _static(f"/reports/annual/?year={YEAR}&format=pdf"), "KA", _kas,
@@ -754,12 +759,13 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
         "home", "regions", "region", "office", "evaluations", "evaluation", "evaluation_history", "actions", "action",
         "workspace", "my_actions", "evidence", "history", "dashboard", "annual_report", "export", "evaluation_export",
         "response_edit", "recommendation_edit", "recommendation_add", "action_add", "action_edit", "action_update",
-        "search", "similar", "recurring", "recurring_theme", "evaluation_edit",
+        "search", "similar", "recurring", "recurring_theme", "evaluation_edit", "plan",
     }
     # Doors that read no record to show (POST only, or a form with nothing in it yet): tests/web/test_permission_matrix.py.
     write_only = {
         "evaluation_create", "response_header", "response_submit", "response_approve", "response_return",
         "recommendation_delete", "recommendation_move", "action_delete", "action_move", "evaluation_delete",
+        "plan_create", "plan_edit", "plan_close",
     }
     names = {p.name for p in urls.urlpatterns}
     assert names - covered - write_only == set()

@@ -116,7 +116,7 @@ def office_detail(request, slug: str):
             "office": office, "plans": plans, "weeks": weeks, "figures": queries.status_figures(actions), "scope": {"office": office.pk},
         }
 
-    return _page(request, office.name, "browse", "office", (office.pk,), "web/office_detail_body.html", context)
+    return _page(request, office.name, "browse", "office", (office.pk, settings.RESPONSE_WEEKS), "web/office_detail_body.html", context)
 
 
 @public_page

@@ -72,7 +72,8 @@ def _filter_choices(request) -> dict:
 @public_page
 def dashboard(request):
     return cached_page(
-        request, "Dashboard", "dashboard", "dashboard", (), "web/dashboard_body.html", lambda: _dashboard(request), slow=True
+        request, "Dashboard", "dashboard", "dashboard", (_weeks(request),), "web/dashboard_body.html", lambda: _dashboard(request),
+        slow=True,
     )
 
 
