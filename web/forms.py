@@ -7,7 +7,7 @@ import datetime as dt
 from django import forms
 
 from tracking.models import Office, Term, Unit
-from tracking.models.evaluations import Evaluation
+from tracking.models.evaluations import Evaluation, EvaluationDocument
 from tracking.models.responses import ActionStatus, Category
 
 
@@ -112,6 +112,31 @@ class PlanEditForm(VersionedForm):
     start_year = forms.IntegerField(min_value=1990, max_value=2100, label="Plan starts")
     end_year = forms.IntegerField(min_value=1990, max_value=2100, label="Plan ends")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class DocumentForm(forms.Form):
+    file = forms.FileField(required=False, help_text="PDF, DOCX, XLSX, PPTX, ODT, DOC or XLS.")
+    url = forms.CharField(
+        required=False, label="Or a link", max_length=500,
+        widget=forms.TextInput(attrs={"inputmode": "url", "spellcheck": "false", "placeholder": "https://…"}),
+    )
+    kind = forms.ChoiceField(choices=EvaluationDocument.Kind.choices, initial=EvaluationDocument.Kind.REPORT, label="Document")
+    title = forms.CharField(max_length=300, required=False, help_text="Default: the file's name.")
+    language = forms.ChoiceField(choices=EvaluationDocument.Language.choices, initial=EvaluationDocument.Language.ENGLISH)
+    internal = forms.BooleanField(
+        required=False, label="Internal", help_text="Only people with a role see it; otherwise it is public with the evaluation."
+    )
+
+    def __init__(self, *args, max_bytes: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_bytes = max_bytes
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload and self.max_bytes and upload.size > self.max_bytes:
+            # Refused before it is read: the service checks again, with the content.
+            raise forms.ValidationError(f"“{upload.name}” is {upload.size / 1024 / 1024:.1f} MB: at most {self.max_bytes // (1024 * 1024)} MB.")
+        return upload
 
 
 class ResponseHeaderForm(VersionedForm):

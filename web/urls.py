@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import drafting, history, plans, portal, reports, search, workspace
+from .views import documents, drafting, history, plans, portal, reports, search, workspace
 
 app_name = "web"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     path("evaluations/<int:pk>/", portal.evaluation_detail, name="evaluation"),
     path("evaluations/<int:pk>/edit/", drafting.evaluation_edit, name="evaluation_edit"),
     path("evaluations/<int:pk>/delete/", drafting.evaluation_delete, name="evaluation_delete"),
+    path("evaluations/<int:pk>/documents/add/", documents.document_add, name="document_add"),
+    path("documents/<int:pk>/", documents.document_download, name="document"),
+    path("documents/<int:pk>/delete/", documents.document_delete, name="document_delete"),
     path("evaluations/<int:pk>/history/", history.evaluation_history, name="evaluation_history"),
     path("plans/new/", plans.plan_create, name="plan_create"),
     path("plans/<int:pk>/", plans.plan_detail, name="plan"),

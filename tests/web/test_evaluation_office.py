@@ -145,3 +145,37 @@ def test_the_evaluation_office_makes_and_closes_a_plan(eo, office):
     refused = eo.post(reverse("web:evaluation_create"), {"office": office.pk, "title": "Late", "start_year": 2026, "end_year": 2029,
                                                         "status": "completed"})
     assert refused.status_code == 400 and "is closed: reopen it first" in refused.content.decode()
+
+
+# --- documents ------------------------------------------------------------------------------------
+
+
+def test_the_evaluation_office_attaches_a_report_and_anyone_downloads_it(eo, client, office, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from tests.tracking.factories import make_pdf
+    from tracking.models import EvaluationDocument
+
+    settings.MEDIA_ROOT = tmp_path
+    ev = make_evaluation(office, title="Reported", status="Approved")
+    page = eo.get(ev.get_absolute_url()).content.decode()
+    assert f'action="{reverse("web:document_add", args=[ev.pk])}" enctype="multipart/form-data"' in page
+    upload = SimpleUploadedFile("Final report.pdf", make_pdf("Findings of the evaluation."), "application/pdf")
+    response = eo.post(reverse("web:document_add", args=[ev.pk]),
+                       {"file": upload, "kind": "report", "title": "Final report", "language": "en"}, follow=True)
+    html = response.content.decode()
+    doc = EvaluationDocument.objects.get(evaluation=ev)
+    assert "“Final report” attached." in html
+    assert f'<a href="{reverse("web:document", args=[doc.pk])}">Final report</a>' in html and "Final report.pdf" in html
+    assert 'data-confirm="Remove the document “Final report”?"' in html
+    download = Client().get(reverse("web:document", args=[doc.pk]))
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert 'filename="Final report.pdf"' in download["Content-Disposition"]
+    assert b"".join(download.streaming_content).startswith(b"%PDF-")
+    public_page = Client().get(ev.get_absolute_url()).content.decode()
+    assert "Final report" in public_page and "Attach a document" not in public_page
+    bad = SimpleUploadedFile("virus.exe", b"MZ", "application/octet-stream")
+    html = eo.post(reverse("web:document_add", args=[ev.pk]), {"file": bad, "kind": "report", "language": "en"}, follow=True).content.decode()
+    assert "The document was not attached: “virus.exe”: only DOC, DOCX, ODT, PDF, PPTX, XLS, XLSX files are taken." in html
+    assert EvaluationDocument.objects.count() == 1

@@ -43,6 +43,7 @@ from tracking.models import (
     ActionUpdate,
     ChangeRecord,
     Evaluation,
+    EvaluationDocument,
     EvaluationPlan,
     KeyAction,
     ManagementResponse,
@@ -167,6 +168,7 @@ def _world(django_db_blocker, media):
 
 STATE_MODELS = (
     Evaluation,
+    EvaluationDocument,
     EvaluationPlan,
     ManagementResponse,
     Recommendation,
@@ -426,6 +428,47 @@ def check_plan_closed(office):
     return check
 
 
+def document_of(office, status, internal=False):
+    """A document of that evaluation (made for the test; rolled back with it)."""
+
+    def pk(w):
+        doc = EvaluationDocument(evaluation_id=w.ev[office, status], title=f"Matrix document {office} {status}", internal=internal,
+                                 original_name="matrix.pdf", content_type="application/pdf")
+        doc.file.save("matrix.pdf", ContentFile(b"%PDF-1.4 matrix"), save=True)
+        return doc.pk
+
+    return pk
+
+
+def document_add_data(w):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.tracking.factories import make_pdf
+
+    return {"file": SimpleUploadedFile("Matrix report.pdf", make_pdf("Matrix report text."), "application/pdf"),
+            "url": "", "kind": "report", "title": "", "language": "en"}
+
+
+def check_document_added(office, status):
+    def check(w, user, r):
+        doc = EvaluationDocument.objects.get(evaluation_id=w.ev[office, status])
+        assert (doc.original_name, doc.title, doc.internal) == ("Matrix report.pdf", "Matrix report.pdf", False)
+        assert "Matrix report text." in doc.text
+
+    return check
+
+
+def check_document_deleted(office, status):
+    def check(w, user, r):
+        assert not EvaluationDocument.objects.filter(evaluation_id=w.ev[office, status]).exists()
+
+    return check
+
+
+def no_data(w):
+    return {}
+
+
 def empty_version(w):
     return {"version": 1}
 
@@ -664,6 +707,12 @@ CASES = [
     get_case("evaluation-edit-form-a", "web:evaluation_edit", ev(*A_D), expect=MANAGE_EVAL_A),
     get_case("evaluation-edit-form-b", "web:evaluation_edit", ev("B", "Approved"), expect=MANAGE_EVAL_B),
     get_case("get-evaluation-delete", "web:evaluation_delete", ev(*A_D), expect=POST_ONLY),
+    get_case("document-approved", "web:document", document_of("A", "Approved"), expect=EVERYONE),
+    get_case("document-approved-internal", "web:document", document_of("A", "Approved", internal=True),
+             expect=row("404 200 200 200 200 200 200 404 200")),
+    get_case("document-draft", "web:document", document_of(*A_D), expect=INTERNAL_A),
+    get_case("get-document-add", "web:document_add", ev(*A_D), expect=POST_ONLY),
+    get_case("get-document-delete", "web:document_delete", document_of(*A_D), expect=POST_ONLY),
     get_case("plan", "web:plan", plan_of("A"), expect=EVERYONE),
     get_case("plan-create-form", "web:plan_create", expect=CREATE_EVAL),
     get_case("plan-edit-form-a", "web:plan_edit", plan_of("A"), expect=MANAGE_PLAN_A),
@@ -721,6 +770,12 @@ CASES = [
               data=empty_version, check=check_eval_deleted("A"), records=2),
     post_case("delete-evaluation-b", "web:evaluation_delete", empty_evaluation("B"), expect=P_MANAGE_DRAFT_B,
               data=empty_version, check=check_eval_deleted("B"), records=2),
+    post_case("add-document-a", "web:document_add", ev(*A_D), expect=P_MANAGE_EVAL_A, data=document_add_data,
+              check=check_document_added(*A_D)),
+    post_case("add-document-b", "web:document_add", ev("B", "Approved"), expect=P_MANAGE_EVAL_B, data=document_add_data,
+              check=check_document_added("B", "Approved")),
+    post_case("delete-document-a", "web:document_delete", document_of(*A_D), expect=P_MANAGE_EVAL_A, data=no_data,
+              check=check_document_deleted(*A_D)),
     post_case("create-plan-a", "web:plan_create", expect=P_CREATE_EVAL_A, data=plan_create_data("A"), check=check_plan_created("A")),
     post_case("create-plan-b", "web:plan_create", expect=P_CREATE_EVAL_B, data=plan_create_data("B"), check=check_plan_created("B")),
     post_case("edit-plan-a", "web:plan_edit", plan_of("A"), expect=P_MANAGE_PLAN_A, data=plan_edit_data("A"), check=check_plan_edited("A")),
@@ -929,7 +984,7 @@ def test_the_matrix_covers_every_url_of_the_web_app():
     posted = {c.name for c in CASES if c.method == "POST"}
     forms = {
         "web:evaluation_create", "web:evaluation_edit", "web:evaluation_delete", "web:plan_create", "web:plan_edit",
-        "web:plan_close", "web:action_update", "web:response_header", "web:recommendation_add",
+        "web:plan_close", "web:document_add", "web:document_delete", "web:action_update", "web:response_header", "web:recommendation_add",
         "web:recommendation_edit", "web:recommendation_delete", "web:recommendation_move", "web:action_add",
         "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
         "web:response_return",

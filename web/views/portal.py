@@ -17,6 +17,7 @@ from tracking import permissions, queries
 from tracking.models import (
     ActionUpdate,
     Evaluation,
+    EvaluationDocument,
     EvaluationPlan,
     KeyAction,
     Office,
@@ -30,6 +31,7 @@ from tracking.permissions import reader_scope, restrict
 
 from ..caching import cached, public_page
 from ..caching import cached_page as _page
+from ..forms import DocumentForm
 
 PAGE_SIZE = 50
 COUNT_LIMIT = 10_000
@@ -165,6 +167,7 @@ def evaluation_detail(request, pk: int):
             request,
         )
 
+    may_manage = permissions.can(actor, permissions.MANAGE_EVALUATIONS, evaluation)
     html = body() if personal else cached("evaluation", (evaluation.pk, queries.evaluation_version(evaluation.pk), on, reader.key), body)
     return render(
         request,
@@ -177,7 +180,10 @@ def evaluation_detail(request, pk: int):
             "may_edit": response is not None and permissions.can(actor, permissions.EDIT_RESPONSE, response),
             "may_review": response is not None and permissions.can(actor, permissions.REVIEW_RESPONSE, response),
             "may_view_history": permissions.can(actor, permissions.VIEW_INTERNAL),
-            "may_manage": permissions.can(actor, permissions.MANAGE_EVALUATIONS, evaluation),
+            "may_manage": may_manage,
+            "documents": restrict(request.user, EvaluationDocument).filter(evaluation=evaluation).order_by("kind", "title", "pk"),
+            "document_form": DocumentForm() if may_manage else None,
+            "document_max_mb": settings.DOCUMENT_MAX_MB,
             "nav": "evaluations",
         },
     )
