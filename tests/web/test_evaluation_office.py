@@ -179,3 +179,41 @@ def test_the_evaluation_office_attaches_a_report_and_anyone_downloads_it(eo, cli
     html = eo.post(reverse("web:document_add", args=[ev.pk]), {"file": bad, "kind": "report", "language": "en"}, follow=True).content.decode()
     assert "The document was not attached: “virus.exe”: only DOC, DOCX, ODT, PDF, PPTX, XLS, XLSX files are taken." in html
     assert EvaluationDocument.objects.count() == 1
+
+
+# --- submission checks on the drafting page ----------------------------------------------------------------
+
+
+def test_the_drafting_page_lists_what_is_missing_with_links_and_the_warnings(client, office):
+    from tests.tracking.factories import make_action
+    from tracking.models import ManagementResponse, Unit
+
+    focal = User.objects.create(username="focal-w")
+    RoleAssignment.objects.create(user=focal, role=Role.OFFICE_FOCAL_POINT, office=office)
+    client.force_login(focal)
+    ev = make_evaluation(office, title="Drafting", status="Draft")
+    response = ev.management_response
+    accepted = make_recommendation(ev, category="Accepted")
+    bare = make_action(make_recommendation(ev, category="Accepted", number="2"), deadline=None, text="Be better.")
+    edit = reverse("web:response_edit", args=[response.pk])
+    html = client.get(edit).content.decode()
+    assert '<a href="#header-heading">Write the overall management response.</a>' in html
+    assert f'<a href="{reverse("web:action_add", args=[accepted.pk])}">Recommendation 1 is accepted: add at least one key action.</a>' in html
+    assert f'<a href="{reverse("web:action_edit", args=[bare.pk])}">Key action 2.1: choose its responsible unit.</a>' in html
+    assert f'<a href="{reverse("web:action_edit", args=[bare.pk])}">Key action 2.1: give its deadline.</a>' in html
+    assert "Key action 2.1 may not say what will be delivered" in html
+    assert '<button type="submit" disabled>Submit</button>' in html
+    # Submitting anyway (a stale page, a tampered form) is refused with the same list.
+    refused = client.post(reverse("web:response_submit", args=[response.pk]), {"version": response.version}, follow=True)
+    assert "The response is not ready to submit: Write the overall management response." in refused.content.decode()
+    assert ManagementResponse.objects.get(pk=response.pk).status == "Draft"
+    # Done: ready, and submitted.
+    unit = Unit.objects.create(office=office, name="Unit W")
+    ManagementResponse.objects.filter(pk=response.pk).update(overall_response="We accept.")
+    make_action(accepted, units=[unit])
+    bare.units.set([unit])
+    type(bare).objects.filter(pk=bare.pk).update(deadline=dt.date(2031, 1, 1))
+    html = client.get(edit).content.decode()
+    assert "it can be submitted" in html and '<button type="submit">Submit</button>' in html
+    client.post(reverse("web:response_submit", args=[response.pk]), {"version": response.version})
+    assert ManagementResponse.objects.get(pk=response.pk).status == "Submitted"

@@ -88,14 +88,17 @@ def build_world() -> World:
     for key, region in (("A", "Region One"), ("B", "Region Two")):
         office = make_office(f"Office {key}", region=region)
         unit = Unit.objects.create(office=office, name=f"Unit U{key}")
+        other_unit = Unit.objects.create(office=office, name=f"Unit U{key}2")
         w.offices[key], w.units[key] = office.pk, unit.pk
         w.regions[key], w.office_slugs[key] = office.region.slug, office.slug
         for status in STATUSES:
             ev = make_evaluation(office, title=f"{key} {status} evaluation", status=status)
+            # Complete, so that it can be submitted: an overall response; every key action with a unit and a deadline.
+            ManagementResponse.objects.filter(evaluation=ev).update(overall_response="Overall.")
             rec1 = make_recommendation(ev)
-            rec2 = make_recommendation(ev)
+            rec2 = make_recommendation(ev, category="Rejected")
             act1 = make_action(rec1, units=[unit], status="Initiated")
-            act2 = make_action(rec1, status="Initiated")
+            act2 = make_action(rec1, units=[other_unit], status="Initiated")
             w.ev[key, status] = ev.pk
             w.resp[key, status] = ev.management_response.pk
             w.rec[key, status, 1], w.rec[key, status, 2] = rec1.pk, rec2.pk

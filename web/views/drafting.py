@@ -137,9 +137,11 @@ def evaluation_delete(request, pk: int):
 def response_edit(request, pk: int):
     response = _response(request, pk)
     _require(request, permissions.EDIT_RESPONSE, response)
-    recommendations = response.recommendations.order_by("position").prefetch_related(
-        Prefetch("tags", queryset=RecommendationTerm.objects.select_related("term").order_by("position")),
-        Prefetch("key_actions", queryset=KeyAction.objects.order_by("position").prefetch_related("units")),
+    recommendations = list(
+        response.recommendations.order_by("position").prefetch_related(
+            Prefetch("tags", queryset=RecommendationTerm.objects.select_related("term").order_by("position")),
+            Prefetch("key_actions", queryset=KeyAction.objects.order_by("position").prefetch_related("units")),
+        )
     )
     header = ResponseHeaderForm(
         initial={"version": response.version, "overall_response": response.overall_response, "units": response.units.all()},
@@ -154,6 +156,7 @@ def response_edit(request, pk: int):
             "recommendations": recommendations,
             "header": header,
             "may_submit": permissions.can(request.actor, permissions.SUBMIT_RESPONSE, response),
+            "checks": drafting.submission_checks(response, recommendations),
             "nav": "workspace",
         },
     )
