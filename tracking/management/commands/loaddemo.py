@@ -29,6 +29,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"Demo document {item.name}: {result.outcome} (evaluation {result.evaluation_id}).")
         if demo.load_demo_draft():
             self.stdout.write("Demo draft response added (to try submitting and approving).")
+        added = demo.load_demo_plan()
+        if added:
+            self.stdout.write(f"Demo plan 2025 - 2026: {added} more evaluations (to see a plan's compliance).")
+        report = demo.load_demo_report()
+        if report:
+            self.stdout.write(f"Demo report attached to “{report.evaluation}” ({report.size // 1024} KB PDF, made now).")
         people = demo.load_demo_people()
         self.stdout.write(f"\nDemo users (local use only), password for all: {demo.DEMO_PASSWORD}")
         for username, role, scope in people:
