@@ -609,7 +609,7 @@ def test_draft_stays_private_until_the_evaluation_office_approves_it(web):
     expect(submit.locator(".checks.missing")).to_contain_text("Write the overall management response.")
     expect(submit.get_by_role("button", name="Submit")).to_be_disabled()
     submit.get_by_role("link", name="Write the overall management response.").click()
-    page.get_by_label("Overall response").fill("UN Women accepts the evaluation and will act on its recommendation.")
+    page.get_by_role("textbox", name="Overall response").fill("UN Women accepts the evaluation and will act on its recommendation.")
     page.locator("section", has=page.get_by_role("heading", name="Overall response")).get_by_role("button", name="Save").click()
     expect(page.locator("main .messages")).to_contain_text("Response saved.")
     expect(submit.locator(".checks.ready")).to_be_visible()
