@@ -209,6 +209,12 @@ PASSWORD_RESET_TIMEOUT = 3 * 3600
 ACCOUNT_MAIL_LIMIT = env_int("ACCOUNT_MAIL_LIMIT", 3)
 ACCOUNT_MAIL_CLIENT_LIMIT = env_int("ACCOUNT_MAIL_CLIENT_LIMIT", 10)
 SIGN_IN_LINK_MINUTES = env_int("SIGN_IN_LINK_MINUTES", 15)
+
+# A management response is due (approved) this many weeks after its evaluation's completion:
+# the dashboards' timeliness and each evaluation plan's compliance count against it.
+RESPONSE_WEEKS = env_int("RESPONSE_WEEKS", 6)
+# The largest document (report, terms of reference, annex) an evaluation takes, in megabytes.
+DOCUMENT_MAX_MB = env_int("DOCUMENT_MAX_MB", 50)
 for _name in ("LOGIN_FAILURE_LIMIT", "LOGIN_ADDRESS_FAILURE_LIMIT", "LOGIN_LOCKOUT_MINUTES", "ACCOUNT_MAIL_LIMIT",
               "ACCOUNT_MAIL_CLIENT_LIMIT", "SIGN_IN_LINK_MINUTES"):
     if env_int(_name, 1) < 1:

@@ -27,7 +27,7 @@ from typing import Any
 from django.db.models import Avg, Count, ExpressionWrapper, F, Func, IntegerField, Max, Q, QuerySet, Value
 from django.db.models.functions import TruncDate
 
-from tracking.models import KeyAction, ManagementResponse, Office, OfficeType, Region, Term
+from tracking.models import Evaluation, KeyAction, ManagementResponse, Office, OfficeType, Region, Term
 from tracking.models.responses import ActionStatus, ResponseStatus, due_q, month_start, overdue_q
 
 COMPLETED = ActionStatus.COMPLETED.value
@@ -268,6 +268,92 @@ def timeliness(responses: QuerySet[ManagementResponse], weeks: int = 6) -> Timel
         )
     )
     return Timeliness(weeks=weeks, **row)
+
+
+# --- evaluation plans: planned, completed, cancelled; responses on time ------------------------------
+
+
+@dataclass
+class PlanCompliance:
+    """One plan's evaluations as its reader reads them (see `plan_compliance`)."""
+
+    plan_id: int
+    office: str
+    office_slug: str
+    period: str
+    closed: bool
+    planned: int = 0  # every evaluation of the plan
+    completed: int = 0
+    cancelled: int = 0
+    in_progress: int = 0  # planned or ongoing
+    within: int = 0  # completed, response approved within the weeks
+    late: int = 0  # completed, response approved later
+    pending: int = 0  # completed, response not approved yet
+    unknown: int = 0  # completed, completion date not recorded
+    cancellations: list = field(default_factory=list)  # (title, reason)
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Completed ÷ planned evaluations not cancelled."""
+        kept = self.planned - self.cancelled
+        return self.completed / kept if kept else None
+
+    @property
+    def timely_share(self) -> float | None:
+        known = self.within + self.late + self.pending
+        return self.within / known if known else None
+
+
+def plan_compliance(evaluations: QuerySet[Evaluation], weeks: int = 6, *, reasons: bool = True) -> list[PlanCompliance]:
+    """Each plan of these evaluations: planned vs completed vs cancelled, and responses approved in time.
+
+    Counted by the database (one grouped query; the cancellations with their reasons in a second).
+    """
+    status = Evaluation.Status
+    completed = Q(status=status.COMPLETED)
+    dated = completed & Q(completion_date__isnull=False)
+    approved = Q(management_response__status=ResponseStatus.APPROVED, management_response__approved_at__isnull=False)
+    deadline = F("completion_date") + dt.timedelta(weeks=weeks)
+    rows = (
+        evaluations.order_by()
+        .annotate(approved_on=TruncDate("management_response__approved_at"))
+        .values("plan_id", "plan__office__name", "plan__office__slug", "plan__start_year", "plan__end_year", "plan__closed")
+        .annotate(
+            planned=Count("pk"),
+            n_completed=Count("pk", filter=completed),
+            cancelled=Count("pk", filter=Q(status=status.CANCELLED)),
+            in_progress=Count("pk", filter=Q(status__in=(status.PLANNED, status.ONGOING))),
+            within=Count("pk", filter=dated & approved & Q(approved_on__lte=deadline)),
+            late=Count("pk", filter=dated & approved & Q(approved_on__gt=deadline)),
+            pending=Count("pk", filter=dated & ~approved),
+            unknown=Count("pk", filter=completed & Q(completion_date__isnull=True)),
+        )
+        .order_by("plan__office__name", "-plan__start_year", "-plan__end_year")
+    )
+    plans = {
+        r["plan_id"]: PlanCompliance(
+            plan_id=r["plan_id"],
+            office=r["plan__office__name"],
+            office_slug=r["plan__office__slug"],
+            period=f"{r['plan__start_year']} - {r['plan__end_year']}",
+            closed=r["plan__closed"],
+            planned=r["planned"],
+            completed=r["n_completed"],
+            cancelled=r["cancelled"],
+            in_progress=r["in_progress"],
+            within=r["within"],
+            late=r["late"],
+            pending=r["pending"],
+            unknown=r["unknown"],
+        )
+        for r in rows
+    }
+    if reasons and any(p.cancelled for p in plans.values()):
+        for plan_id, title, reason in (
+            evaluations.filter(status=status.CANCELLED).order_by("plan_id", "title").values_list("plan_id", "title", "cancellation_reason")
+        ):
+            plans[plan_id].cancellations.append((title, reason))
+    return list(plans.values())
 
 
 def overdue_actions(actions: QuerySet[KeyAction], on: dt.date) -> QuerySet[KeyAction]:

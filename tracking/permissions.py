@@ -44,7 +44,7 @@ several reads what any of them reads. Reference data (regions, offices,
 units, vocabularies) is public; its history is for people with a role. The
 history of accounts, groups and role assignments (and of anything not named
 here) is for administrators only. An evaluation's documents follow the
-evaluation. The command line (`Actor.system()`) reads everything.
+evaluation; those marked internal are for people with a role. The command line (`Actor.system()`) reads everything.
 """
 
 from __future__ import annotations
@@ -386,6 +386,8 @@ def restrict(who, model: type[Model], action: str = VIEW) -> QuerySet:
     if path is None:
         # Anything else (accounts, jobs, sign-in records...) is administration: administrators only.
         return rows if reader.administrator else rows.none()
+    if model is EvaluationDocument and not reader.internal:
+        rows = rows.filter(internal=False)  # internal documents: people with a role
     return rows if reader.everything else rows.filter(reader.evaluations_q(path))
 
 
@@ -421,8 +423,8 @@ def _response_of(obj):
 def _office_of(obj):
     if isinstance(obj, Office):
         return obj
-    if isinstance(obj, Evaluation):
-        return obj.office
+    if isinstance(obj, (Evaluation, EvaluationPlan, EvaluationDocument)):
+        return obj.office if not isinstance(obj, EvaluationDocument) else obj.evaluation.office
     if isinstance(obj, (ManagementResponse, Recommendation, KeyAction)):
         return obj.evaluation.office
     raise TypeError(f"no office for {type(obj).__name__}")

@@ -8,7 +8,7 @@ from django import forms
 
 from gateformat.months import month_date, month_text, read_month
 from tracking.models import Office, Term, Unit
-from tracking.models.evaluations import Evaluation
+from tracking.models.evaluations import Evaluation, EvaluationDocument
 from tracking.models.responses import ActionStatus, Category
 
 
@@ -77,11 +77,66 @@ class EvaluationForm(forms.Form):
     type = forms.ChoiceField(choices=[("", "—")] + list(Evaluation.Type.choices), required=False)
     status = forms.ChoiceField(choices=Evaluation.Status.choices, initial=Evaluation.Status.COMPLETED)
     completion_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    cancellation_reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Reason for cancelling",
+        help_text="Required when the status is Cancelled: the plan's compliance shows it.",
+    )
+
+    def values(self) -> dict:
+        keys = ("office", "start_year", "end_year", "title", "year", "type", "status", "completion_date", "cancellation_reason")
+        return {k: self.cleaned_data[k] for k in keys}
 
     def __init__(self, *args, offices=None, **kwargs):
         super().__init__(*args, **kwargs)
         if offices is not None:
             self.fields["office"].queryset = offices
+
+
+class EvaluationEditForm(EvaluationForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class PlanForm(forms.Form):
+    office = forms.ModelChoiceField(queryset=Office.objects.select_related("type").order_by("name"))
+    start_year = forms.IntegerField(min_value=1990, max_value=2100, label="Plan starts")
+    end_year = forms.IntegerField(min_value=1990, max_value=2100, label="Plan ends")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, offices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if offices is not None:
+            self.fields["office"].queryset = offices
+
+
+class PlanEditForm(VersionedForm):
+    start_year = forms.IntegerField(min_value=1990, max_value=2100, label="Plan starts")
+    end_year = forms.IntegerField(min_value=1990, max_value=2100, label="Plan ends")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class DocumentForm(forms.Form):
+    file = forms.FileField(required=False, help_text="PDF, DOCX, XLSX, PPTX, ODT, DOC or XLS.")
+    url = forms.CharField(
+        required=False, label="Or a link", max_length=500,
+        widget=forms.TextInput(attrs={"inputmode": "url", "spellcheck": "false", "placeholder": "https://…"}),
+    )
+    kind = forms.ChoiceField(choices=EvaluationDocument.Kind.choices, initial=EvaluationDocument.Kind.REPORT, label="Document")
+    title = forms.CharField(max_length=300, required=False, help_text="Default: the file's name.")
+    language = forms.ChoiceField(choices=EvaluationDocument.Language.choices, initial=EvaluationDocument.Language.ENGLISH)
+    internal = forms.BooleanField(
+        required=False, label="Internal", help_text="Only people with a role see it; otherwise it is public with the evaluation."
+    )
+
+    def __init__(self, *args, max_bytes: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_bytes = max_bytes
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload and self.max_bytes and upload.size > self.max_bytes:
+            # Refused before it is read: the service checks again, with the content.
+            raise forms.ValidationError(f"“{upload.name}” is {upload.size / 1024 / 1024:.1f} MB: at most {self.max_bytes // (1024 * 1024)} MB.")
+        return upload
 
 
 class ResponseHeaderForm(VersionedForm):

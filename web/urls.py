@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import curation, drafting, history, notifications, portal, reports, search, workspace
+from .views import (
+    curation,
+    documents,
+    drafting,
+    history,
+    notifications,
+    plans,
+    portal,
+    reports,
+    search,
+    workspace,
+)
 
 app_name = "web"
 
@@ -13,8 +24,17 @@ urlpatterns = [
     path("evaluations/", portal.evaluation_list, name="evaluations"),
     path("evaluations/new/", drafting.evaluation_create, name="evaluation_create"),
     path("evaluations/<int:pk>/", portal.evaluation_detail, name="evaluation"),
+    path("evaluations/<int:pk>/edit/", drafting.evaluation_edit, name="evaluation_edit"),
+    path("evaluations/<int:pk>/delete/", drafting.evaluation_delete, name="evaluation_delete"),
+    path("evaluations/<int:pk>/documents/add/", documents.document_add, name="document_add"),
+    path("documents/<int:pk>/", documents.document_download, name="document"),
+    path("documents/<int:pk>/delete/", documents.document_delete, name="document_delete"),
     path("evaluations/<int:pk>/history/", history.evaluation_history, name="evaluation_history"),
     path("evaluations/<int:pk>/quality/", curation.evaluation_quality, name="evaluation_quality"),
+    path("plans/new/", plans.plan_create, name="plan_create"),
+    path("plans/<int:pk>/", plans.plan_detail, name="plan"),
+    path("plans/<int:pk>/edit/", plans.plan_edit, name="plan_edit"),
+    path("plans/<int:pk>/close/", plans.plan_close, name="plan_close"),
     path("actions/", portal.action_list, name="actions"),
     path("actions/<int:pk>/", workspace.action_detail, name="action"),
     # The workspace

@@ -11,6 +11,7 @@ Prints what it made as JSON.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -65,7 +66,12 @@ def main() -> None:
     for ev in (returned, submitted):
         r = ev.management_response
         rec = drafting.add_recommendation(office_fp, r, fields={"number": "1", "text": "<svg onload=alert(1)>", "category": "Accepted"})
-        drafting.add_action(office_fp, rec, fields={"number": "1.1", "text": "'+alert(1)+'", "status": "Not Initiated"}, units=[unit])
+        drafting.add_action(
+            office_fp, rec, fields={"number": "1.1", "text": "'+alert(1)+'", "status": "Not Initiated", "deadline": dt.date(2031, 1, 1)},
+            units=[unit],
+        )
+        r.refresh_from_db()
+        drafting.update_response(office_fp, r, version=r.version, overall_response="<b>We accept.</b>", units=[unit])
         r.refresh_from_db()
         drafting.submit_response(office_fp, r, version=r.version)
     r = returned.management_response

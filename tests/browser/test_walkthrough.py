@@ -604,7 +604,17 @@ def test_draft_stays_private_until_the_evaluation_office_approves_it(web):
     expect(added).to_contain_text("2027/09")
     web.check(page)
 
-    page.locator("section", has=page.get_by_role("heading", name="Submit for review")).get_by_role("button", name="Submit").click()
+    # Told what is missing before it can be submitted, with a link to it; written, it can be.
+    submit = page.locator("section", has=page.get_by_role("heading", name="Submit for review"))
+    expect(submit.locator(".checks.missing")).to_contain_text("Write the overall management response.")
+    expect(submit.get_by_role("button", name="Submit")).to_be_disabled()
+    submit.get_by_role("link", name="Write the overall management response.").click()
+    page.get_by_role("textbox", name="Overall response").fill("UN Women accepts the evaluation and will act on its recommendation.")
+    page.locator("section", has=page.get_by_role("heading", name="Overall response")).get_by_role("button", name="Save").click()
+    expect(page.locator("main .messages")).to_contain_text("Response saved.")
+    expect(submit.locator(".checks.ready")).to_be_visible()
+    web.check(page)
+    submit.get_by_role("button", name="Submit").click()
     expect(page.locator("main .messages")).to_contain_text("submitted to the evaluation office")
     evaluation_url = page.url
     assert re.fullmatch(re.escape(demo.base) + r"/evaluations/\d+/", evaluation_url), evaluation_url

@@ -168,5 +168,7 @@ def test_loaddemo_is_repeatable(tmp_path):
     run("migrate", "-v0", env_dir=var)
     first = run("loaddemo", env_dir=var)
     assert "created (evaluation 1)" in first.stdout and "created (evaluation 2)" in first.stdout
+    assert "Demo plan 2025 - 2026: 3 more evaluations" in first.stdout and "Demo report attached" in first.stdout
     again = run("loaddemo", env_dir=var)
     assert "0 regions and 0 offices added" in again.stdout and again.stdout.count("unchanged") == 2
+    assert "Demo plan" not in again.stdout and "Demo report" not in again.stdout

@@ -66,3 +66,31 @@ def make_action(
     if units:
         action.units.set(units)
     return action
+
+
+def make_pdf(*paragraphs: str) -> bytes:
+    """A real PDF with these paragraphs (made by WeasyPrint, which the PDF exports use)."""
+    from html import escape
+
+    from weasyprint import HTML
+
+    return HTML(string="".join(f"<p>{escape(p)}</p>" for p in paragraphs)).write_pdf()
+
+
+def make_docx(*paragraphs: str, table: list[list[str]] | None = None) -> bytes:
+    """A real Word document (python-docx), with an optional table."""
+    import io
+
+    import docx
+
+    document = docx.Document()
+    for p in paragraphs:
+        document.add_paragraph(p)
+    if table:
+        t = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                t.cell(r, c).text = value
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

@@ -63,6 +63,12 @@ def draft(office):
     return make_evaluation(office, title="Drafted", status="Draft").management_response
 
 
+def written(draft):
+    """The overall response written (without a new version): the submission checks ask for it."""
+    ManagementResponse.objects.filter(pk=draft.pk).update(overall_response="We accept the evaluation.")
+    draft.overall_response = "We accept the evaluation."
+
+
 def records(**filters):
     return list(ChangeRecord.objects.filter(**filters).order_by("id"))
 
@@ -343,6 +349,7 @@ def test_a_response_needs_a_recommendation_before_it_is_submitted(draft, focal):
 
 
 def test_submit_approve_and_the_lock_after(draft, focal, reviewer, unit):
+    written(draft)
     rec = drafting.add_recommendation(focal, draft, fields=rec_fields())
     action = drafting.add_action(focal, rec, fields=action_fields(), units=[unit])
     version = fresh(draft).version
@@ -387,7 +394,8 @@ def test_approving_needs_a_submitted_response(draft, focal, reviewer):
 
 
 def test_returning_needs_a_reason_and_reopens_the_draft(draft, focal, reviewer):
-    drafting.add_recommendation(focal, draft, fields=rec_fields())
+    written(draft)
+    drafting.add_recommendation(focal, draft, fields=rec_fields(category="Rejected"))
     submitted = drafting.submit_response(focal, draft, version=fresh(draft).version)
     with pytest.raises(ValidationError) as exc:
         drafting.return_response(reviewer, draft, version=submitted.version, reason="   ")
@@ -397,13 +405,14 @@ def test_returning_needs_a_reason_and_reopens_the_draft(draft, focal, reviewer):
     change = ChangeRecord.objects.latest("id")
     assert change.after == {"status": "Returned", "return_reason": "Say more."} and change.message == "response returned"
     # Back with the office: editable, and submitted again (which clears the reason).
-    drafting.add_recommendation(focal, draft, fields=rec_fields(number="2"))
+    drafting.add_recommendation(focal, draft, fields=rec_fields(number="2", category="Rejected"))
     again = drafting.submit_response(focal, draft, version=fresh(draft).version)
     assert (again.status, again.return_reason) == ("Submitted", "")
 
 
 def test_a_stale_review_is_refused_and_kept(draft, focal, reviewer):
-    drafting.add_recommendation(focal, draft, fields=rec_fields())
+    written(draft)
+    drafting.add_recommendation(focal, draft, fields=rec_fields(category="Rejected"))
     submitted = drafting.submit_response(focal, draft, version=fresh(draft).version)
     with pytest.raises(ConflictError):
         drafting.approve_response(reviewer, draft, version=submitted.version - 1)
@@ -414,7 +423,8 @@ def test_a_stale_review_is_refused_and_kept(draft, focal, reviewer):
 
 
 def test_a_scoped_reviewer_reviews_only_their_offices(draft, focal):
-    drafting.add_recommendation(focal, draft, fields=rec_fields())
+    written(draft)
+    drafting.add_recommendation(focal, draft, fields=rec_fields(category="Rejected"))
     submitted = drafting.submit_response(focal, draft, version=fresh(draft).version)
     elsewhere = person("elsewhere", Role.EVALUATION_OFFICE, office=make_office("Office F"))
     in_region = person("in-region", Role.EVALUATION_OFFICE, region=draft.evaluation.office.region)
@@ -450,14 +460,15 @@ def test_another_office_cannot_draft(draft):
 
 
 def test_every_change_inside_a_response_moves_its_version(draft, focal):
+    written(draft)
     versions = [fresh(draft).version]
-    rec = drafting.add_recommendation(focal, draft, fields=rec_fields())
+    rec = drafting.add_recommendation(focal, draft, fields=rec_fields(category="Rejected"))
     versions.append(fresh(draft).version)
     action = drafting.add_action(focal, rec, fields=action_fields())
     versions.append(fresh(draft).version)
     drafting.update_action(focal, action, version=1, fields=action_fields(text="Changed."))
     versions.append(fresh(draft).version)
-    drafting.update_recommendation(focal, rec, version=1, fields=rec_fields(text="Changed."))
+    drafting.update_recommendation(focal, rec, version=1, fields=rec_fields(text="Changed.", category="Rejected"))
     versions.append(fresh(draft).version)
     drafting.delete_action(focal, action, version=2)
     versions.append(fresh(draft).version)
@@ -465,3 +476,82 @@ def test_every_change_inside_a_response_moves_its_version(draft, focal):
     # So a reviewer approving an older version is refused.
     submitted = drafting.submit_response(focal, draft, version=6)
     assert submitted.version == 7
+
+
+# --- the submission checks ---------------------------------------------------------------------------------
+
+
+def test_an_empty_draft_is_told_everything_it_lacks_and_is_not_submitted(draft, focal):
+    checks = drafting.submission_checks(draft)
+    assert [(c.target, c.message) for c in checks.missing] == [
+        ("header", "Write the overall management response."),
+        ("add_recommendation", "Add at least one recommendation."),
+    ]
+    with pytest.raises(ValidationError) as exc:
+        drafting.submit_response(focal, draft, version=1)
+    assert exc.value.messages == ["The response is not ready to submit:", "Write the overall management response.", "Add at least one recommendation."]
+    assert fresh(draft).status == "Draft" and not ChangeRecord.objects.exists()
+
+
+def test_accepted_recommendations_need_key_actions_with_a_unit_and_a_deadline(draft, focal, unit):
+    written(draft)
+    accepted = drafting.add_recommendation(focal, draft, fields=rec_fields(number="1", category="Accepted"))
+    partly = drafting.add_recommendation(focal, draft, fields=rec_fields(number="2", category="Partially Accepted"))
+    drafting.add_recommendation(focal, draft, fields=rec_fields(number="3", category="Rejected"))  # needs none
+    bare = drafting.add_action(focal, accepted, fields=action_fields(number="1.1", deadline=None))
+    checks = drafting.submission_checks(fresh(draft))
+    assert [(c.target, c.pk, c.message) for c in checks.missing] == [
+        ("action", bare.pk, "Key action 1.1: choose its responsible unit."),
+        ("action", bare.pk, "Key action 1.1: give its deadline."),
+        ("add_action", partly.pk, "Recommendation 2 is partially accepted: add at least one key action."),
+    ]
+    with pytest.raises(ValidationError):
+        drafting.submit_response(focal, draft, version=fresh(draft).version)
+    drafting.update_action(focal, bare, version=1, fields=action_fields(number="1.1"), units=[unit])
+    drafting.add_action(focal, partly, fields=action_fields(number="2.1"), units=[unit])
+    assert drafting.submission_checks(fresh(draft)).ready
+    assert drafting.submit_response(focal, draft, version=fresh(draft).version).status == "Submitted"
+
+
+def test_warnings_for_deadlines_and_key_actions_without_a_deliverable_do_not_refuse(draft, focal, unit):
+    written(draft)
+    from tracking.models import Evaluation
+
+    Evaluation.objects.filter(pk=draft.evaluation_id).update(completion_date=dt.date(2024, 6, 15))
+    rec = drafting.add_recommendation(focal, draft, fields=rec_fields())
+    before = drafting.add_action(focal, rec, fields=action_fields(number="1.1", deadline=dt.date(2024, 5, 1)), units=[unit])
+    past = drafting.add_action(focal, rec, fields=action_fields(number="1.2", deadline=dt.date(2025, 1, 1)), units=[unit])
+    vague = drafting.add_action(
+        focal, rec, fields=action_fields(number="1.3", text="Strengthen coordination with partners across the region."), units=[unit]
+    )
+    short = drafting.add_action(focal, rec, fields=action_fields(number="1.4", text="Be better."), units=[unit])
+    fine = drafting.add_action(focal, rec, fields=action_fields(number="1.5", text="Strengthen coordination through a joint work plan."), units=[unit])
+    counted = drafting.add_action(focal, rec, fields=action_fields(number="1.6", text="Train 40 staff."), units=[unit])
+    checks = drafting.submission_checks(fresh(draft), on=dt.date(2026, 3, 10))
+    assert checks.ready
+    found = {(c.pk, c.message) for c in checks.warnings}
+    assert found == {
+        (before.pk, "Key action 1.1: its deadline (2024/05) is before the evaluation was completed (2024/06)."),
+        (past.pk, "Key action 1.2: its deadline (2025/01) has already passed."),
+        (vague.pk, "Key action 1.3 may not say what will be delivered: it opens with “strengthen” and names no deliverable "
+                   "(a plan, a guideline, a training, a number…)."),
+        (short.pk, "Key action 1.4 may not say what will be delivered: it is 2 words long and names no deliverable."),
+    }
+    assert fine.pk not in {c.pk for c in checks.warnings} and counted.pk not in {c.pk for c in checks.warnings}
+    assert drafting.submit_response(focal, draft, version=fresh(draft).version).status == "Submitted"
+
+
+@pytest.mark.parametrize(
+    "text,flagged",
+    [
+        ("Continue to support partners.", True),
+        ("Ensure that gender is mainstreamed across all programming areas.", True),
+        ("Develop a resource mobilization strategy for the region.", False),
+        ("Ensure that 80% of programmes have gender markers.", False),
+        ("Hold two regional workshops with national partners.", False),
+        ("Revise the results framework and its indicators.", False),
+        ("Do it.", True),
+    ],
+)
+def test_the_signals_of_a_key_action_without_a_deliverable(text, flagged):
+    assert bool(drafting.vague_action(text)) == flagged

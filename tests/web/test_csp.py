@@ -23,7 +23,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
-from tracking.models import ActionUpdate, ChangeRecord, Evaluation, Role, RoleAssignment
+from tracking.models import ActionUpdate, ChangeRecord, Evaluation, EvaluationDocument, Role, RoleAssignment
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -92,6 +92,8 @@ class Records:
         self.action = make_action(self.recommendation)
         self.update = ActionUpdate.objects.create(key_action=self.action, status_after="Initiated", comment="With a file.")
         self.update.evidence_file.save("report.pdf", ContentFile(b"%PDF-1.4 evidence"))
+        self.document = EvaluationDocument(evaluation=self.evaluation, title="Report CSP", original_name="report.pdf")
+        self.document.file.save("report.pdf", ContentFile(b"%PDF-1.4 report"))
         from search.models import Theme, ThemeMember
 
         self.theme = Theme.objects.create(label="Theme CSP", public_label="Theme CSP", method="tfidf")
@@ -135,7 +137,8 @@ class Records:
             values["token"] = unsubscribe_token("someone@example.org", "all")
         by_prefix = {"evaluations/": self.evaluation.pk, "actions/": self.action.pk, "updates/": self.update.pk,
                      "responses/": self.evaluation.management_response.pk, "recommendations/": self.recommendation.pk,
-                     "recurring/": self.theme.pk}
+                     "recurring/": self.theme.pk, "plans/": self.evaluation.plan_id,
+                     "documents/": self.document.pk}
         for prefix, pk in by_prefix.items():
             if route.startswith(prefix):
                 values["pk"] = str(pk)
@@ -233,6 +236,9 @@ def test_downloads_carry_the_policy(records):
     response = viewer.get(f"/updates/{records.update.pk}/evidence/")
     assert response.status_code == 200 and response.streaming
     assert_strict(response, "evidence file")
+    response = viewer.get(f"/documents/{records.document.pk}/")
+    assert response.status_code == 200 and response.streaming
+    assert_strict(response, "evaluation document")
     for url in ("/export/key-actions.csv", "/export/updates.xlsx", "/history/?format=csv", f"/evaluations/{records.evaluation.pk}/export.pdf"):
         response = viewer.get(url)
         assert response.status_code == 200, url

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 
@@ -45,8 +46,13 @@ def story():
     response = ev.management_response
     rec = drafting.add_recommendation(f, response, fields={"number": "1", "text": "=HYPERLINK(\"http://evil\")", "category": "Accepted"})
     doomed = drafting.add_recommendation(f, response, fields={"number": "2", "text": "To be deleted.", "category": "Accepted"})
-    action = drafting.add_action(f, rec, fields={"number": "1.1", "text": "Act.", "status": "Not Initiated"})
+    unit = Unit.objects.create(office=office, name="Unit H")
+    action = drafting.add_action(
+        f, rec, fields={"number": "1.1", "text": "Act.", "status": "Not Initiated", "deadline": dt.date(2031, 5, 1)}, units=[unit]
+    )
     drafting.delete_recommendation(f, doomed, version=1)
+    response.refresh_from_db()
+    drafting.update_response(f, response, version=response.version, overall_response="We accept.", units=[unit])
     response.refresh_from_db()
     drafting.submit_response(f, response, version=response.version)
     response.refresh_from_db()
@@ -211,6 +217,9 @@ def test_the_services_only_ever_add_to_the_trail():
     drafting.move_recommendation(focal, drafting.add_recommendation(focal, response, fields={"number": "2", "text": "R2."}), -1)
     check()
     drafting.delete_action(focal, action, version=2)
+    check()
+    response.refresh_from_db()
+    drafting.update_response(focal, response, version=response.version, overall_response="Overall.", units=[])
     check()
     response.refresh_from_db()
     drafting.submit_response(focal, response, version=response.version)

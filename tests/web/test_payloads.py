@@ -12,6 +12,7 @@ chromium and listens for dialogs.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -191,7 +192,11 @@ def test_payloads_through_the_recommendation_and_key_action_forms(world):
 def test_payloads_through_the_response_header_and_the_return_reason(world):
     response = world.draft("Returned with payloads")
     rec = drafting.add_recommendation(Actor(user=world.focal), response, fields={"number": "1", "text": "Act."})
-    drafting.add_action(Actor(user=world.focal), rec, fields={"number": "1.1", "text": "Do.", "status": "Not Initiated"})
+    unit = Unit.objects.create(office=world.office, name="Unit of payloads")
+    drafting.add_action(
+        Actor(user=world.focal), rec, fields={"number": "1.1", "text": "Do.", "status": "Not Initiated", "deadline": dt.date(2031, 1, 1)},
+        units=[unit],
+    )
     focal, reviewer = world.clients["focal"], world.clients["reviewer"]
     edit_url = reverse("web:response_edit", args=[response.pk])
     ev_url = response.evaluation.get_absolute_url()
@@ -208,6 +213,11 @@ def test_payloads_through_the_response_header_and_the_return_reason(world):
         r = focal.post(reverse("web:response_submit", args=[response.pk]), {"version": response.version})
         assert r.status_code == 302
         response.refresh_from_db()
+        if not response.overall_response.strip():
+            # Nothing written: the submission is refused, and the page says what is missing.
+            assert response.status in ("Draft", "Returned")
+            assert "Write the overall management response." in focal.get(edit_url).content.decode()
+            continue
         r = reviewer.post(reverse("web:response_return", args=[response.pk]), {"version": response.version, "reason": p.text})
         assert r.status_code == 302
         response.refresh_from_db()

@@ -44,6 +44,7 @@ from tracking.models import (
     ActionUpdate,
     ChangeRecord,
     Evaluation,
+    EvaluationDocument,
     EvaluationPlan,
     KeyAction,
     ManagementResponse,
@@ -88,14 +89,17 @@ def build_world() -> World:
     for key, region in (("A", "Region One"), ("B", "Region Two")):
         office = make_office(f"Office {key}", region=region)
         unit = Unit.objects.create(office=office, name=f"Unit U{key}")
+        other_unit = Unit.objects.create(office=office, name=f"Unit U{key}2")
         w.offices[key], w.units[key] = office.pk, unit.pk
         w.regions[key], w.office_slugs[key] = office.region.slug, office.slug
         for status in STATUSES:
             ev = make_evaluation(office, title=f"{key} {status} evaluation", status=status)
+            # Complete, so that it can be submitted: an overall response; every key action with a unit and a deadline.
+            ManagementResponse.objects.filter(evaluation=ev).update(overall_response="Overall.")
             rec1 = make_recommendation(ev)
-            rec2 = make_recommendation(ev)
+            rec2 = make_recommendation(ev, category="Rejected")
             act1 = make_action(rec1, units=[unit], status="Initiated")
-            act2 = make_action(rec1, status="Initiated")
+            act2 = make_action(rec1, units=[other_unit], status="Initiated")
             w.ev[key, status] = ev.pk
             w.resp[key, status] = ev.management_response.pk
             w.rec[key, status, 1], w.rec[key, status, 2] = rec1.pk, rec2.pk
@@ -168,6 +172,7 @@ def _world(django_db_blocker, media):
 
 STATE_MODELS = (
     Evaluation,
+    EvaluationDocument,
     EvaluationPlan,
     ManagementResponse,
     Recommendation,
@@ -257,6 +262,15 @@ P_LOCKED_A = row("      login  403   403  404  403  403  403  404  403")
 P_BAD_UNIT = row("      login  403   403  404  400  403  403  404  400")
 P_REVIEW_A = row("      login  403   302  404  403  403  403  404  302")
 P_REVIEW_B = row("      login  403   302  302  404  404  403  404  302")
+# Managing an evaluation: the evaluation office in scope (a reader who may not read a draft: 404).
+MANAGE_EVAL_A = row("   login  403   200  404  403  403  403  404  200")
+MANAGE_EVAL_B = row("   login  403   200  200  403  403  403  403  200")
+P_MANAGE_EVAL_A = row(" login  403   302  404  403  403  403  404  302")
+P_MANAGE_EVAL_B = row(" login  403   302  302  403  403  403  403  302")
+P_MANAGE_DRAFT_B = row("login  403   302  302  404  404  403  404  302")
+# Plans are public; managing them is the evaluation office's, in scope.
+MANAGE_PLAN_A = row("   login  403   200  403  403  403  403  403  200")
+P_MANAGE_PLAN_A = row(" login  403   302  403  403  403  403  403  302")
 P_ADMIN = row("         login  302   login login login login login login 302")
 P_ADMIN_403 = row("     login  403   login login login login login login 403")
 
@@ -339,6 +353,136 @@ def check_eval_created(office):
         assert r["Location"] == ev.get_absolute_url()
 
     return check
+
+
+def eval_edit_data(office, status, to_office=None):
+    def data(w):
+        e = Evaluation.objects.select_related("plan").get(pk=w.ev[office, status])
+        return {
+            "version": e.version, "office": w.offices[to_office or office], "title": "Edited by the matrix",
+            "start_year": e.plan.start_year, "end_year": e.plan.end_year, "year": e.year, "type": "thematic",
+            "status": "ongoing", "completion_date": "2024-06-30", "cancellation_reason": "",
+        }
+
+    return data
+
+
+def check_eval_edited(office, status, to_office=None):
+    def check(w, user, r):
+        e = Evaluation.objects.get(pk=w.ev[office, status])
+        assert (e.title, e.type, e.status, e.completion_date, e.version) == ("Edited by the matrix", "thematic", "ongoing", dt.date(2024, 6, 30), 2)
+        assert e.office_id == w.offices[to_office or office] and e.plan.office_id == e.office_id
+        assert r["Location"] == e.get_absolute_url()
+
+    return check
+
+
+def empty_evaluation(office):
+    """An evaluation with nothing in it yet (made for the test; rolled back with it)."""
+
+    def pk(w):
+        office_row = Office.objects.get(pk=w.offices[office])
+        return make_evaluation(office_row, title=f"Empty {office} evaluation", status="Draft").pk
+
+    return pk
+
+
+def check_eval_deleted(office):
+    def check(w, user, r):
+        assert not Evaluation.objects.filter(title=f"Empty {office} evaluation").exists()
+        assert r["Location"] == reverse("web:office", args=[w.office_slugs[office]])
+
+    return check
+
+
+def plan_of(office):
+    return lambda w: EvaluationPlan.objects.get(office_id=w.offices[office]).pk
+
+
+def plan_create_data(office):
+    return lambda w: {"office": w.offices[office], "start_year": 2030, "end_year": 2033, "notes": "From the matrix."}
+
+
+def check_plan_created(office):
+    def check(w, user, r):
+        plan = EvaluationPlan.objects.get(office_id=w.offices[office], start_year=2030)
+        assert (plan.end_year, plan.notes) == (2033, "From the matrix.")
+        assert r["Location"] == reverse("web:plan", args=[plan.pk])
+
+    return check
+
+
+def plan_edit_data(office):
+    def data(w):
+        plan = EvaluationPlan.objects.get(office_id=w.offices[office])
+        return {"version": plan.version, "start_year": plan.start_year, "end_year": plan.end_year + 1, "notes": "Edited."}
+
+    return data
+
+
+def check_plan_edited(office):
+    def check(w, user, r):
+        plan = EvaluationPlan.objects.get(office_id=w.offices[office])
+        assert (plan.end_year, plan.notes, plan.version) == (2025, "Edited.", 2)
+
+    return check
+
+
+def plan_close_data(office):
+    return lambda w: {"version": EvaluationPlan.objects.get(office_id=w.offices[office]).version, "action": "close"}
+
+
+def check_plan_closed(office):
+    def check(w, user, r):
+        plan = EvaluationPlan.objects.get(office_id=w.offices[office])
+        assert plan.closed and plan.closed_on is not None
+
+    return check
+
+
+def document_of(office, status, internal=False):
+    """A document of that evaluation (made for the test; rolled back with it)."""
+
+    def pk(w):
+        doc = EvaluationDocument(evaluation_id=w.ev[office, status], title=f"Matrix document {office} {status}", internal=internal,
+                                 original_name="matrix.pdf", content_type="application/pdf")
+        doc.file.save("matrix.pdf", ContentFile(b"%PDF-1.4 matrix"), save=True)
+        return doc.pk
+
+    return pk
+
+
+def document_add_data(w):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.tracking.factories import make_pdf
+
+    return {"file": SimpleUploadedFile("Matrix report.pdf", make_pdf("Matrix report text."), "application/pdf"),
+            "url": "", "kind": "report", "title": "", "language": "en"}
+
+
+def check_document_added(office, status):
+    def check(w, user, r):
+        doc = EvaluationDocument.objects.get(evaluation_id=w.ev[office, status])
+        assert (doc.original_name, doc.title, doc.internal) == ("Matrix report.pdf", "Matrix report.pdf", False)
+        assert "Matrix report text." in doc.text
+
+    return check
+
+
+def check_document_deleted(office, status):
+    def check(w, user, r):
+        assert not EvaluationDocument.objects.filter(evaluation_id=w.ev[office, status]).exists()
+
+    return check
+
+
+def no_data(w):
+    return {}
+
+
+def empty_version(w):
+    return {"version": 1}
 
 
 def progress_data(office, status, n=1, stale=False):
@@ -572,6 +716,19 @@ CASES = [
     get_case("progress-form-b", "web:action_update", act("B", "Approved", 1), expect=UPDATE_B),
     get_case("progress-form-draft-a-ua", "web:action_update", act(*A_D, 1), expect=UPDATE_DRAFT_A_UA),
     get_case("evaluation-create-form", "web:evaluation_create", expect=CREATE_EVAL),
+    get_case("evaluation-edit-form-a", "web:evaluation_edit", ev(*A_D), expect=MANAGE_EVAL_A),
+    get_case("evaluation-edit-form-b", "web:evaluation_edit", ev("B", "Approved"), expect=MANAGE_EVAL_B),
+    get_case("get-evaluation-delete", "web:evaluation_delete", ev(*A_D), expect=POST_ONLY),
+    get_case("document-approved", "web:document", document_of("A", "Approved"), expect=EVERYONE),
+    get_case("document-approved-internal", "web:document", document_of("A", "Approved", internal=True),
+             expect=row("404 200 200 200 200 200 200 404 200")),
+    get_case("document-draft", "web:document", document_of(*A_D), expect=INTERNAL_A),
+    get_case("get-document-add", "web:document_add", ev(*A_D), expect=POST_ONLY),
+    get_case("get-document-delete", "web:document_delete", document_of(*A_D), expect=POST_ONLY),
+    get_case("plan", "web:plan", plan_of("A"), expect=EVERYONE),
+    get_case("plan-create-form", "web:plan_create", expect=CREATE_EVAL),
+    get_case("plan-edit-form-a", "web:plan_edit", plan_of("A"), expect=MANAGE_PLAN_A),
+    get_case("get-plan-close", "web:plan_close", plan_of("A"), expect=POST_ONLY),
     # --- drafting pages (GET) ---
     get_case("response-edit-draft-a", "web:response_edit", resp(*A_D), expect=DRAFTER_A),
     get_case("response-edit-returned-a", "web:response_edit", resp("A", "Returned"), expect=DRAFTER_A),
@@ -623,6 +780,29 @@ CASES = [
     post_case("rate-draft-a", "web:evaluation_quality", ev(*A_D), expect=row("login 403 302 404 403 403 403 404 302"),
               data=lambda w: {"quality": "good"}, check=check_rated(*A_D)),
     post_case("create-evaluation-b", "web:evaluation_create", expect=P_CREATE_EVAL_B, data=eval_data("B"), check=check_eval_created("B"), records=2),
+    post_case("edit-evaluation-a", "web:evaluation_edit", ev(*A_D), expect=P_MANAGE_EVAL_A,
+              data=eval_edit_data(*A_D), check=check_eval_edited(*A_D)),
+    post_case("edit-evaluation-b", "web:evaluation_edit", ev("B", "Approved"), expect=P_MANAGE_EVAL_B,
+              data=eval_edit_data("B", "Approved"), check=check_eval_edited("B", "Approved")),
+    # Moving an evaluation of B to office A: only for who manages both (eo_b manages B only: 400, the office refused).
+    post_case("move-evaluation-b-to-a", "web:evaluation_edit", ev("B", "Approved"),
+              expect=row("login 403 302 400 403 403 403 403 302"),
+              data=eval_edit_data("B", "Approved", "A"), check=check_eval_edited("B", "Approved", "A")),
+    post_case("delete-evaluation-a", "web:evaluation_delete", empty_evaluation("A"), expect=P_MANAGE_EVAL_A,
+              data=empty_version, check=check_eval_deleted("A"), records=2),
+    post_case("delete-evaluation-b", "web:evaluation_delete", empty_evaluation("B"), expect=P_MANAGE_DRAFT_B,
+              data=empty_version, check=check_eval_deleted("B"), records=2),
+    post_case("add-document-a", "web:document_add", ev(*A_D), expect=P_MANAGE_EVAL_A, data=document_add_data,
+              check=check_document_added(*A_D)),
+    post_case("add-document-b", "web:document_add", ev("B", "Approved"), expect=P_MANAGE_EVAL_B, data=document_add_data,
+              check=check_document_added("B", "Approved")),
+    post_case("delete-document-a", "web:document_delete", document_of(*A_D), expect=P_MANAGE_EVAL_A, data=no_data,
+              check=check_document_deleted(*A_D)),
+    post_case("create-plan-a", "web:plan_create", expect=P_CREATE_EVAL_A, data=plan_create_data("A"), check=check_plan_created("A")),
+    post_case("create-plan-b", "web:plan_create", expect=P_CREATE_EVAL_B, data=plan_create_data("B"), check=check_plan_created("B")),
+    post_case("edit-plan-a", "web:plan_edit", plan_of("A"), expect=P_MANAGE_PLAN_A, data=plan_edit_data("A"), check=check_plan_edited("A")),
+    post_case("close-plan-a", "web:plan_close", plan_of("A"), expect=P_MANAGE_PLAN_A, data=plan_close_data("A"), check=check_plan_closed("A")),
+    post_case("close-plan-b", "web:plan_close", plan_of("B"), expect=P_CREATE_EVAL_B, data=plan_close_data("B"), check=check_plan_closed("B")),
     post_case("progress-a-ua", "web:action_update", act("A", "Approved", 1), expect=P_UPDATE_A_UA,
               data=progress_data("A", "Approved"), check=check_progress("A", "Approved"), records=2),
     # Tampering: a unit focal point on a key action of their office that is not their unit's.
@@ -825,7 +1005,8 @@ def test_the_matrix_covers_every_url_of_the_web_app():
     # Each form (every POST-only door and every page with a form) is also exercised by POST.
     posted = {c.name for c in CASES if c.method == "POST"}
     forms = {
-        "web:evaluation_create", "web:action_update", "web:response_header", "web:recommendation_add",
+        "web:evaluation_create", "web:evaluation_edit", "web:evaluation_delete", "web:plan_create", "web:plan_edit",
+        "web:plan_close", "web:document_add", "web:document_delete", "web:action_update", "web:response_header", "web:recommendation_add",
         "web:recommendation_edit", "web:recommendation_delete", "web:recommendation_move", "web:action_add",
         "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
         "web:response_return", "web:evaluation_quality",

@@ -52,6 +52,8 @@ from tracking.models import (
     ActionUpdate,
     ChangeRecord,
     Evaluation,
+    EvaluationDocument,
+    EvaluationPlan,
     KeyAction,
     ManagementResponse,
     Office,
@@ -129,6 +131,7 @@ class World:
     rec: dict[tuple[str, str], int] = field(default_factory=dict)
     act: dict[tuple[str, str], int] = field(default_factory=dict)
     update: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (office, status, PUBLIC|INTERNAL)
+    document: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (office, status, PUBLIC|INTERNAL)
     office_slug: dict[str, str] = field(default_factory=dict)
     region_slug: dict[str, str] = field(default_factory=dict)
     users: dict[str, int] = field(default_factory=dict)
@@ -160,6 +163,11 @@ def build_world() -> World:
                 update.evidence_file.save(f"{mark('EVIDF', key, status, kind)}.pdf", ContentFile(b"%PDF-1.4 proof"), save=True)
                 w.update[key, status, kind] = update.pk
             _record(ev, ev.pk, mark("CR", key, status), {"title": ev.title})
+            for kind in ("PUBLIC", "INTERNAL"):
+                doc = EvaluationDocument(evaluation=ev, kind="report", title=mark("DOC", key, status, kind), internal=kind == "INTERNAL",
+                                         original_name=f"{mark('DOCF', key, status, kind)}.pdf", content_type="application/pdf")
+                doc.file.save("report.pdf", ContentFile(b"%PDF-1.4 report"), save=True)
+                w.document[key, status, kind] = doc.pk
 
     def person(name, role=None, **scope):
         u = User.objects.create(username=name, email=f"{name}@example.org", is_superuser=name == "su", is_staff=name == "su")
@@ -351,6 +359,10 @@ LISTS = [
              lambda r: marks("EV", {(o, s) for o, s in readable(r) if o == "A"})),
     ListCase("office-b", lambda w: reverse("web:office", args=[w.office_slug["B"]]), "EV",
              lambda r: marks("EV", {(o, s) for o, s in readable(r) if o == "B"})),
+    ListCase("plan-a", lambda w: reverse("web:plan", args=[EvaluationPlan.objects.get(office__slug=w.office_slug["A"]).pk]), "EV",
+             lambda r: marks("EV", {(o, s) for o, s in readable(r) if o == "A"})),
+    ListCase("plan-b", lambda w: reverse("web:plan", args=[EvaluationPlan.objects.get(office__slug=w.office_slug["B"]).pk]), "EV",
+             lambda r: marks("EV", {(o, s) for o, s in readable(r) if o == "B"})),
     ListCase("annual-report", _static(f"/reports/annual/?year={YEAR}"), "EV", _evs),  # its overdue list names them
     ListCase("annual-report-pdf", _static(f"/reports/annual/?year={YEAR}&format=pdf"), "KA", _kas,
              roles=("anon", "admin", "eo_r1", "eo_b", "ufp_ua")),
@@ -503,6 +515,7 @@ PAGES = [
     PageCase("recommendation-add", lambda w, o, s: reverse("web:recommendation_add", args=[w.resp[o, s]]), signed_in=True, form=True),
     PageCase("action-add", lambda w, o, s: reverse("web:action_add", args=[w.rec[o, s]]), signed_in=True, form=True),
     PageCase("action-edit", lambda w, o, s: reverse("web:action_edit", args=[w.act[o, s]]), signed_in=True, form=True),
+    PageCase("evaluation-edit", lambda w, o, s: reverse("web:evaluation_edit", args=[w.ev[o, s]]), signed_in=True, form=True),
     PageCase("progress-form", lambda w, o, s: reverse("web:action_update", args=[w.act[o, s]]), signed_in=True, form=True),
 ]
 
@@ -577,6 +590,23 @@ def test_evidence_downloads_follow_the_record_and_the_internal_mark(world, role)
             assert response.status_code == (200 if allowed else 404), (office, status, kind)
             if allowed:
                 assert mark("EVIDF", office, status, kind) in response["Content-Disposition"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_documents_follow_the_evaluation_and_the_internal_mark(world, role):
+    """Downloads, and the list on the evaluation page: the evaluation's readers; internal ones for people with a role."""
+    client = client_for(world, role)
+    for office, status in RECORDS:
+        page = client.get(reverse("web:evaluation", args=[world.ev[office, status]]))
+        listed = page.content.decode() if page.status_code == 200 else ""
+        for kind in ("PUBLIC", "INTERNAL"):
+            allowed = reads(role, office, status) and (kind == "PUBLIC" or role in INTERNAL)
+            response = client.get(reverse("web:document", args=[world.document[office, status, kind]]))
+            assert response.status_code == (200 if allowed else 404), (office, status, kind)
+            if allowed:
+                assert f"{mark('DOCF', office, status, kind)}.pdf" in response["Content-Disposition"]
+            assert (mark("DOC", office, status, kind) in listed) == allowed, (office, status, kind)
 
 
 @pytest.mark.django_db
@@ -753,7 +783,7 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
         "home", "regions", "region", "office", "evaluations", "evaluation", "evaluation_history", "actions", "action",
         "workspace", "my_actions", "evidence", "history", "dashboard", "annual_report", "export", "evaluation_export",
         "response_edit", "recommendation_edit", "recommendation_add", "action_add", "action_edit", "action_update",
-        "search", "similar", "recurring", "recurring_theme",
+        "search", "similar", "recurring", "recurring_theme", "evaluation_edit", "plan", "document",
         # A person's own reminders only, and a page that shows no record (tests/reminders/test_reminders.py).
         "notifications", "unsubscribe",
     }
@@ -761,7 +791,8 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
     write_only = {
         "evaluation_create", "response_header", "response_submit", "response_approve", "response_return",
         "recommendation_delete", "recommendation_move", "action_delete", "action_move", "evaluation_quality",
-        "notification_preferences",
+        "notification_preferences", "evaluation_delete", "plan_create", "plan_edit", "plan_close", "document_add",
+        "document_delete",
     }
     names = {p.name for p in urls.urlpatterns}
     assert names - covered - write_only == set()

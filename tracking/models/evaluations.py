@@ -16,6 +16,11 @@ class EvaluationPlan(models.Model):
     office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="plans", verbose_name=_("office"), db_index=False)
     start_year = models.PositiveSmallIntegerField(_("start year"))
     end_year = models.PositiveSmallIntegerField(_("end year"))
+    # A closed plan takes no new evaluations; its figures stay as they were.
+    closed = models.BooleanField(_("closed"), default=False)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["office__name", "-start_year"]
@@ -67,10 +72,13 @@ class Evaluation(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.COMPLETED)
     completion_date = models.DateField(_("completed on"), null=True, blank=True)
     quality = models.CharField(_("report quality"), max_length=20, choices=Quality.choices, blank=True)
+    # Why a planned evaluation was cancelled (status Cancelled): the plan's compliance names it.
+    cancellation_reason = models.TextField(_("reason for cancelling"), blank=True)
     # Where the record came from (a file name, a URL), for the person who checks it.
     source = models.CharField(_("source"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-year", "title"]
@@ -89,8 +97,27 @@ class Evaluation(models.Model):
         return reverse("web:evaluation", args=[self.pk])
 
 
+def document_path(instance, filename: str) -> str:
+    """A generated name: the uploaded name is kept in `original_name`, never in the path."""
+    import uuid
+    from pathlib import PurePath
+
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return f"documents/{uuid.uuid4().hex}{suffix if suffix.isascii() and suffix[1:].isalnum() else ''}"
+
+
 class EvaluationDocument(models.Model):
     """A report, terms of reference or annex of an evaluation (a file or a link)."""
+
+    class Language(models.TextChoices):
+        ENGLISH = "en", _("English")
+        FRENCH = "fr", _("French")
+        SPANISH = "es", _("Spanish")
+        ARABIC = "ar", _("Arabic")
+        RUSSIAN = "ru", _("Russian")
+        CHINESE = "zh", _("Chinese")
+        PORTUGUESE = "pt", _("Portuguese")
+        OTHER = "other", _("Other")
 
     class Kind(models.TextChoices):
         REPORT = "report", _("Evaluation report")
@@ -102,8 +129,16 @@ class EvaluationDocument(models.Model):
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, default=Kind.REPORT)
     title = models.CharField(_("title"), max_length=300)
-    file = models.FileField(_("file"), upload_to="evaluations/%Y/", blank=True)
+    file = models.FileField(_("file"), upload_to=document_path, blank=True)
     url = models.URLField(_("link"), max_length=500, blank=True)
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices, default=Language.ENGLISH)
+    # Internal documents are for people with a role; public ones follow the evaluation.
+    internal = models.BooleanField(_("internal"), default=False)
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    # The text of the file (PDF, DOCX), for search.
+    text = models.TextField(_("text"), blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,18 +1,29 @@
-"""Demo people (one per role) and a demo draft, for trying the system after `make run`."""
+"""Demo people (one per role), a demo draft, a plan with its compliance and a report attached, for trying the system after `make run`."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from ..actor import Actor
-from ..models import Evaluation, Office, Role, RoleAssignment, Unit
+from ..models import Evaluation, EvaluationDocument, Office, Role, RoleAssignment, Unit
 from ..models.responses import ActionStatus
-from . import drafting, quality
+from . import documents, drafting, quality
 
 DEMO_PASSWORD = "followthrough-demo"
 DEMO_OFFICE = "Policy, Programme and Intergovernmental Division"
 DEMO_UNIT = "PPID"
+DEMO_COMPLETION = dt.date(2026, 1, 30)
+# The rest of the demo office's plan for 2025 - 2026: (title, status, type, reason for cancelling).
+DEMO_PLAN = [
+    ("Evaluation of the regional gender statistics initiative (demo plan)", Evaluation.Status.CANCELLED, Evaluation.Type.PROGRAMME,
+     "Merged into the corporate evaluation of gender data, to avoid evaluating the same work twice."),
+    ("Evaluation of the women's leadership and governance portfolio (demo plan)", Evaluation.Status.ONGOING, Evaluation.Type.THEMATIC, ""),
+    ("Evaluation of UN Women's coordination mandate (demo plan)", Evaluation.Status.PLANNED, Evaluation.Type.CORPORATE, ""),
+]
+DEMO_REPORT_TITLE = "Evaluation report (demo file)"
 
 
 def demo_people() -> list[tuple[str, str, str]]:
@@ -59,7 +70,8 @@ def load_demo_draft() -> Evaluation | None:
         return None
     system = Actor.system("command")
     evaluation = drafting.create_evaluation(
-        system, office=office, start_year=2025, end_year=2026, title=title, type=Evaluation.Type.THEMATIC
+        system, office=office, start_year=2025, end_year=2026, title=title, type=Evaluation.Type.PROGRAMME,
+        completion_date=DEMO_COMPLETION,
     )
     response = evaluation.management_response
     rec = drafting.add_recommendation(
@@ -145,6 +157,59 @@ def load_demo_overdue() -> Evaluation | None:
             units=[unit] if unit else [],
         )
     response.refresh_from_db()
+    response = drafting.update_response(
+        system, response, version=response.version, units=[unit] if unit else [],
+        overall_response="Management accepts the evaluation's recommendation and will set up the helpdesk.",
+    )
     response = drafting.submit_response(system, response, version=response.version)
     drafting.approve_response(system, response, version=response.version)
     return evaluation
+
+
+def load_demo_plan() -> int:
+    """The demo office's plan for 2025 - 2026 beside the demo draft: a cancelled evaluation (with its reason),
+    an ongoing and a planned one, so that the plan's compliance has something to show. Returns how many were added."""
+    office = Office.objects.get(name=DEMO_OFFICE)
+    system = Actor.system("command")
+    added = 0
+    for title, status, kind, reason in DEMO_PLAN:
+        if Evaluation.objects.filter(office=office, title=title).exists():
+            continue
+        drafting.create_evaluation(
+            system, office=office, start_year=2025, end_year=2026, title=title, year=2026, type=kind, status=status,
+            cancellation_reason=reason,
+        )
+        added += 1
+    return added
+
+
+def demo_report_pdf(evaluation: Evaluation) -> bytes:
+    """A small PDF made at load time from the evaluation's own record (no binary kept in the repository)."""
+    from html import escape
+
+    from weasyprint import HTML
+
+    recommendations = "".join(
+        f"<h3>Recommendation {escape(r.number)}</h3><p>{escape(r.text)}</p>" for r in evaluation.recommendations.order_by("position")
+    )
+    html = (
+        f"<h1>{escape(evaluation.title)}</h1>"
+        f"<p>{escape(evaluation.office.name)}. Evaluation report, made for the followthrough demo from the "
+        f"recommendations published in GATE; not the report itself.</p><h2>Recommendations</h2>{recommendations}"
+    )
+    return HTML(string=html).write_pdf()
+
+
+def load_demo_report() -> EvaluationDocument | None:
+    """A report PDF attached to the demo office's approved evaluation (made once)."""
+    office = Office.objects.get(name=DEMO_OFFICE)
+    evaluation = (
+        Evaluation.objects.filter(office=office, management_response__status="Approved").order_by("pk").first()
+    )
+    if evaluation is None or EvaluationDocument.objects.filter(evaluation=evaluation, title=DEMO_REPORT_TITLE).exists():
+        return None
+    return documents.add_document(
+        Actor.system("command"), evaluation, kind=EvaluationDocument.Kind.REPORT, title=DEMO_REPORT_TITLE,
+        language=EvaluationDocument.Language.ENGLISH, internal=False, file_name="evaluation-report.pdf",
+        data=demo_report_pdf(evaluation),
+    )

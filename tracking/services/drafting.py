@@ -13,16 +13,19 @@ since; every change writes its history record.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 from .. import permissions
 from ..actor import Actor
 from ..models import (
+    ActionUpdate,
     ChangeRecord,
     Evaluation,
     EvaluationPlan,
@@ -57,19 +60,18 @@ def create_evaluation(
     type: str = "",
     status: str = Evaluation.Status.COMPLETED,
     completion_date: dt.date | None = None,
+    cancellation_reason: str = "",
 ) -> Evaluation:
     """A new evaluation in the office's plan for the period, with an empty draft response."""
     title = title.strip()
-    errors = {}
-    if not title:
-        errors["title"] = ["An evaluation needs a title."]
-    if end_year < start_year:
-        errors["end_year"] = ["The plan cannot end before it starts."]
+    errors = _check_evaluation(title, start_year, end_year, status, cancellation_reason)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
         permissions.require(actor, permissions.MANAGE_EVALUATIONS, office)
         plan, _ = EvaluationPlan.objects.get_or_create(office=office, start_year=start_year, end_year=end_year)
+        if plan.closed:
+            raise ValidationError({"start_year": [f"The plan {plan.period} of {office} is closed: reopen it first."]})
         if Evaluation.objects.filter(office=office, plan=plan, title=title).exists():
             raise ValidationError({"title": ["This office's plan already has an evaluation with this title."]})
         evaluation = Evaluation.objects.create(
@@ -80,6 +82,7 @@ def create_evaluation(
             type=type,
             status=status,
             completion_date=completion_date,
+            cancellation_reason=cancellation_reason.strip() if status == Evaluation.Status.CANCELLED else "",
         )
         response = ManagementResponse.objects.create(evaluation=evaluation, status=ResponseStatus.DRAFT)
         history.write(
@@ -89,6 +92,127 @@ def create_evaluation(
             ]
         )
         return evaluation
+
+
+def _check_evaluation(title: str, start_year: int, end_year: int, status: str, reason: str) -> dict[str, list[str]]:
+    errors = {}
+    if not title:
+        errors["title"] = ["An evaluation needs a title."]
+    if end_year < start_year:
+        errors["end_year"] = ["The plan cannot end before it starts."]
+    if status not in Evaluation.Status.values:
+        errors["status"] = [f"Choose one of: {', '.join(Evaluation.Status.values)}."]
+    elif status == Evaluation.Status.CANCELLED and not reason.strip():
+        errors["cancellation_reason"] = ["Say why the evaluation was cancelled."]
+    return errors
+
+
+def update_evaluation(
+    actor: Actor,
+    evaluation: Evaluation,
+    *,
+    version: int,
+    office: Office,
+    start_year: int,
+    end_year: int,
+    title: str,
+    year: int | None = None,
+    type: str = "",
+    status: str = Evaluation.Status.COMPLETED,
+    completion_date: dt.date | None = None,
+    cancellation_reason: str = "",
+) -> Evaluation:
+    """Every field the creation form asks for; moving to another office or plan keeps the evaluation and its history.
+
+    The evaluation office must manage both the office it was in and the one it moves to.
+    """
+    title = title.strip()
+    errors = _check_evaluation(title, start_year, end_year, status, cancellation_reason)
+    if type and type not in Evaluation.Type.values:
+        errors["type"] = [f"Choose one of: {', '.join(Evaluation.Type.values)}."]
+    if errors:
+        raise ValidationError(errors)
+    fields = {
+        "title": title,
+        "year": year or end_year,
+        "type": type,
+        "status": status,
+        "completion_date": completion_date,
+        "cancellation_reason": cancellation_reason.strip() if status == Evaluation.Status.CANCELLED else "",
+    }
+    try:
+        with transaction.atomic():
+            current = _locked(Evaluation, evaluation.pk)
+            permissions.require(actor, permissions.MANAGE_EVALUATIONS, current)
+            permissions.require(actor, permissions.MANAGE_EVALUATIONS, office)
+            if current.version != version:
+                raise ConflictError(current)
+            plan, created = EvaluationPlan.objects.get_or_create(office=office, start_year=start_year, end_year=end_year)
+            records = []
+            if created:
+                records.append(history.change(actor, ChangeRecord.Action.CREATE, plan, after=history.snapshot(plan)))
+            elif plan.closed and plan.pk != current.plan_id:
+                raise ValidationError({"start_year": [f"The plan {plan.period} of {office} is closed: reopen it first."]})
+            if (
+                Evaluation.objects.filter(office=office, plan=plan, title=title).exclude(pk=current.pk).exists()
+            ):
+                raise ValidationError({"title": ["This office's plan already has an evaluation with this title."]})
+            before = history.snapshot(current)
+            current.office = office
+            current.plan = plan
+            for name, value in fields.items():
+                setattr(current, name, value)
+            old, new = history.diff(before, history.snapshot(current))
+            if old or new:
+                current.version += 1
+                current.save()
+                records.append(
+                    history.change(actor, ChangeRecord.Action.UPDATE, current, before=old, after=new, evaluation_id=current.pk)
+                )
+            history.write(records)
+            return current
+    except ConflictError as exc:
+        _refused_edit(actor, exc, {**fields, "office": office.pk}, version)
+        raise
+
+
+def delete_evaluation(actor: Actor, evaluation: Evaluation, *, version: int) -> None:
+    """Only while nothing hangs on it: no recommendations, key actions, progress updates or documents.
+
+    Its empty management response goes with it; both deletions are recorded.
+    """
+    try:
+        with transaction.atomic():
+            current = _locked(Evaluation, evaluation.pk)
+            permissions.require(actor, permissions.MANAGE_EVALUATIONS, current)
+            if current.version != version:
+                raise ConflictError(current)
+            hanging = [
+                (current.recommendations.count(), "recommendation"),
+                (current.key_actions.count(), "key action"),
+                (ActionUpdate.objects.filter(key_action__evaluation=current).count(), "progress update"),
+                (current.documents.count(), "document"),
+            ]
+            named = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in hanging if n]
+            if named:
+                raise ValidationError(
+                    f"“{current}” cannot be deleted: it has {', '.join(named)}. Delete those first, "
+                    "or keep the evaluation (set its status to Cancelled)."
+                )
+            records = []
+            response = ManagementResponse.objects.filter(evaluation=current).first()
+            if response is not None:
+                records.append(
+                    history.change(actor, ChangeRecord.Action.DELETE, response, before=history.snapshot(response), evaluation_id=current.pk)
+                )
+            records.append(
+                history.change(actor, ChangeRecord.Action.DELETE, current, before=history.snapshot(current), evaluation_id=current.pk)
+            )
+            current.delete()
+            history.write(records)
+    except ConflictError as exc:
+        refused(actor, exc.current, {"delete": True, "based_on_version": version}, "deletion refused: the evaluation had changed")
+        raise
 
 
 # --- shared machinery -------------------------------------------------------------------
@@ -411,6 +535,112 @@ def move_action(actor: Actor, action: KeyAction, direction: int) -> None:
         _move(actor, KeyAction, rows, action.pk, direction, response)
 
 
+# --- before submitting: what is missing, what may be a mistake ----------------------------------------
+
+# A key action names a concrete deliverable when one can tell, once it is done, that it was: a thing made
+# (a plan, a guideline, a training, a system...), a number, or a verb that makes one (develop, publish,
+# train...). Without any, and opening with a verb of intent only, or shorter than six words, it is
+# flagged (a warning: it may be deliberate).
+VAGUE_VERBS = frozenset(
+    "continue ensure strengthen enhance improve promote support consider explore encourage foster advocate "
+    "increase reinforce pursue maintain prioritize prioritise further seek work".split()
+)
+DELIVERABLES = frozenset(
+    "plan plans strategy strategies guidance guideline guidelines policy policies training trainings workshop workshops "
+    "tool toolkit system database framework study assessment review manual procedure procedures sop checklist dashboard "
+    "evaluation survey agreement memorandum mou budget template roadmap note brief module course platform mechanism "
+    "committee report reports indicator indicators baseline targets protocol handbook curriculum campaign audit "
+    "position post recruitment terms methodology website portal app meeting consultation".split()
+)
+# Verbs that make something one can point to once done.
+CONCRETE_VERBS = frozenset(
+    "develop publish establish train hire recruit conduct produce adopt issue launch create hold organize organise revise "
+    "update design prepare draft finalize finalise set introduce appoint commission complete deliver submit sign install".split()
+)
+SHORT_ACTION_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding about a draft: what it is, and the record to go to (`target` and `pk`)."""
+
+    message: str
+    target: str  # "header", "add_recommendation", "add_action" (on a recommendation), "action"
+    pk: int | None = None
+
+
+@dataclass
+class SubmissionChecks:
+    missing: list[Check] = field(default_factory=list)  # refused until done
+    warnings: list[Check] = field(default_factory=list)  # told, not refused
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing
+
+
+def vague_action(text: str) -> str:
+    """Why this key action names no concrete deliverable ("" when it does)."""
+    words = re.findall(r"[\w'-]+", text.lower())
+    if not words:
+        return "it is empty"
+    concrete = (
+        words[0] in CONCRETE_VERBS
+        or any(w in DELIVERABLES or w.rstrip("s") in DELIVERABLES for w in words)
+        or any(ch.isdigit() for ch in text)
+    )
+    if concrete:
+        return ""
+    if len(words) < SHORT_ACTION_WORDS:
+        return f"it is {len(words)} word{'s' if len(words) != 1 else ''} long and names no deliverable"
+    if words[0] in VAGUE_VERBS:
+        return f"it opens with “{words[0]}” and names no deliverable (a plan, a guideline, a training, a number…)"
+    return ""
+
+
+def submission_checks(response: ManagementResponse, recommendations: list[Recommendation] | None = None, on: dt.date | None = None) -> SubmissionChecks:
+    """What must be done before the response can be submitted, and what may be a mistake.
+
+    `recommendations`: already loaded, in order, with their key actions and units prefetched (or loaded here).
+    """
+    from ..models.responses import month_start, today
+
+    if recommendations is None:
+        recommendations = list(
+            response.recommendations.order_by("position").prefetch_related(
+                Prefetch("key_actions", queryset=KeyAction.objects.order_by("position").prefetch_related("units"))
+            )
+        )
+    checks = SubmissionChecks()
+    if not response.overall_response.strip():
+        checks.missing.append(Check("Write the overall management response.", "header"))
+    if not recommendations:
+        checks.missing.append(Check("Add at least one recommendation.", "add_recommendation"))
+    completion = response.evaluation.completion_date
+    this_month = month_start(on or today())
+    needs_action = (Category.ACCEPTED, Category.PARTIALLY_ACCEPTED)
+    for rec in recommendations:
+        actions = list(rec.key_actions.all())
+        if rec.category in needs_action and not actions:
+            checks.missing.append(Check(f"Recommendation {rec.number} is {rec.category.lower()}: add at least one key action.", "add_action", rec.pk))
+        for a in actions:
+            name = f"Key action {a.number}"
+            if not a.units.all():
+                checks.missing.append(Check(f"{name}: choose its responsible unit.", "action", a.pk))
+            if a.deadline is None:
+                checks.missing.append(Check(f"{name}: give its deadline.", "action", a.pk))
+            elif completion and a.deadline < month_start(completion):
+                checks.warnings.append(
+                    Check(f"{name}: its deadline ({a.deadline:%Y/%m}) is before the evaluation was completed ({completion:%Y/%m}).", "action", a.pk)
+                )
+            elif a.deadline < this_month:
+                checks.warnings.append(Check(f"{name}: its deadline ({a.deadline:%Y/%m}) has already passed.", "action", a.pk))
+            why = vague_action(a.text)
+            if why:
+                checks.warnings.append(Check(f"{name} may not say what will be delivered: {why}.", "action", a.pk))
+    return checks
+
+
 # --- the workflow: submit, approve, return ---------------------------------------------------
 
 
@@ -450,8 +680,10 @@ def _transition(actor: Actor, response: ManagementResponse, version: int, permis
 def submit_response(actor: Actor, response: ManagementResponse, *, version: int) -> ManagementResponse:
     # Permission first: someone who may not submit learns nothing about the draft.
     permissions.require(actor, permissions.SUBMIT_RESPONSE, response)
-    if not response.recommendations.exists():
-        raise ValidationError("A response needs at least one recommendation before it is submitted.")
+    checks = submission_checks(response)
+    if not checks.ready:
+        # The missing items, each its own message (the drafting page lists them with links).
+        raise ValidationError(["The response is not ready to submit:"] + [c.message for c in checks.missing])
     return _transition(
         actor, response, version, permissions.SUBMIT_RESPONSE, ResponseStatus.SUBMITTED, submitted_at=timezone.now(), return_reason=""
     )

@@ -191,7 +191,7 @@ def refused(actor: Actor, current, attempted: dict, message: str) -> None:
                     ChangeRecord.Action.REFUSED,
                     current,
                     after=attempted,
-                    evaluation_id=getattr(current, "evaluation_id", None),
+                    evaluation_id=current.pk if current._meta.model_name == "evaluation" else getattr(current, "evaluation_id", None),
                     message=message,
                 )
             ]

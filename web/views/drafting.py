@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from tracking import permissions
 from tracking.models import (
+    Evaluation,
     KeyAction,
     ManagementResponse,
     Office,
@@ -30,6 +31,7 @@ from tracking.services import drafting
 from tracking.services.errors import ConflictError
 
 from ..forms import (
+    EvaluationEditForm,
     EvaluationForm,
     KeyActionForm,
     RecommendationForm,
@@ -63,27 +65,69 @@ def evaluation_create(request):
     _require(request, permissions.MANAGE_EVALUATIONS)
     access = permissions.Access.of(request.user)
     offices = Office.objects.filter(access.review_scope(None)).select_related("type").order_by("name")
-    form = EvaluationForm(request.POST or None, offices=offices)
+    # From a plan's page: its office and period filled in.
+    initial = {k: request.GET[k] for k in ("office", "start_year", "end_year") if request.GET.get(k, "").isdigit()}
+    form = EvaluationForm(request.POST or None, offices=offices, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            evaluation = drafting.create_evaluation(
-                request.actor,
-                office=data["office"],
-                start_year=data["start_year"],
-                end_year=data["end_year"],
-                title=data["title"],
-                year=data["year"],
-                type=data["type"],
-                status=data["status"],
-                completion_date=data["completion_date"],
-            )
+            evaluation = drafting.create_evaluation(request.actor, **form.values())
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, "Evaluation created, with an empty draft response for its office to write.")
             return redirect(evaluation.get_absolute_url())
     return render(request, "web/evaluation_form.html", {"form": form, "nav": "workspace"}, status=400 if form.errors else 200)
+
+
+def _managed_evaluation(request, pk: int) -> Evaluation:
+    evaluation = get_object_or_404(restrict(request.user, Evaluation).select_related("office", "plan"), pk=pk)
+    _require(request, permissions.MANAGE_EVALUATIONS, evaluation)
+    return evaluation
+
+
+@login_required
+def evaluation_edit(request, pk: int):
+    evaluation = _managed_evaluation(request, pk)
+    access = permissions.Access.of(request.user)
+    offices = Office.objects.filter(access.review_scope(None)).select_related("type").order_by("name")
+    initial = {
+        "office": evaluation.office,
+        "start_year": evaluation.plan.start_year,
+        "end_year": evaluation.plan.end_year,
+        **{k: getattr(evaluation, k) for k in ("title", "year", "type", "status", "completion_date", "cancellation_reason", "version")},
+    }
+    form = EvaluationEditForm(request.POST or None, initial=initial, offices=offices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            drafting.update_evaluation(request.actor, evaluation, version=form.cleaned_data["version"], **form.values())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except ConflictError as exc:
+            messages.error(request, str(exc))
+            return redirect("web:evaluation_edit", pk=pk)
+        else:
+            messages.success(request, "Evaluation saved.")
+            return redirect(evaluation.get_absolute_url())
+    return render(
+        request, "web/evaluation_form.html", {"form": form, "evaluation": evaluation, "nav": "workspace"}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_POST
+def evaluation_delete(request, pk: int):
+    evaluation = _managed_evaluation(request, pk)
+    office = evaluation.office
+    try:
+        drafting.delete_evaluation(request.actor, evaluation, version=int(request.POST.get("version", 0) or 0))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(evaluation.get_absolute_url())
+    except ConflictError as exc:
+        messages.error(request, str(exc))
+        return redirect(evaluation.get_absolute_url())
+    messages.success(request, f"Evaluation “{evaluation}” deleted (kept in the history).")
+    return redirect("web:office", slug=office.slug)
 
 
 # --- the drafting page ----------------------------------------------------------------------
@@ -93,9 +137,11 @@ def evaluation_create(request):
 def response_edit(request, pk: int):
     response = _response(request, pk)
     _require(request, permissions.EDIT_RESPONSE, response)
-    recommendations = response.recommendations.order_by("position").prefetch_related(
-        Prefetch("tags", queryset=RecommendationTerm.objects.select_related("term").order_by("position")),
-        Prefetch("key_actions", queryset=KeyAction.objects.order_by("position").prefetch_related("units")),
+    recommendations = list(
+        response.recommendations.order_by("position").prefetch_related(
+            Prefetch("tags", queryset=RecommendationTerm.objects.select_related("term").order_by("position")),
+            Prefetch("key_actions", queryset=KeyAction.objects.order_by("position").prefetch_related("units")),
+        )
     )
     header = ResponseHeaderForm(
         initial={"version": response.version, "overall_response": response.overall_response, "units": response.units.all()},
@@ -110,6 +156,7 @@ def response_edit(request, pk: int):
             "recommendations": recommendations,
             "header": header,
             "may_submit": permissions.can(request.actor, permissions.SUBMIT_RESPONSE, response),
+            "checks": drafting.submission_checks(response, recommendations),
             "nav": "workspace",
         },
     )

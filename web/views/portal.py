@@ -7,14 +7,18 @@ their roles read (see the table there).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 
+from reports import figures
 from tracking import permissions, queries
 from tracking.models import (
     ActionUpdate,
     Evaluation,
+    EvaluationDocument,
+    EvaluationPlan,
     KeyAction,
     Office,
     OfficeType,
@@ -27,6 +31,7 @@ from tracking.permissions import reader_scope, restrict
 
 from ..caching import cached, public_page
 from ..caching import cached_page as _page
+from ..forms import DocumentForm
 
 PAGE_SIZE = 50
 COUNT_LIMIT = 10_000
@@ -106,13 +111,22 @@ def office_detail(request, slug: str):
             .select_related("plan", "management_response", "office")
             .order_by("-plan__start_year", "-plan__end_year", "title")
         )
-        plans: dict = {}
+        by_plan: dict = {}
         for ev in evaluations:
-            plans.setdefault(ev.plan, []).append(ev)
+            by_plan.setdefault(ev.plan_id, []).append(ev)
+        weeks = settings.RESPONSE_WEEKS
+        compliance = {c.plan_id: c for c in figures.plan_compliance(restrict(request.user, Evaluation).filter(office=office), weeks)}
+        # Every plan of the office (plans are public), with the evaluations its reader reads.
+        plans = [
+            (plan, by_plan.get(plan.pk, []), compliance.get(plan.pk))
+            for plan in EvaluationPlan.objects.filter(office=office).order_by("-start_year", "-end_year")
+        ]
         actions = restrict(request.user, KeyAction).filter(evaluation__office=office)
-        return {"office": office, "plans": plans, "figures": queries.status_figures(actions), "scope": {"office": office.pk}}
+        return {
+            "office": office, "plans": plans, "weeks": weeks, "figures": queries.status_figures(actions), "scope": {"office": office.pk},
+        }
 
-    return _page(request, office.name, "browse", "office", (office.pk,), "web/office_detail_body.html", context)
+    return _page(request, office.name, "browse", "office", (office.pk, settings.RESPONSE_WEEKS), "web/office_detail_body.html", context)
 
 
 @public_page
@@ -161,6 +175,7 @@ def evaluation_detail(request, pk: int):
             request,
         )
 
+    may_manage = permissions.can(actor, permissions.MANAGE_EVALUATIONS, evaluation)
     html = body() if personal else cached("evaluation", (evaluation.pk, queries.evaluation_version(evaluation.pk), on, reader.key), body)
     return render(
         request,
@@ -175,6 +190,10 @@ def evaluation_detail(request, pk: int):
             "may_view_history": permissions.can(actor, permissions.VIEW_INTERNAL),
             "may_rate": permissions.can(actor, permissions.MANAGE_EVALUATIONS, evaluation),
             "qualities": Evaluation.Quality.choices,
+            "may_manage": may_manage,
+            "documents": restrict(request.user, EvaluationDocument).filter(evaluation=evaluation).order_by("kind", "title", "pk"),
+            "document_form": DocumentForm() if may_manage else None,
+            "document_max_mb": settings.DOCUMENT_MAX_MB,
             "nav": "evaluations",
         },
     )

@@ -43,8 +43,10 @@ def _scope(request) -> dict[str, str]:
 
 
 def _weeks(request) -> int:
+    from django.conf import settings
+
     value = request.GET.get("weeks", "")
-    return min(max(int(value), 1), 104) if value.isdigit() else 6
+    return min(max(int(value), 1), 104) if value.isdigit() else settings.RESPONSE_WEEKS
 
 
 def _scope_label(filters: queries.Filters) -> str:
@@ -70,7 +72,8 @@ def _filter_choices(request) -> dict:
 @public_page
 def dashboard(request):
     return cached_page(
-        request, "Dashboard", "dashboard", "dashboard", (), "web/dashboard_body.html", lambda: _dashboard(request), slow=True
+        request, "Dashboard", "dashboard", "dashboard", (_weeks(request),), "web/dashboard_body.html", lambda: _dashboard(request),
+        slow=True,
     )
 
 
@@ -126,6 +129,7 @@ def _dashboard(request) -> dict:
             "sections": sections,
             "trend": trend,
             "timeliness": figures.timeliness(responses, weeks),
+            "plans": figures.plan_compliance(evaluations, weeks),
             "weeks": weeks,
             "today": on,
             **_filter_choices(request),

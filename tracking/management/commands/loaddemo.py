@@ -33,6 +33,12 @@ class Command(BaseCommand):
             self.stdout.write("Demo reports rated for quality (browse: the best reports).")
         if demo.load_demo_overdue():
             self.stdout.write("Demo response with overdue key actions added (to try `followthrough remind --dry-run`).")
+        added = demo.load_demo_plan()
+        if added:
+            self.stdout.write(f"Demo plan 2025 - 2026: {added} more evaluations (to see a plan's compliance).")
+        report = demo.load_demo_report()
+        if report:
+            self.stdout.write(f"Demo report attached to “{report.evaluation}” ({report.size // 1024} KB PDF, made now).")
         people = demo.load_demo_people()
         from reminders.demo import load_demo_office_head
 
