@@ -35,7 +35,7 @@ def test_the_evaluation_page_shows_what_the_creation_form_asked(client, office):
     ev = make_evaluation(office, title="Shown in full")
     Evaluation.objects.filter(pk=ev.pk).update(type="thematic", status="completed", completion_date=dt.date(2024, 5, 31))
     html = client.get(ev.get_absolute_url()).content.decode()
-    for text in ("<dt>Year</dt><dd>2024</dd>", "<dd>Thematic</dd>", "<dd>Completed", "<dd>31 May 2024</dd>"):
+    for text in ("<dt>Year</dt><dd>2024</dd>", "?type=thematic\">Thematic</a></dd>", "<dd>Completed", "<dd>31 May 2024</dd>"):
         assert text in html
     # The public is offered no change.
     assert reverse("web:evaluation_edit", args=[ev.pk]) not in html and "evaluation_delete" not in html
