@@ -24,7 +24,7 @@ from django.utils import timezone
 import gateformat
 from gateformat.vocab import RESPONSE_STATUSES, canonical, reference_offices
 
-from .. import permissions
+from .. import permissions, text
 from ..actor import Actor
 from ..models import (
     ActionUpdate,
@@ -74,6 +74,17 @@ class ImportResult:
     key_actions: int = 0
     status_changes: int = 0
     units_created: int = 0
+
+
+def _bounded(doc: gateformat.Document) -> ImportResult | None:
+    """A failed result if `doc` holds a value no database here could store as it is; cleans NUL out of it."""
+    refusals, notes = text.document_problems(doc)
+    doc.warnings.extend(gateformat.ParseWarning(0, note) for note in notes)
+    if refusals:
+        return ImportResult(
+            source=doc.source, outcome=FAILED, error="; ".join(refusals[:5]) + (f" (and {len(refusals) - 5} more)" if len(refusals) > 5 else "")
+        )
+    return None
 
 
 def parse_deadline(value: str) -> dt.date | None:
@@ -201,6 +212,9 @@ class Importer:
 
     def import_document(self, doc: gateformat.Document) -> ImportResult:
         """One document in one transaction; a failure raises and changes nothing."""
+        refusal = _bounded(doc)
+        if refusal is not None:
+            return refusal
         return self._transaction([doc])[0]
 
     def import_documents(self, docs: list[gateformat.Document]) -> list[ImportResult]:
@@ -208,8 +222,14 @@ class Importer:
 
         Still all or nothing per document: if the batch fails, each document is
         written again on its own, so the one that fails changes nothing and
-        the others land.
+        the others land. A document with a value too long to store is refused
+        before anything is written (`tracking.text.document_problems`).
         """
+        results: list[ImportResult | None] = [_bounded(doc) for doc in docs]
+        written = iter(self._import_documents([d for d, r in zip(docs, results) if r is None]))
+        return [r if r is not None else next(written) for r in results]
+
+    def _import_documents(self, docs: list[gateformat.Document]) -> list[ImportResult]:
         if len(docs) <= 1:
             return [self.import_document(d) for d in docs]
         try:
