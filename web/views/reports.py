@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.text import slugify
 
 from reports import annual, charts, exports, figures, pdf, tables
-from tracking import queries
+from tracking import params, queries
 from tracking.models import (
     ActionUpdate,
     Evaluation,
@@ -43,8 +43,7 @@ def _scope(request) -> dict[str, str]:
 
 
 def _weeks(request) -> int:
-    value = request.GET.get("weeks", "")
-    return min(max(int(value), 1), 104) if value.isdigit() else 6
+    return params.integer(request.GET, "weeks", low=1, high=104) or 6
 
 
 def _scope_label(filters: queries.Filters) -> str:
@@ -135,8 +134,7 @@ def _dashboard(request) -> dict:
 
 def annual_report(request):
     on = today()
-    year_param = request.GET.get("year", "")
-    year = int(year_param) if year_param.isdigit() and 1990 <= int(year_param) <= 2100 else on.year - 1
+    year = params.integer(request.GET, "year", low=1990, high=2100, expected="a year from 1990 to 2100") or on.year - 1
     filters = queries.Filters.from_query(request.GET)
     filters.year = None  # the report's year is not an evaluation-year filter on its actions
     actions = filters.actions(restrict(request.user, KeyAction), on)
