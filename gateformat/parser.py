@@ -77,6 +77,8 @@ _DEADLINE = re.compile(r"(?<![\d/])(?P<y>(?:19|20)\d{2})\s?[/\-.]\s?(?P<m>\d{1,2
 _STATUS_ALTS = "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in ALL_KEY_ACTION_STATUSES)
 _STATUS = re.compile(rf"\s+(?P<s>{_STATUS_ALTS})(?=\s|$)", re.I)
 _UNKNOWN_STATUS = re.compile(r"\s+(?P<s>[A-Za-z][\w\-]*)")
+MAX_CHARACTERS = 2_000_000
+_BLANK_TO_END = re.compile(r"\s*\Z")
 _ACTION_NUMBER = re.compile(r"^(?P<n>\d{1,2}(?:\.\d{1,2})*)(?P<term>\.(?!\d)|\))?(?P<sp>\s*)")
 # A page footer copied into running text: "... their 9/16 civil society ..."
 _PAGE_NUMBER = re.compile(r"(?<=\S) (?P<n>\d{1,2})/(?P<m>\d{1,2}) (?=\S)")
@@ -118,6 +120,12 @@ def parse(
     A caller reading many documents passes one `UnitVocabulary` (built on
     `reference_vocabulary().layer()`) instead of a list, to build it once.
     """
+    if len(text) > MAX_CHARACTERS:
+        # Reading is linear, but 10 MB of anything is no GATE page (the largest known are
+        # under 100 KB): refused at once rather than read for seconds and held in memory.
+        raise GateFormatError(
+            f"the document is {len(text):,} characters long; a GATE page has at most {MAX_CHARACTERS:,}", 1
+        )
     return _Reader(text, known_units, source).read()
 
 
@@ -568,7 +576,7 @@ class _Reader:
                 u = _UNKNOWN_STATUS.match(line, m.end())
                 if u:
                     fallback = (m.start(), u.end(), deadline, u["s"], m)
-                elif line[m.end() :].strip() == "":
+                elif _BLANK_TO_END.match(line, m.end()):  # not line[m.end():].strip(): a copy per deadline is quadratic
                     raise GateFormatError(
                         f"the key action row ends at its deadline {m.group()}: expected a status after it",
                         no,
