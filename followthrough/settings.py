@@ -215,8 +215,12 @@ SIGN_IN_LINK_MINUTES = env_int("SIGN_IN_LINK_MINUTES", 15)
 RESPONSE_WEEKS = env_int("RESPONSE_WEEKS", 6)
 # The largest document (report, terms of reference, annex) an evaluation takes, in megabytes.
 DOCUMENT_MAX_MB = env_int("DOCUMENT_MAX_MB", 50)
+# Printed documents (PDF) laid out per client address and minute (a cached one is free); past it, 429.
+PDF_RENDERS_PER_MINUTE = env_int("PDF_RENDERS_PER_MINUTE", 6)
+# Characters of text a printed document holds at most (reports/pdf.py): past it, a note says what is left out.
+PDF_TEXT_LIMIT = env_int("PDF_TEXT_LIMIT", 120_000)
 for _name in ("LOGIN_FAILURE_LIMIT", "LOGIN_ADDRESS_FAILURE_LIMIT", "LOGIN_LOCKOUT_MINUTES", "ACCOUNT_MAIL_LIMIT",
-              "ACCOUNT_MAIL_CLIENT_LIMIT", "SIGN_IN_LINK_MINUTES"):
+              "ACCOUNT_MAIL_CLIENT_LIMIT", "SIGN_IN_LINK_MINUTES", "PDF_RENDERS_PER_MINUTE"):
     if env_int(_name, 1) < 1:
         raise ImproperlyConfigured(f"{_name} must be 1 or more")
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)

@@ -63,6 +63,7 @@ _REC_SHORT = re.compile(
 # A page footer copied into running text: "... their 9/16 civil society ..."
 _PAGE_NUMBER = re.compile(r"(?<=\S) (?P<n>\d{1,2})/(?P<m>\d{1,2}) (?=\S)")
 _PAGE_NUMBER_LINE = re.compile(r"^\s*(?P<n>\d{1,2})\s*/\s*(?P<m>\d{1,2})\s*$")
+MAX_CHARACTERS = 2_000_000
 
 
 @lru_cache(maxsize=1)
@@ -81,6 +82,10 @@ def parse(
     A caller reading many documents passes one `UnitVocabulary` (built on
     `reference_vocabulary().layer()`) instead of a list, to build it once.
     """
+    if len(text) > MAX_CHARACTERS:
+        # Reading is linear, but 10 MB of anything is no GATE page (the largest known are
+        # under 100 KB): refused at once rather than read for seconds and held in memory.
+        raise GateFormatError(f"the document is {len(text):,} characters long; a GATE page has at most {MAX_CHARACTERS:,}", 1)
     return _Reader(text, known_units, source).read()
 
 

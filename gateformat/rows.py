@@ -25,6 +25,7 @@ _NO_KA = re.compile(r"^Key\s+Actions?\s+not\s+added\.?\s*$", re.I)
 _STATUS_ALTS = "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in ALL_KEY_ACTION_STATUSES)
 _STATUS = re.compile(rf"\s+(?P<s>{_STATUS_ALTS})(?=\s|$)", re.I)
 _UNKNOWN_STATUS = re.compile(r"\s+(?P<s>[A-Za-z][\w\-]*)")
+_BLANK_TO_END = re.compile(r"\s*\Z")
 _ACTION_NUMBER = re.compile(r"^(?P<n>\d{1,2}(?:\.\d{1,2})*)(?P<term>\.(?!\d)|\))?(?P<sp>\s*)")
 
 
@@ -198,7 +199,7 @@ class RowReader:
                 u = _UNKNOWN_STATUS.match(line, m.end())
                 if u:
                     fallback = (m.start(), u.end(), deadline, u["s"], m)
-                elif line[m.end() :].strip() == "":
+                elif _BLANK_TO_END.match(line, m.end()):  # not line[m.end():].strip(): a copy per deadline is quadratic
                     raise GateFormatError(
                         f"the key action row ends at its deadline {m.group()}: expected a status after it",
                         no,

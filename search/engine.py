@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from tracking import params as qp
 from tracking import queries
 from tracking.models import ManagementResponse, Office, Recommendation, Region, Term
 from tracking.permissions import restrict
@@ -59,23 +60,17 @@ class Filters:
 
     @classmethod
     def from_query(cls, params) -> Filters:
-        def number(name, limit=2**62):
-            value = str(params.get(name, "")).strip()
-            return int(value) if value.isdigit() and 0 < int(value) < limit else None
-
-        def text(name, length=40):
-            return str(params.get(name, "")).strip()[:length].replace("\x00", "")
-
-        kind = text("kind", 20)
+        """Read with `tracking.params`: a value a filter cannot have is answered with 400."""
+        kind = qp.text(params, "kind", 20)
         return cls(
-            office=number("office"),
-            region=number("region"),
-            year=number("year", 10000),
-            status=text("status"),
-            category=text("category"),
-            thematic_area=number("thematic_area"),
+            office=qp.identifier(params, "office"),
+            region=qp.identifier(params, "region"),
+            year=qp.year(params),
+            status=qp.text(params, "status", 40),
+            category=qp.text(params, "category", 40),
+            thematic_area=qp.identifier(params, "thematic_area"),
             kind=kind if kind in BY_NAME else "",
-            page=min(number("page", 100000) or 1, MAX_PAGE),
+            page=qp.page(params, last=MAX_PAGE),
         )
 
     def active(self) -> dict:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Max, Min, Q
 
+from tracking import params as qp
 from tracking import queries
 from tracking.models import ActionUpdate, Office, Recommendation
 from tracking.models.responses import CLOSED_STATUSES, ActionStatus, month_start, today
@@ -121,11 +122,8 @@ class PortfolioFilters:
 
     @classmethod
     def from_query(cls, params) -> PortfolioFilters:
-        def number(name):
-            value = str(params.get(name, "")).strip()
-            return int(value) if value.isdigit() and 0 < int(value) < 10**9 else None
-
-        return cls(office=number("office"), year_from=number("year_from"), year_to=number("year_to"))
+        """Read with `tracking.params`: a value a filter cannot have is answered with 400."""
+        return cls(office=qp.identifier(params, "office"), year_from=qp.year(params, "year_from"), year_to=qp.year(params, "year_to"))
 
 
 def members(user, filters: PortfolioFilters):

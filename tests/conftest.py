@@ -69,6 +69,8 @@ def _test_settings(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
     # Stale figures are refreshed in line: a test sees the new ones at once (test_caching.py tests the background).
     settings.CACHE_REFRESH_IN_BACKGROUND = False
+    # Tests ask for many PDFs from one address; tests/reports/test_pdf_bounds.py tests the throttle itself.
+    settings.PDF_RENDERS_PER_MINUTE = 10_000
     # Production serves hashed files from `collectstatic`; tests need no manifest.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from . import params as qp
 from .models import ActionUpdate, Evaluation, KeyAction, Office, Recommendation, RecommendationTerm, Region
 from .models.responses import ActionStatus, overdue_q
 from .permissions import reader_scope, restrict
@@ -104,31 +105,24 @@ class Filters:
 
     @classmethod
     def from_query(cls, params) -> Filters:
-        def number(name):
-            value = params.get(name, "")
-            return int(value) if value.isdigit() else None
-
-        def choice(name, values):
-            value = params.get(name, "").strip()
-            return value if value in values else ""
-
+        """Read with `tracking.params`: a value a filter cannot have is answered with 400 (BadParameter)."""
         return cls(
-            q=params.get("q", "").strip()[:200],
-            region=number("region"),
-            office=number("office"),
-            office_type=params.get("office_type", "").strip()[:10],
-            year=number("year"),
-            category=params.get("category", "").strip()[:40],
-            thematic_area=number("thematic_area"),
-            status=params.get("status", "").strip()[:40],
-            response_status=params.get("response_status", "").strip()[:30],
-            overdue=params.get("overdue") in ("1", "yes", "on", "true"),
-            due=params.get("due") in ("1", "yes", "on", "true"),
-            term=number("term"),
-            unit=number("unit"),
-            evaluation=number("evaluation"),
-            type=choice("type", Evaluation.Type.values),
-            quality=choice("quality", Evaluation.Quality.values),
+            q=qp.text(params, "q", 200),
+            region=qp.identifier(params, "region"),
+            office=qp.identifier(params, "office"),
+            office_type=qp.text(params, "office_type", 10),
+            year=qp.year(params),
+            category=qp.text(params, "category", 40),
+            thematic_area=qp.identifier(params, "thematic_area"),
+            status=qp.text(params, "status", 40),
+            response_status=qp.text(params, "response_status", 30),
+            overdue=qp.flag(params, "overdue"),
+            due=qp.flag(params, "due"),
+            term=qp.identifier(params, "term"),
+            unit=qp.identifier(params, "unit"),
+            evaluation=qp.identifier(params, "evaluation"),
+            type=qp.choice(params, "type", Evaluation.Type.values),
+            quality=qp.choice(params, "quality", Evaluation.Quality.values),
         )
 
     def evaluations(self, qs: QuerySet[Evaluation]) -> QuerySet[Evaluation]:

@@ -216,3 +216,12 @@ def cached_raw(parts: tuple):
 
 def store_raw(parts: tuple, value) -> None:
     cache.set(_key("raw", parts), value, TIMEOUT)
+
+
+def lookup(namespace: str, parts: tuple):
+    """The value kept for `parts`, or None (for callers that decide what a miss costs, see `web.throttle`)."""
+    return cache.get(_key(namespace, parts))
+
+
+def store(namespace: str, parts: tuple, value) -> None:
+    cache.set(_key(namespace, parts), value, TIMEOUT)

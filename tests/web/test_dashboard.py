@@ -81,8 +81,9 @@ def test_annual_report_page(client):
     assert report.year == 2024 and report.evaluations == 1  # the draft is not public
     assert report.due.total == 2 and report.overdue_total == 1
     assert "Download as PDF" in response.content.decode()
-    # A year out of range falls back to last year rather than failing.
-    assert client.get(reverse("web:annual_report"), {"year": "99999"}).status_code == 200
+    # A year out of range is refused, naming the filter (tracking.params), not silently replaced by another year.
+    refused = client.get(reverse("web:annual_report"), {"year": "99999"})
+    assert refused.status_code == 400 and "“year”" in refused.content.decode()
 
 
 def test_due_and_tag_drill_downs_list_exactly_the_actions_counted(client):

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Max, Prefetch
 from django.utils import timezone
 
-from .. import permissions
+from .. import permissions, text
 from ..actor import Actor
 from ..models import (
     ActionUpdate,
@@ -96,6 +96,10 @@ def create_evaluation(
 
 def _check_evaluation(title: str, start_year: int, end_year: int, status: str, reason: str) -> dict[str, list[str]]:
     errors = {}
+    try:
+        text.check_fields(Evaluation, {"title": title, "cancellation_reason": reason})
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if not title:
         errors["title"] = ["An evaluation needs a title."]
     if end_year < start_year:
@@ -273,6 +277,7 @@ def _touch(response: ManagementResponse) -> None:
 def update_response(
     actor: Actor, response: ManagementResponse, *, version: int, overall_response: str, units: list[Unit]
 ) -> ManagementResponse:
+    text.check_fields(ManagementResponse, {"overall_response": overall_response.strip()})
     try:
         with transaction.atomic():
             current = _response_for_edit(actor, response.pk)
@@ -308,8 +313,19 @@ def _check_recommendation(fields: dict[str, Any]) -> None:
     category = fields.get("category", "")
     if category and category not in Category.values:
         errors["category"] = [f"Choose one of: {', '.join(Category.values)}."]
+    _check_text(Recommendation, fields, RECOMMENDATION_FIELDS, errors)
     if errors:
         raise ValidationError(errors)
+
+
+def _check_text(model, fields: dict[str, Any], names: tuple[str, ...], errors: dict[str, list[str]]) -> None:
+    """Lengths and unstorable characters of the values as given (some are stored unstripped), see `tracking.text`."""
+    values = {k: fields[k] for k in names if isinstance(fields.get(k), str)}
+    try:
+        text.check_fields(model, values)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, messages)
 
 
 def _set_tags(recommendation: Recommendation, terms: list[Term]) -> tuple[list[int], list[int]]:
@@ -452,6 +468,7 @@ def _check_action(fields: dict[str, Any]) -> None:
     deadline = fields.get("deadline")
     if deadline is not None and not isinstance(deadline, dt.date):
         errors["deadline"] = ["Give the deadline as a month (YYYY-MM)."]
+    _check_text(KeyAction, fields, ACTION_FIELDS, errors)
     if errors:
         raise ValidationError(errors)
 
@@ -696,4 +713,7 @@ def approve_response(actor: Actor, response: ManagementResponse, *, version: int
 def return_response(actor: Actor, response: ManagementResponse, *, version: int, reason: str) -> ManagementResponse:
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the response goes back for revision."]})
+    message = text.problem(reason.strip(), label="reason for return")
+    if message:
+        raise ValidationError({"reason": [message]})
     return _transition(actor, response, version, permissions.REVIEW_RESPONSE, ResponseStatus.RETURNED, return_reason=reason.strip())

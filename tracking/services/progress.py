@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .. import permissions
+from .. import permissions, text
 from ..actor import Actor
 from ..models import ActionUpdate, ChangeRecord, KeyAction
 from ..models.responses import ActionStatus
@@ -44,6 +44,9 @@ def validate_progress(
         errors["comment"] = ["Say what was done: a Completed action needs a comment."]
     if status == ActionStatus.NO_LONGER_APPLICABLE and not comment:
         errors["comment"] = ["Give the reason the action no longer applies."]
+    message = text.problem(comment, label="comment")
+    if message:
+        errors["comment"] = [message]
     if evidence_url:
         try:
             evidence_link(evidence_url)

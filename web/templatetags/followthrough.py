@@ -102,3 +102,9 @@ def drill_url(scope, breakdown, figures, **params) -> str:
     """The key action list behind a figure of a breakdown table: scope + group + the figure's filter."""
     group = {breakdown.filter_param: figures.key if figures.key is not None else ""}
     return actions_url(scope, **group, **params)
+
+
+@register.filter
+def printed(value, budget) -> str:
+    """A text as a printed document shows it: within its budget (reports.pdf.PrintBudget), cut with a note past it."""
+    return budget.take(value) if budget is not None else ("" if value is None else str(value))

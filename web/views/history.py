@@ -12,7 +12,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from reports import tables
-from tracking import permissions
+from tracking import params, permissions
 from tracking.models import ChangeRecord, Evaluation
 from tracking.permissions import restrict
 
@@ -46,8 +46,8 @@ def evaluation_history(request, pk: int):
 def history_list(request):
     _require(request, permissions.VIEW_INTERNAL)
     records = restrict(request.user, ChangeRecord)
-    user = request.GET.get("user", "").strip()
-    action = request.GET.get("action", "").strip()
+    user = params.text(request.GET, "user", 150)
+    action = params.text(request.GET, "action", 10)
     if user:
         records = records.filter(user_name__icontains=user)
     if action in ChangeRecord.Action.values:

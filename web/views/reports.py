@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.text import slugify
 
 from reports import annual, charts, exports, figures, pdf, tables
-from tracking import queries
+from tracking import params, queries
 from tracking.models import (
     ActionUpdate,
     Evaluation,
@@ -31,6 +31,7 @@ from tracking.models import (
 from tracking.models.responses import today
 from tracking.permissions import reader_scope, restrict
 
+from .. import caching, throttle
 from ..caching import cached_page, public_page
 
 CHART_ROWS = 12
@@ -45,8 +46,7 @@ def _scope(request) -> dict[str, str]:
 def _weeks(request) -> int:
     from django.conf import settings
 
-    value = request.GET.get("weeks", "")
-    return min(max(int(value), 1), 104) if value.isdigit() else settings.RESPONSE_WEEKS
+    return params.integer(request.GET, "weeks", low=1, high=104) or settings.RESPONSE_WEEKS
 
 
 def _scope_label(filters: queries.Filters) -> str:
@@ -139,8 +139,7 @@ def _dashboard(request) -> dict:
 
 def annual_report(request):
     on = today()
-    year_param = request.GET.get("year", "")
-    year = int(year_param) if year_param.isdigit() and 1990 <= int(year_param) <= 2100 else on.year - 1
+    year = params.integer(request.GET, "year", low=1990, high=2100, expected="a year from 1990 to 2100") or on.year - 1
     filters = queries.Filters.from_query(request.GET)
     filters.year = None  # the report's year is not an evaluation-year filter on its actions
     actions = filters.actions(restrict(request.user, KeyAction), on)
@@ -150,10 +149,11 @@ def annual_report(request):
     )
     context = {"report": report, "charts": report.charts(), "today": on}
     if request.GET.get("format") == "pdf":
-        data = pdf.render_pdf("reports/annual_pdf.html", context)
-        response = HttpResponse(data, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="annual-report-{year}-{slugify(report.scope)}.pdf"'
-        return response
+        parts = (request.get_full_path(), reader_scope(request.user).key, on, queries.data_version())
+        return _pdf_response(
+            request, parts, lambda: pdf.render_pdf("reports/annual_pdf.html", context),
+            f"annual-report-{year}-{slugify(report.scope)}.pdf",
+        )
     scope = _scope(request)
     scope.pop("year", None)
     return render(
@@ -219,17 +219,51 @@ def export_evaluation(request, pk: int, fmt: str):
         data = exports.document_json(evaluation, to_document(evaluation))
         response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json")
     elif fmt == "pdf":
-        data = pdf.render_pdf(
-            "reports/evaluation_pdf.html",
-            {
-                "evaluation": evaluation,
-                "response": getattr(evaluation, "management_response", None),
-                "recommendations": evaluation.recommendations.all(),
-                "today": today(),
-            },
+        on = today()
+        parts = (evaluation.pk, queries.evaluation_version(evaluation.pk), reader_scope(request.user).key, on)
+        return _pdf_response(
+            request,
+            parts,
+            lambda: pdf.render_pdf(
+                "reports/evaluation_pdf.html",
+                {
+                    "evaluation": evaluation,
+                    "response": getattr(evaluation, "management_response", None),
+                    "recommendations": evaluation.recommendations.all(),
+                    "today": on,
+                },
+            ),
+            f"{name}.pdf",
         )
-        response = HttpResponse(data, content_type="application/pdf")
     else:
         raise Http404("Unknown format.")
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+def _pdf_response(request, parts: tuple, render, filename: str) -> HttpResponse:
+    """A PDF laid out once per data version and reader scope; renders throttled per address, bounded in time.
+
+    A document in the cache costs nothing and is never throttled; laying one
+    out costs seconds of CPU, so each address may ask for PDF_RENDERS_PER_MINUTE
+    of them a minute (429 with Retry-After past it).
+    """
+    data = caching.lookup("pdf", parts)
+    if data is None:
+        seconds = throttle.wait(request, "pdf", throttle.pdf_limit())
+        if seconds:
+            return throttle.too_many(seconds, "printed documents")
+        try:
+            data = render()
+        except pdf.PdfTooSlow:
+            response = HttpResponse(
+                "This document takes too long to print: export it as GATE text or JSON instead.\n",
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
+            response["Retry-After"] = "600"
+            return response
+        caching.store("pdf", parts, data)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -22,7 +22,7 @@ from django.db.models import Q
 import gateformat
 from gateformat.vocab import reference_offices
 
-from ... import permissions
+from ... import permissions, text
 from ...actor import Actor
 from ...models import ActionUpdate, Evaluation, EvaluationPlan, Office, OfficeType, Region, Term
 from .. import history
@@ -40,6 +40,16 @@ OFFICE_TYPE_NAMES = {
     "CO": "Country office",
     "PP": "Programme presence",
 }
+
+
+def _bounded(doc: gateformat.Document) -> ImportResult | None:
+    """A failed result if `doc` holds a value no database here could store as it is; cleans NUL out of it."""
+    refusals, notes = text.document_problems(doc)
+    doc.warnings.extend(gateformat.ParseWarning(0, note) for note in notes)
+    if refusals:
+        more = f" (and {len(refusals) - 5} more)" if len(refusals) > 5 else ""
+        return ImportResult(source=doc.source, outcome=FAILED, error="; ".join(refusals[:5]) + more)
+    return None
 
 
 class _Directory:
@@ -209,6 +219,9 @@ class Importer:
 
     def import_document(self, doc: gateformat.Document) -> ImportResult:
         """One document in one transaction; a failure raises and changes nothing."""
+        refusal = _bounded(doc)
+        if refusal is not None:
+            return refusal
         return self._transaction([doc])[0]
 
     def import_documents(self, docs: list[gateformat.Document]) -> list[ImportResult]:
@@ -216,8 +229,14 @@ class Importer:
 
         Still all or nothing per document: if the batch fails, each document is
         written again on its own, so the one that fails changes nothing and
-        the others land.
+        the others land. A document with a value too long to store is refused
+        before anything is written (`tracking.text.document_problems`).
         """
+        results: list[ImportResult | None] = [_bounded(doc) for doc in docs]
+        written = iter(self._import_documents([d for d, r in zip(docs, results) if r is None]))
+        return [r if r is not None else next(written) for r in results]
+
+    def _import_documents(self, docs: list[gateformat.Document]) -> list[ImportResult]:
         if len(docs) == 1:
             try:
                 return [self.import_document(docs[0])]
