@@ -11,6 +11,10 @@ Definitions (shown on the dashboard page too):
 - *Implementation rate (due)* = Completed among due actions ÷ due actions;
   *implementation rate (all)* = Completed ÷ all actions. No Longer
   Applicable actions are left out of both, numerator and denominator.
+- *Verified* completion: Completed, and the evaluation office accepted the
+  evidence (tracking/services/verification.py); every other Completed action
+  is *self-reported* (awaiting verification, or never verified: imported).
+  *Verified implementation rate (due)* = verified Completed among due ÷ due.
 - A management response is *timely* when it was approved within N weeks
   (default 6) of its evaluation's completion date.
 
@@ -28,10 +32,12 @@ from django.db.models import Avg, Count, ExpressionWrapper, F, Func, IntegerFiel
 from django.db.models.functions import TruncDate
 
 from tracking.models import KeyAction, ManagementResponse, Office, OfficeType, Region, Term
+from tracking.models.accountability import VerificationState
 from tracking.models.responses import ActionStatus, ResponseStatus, due_q, month_start, overdue_q
 
 COMPLETED = ActionStatus.COMPLETED.value
 NLA = ActionStatus.NO_LONGER_APPLICABLE.value
+VERIFIED = Q(status=COMPLETED, verification=VerificationState.VERIFIED.value)
 STATUS_ORDER = [s.value for s in ActionStatus]
 LONG_OVERDUE_MONTHS = 12
 
@@ -86,10 +92,21 @@ class Figures:
     overdue_long: int = 0
     overdue_age_avg: float | None = None
     overdue_age_max: int | None = None
+    completed_verified: int = 0
+    completed_due_verified: int = 0
 
     @property
     def completed(self) -> int:
         return self.by_status.get(COMPLETED, 0)
+
+    @property
+    def completed_self_reported(self) -> int:
+        """Completed, not (yet) verified by the evaluation office."""
+        return self.completed - self.completed_verified
+
+    @property
+    def rate_due_verified(self) -> float | None:
+        return self.completed_due_verified / self.due if self.due else None
 
     @property
     def nla(self) -> int:
@@ -137,6 +154,8 @@ def _aggregates(on: dt.date) -> dict[str, Any]:
         "total": Count("pk"),
         "due": Count("pk", filter=due),
         "completed_due": Count("pk", filter=due & Q(status=COMPLETED)),
+        "completed_verified": Count("pk", filter=VERIFIED),
+        "completed_due_verified": Count("pk", filter=due & VERIFIED),
         "overdue": Count("pk", filter=overdue),
         "overdue_long": Count("pk", filter=overdue & Q(deadline__lt=long_cutoff)),
         "overdue_age_avg": Avg(age, filter=overdue),
@@ -186,6 +205,8 @@ def _figures(row: dict[str, Any], label: str = "", key: Any = None) -> Figures:
         overdue_long=row["overdue_long"],
         overdue_age_avg=float(avg) if avg is not None else None,
         overdue_age_max=row["overdue_age_max"],
+        completed_verified=row["completed_verified"],
+        completed_due_verified=row["completed_due_verified"],
     )
 
 

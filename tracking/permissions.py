@@ -18,6 +18,9 @@ was hidden: a tampered form or a guessed URL reaches the same `require`.
 | update_action        | unit focal point of a unit of the action; office focal point,     |
 |                      | once the response is approved (`UpdateScope`: the one home)       |
 | import_documents     | evaluation office, in scope                                       |
+| verify_action        | evaluation office, in scope, on a completion awaiting             |
+|                      | verification; never a focal point of the action's unit or office, |
+|                      | nor the person who reported the completion (the service checks)   |
 Superusers may do everything, but the locks of the workflow (an approved
 response is changed only by progress updates) hold for them too.
 
@@ -72,9 +75,11 @@ from .models import (
     Term,
     Unit,
     UnitAlias,
+    Verification,
 )
 from .models.access import Role, RoleAssignment
-from .models.responses import ResponseStatus
+from .models.accountability import VerificationState
+from .models.responses import ActionStatus, ResponseStatus
 
 VIEW_INTERNAL = "view_internal"
 MANAGE_REFERENCE = "manage_reference"
@@ -85,6 +90,7 @@ REVIEW_RESPONSE = "review_response"
 UPDATE_ACTION = "update_action"
 IMPORT_DOCUMENTS = "import_documents"
 EXPORT_DOCUMENTS = "export_documents"
+VERIFY_ACTION = "verify_action"
 
 ALL_PERMISSIONS = (
     VIEW_INTERNAL,
@@ -96,6 +102,7 @@ ALL_PERMISSIONS = (
     UPDATE_ACTION,
     IMPORT_DOCUMENTS,
     EXPORT_DOCUMENTS,
+    VERIFY_ACTION,
 )
 EDITABLE_STATUSES = (ResponseStatus.DRAFT, ResponseStatus.RETURNED)
 
@@ -349,6 +356,7 @@ _EVALUATION_PATH: dict[type[Model], str] = {
     KeyAction: "evaluation__",
     ActionUpdate: "key_action__evaluation__",
     EvaluationDocument: "evaluation__",
+    Verification: "key_action__evaluation__",
 }
 # Public reference data: every reader reads all of it.
 _REFERENCE: tuple[type[Model], ...] = (Region, OfficeType, Office, Unit, UnitAlias, Term, EvaluationPlan)
@@ -465,7 +473,26 @@ def can(actor: Actor | object, permission: str, obj: object | None = None) -> bo
     if permission == UPDATE_ACTION:
         scope = access.update_scope
         return bool(scope) if obj is None else scope.allows(obj)
+    if permission == VERIFY_ACTION:
+        if obj is None:
+            return su or access.is_evaluation_office
+        if obj.status != ActionStatus.COMPLETED or obj.verification != VerificationState.AWAITING:
+            return False
+        if _response_of(obj).status != ResponseStatus.APPROVED:
+            return False
+        return access.reviews_office(_office_of(obj)) and not reports_on(access, obj)
     return False
+
+
+def reports_on(access: Access, action: KeyAction) -> bool:
+    """Is this person a focal point of the action's office or of one of its units? Then they may not verify it.
+
+    Superusers report on everything, yet verify: what they may not verify is a
+    completion they reported themselves (tracking.services.verification).
+    """
+    if action.evaluation.office_id in access.focal_office_ids:
+        return True
+    return any(u.pk in access.focal_unit_ids for u in action.units.all())
 
 
 def require(actor: Actor, permission: str, obj: object | None = None) -> None:

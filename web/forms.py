@@ -154,3 +154,15 @@ def apply_errors(form: forms.Form, error) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+class VerifyForm(VersionedForm):
+    """The evaluation office's decision on a claimed completion (tracking/services/verification.py)."""
+
+    decision = forms.ChoiceField(choices=[("accept", "Accept: completion verified"), ("send_back", "Send back: reopen")])
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Reason",
+        help_text="Required to send back: what is missing. The unit reads it on the action's timeline.",
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import curation, drafting, history, portal, reports, search, workspace
+from .views import curation, drafting, history, portal, reports, search, verification, workspace
 
 app_name = "web"
 
@@ -22,6 +22,9 @@ urlpatterns = [
     path("workspace/actions/", workspace.my_actions, name="my_actions"),
     path("actions/<int:pk>/update/", workspace.action_update, name="action_update"),
     path("updates/<int:pk>/evidence/", workspace.evidence, name="evidence"),
+    # Verified completion: the evaluation office accepts a completion or sends it back
+    path("workspace/verification/", verification.verification_list, name="verification"),
+    path("actions/<int:pk>/verify/", verification.action_verify, name="action_verify"),
     # Drafting and review
     path("responses/<int:pk>/edit/", drafting.response_edit, name="response_edit"),
     path("responses/<int:pk>/header/", drafting.response_header, name="response_header"),

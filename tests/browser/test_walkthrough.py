@@ -439,6 +439,7 @@ def test_inline_update_shows_a_missing_comment_next_to_the_field_then_saves(web)
 
     comment = "Guidance published and shared with all country offices (inline, after the error)."
     panel.get_by_label("Comment").fill(comment)
+    panel.get_by_label("Evidence link").fill("https://example.org/walkthrough-proof")  # Completed needs evidence
     panel.get_by_role("button", name="Record progress").click()
     expect(panel.get_by_text("Progress recorded.")).to_be_visible()
     expect(page.locator(f"#status-{pk}")).to_contain_text("Completed")
@@ -461,6 +462,7 @@ def test_progress_shows_in_timeline_audit_trail_csv_and_public_page(web, screens
     panel = open_inline_update(web, page, pk)
     panel.get_by_label("New status").select_option(after)
     panel.get_by_label("Comment").fill(comment)
+    panel.get_by_label("Evidence link").fill("https://example.org/walkthrough-proof")  # Completed needs evidence
     panel.get_by_role("button", name="Record progress").click()
     expect(panel.get_by_text("Progress recorded.")).to_be_visible()
     expect(panel.locator("dl.facts")).to_contain_text(after)
@@ -565,6 +567,7 @@ def test_report_progress_on_the_key_action_page_with_javascript(web):
     comment = "Reported from the key action's own page."
     form.get_by_label("New status").select_option(after)
     form.get_by_label("Comment").fill(comment)
+    form.get_by_label("Evidence link").fill("https://example.org/walkthrough-proof")  # Completed needs evidence
     form.get_by_role("button", name="Record progress").click()
     expect(page.get_by_text("Progress recorded.")).to_be_visible()
     web.check(page)
@@ -670,6 +673,7 @@ def test_progress_update_without_javascript(web):
 
     comment = "Done without JavaScript: the plain form works end to end."
     form.get_by_label("Comment").fill(comment)
+    form.get_by_label("Evidence link").fill("https://example.org/walkthrough-proof")  # Completed needs evidence
     form.get_by_role("button", name="Record progress").click()
     page.wait_for_url(f"{demo.base}/actions/{pk}/")
     expect(page.locator("main .messages")).to_contain_text(f"Progress on key action {number} recorded.")
@@ -706,6 +710,7 @@ def test_two_tabs_updating_the_same_action_second_sees_the_conflict(web, js):
     first_comment = "Closed from the first tab."
     form1.get_by_label("New status").select_option("Completed")
     form1.get_by_label("Comment").fill(first_comment)
+    form1.get_by_label("Evidence link").fill("https://example.org/walkthrough-proof")  # Completed needs evidence
     form1.get_by_role("button", name="Record progress").click()
     if js:
         expect(form1.get_by_text("Progress recorded.")).to_be_visible()

@@ -53,6 +53,7 @@ from tracking.models import (
     Role,
     RoleAssignment,
     Unit,
+    Verification,
 )
 
 User = get_user_model()
@@ -74,7 +75,7 @@ class World:
     ev: dict[tuple[str, str], int] = field(default_factory=dict)
     resp: dict[tuple[str, str], int] = field(default_factory=dict)
     rec: dict[tuple[str, str, int], int] = field(default_factory=dict)
-    act: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    act: dict[tuple[str, str, int], int] = field(default_factory=dict)  # key action 3: Completed, awaiting verification
     update_with_file: dict[tuple[str, str], int] = field(default_factory=dict)
     users: dict[str, int] = field(default_factory=dict)
     record: int = 0  # one ChangeRecord, for the admin pages
@@ -106,6 +107,14 @@ def build_world() -> World:
             )
             update.evidence_file.save("proof.pdf", ContentFile(b"%PDF-1.4 proof"), save=True)
             w.update_with_file[key, status] = update.pk
+            # Key action 3 (of recommendation 2): its unit reported it Completed; it awaits verification.
+            act3 = make_action(rec2, units=[unit], status="Completed")
+            KeyAction.objects.filter(pk=act3.pk).update(verification="awaiting")
+            ActionUpdate.objects.create(
+                key_action=act3, status_before="Initiated", status_after="Completed", comment="Done.",
+                evidence_url="https://example.org/claim", author_name="someone",
+            )
+            w.act[key, status, 3] = act3.pk
 
     from search.models import Theme, ThemeMember
 
@@ -173,6 +182,7 @@ STATE_MODELS = (
     RecommendationTerm,
     KeyAction,
     ActionUpdate,
+    Verification,
     ChangeRecord,
     Office,
     Unit,
@@ -201,7 +211,7 @@ def db_state() -> dict:
         "counts": counts,
         "responses": _rows(ManagementResponse, "id", "status", "version", "overall_response", "return_reason"),
         "recommendations": _rows(Recommendation, "id", "version", "position", "number", "text", "category"),
-        "actions": _rows(KeyAction, "id", "version", "position", "status", "text", "deadline"),
+        "actions": _rows(KeyAction, "id", "version", "position", "status", "verification", "text", "deadline"),
         "action_units": _rows(through, "keyaction", "unit", order="keyaction_id, unit_id"),
         "users": _rows(User, "id", "password", "is_superuser", "is_staff", "is_active"),
         "records": _rows(ChangeRecord, "id", "action", "object_id", "object_repr", "before", "after"),
@@ -322,6 +332,25 @@ def eval_data(office):
     }
 
 
+def verify_data(decision, reason=""):
+    def data(w):
+        a = KeyAction.objects.get(pk=w.act["A", "Approved", 3])
+        return {"version": a.version, "decision": decision, "reason": reason}
+
+    return data
+
+
+def check_verified(accepted: bool):
+    def check(w, user, r):
+        a = KeyAction.objects.get(pk=w.act["A", "Approved", 3])
+        assert (a.status, a.verification) == (("Completed", "verified") if accepted else ("Initiated", "sent_back"))
+        v = Verification.objects.get(key_action=a)
+        assert (v.decision, v.author_id) == ("accepted" if accepted else "sent_back", user)
+        assert r["Location"] == reverse("web:action", args=[a.pk])
+
+    return check
+
+
 def check_rated(office, status):
     def check(w, user, r):
         assert Evaluation.objects.get(pk=w.ev[office, status]).quality == "good"
@@ -343,7 +372,7 @@ def check_eval_created(office):
 def progress_data(office, status, n=1, stale=False):
     def data(w):
         a = KeyAction.objects.get(pk=w.act[office, status, n])
-        return {"version": a.version - 1 if stale else a.version, "status": "Completed", "comment": "Done, in the matrix.", "evidence_url": ""}
+        return {"version": a.version - 1 if stale else a.version, "status": "Completed", "comment": "Done, in the matrix.", "evidence_url": "https://example.org/matrix-proof"}
 
     return data
 
@@ -595,6 +624,9 @@ CASES = [
     get_case("get-action-delete", "web:action_delete", act(*A_D), expect=POST_ONLY),
     get_case("get-action-move", "web:action_move", act(*A_D, 2), expect=POST_ONLY),
     get_case("get-evaluation-quality", "web:evaluation_quality", ev("A", "Approved"), expect=POST_ONLY),
+    get_case("get-action-verify", "web:action_verify", act("A", "Approved", 3), expect=POST_ONLY),
+    get_case("verification-list", "web:verification", expect=SIGNED_IN),
+    get_case("action-awaiting-verification", "web:action", act("A", "Approved", 3), expect=EVERYONE),
     # --- sign-in and the admin site (GET) ---
     get_case("login", "login", expect=EVERYONE),
     get_case("password-reset", "password_reset", expect=EVERYONE),
@@ -617,6 +649,13 @@ CASES = [
               data=lambda w: {"quality": "good"}, check=check_rated("A", "Approved")),
     post_case("rate-draft-a", "web:evaluation_quality", ev(*A_D), expect=row("login 403 302 404 403 403 403 404 302"),
               data=lambda w: {"quality": "good"}, check=check_rated(*A_D)),
+    # Verified completion: the evaluation office of the action's office, never a focal point of it.
+    post_case("verify-accept-a", "web:action_verify", act("A", "Approved", 3), expect=row("login 403 302 403 403 403 403 403 302"),
+              data=verify_data("accept"), check=check_verified(True), records=2),
+    post_case("verify-send-back-a", "web:action_verify", act("A", "Approved", 3), expect=row("login 403 302 403 403 403 403 403 302"),
+              data=verify_data("send_back", "The link is not the report."), check=check_verified(False), records=3),
+    post_case("verify-draft-a", "web:action_verify", act(*A_D, 3), expect=row("login 403 403 404 403 403 403 404 403"),
+              data=verify_data("accept")),
     post_case("create-evaluation-b", "web:evaluation_create", expect=P_CREATE_EVAL_B, data=eval_data("B"), check=check_eval_created("B"), records=2),
     post_case("progress-a-ua", "web:action_update", act("A", "Approved", 1), expect=P_UPDATE_A_UA,
               data=progress_data("A", "Approved"), check=check_progress("A", "Approved"), records=2),
@@ -823,7 +862,7 @@ def test_the_matrix_covers_every_url_of_the_web_app():
         "web:evaluation_create", "web:action_update", "web:response_header", "web:recommendation_add",
         "web:recommendation_edit", "web:recommendation_delete", "web:recommendation_move", "web:action_add",
         "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
-        "web:response_return", "web:evaluation_quality",
+        "web:response_return", "web:evaluation_quality", "web:action_verify",
     }
     assert forms - posted == set()
     assert get_resolver().resolve("/accounts/login/").url_name == "login"

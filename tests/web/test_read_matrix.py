@@ -416,6 +416,29 @@ def test_each_list_and_export_shows_what_the_reader_reads(world, case: ListCase,
         assert (SECRET_EMAIL in text) == (role in ADMINISTRATORS)
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_the_completions_awaiting_verification_are_those_the_reader_reads(world, role):
+    """Every key action of the world reported Completed, with evidence marked internal: each reader sees theirs."""
+    author = User.objects.get(username=AUTHOR)
+    for (office, status), pk in world.act.items():
+        ActionUpdate.objects.create(
+            key_action_id=pk, status_before="Initiated", status_after="Completed", comment="Claimed done.",
+            author=author, author_name=AUTHOR, evidence_internal=True,
+            evidence_url=f"https://example.org/{mark('EVID', office, status, 'INTERNAL')}",
+        )
+    KeyAction.objects.filter(pk__in=world.act.values()).update(status="Completed", verification="awaiting")
+    response = client_for(world, role).get(reverse("web:verification"))
+    if role == "anon":
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+        return
+    text = text_of(response)
+    assert found(text, "KA") == marks("KA", readable(role))
+    _no_internal_leak(role, text, "verification")
+    assert found(text, "EVID") == (marks("EVID", readable(role), ("INTERNAL",)) if role in INTERNAL else set())
+    assert (AUTHOR in text) == (role in INTERNAL)
+
+
 # --- figures: counted over what the reader reads ---------------------------------------------------
 
 
@@ -753,12 +776,13 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
         "home", "regions", "region", "office", "evaluations", "evaluation", "evaluation_history", "actions", "action",
         "workspace", "my_actions", "evidence", "history", "dashboard", "annual_report", "export", "evaluation_export",
         "response_edit", "recommendation_edit", "recommendation_add", "action_add", "action_edit", "action_update",
-        "search", "similar", "recurring", "recurring_theme",
+        "search", "similar", "recurring", "recurring_theme", "verification",
     }
     # Doors that read no record to show (POST only, or a form with nothing in it yet): tests/web/test_permission_matrix.py.
     write_only = {
         "evaluation_create", "response_header", "response_submit", "response_approve", "response_return",
         "recommendation_delete", "recommendation_move", "action_delete", "action_move", "evaluation_quality",
+        "action_verify",
     }
     names = {p.name for p in urls.urlpatterns}
     assert names - covered - write_only == set()

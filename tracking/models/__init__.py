@@ -1,4 +1,5 @@
 from .access import AccountMail, Role, RoleAssignment
+from .accountability import Verification, VerificationState
 from .evaluations import Evaluation, EvaluationDocument, EvaluationPlan
 from .history import ChangeRecord
 from .reference import Office, OfficeType, Region, Term, Unit, UnitAlias
@@ -23,4 +24,6 @@ __all__ = [
     "Term",
     "Unit",
     "UnitAlias",
+    "Verification",
+    "VerificationState",
 ]

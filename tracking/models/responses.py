@@ -10,6 +10,7 @@ from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .accountability import VerificationState
 from .evaluations import Evaluation
 from .reference import Term, Unit
 
@@ -209,6 +210,12 @@ class KeyAction(models.Model):
     deadline = models.DateField(_("deadline"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=40, default=ActionStatus.NOT_INITIATED)
     comments = models.TextField(_("comments"), blank=True)
+    # Beside the status, not a status value (tracking/models/accountability.py).
+    # A database default too: the importer inserts key actions with plain SQL, without naming it.
+    verification = models.CharField(
+        _("verification"), max_length=20, blank=True, default="", db_default="", choices=VerificationState.choices,
+        db_index=True,
+    )
     # How sure the importer was of the action/responsible split (None: typed in).
     split_confidence = models.FloatField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -237,6 +244,14 @@ class KeyAction(models.Model):
 
     def is_overdue(self, on: dt.date | None = None) -> bool:
         return is_overdue(self.deadline, self.status, on)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == ActionStatus.COMPLETED and self.verification == VerificationState.VERIFIED
+
+    @property
+    def awaits_verification(self) -> bool:
+        return self.status == ActionStatus.COMPLETED and self.verification == VerificationState.AWAITING
 
     @property
     def deadline_label(self) -> str:

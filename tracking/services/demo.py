@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from ..actor import Actor
-from ..models import Evaluation, Office, Role, RoleAssignment, Unit
-from ..models.responses import ActionStatus
-from . import drafting, quality
+from ..models import Evaluation, KeyAction, Office, Role, RoleAssignment, Unit, Verification
+from ..models.responses import ActionStatus, ResponseStatus
+from . import drafting, progress, quality, verification
 
 DEMO_PASSWORD = "followthrough-demo"
 DEMO_OFFICE = "Policy, Programme and Intergovernmental Division"
@@ -97,3 +97,45 @@ def load_demo_ratings() -> int:
         quality.rate_report(system, evaluation, rating)
         rated += 1
     return rated
+
+
+def load_demo_verification() -> bool:
+    """Verified completion in every state (once): the demo unit reports three key actions Completed, with
+    evidence; the demo evaluation office accepts one, sends one back with a reason and leaves one awaiting.
+
+    The actions are the unit's approved ones with the latest deadlines, so the first ones of "My key actions"
+    stay as imported. Needs the demo people (`load_demo_people`).
+    """
+    if Verification.objects.exists():
+        return False
+    User = get_user_model()
+    unit_user, office_user = User.objects.get(username="unit"), User.objects.get(username="evaluation")
+    unit = Unit.objects.filter(name=DEMO_UNIT).order_by("pk").first()
+    actions = list(
+        KeyAction.objects.filter(
+            units=unit, evaluation__management_response__status=ResponseStatus.APPROVED, status=ActionStatus.INITIATED
+        ).order_by("-deadline", "-pk")[:3]
+    )
+    if len(actions) < 3:
+        return False
+    reported = Actor(user=unit_user, source="command")
+    verifier = Actor(user=office_user, source="command")
+    claims = [
+        ("Guidance issued to all country offices; the note is on the intranet.", "https://www.unwomen.org/en/digital-library"),
+        ("Workshop held with the regional offices; the report is attached.", "https://www.unwomen.org/en/how-we-work"),
+        ("Done.", "https://www.unwomen.org/en"),
+    ]
+    for action, (comment, link) in zip(actions, claims):
+        progress.record_progress(
+            reported, action, version=action.version, status=ActionStatus.COMPLETED, comment=comment, evidence_url=link
+        )
+    accepted, sent_back, _awaiting = (KeyAction.objects.get(pk=a.pk) for a in actions)
+    verification.verify_completion(verifier, accepted, version=accepted.version, accept=True)
+    verification.verify_completion(
+        verifier,
+        sent_back,
+        version=sent_back.version,
+        accept=False,
+        reason="The link is a general page, not the workshop report: attach the report or its minutes.",
+    )
+    return True

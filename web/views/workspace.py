@@ -84,7 +84,10 @@ def _visible_action(request, pk: int) -> KeyAction:
 
 
 @public_page
-def action_detail(request, pk: int):
+def action_detail(request, pk: int, verify_form=None, status: int = 200):
+    """The key action's page; `verify_form` and `status` when a verification was refused (web/views/verification.py)."""
+    from . import verification
+
     action = _visible_action(request, pk)
     may_update = permissions.can(request.actor, permissions.UPDATE_ACTION, action)
     changes = restrict(request.user, ChangeRecord).filter(content_type__model="keyaction", object_id=action.pk).order_by("-time", "-id")
@@ -92,7 +95,9 @@ def action_detail(request, pk: int):
     return render(
         request,
         "web/action_detail.html",
-        {"action": action, "form": form, "may_update": may_update, "changes": changes, "today": today(), "nav": "actions"},
+        {"action": action, "form": form, "may_update": may_update, "changes": changes, "today": today(), "nav": "actions",
+         **verification.panel(request, action, verify_form)},
+        status=status,
     )
 
 
