@@ -53,7 +53,7 @@ def test_the_whole_workflow_role_by_role(world):
     assert post_progress(c["unit"], action, evidence_url="example.org/note.pdf").status_code == 302
     page = c["unit"].get(reverse("web:action", args=[action.pk])).content.decode()
     assert "Awaiting verification" in page and "Completed (awaiting verification)" in page
-    assert 'action="/actions/%d/verify/"' % action.pk not in page  # the unit has no verification form
+    assert f'action="/actions/{action.pk}/verify/"' not in page  # the unit has no verification form
 
     # The evaluation office's list names it, with its evidence and a link to decide.
     listing = c["eo"].get(reverse("web:verification")).content.decode()
@@ -69,7 +69,7 @@ def test_the_whole_workflow_role_by_role(world):
 
     # Sending back without a reason: refused, the error next to the field.
     page = c["eo"].get(reverse("web:action", args=[action.pk])).content.decode()
-    assert 'action="/actions/%d/verify/"' % action.pk in page
+    assert f'action="/actions/{action.pk}/verify/"' in page
     no_reason = post_decision(c["eo"], action, "send_back")
     assert no_reason.status_code == 400 and "Give the reason the completion is sent back" in no_reason.content.decode()
     # With a reason: reopened, the reason on the timeline for the unit to read.
