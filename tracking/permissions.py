@@ -21,6 +21,8 @@ was hidden: a tampered form or a guessed URL reaches the same `require`.
 | verify_action        | evaluation office, in scope, on a completion awaiting             |
 |                      | verification; never a focal point of the action's unit or office, |
 |                      | nor the person who reported the completion (the service checks)   |
+| revise_deadline      | who reports progress on the key action (`UpdateScope`), with a    |
+|                      | reason; the first deadline is kept                                |
 Superusers may do everything, but the locks of the workflow (an approved
 response is changed only by progress updates) hold for them too.
 
@@ -62,6 +64,7 @@ from .actor import Actor
 from .models import (
     ActionUpdate,
     ChangeRecord,
+    DeadlineRevision,
     Evaluation,
     EvaluationDocument,
     EvaluationPlan,
@@ -91,6 +94,7 @@ UPDATE_ACTION = "update_action"
 IMPORT_DOCUMENTS = "import_documents"
 EXPORT_DOCUMENTS = "export_documents"
 VERIFY_ACTION = "verify_action"
+REVISE_DEADLINE = "revise_deadline"
 
 ALL_PERMISSIONS = (
     VIEW_INTERNAL,
@@ -103,6 +107,7 @@ ALL_PERMISSIONS = (
     IMPORT_DOCUMENTS,
     EXPORT_DOCUMENTS,
     VERIFY_ACTION,
+    REVISE_DEADLINE,
 )
 EDITABLE_STATUSES = (ResponseStatus.DRAFT, ResponseStatus.RETURNED)
 
@@ -357,6 +362,7 @@ _EVALUATION_PATH: dict[type[Model], str] = {
     ActionUpdate: "key_action__evaluation__",
     EvaluationDocument: "evaluation__",
     Verification: "key_action__evaluation__",
+    DeadlineRevision: "key_action__evaluation__",
 }
 # Public reference data: every reader reads all of it.
 _REFERENCE: tuple[type[Model], ...] = (Region, OfficeType, Office, Unit, UnitAlias, Term, EvaluationPlan)
@@ -470,7 +476,7 @@ def can(actor: Actor | object, permission: str, obj: object | None = None) -> bo
             return su or access.is_evaluation_office
         response = _response_of(obj)
         return response.status == ResponseStatus.SUBMITTED and access.reviews_office(_office_of(obj))
-    if permission == UPDATE_ACTION:
+    if permission in (UPDATE_ACTION, REVISE_DEADLINE):
         scope = access.update_scope
         return bool(scope) if obj is None else scope.allows(obj)
     if permission == VERIFY_ACTION:

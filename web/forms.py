@@ -166,3 +166,16 @@ class VerifyForm(VersionedForm):
         label="Reason",
         help_text="Required to send back: what is missing. The unit reads it on the action's timeline.",
     )
+
+
+class DeadlineForm(VersionedForm):
+    """A deadline revision (tracking/services/deadlines.py): the new month and why."""
+
+    deadline = MonthField(required=False, label="New deadline")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Reason for the change",
+        help_text="Required. Kept with the revision and shown on the timeline; the first deadline is kept and "
+        "timeliness is measured against it.",
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import curation, drafting, history, portal, reports, search, verification, workspace
+from .views import curation, deadlines, drafting, history, portal, reports, search, verification, workspace
 
 app_name = "web"
 
@@ -25,6 +25,7 @@ urlpatterns = [
     # Verified completion: the evaluation office accepts a completion or sends it back
     path("workspace/verification/", verification.verification_list, name="verification"),
     path("actions/<int:pk>/verify/", verification.action_verify, name="action_verify"),
+    path("actions/<int:pk>/deadline/", deadlines.action_deadline, name="action_deadline"),
     # Drafting and review
     path("responses/<int:pk>/edit/", drafting.response_edit, name="response_edit"),
     path("responses/<int:pk>/header/", drafting.response_header, name="response_header"),

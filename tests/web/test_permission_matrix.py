@@ -42,6 +42,7 @@ from tests.tracking.factories import make_action, make_evaluation, make_office, 
 from tracking.models import (
     ActionUpdate,
     ChangeRecord,
+    DeadlineRevision,
     Evaluation,
     EvaluationPlan,
     KeyAction,
@@ -183,6 +184,7 @@ STATE_MODELS = (
     KeyAction,
     ActionUpdate,
     Verification,
+    DeadlineRevision,
     ChangeRecord,
     Office,
     Unit,
@@ -211,7 +213,7 @@ def db_state() -> dict:
         "counts": counts,
         "responses": _rows(ManagementResponse, "id", "status", "version", "overall_response", "return_reason"),
         "recommendations": _rows(Recommendation, "id", "version", "position", "number", "text", "category"),
-        "actions": _rows(KeyAction, "id", "version", "position", "status", "verification", "text", "deadline"),
+        "actions": _rows(KeyAction, "id", "version", "position", "status", "verification", "text", "deadline", "first_deadline"),
         "action_units": _rows(through, "keyaction", "unit", order="keyaction_id, unit_id"),
         "users": _rows(User, "id", "password", "is_superuser", "is_staff", "is_active"),
         "records": _rows(ChangeRecord, "id", "action", "object_id", "object_repr", "before", "after"),
@@ -346,6 +348,25 @@ def check_verified(accepted: bool):
         assert (a.status, a.verification) == (("Completed", "verified") if accepted else ("Initiated", "sent_back"))
         v = Verification.objects.get(key_action=a)
         assert (v.decision, v.author_id) == ("accepted" if accepted else "sent_back", user)
+        assert r["Location"] == reverse("web:action", args=[a.pk])
+
+    return check
+
+
+def deadline_data(office, status):
+    def data(w):
+        a = KeyAction.objects.get(pk=w.act[office, status, 1])
+        return {"version": a.version, "deadline": "2031-03", "reason": "Moved by the matrix."}
+
+    return data
+
+
+def check_revised(office, status):
+    def check(w, user, r):
+        a = KeyAction.objects.get(pk=w.act[office, status, 1])
+        assert (a.deadline, a.first_deadline, a.version) == (dt.date(2031, 3, 1), dt.date(2030, 1, 1), 3)
+        revision = a.deadline_revisions.get()
+        assert (revision.previous, revision.reason, revision.author_id) == (dt.date(2030, 1, 1), "Moved by the matrix.", user)
         assert r["Location"] == reverse("web:action", args=[a.pk])
 
     return check
@@ -626,6 +647,7 @@ CASES = [
     get_case("get-evaluation-quality", "web:evaluation_quality", ev("A", "Approved"), expect=POST_ONLY),
     get_case("get-action-verify", "web:action_verify", act("A", "Approved", 3), expect=POST_ONLY),
     get_case("verification-list", "web:verification", expect=SIGNED_IN),
+    get_case("get-action-deadline", "web:action_deadline", act("A", "Approved", 1), expect=POST_ONLY),
     get_case("action-awaiting-verification", "web:action", act("A", "Approved", 3), expect=EVERYONE),
     # --- sign-in and the admin site (GET) ---
     get_case("login", "login", expect=EVERYONE),
@@ -656,6 +678,13 @@ CASES = [
               data=verify_data("send_back", "The link is not the report."), check=check_verified(False), records=3),
     post_case("verify-draft-a", "web:action_verify", act(*A_D, 3), expect=row("login 403 403 404 403 403 403 404 403"),
               data=verify_data("accept")),
+    # Deadline revisions: who reports progress on the action, with a reason.
+    post_case("revise-deadline-a-ua", "web:action_deadline", act("A", "Approved", 1), expect=P_UPDATE_A_UA,
+              data=deadline_data("A", "Approved"), check=check_revised("A", "Approved"), records=2),
+    post_case("revise-deadline-b", "web:action_deadline", act("B", "Approved", 1), expect=P_UPDATE_B,
+              data=deadline_data("B", "Approved"), check=check_revised("B", "Approved"), records=2),
+    post_case("revise-deadline-draft-a", "web:action_deadline", act(*A_D, 1), expect=row("login 403 403 404 403 403 403 404 403"),
+              data=deadline_data(*A_D)),
     post_case("create-evaluation-b", "web:evaluation_create", expect=P_CREATE_EVAL_B, data=eval_data("B"), check=check_eval_created("B"), records=2),
     post_case("progress-a-ua", "web:action_update", act("A", "Approved", 1), expect=P_UPDATE_A_UA,
               data=progress_data("A", "Approved"), check=check_progress("A", "Approved"), records=2),
@@ -863,6 +892,7 @@ def test_the_matrix_covers_every_url_of_the_web_app():
         "web:recommendation_edit", "web:recommendation_delete", "web:recommendation_move", "web:action_add",
         "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
         "web:response_return", "web:evaluation_quality", "web:action_verify",
+        "web:action_deadline",
     }
     assert forms - posted == set()
     assert get_resolver().resolve("/accounts/login/").url_name == "login"

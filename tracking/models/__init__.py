@@ -1,5 +1,5 @@
 from .access import AccountMail, Role, RoleAssignment
-from .accountability import Verification, VerificationState
+from .accountability import DeadlineRevision, Verification, VerificationState
 from .evaluations import Evaluation, EvaluationDocument, EvaluationPlan
 from .history import ChangeRecord
 from .reference import Office, OfficeType, Region, Term, Unit, UnitAlias
@@ -9,6 +9,7 @@ __all__ = [
     "AccountMail",
     "ActionUpdate",
     "ChangeRecord",
+    "DeadlineRevision",
     "Evaluation",
     "EvaluationDocument",
     "EvaluationPlan",

@@ -52,3 +52,29 @@ class Verification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} ({self.created_at:%Y-%m-%d})"
+
+
+class DeadlineRevision(models.Model):
+    """One change of a key action's deadline on an approved response: from what, to what, why, by whom, when.
+
+    The first deadline is kept on the key action (`KeyAction.first_deadline`) and
+    timeliness is measured against it, so moving a deadline never hides lateness.
+    """
+
+    key_action = models.ForeignKey("tracking.KeyAction", on_delete=models.CASCADE, related_name="deadline_revisions")
+    previous = models.DateField(_("previous deadline"), null=True, blank=True)
+    deadline = models.DateField(_("new deadline"))
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("revised on"), default=timezone.now)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="deadline_revisions"
+    )
+    author_name = models.CharField(_("revised by"), max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["key_action", "created_at", "id"]
+        verbose_name = _("deadline revision")
+
+    def __str__(self) -> str:
+        before = self.previous.strftime("%Y/%m") if self.previous else "—"
+        return f"Deadline {before} → {self.deadline:%Y/%m} ({self.created_at:%Y-%m-%d})"

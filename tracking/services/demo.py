@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from ..actor import Actor
-from ..models import Evaluation, KeyAction, Office, Role, RoleAssignment, Unit, Verification
-from ..models.responses import ActionStatus, ResponseStatus
-from . import drafting, progress, quality, verification
+from ..models import Evaluation, KeyAction, Office, Role, RoleAssignment, Unit
+from ..models.responses import ActionStatus
+from . import deadlines, drafting, progress, quality, verification
 
 DEMO_PASSWORD = "followthrough-demo"
 DEMO_OFFICE = "Policy, Programme and Intergovernmental Division"
@@ -99,43 +99,87 @@ def load_demo_ratings() -> int:
     return rated
 
 
-def load_demo_verification() -> bool:
-    """Verified completion in every state (once): the demo unit reports three key actions Completed, with
-    evidence; the demo evaluation office accepts one, sends one back with a reason and leaves one awaiting.
+FOLLOW_UP_TITLE = "Evaluation of the gender-responsive budgeting programme (demo follow-up)"
 
-    The actions are the unit's approved ones with the latest deadlines, so the first ones of "My key actions"
-    stay as imported. Needs the demo people (`load_demo_people`).
+
+def load_demo_follow_up() -> bool:
+    """An approved response of the demo office, typed in (not imported: a re-import would put its statuses back),
+    whose key actions show the follow-up in every state (made once; needs the demo people):
+
+    - 1: reported Completed with evidence by the demo unit, verified by the demo evaluation office;
+    - 2: reported Completed, sent back with a reason (reopened);
+    - 3: reported Completed, awaiting verification;
+    - 4: its deadline revised by the unit, with a reason (late against its first deadline, not the revised one).
     """
-    if Verification.objects.exists():
+    import datetime as dt
+
+    office = Office.objects.get(name=DEMO_OFFICE)
+    if Evaluation.objects.filter(office=office, title=FOLLOW_UP_TITLE).exists():
         return False
     User = get_user_model()
-    unit_user, office_user = User.objects.get(username="unit"), User.objects.get(username="evaluation")
+    unit_person = Actor(user=User.objects.get(username="unit"), source="command")
+    verifier = Actor(user=User.objects.get(username="evaluation"), source="command")
     unit = Unit.objects.filter(name=DEMO_UNIT).order_by("pk").first()
-    actions = list(
-        KeyAction.objects.filter(
-            units=unit, evaluation__management_response__status=ResponseStatus.APPROVED, status=ActionStatus.INITIATED
-        ).order_by("-deadline", "-pk")[:3]
+    system = Actor.system("command")
+    evaluation = drafting.create_evaluation(
+        system, office=office, start_year=2024, end_year=2025, title=FOLLOW_UP_TITLE, type=Evaluation.Type.THEMATIC
     )
-    if len(actions) < 3:
-        return False
-    reported = Actor(user=unit_user, source="command")
-    verifier = Actor(user=office_user, source="command")
+    response = evaluation.management_response
+    rec = drafting.add_recommendation(
+        system,
+        response,
+        fields={
+            "number": "1",
+            "text": "Make gender-responsive budgeting part of every country programme's annual plan.",
+            "response_text": "Accepted. Country offices will be supported to plan and track gender budget allocations.",
+            "category": "Accepted",
+        },
+    )
+    texts = [
+        ("Issue guidance on gender-responsive budgeting to all country offices.", dt.date(2025, 6, 1)),
+        ("Hold a training workshop with each regional office.", dt.date(2025, 9, 1)),
+        ("Add a gender budget marker to the annual work plan template.", dt.date(2025, 12, 1)),
+        ("Review the gender budget allocations of ten country programmes.", dt.date(2026, 3, 1)),
+    ]
+    actions = [
+        drafting.add_action(
+            system,
+            rec,
+            fields={"number": f"1.{i}", "text": text, "responsible": DEMO_UNIT, "status": ActionStatus.INITIATED, "deadline": deadline},
+            units=[unit] if unit else [],
+        )
+        for i, (text, deadline) in enumerate(texts, start=1)
+    ]
+    response.refresh_from_db()
+    drafting.submit_response(system, response, version=response.version)
+    response.refresh_from_db()
+    drafting.approve_response(system, response, version=response.version)
+
     claims = [
-        ("Guidance issued to all country offices; the note is on the intranet.", "https://www.unwomen.org/en/digital-library"),
-        ("Workshop held with the regional offices; the report is attached.", "https://www.unwomen.org/en/how-we-work"),
-        ("Done.", "https://www.unwomen.org/en"),
+        ("Guidance note issued to all country offices in May.", "https://www.unwomen.org/en/digital-library"),
+        ("Workshops held with the regional offices.", "https://www.unwomen.org/en/how-we-work"),
+        ("The template now has a gender budget marker.", "https://www.unwomen.org/en/about-us"),
     ]
     for action, (comment, link) in zip(actions, claims):
+        action = KeyAction.objects.get(pk=action.pk)
         progress.record_progress(
-            reported, action, version=action.version, status=ActionStatus.COMPLETED, comment=comment, evidence_url=link
+            unit_person, action, version=action.version, status=ActionStatus.COMPLETED, comment=comment, evidence_url=link
         )
-    accepted, sent_back, _awaiting = (KeyAction.objects.get(pk=a.pk) for a in actions)
+    accepted, sent_back = (KeyAction.objects.get(pk=a.pk) for a in actions[:2])
     verification.verify_completion(verifier, accepted, version=accepted.version, accept=True)
     verification.verify_completion(
         verifier,
         sent_back,
         version=sent_back.version,
         accept=False,
-        reason="The link is a general page, not the workshop report: attach the report or its minutes.",
+        reason="The link is a general page, not the workshop reports: attach the reports or their minutes.",
+    )
+    revised = KeyAction.objects.get(pk=actions[3].pk)
+    deadlines.revise_deadline(
+        unit_person,
+        revised,
+        version=revised.version,
+        deadline=dt.date(2027, 6, 1),
+        reason="Six of the ten country programmes start their new cycle in 2027; the review waits for their plans.",
     )
     return True

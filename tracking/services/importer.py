@@ -42,7 +42,7 @@ from ..models import (
     Unit,
 )
 from ..models.responses import ResponseStatus
-from . import history
+from . import accountability, history
 from .units import UnitDirectory, fragments
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
@@ -471,12 +471,19 @@ class _DocumentImport:
                 self._changed()
                 continue
             before = history.snapshot(row)
-            old_status = row.status
+            old_status, old_deadline = row.status, row.deadline
             for name, value in fields.items():
                 setattr(row, name, value)
+            # Verification, completion date, first deadline: as the services would (services/accountability.py).
+            revision = accountability.follow_import(self.actor, row, old_status, old_deadline, self.doc.source, timezone.localdate())
             # Not history (how sure the reader was), saved only with a real change.
             row.split_confidence = round(action.split_confidence, 3)
             self._save_if_changed(row, before, evaluation.pk)
+            if revision is not None:
+                revision.save()
+                self.records.append(
+                    history.change(self.actor, ChangeRecord.Action.CREATE, revision, after=history.snapshot(revision), evaluation_id=evaluation.pk)
+                )
             if row.status != old_status:
                 self.result.status_changes += 1
                 self.updates.append(

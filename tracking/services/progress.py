@@ -128,8 +128,9 @@ def record_progress(
                 raise ConflictError(current)
             now = timezone.now()
             state = verification.state_after_progress(current.verification, status)
+            completed_on = verification.completed_on_after_progress(current, status, timezone.localdate(now))
             changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
-                status=status, verification=state, version=F("version") + 1, updated_at=now
+                status=status, verification=state, completed_on=completed_on, version=F("version") + 1, updated_at=now
             )
             if changed != 1:  # lost the race between the read and the write
                 raise ConflictError(current)

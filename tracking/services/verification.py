@@ -44,6 +44,13 @@ def state_after_progress(state: str, status: str) -> str:
     return state if state == VerificationState.SENT_BACK else VerificationState.NONE.value
 
 
+def completed_on_after_progress(action: KeyAction, status: str, today):
+    """The completion date after a progress update: the day it became Completed; none while open."""
+    if status != ActionStatus.COMPLETED:
+        return None
+    return action.completed_on if action.status == ActionStatus.COMPLETED and action.completed_on else today
+
+
 def claim_of(action: KeyAction) -> ActionUpdate | None:
     """The progress update that claimed the completion awaiting verification (the latest to Completed)."""
     return (
@@ -82,7 +89,11 @@ def verify_completion(actor: Actor, action: KeyAction, *, version: int, accept: 
             else:
                 state, status = VerificationState.SENT_BACK.value, REOPENED_STATUS
             changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
-                status=status, verification=state, version=F("version") + 1, updated_at=now
+                status=status,
+                verification=state,
+                completed_on=current.completed_on if accept else None,
+                version=F("version") + 1,
+                updated_at=now,
             )
             if changed != 1:
                 raise ConflictError(current)

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from tracking import permissions, queries
-from tracking.models import ActionUpdate, ChangeRecord, KeyAction, ManagementResponse
+from tracking.models import ActionUpdate, ChangeRecord, DeadlineRevision, KeyAction, ManagementResponse
 from tracking.models.responses import ActionStatus, ResponseStatus, today
 from tracking.permissions import EVIDENCE, UPDATE, restrict
 from tracking.services import progress
@@ -79,14 +79,18 @@ def my_actions(request):
 def _visible_action(request, pk: int) -> KeyAction:
     qs = restrict(request.user, KeyAction).select_related(
         "evaluation__office__type", "recommendation__management_response", "evaluation__management_response"
-    ).prefetch_related("units", Prefetch("updates", queryset=ActionUpdate.objects.select_related("author").order_by("-created_at", "-id")))
+    ).prefetch_related(
+        "units",
+        Prefetch("updates", queryset=ActionUpdate.objects.select_related("author").order_by("-created_at", "-id")),
+        Prefetch("deadline_revisions", queryset=DeadlineRevision.objects.order_by("-created_at", "-id")),
+    )
     return get_object_or_404(qs, pk=pk)
 
 
 @public_page
-def action_detail(request, pk: int, verify_form=None, status: int = 200):
-    """The key action's page; `verify_form` and `status` when a verification was refused (web/views/verification.py)."""
-    from . import verification
+def action_detail(request, pk: int, verify_form=None, deadline_form=None, status: int = 200):
+    """The key action's page; a refused verification or deadline revision comes back here with its form and `status`."""
+    from . import deadlines, verification
 
     action = _visible_action(request, pk)
     may_update = permissions.can(request.actor, permissions.UPDATE_ACTION, action)
@@ -96,7 +100,7 @@ def action_detail(request, pk: int, verify_form=None, status: int = 200):
         request,
         "web/action_detail.html",
         {"action": action, "form": form, "may_update": may_update, "changes": changes, "today": today(), "nav": "actions",
-         **verification.panel(request, action, verify_form)},
+         **verification.panel(request, action, verify_form), **deadlines.panel(request, action, deadline_form)},
         status=status,
     )
 

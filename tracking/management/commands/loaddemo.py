@@ -32,8 +32,10 @@ class Command(BaseCommand):
         if demo.load_demo_ratings():
             self.stdout.write("Demo reports rated for quality (browse: the best reports).")
         people = demo.load_demo_people()
-        if demo.load_demo_verification():
-            self.stdout.write("Demo completions: one verified, one sent back, one awaiting verification.")
+        if demo.load_demo_follow_up():
+            self.stdout.write(
+                "Demo follow-up: completions verified, sent back and awaiting verification; a revised deadline."
+            )
         self.stdout.write(f"\nDemo users (local use only), password for all: {demo.DEMO_PASSWORD}")
         for username, role, scope in people:
             self.stdout.write(f"  {username:<11} {role} — {scope}")
