@@ -144,3 +144,27 @@ def test_days_late_of_a_completed_action(world):
     assert action.days_late == 10
     action.completed_on = None
     assert action.days_late is None
+
+
+def test_the_migration_backfills_first_deadlines_of_approved_responses_and_completion_dates():
+    """Run on the models as they are (the migration's own function): approved keep their deadline as the first,
+    drafts stay free; a Completed action is dated by its last progress update to Completed."""
+    import importlib
+
+    from django.apps import apps
+
+    from tracking.models import ActionUpdate
+
+    backfill = importlib.import_module("tracking.migrations.0009_verify_deadlines").backfill
+    office = make_office("Office M")
+    approved = make_action(make_recommendation(make_evaluation(office)), deadline=FIRST, status="Completed")
+    draft = make_action(make_recommendation(make_evaluation(office, status="Draft")), deadline=FIRST)
+    undated = make_action(make_recommendation(make_evaluation(office)), deadline=None, status="Completed")
+    for day in (dt.datetime(2025, 3, 2, 10, tzinfo=dt.UTC), dt.datetime(2025, 7, 9, 10, tzinfo=dt.UTC)):
+        ActionUpdate.objects.create(key_action=approved, status_after="Completed", created_at=day)
+    ActionUpdate.objects.create(key_action=approved, status_after="Initiated", created_at=dt.datetime(2025, 5, 1, tzinfo=dt.UTC))
+    backfill(apps, None)
+    rows = {a.pk: a for a in KeyAction.objects.all()}
+    assert (rows[approved.pk].first_deadline, rows[approved.pk].completed_on) == (FIRST, dt.date(2025, 7, 9))
+    assert (rows[draft.pk].first_deadline, rows[draft.pk].completed_on) == (None, None)
+    assert (rows[undated.pk].first_deadline, rows[undated.pk].completed_on) == (None, None)
