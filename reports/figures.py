@@ -23,6 +23,11 @@ Definitions (shown on the dashboard page too):
   passed; aged in days since the end of that month (up to 30, 31-90, 91-180,
   over 180). *Hidden by a revision*: late against the first deadline, not
   overdue against the revised one.
+- *Closure rate* of year Y = key actions marked Completed in Y ÷ key
+  actions due in Y (first deadline in Y, No Longer Applicable left out).
+  The two sets differ (an action closed in Y may have been due earlier), so
+  it can pass 100% when a backlog is cleared; completions an import did not
+  date are not counted.
 - A management response is *timely* when it was approved within N weeks
   (default 6) of its evaluation's completion date.
 
@@ -380,6 +385,36 @@ def timeliness(responses: QuerySet[ManagementResponse], weeks: int = 6) -> Timel
     return Timeliness(weeks=weeks, **row)
 
 
+@dataclass
+class Closure:
+    """Actions closed in a year ÷ actions due in it (see the definitions above)."""
+
+    year: int
+    closed: int = 0
+    closed_verified: int = 0
+    due: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.closed / self.due if self.due else None
+
+    @property
+    def rate_verified(self) -> float | None:
+        return self.closed_verified / self.due if self.due else None
+
+
+def closure(actions: QuerySet[KeyAction], year: int) -> Closure:
+    """The closure rate of a year (one query)."""
+    start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    closed = Q(status=COMPLETED, completed_on__gte=start, completed_on__lt=end)
+    row = actions.order_by().aggregate(
+        closed=Count("pk", filter=closed),
+        closed_verified=Count("pk", filter=closed & VERIFIED),
+        due=Count("pk", filter=~Q(status=NLA) & first_deadline_q("gte", start) & first_deadline_q("lt", end)),
+    )
+    return Closure(year=year, **row)
+
+
 def overdue_actions(actions: QuerySet[KeyAction], on: dt.date) -> QuerySet[KeyAction]:
     """The overdue key actions, oldest deadline first (for lists and the annual report)."""
     return (
@@ -392,9 +427,11 @@ def overdue_actions(actions: QuerySet[KeyAction], on: dt.date) -> QuerySet[KeyAc
 __all__ = [
     "BREAKDOWNS",
     "Breakdown",
+    "Closure",
     "Figures",
     "Timeliness",
     "breakdown",
+    "closure",
     "overdue_actions",
     "timeliness",
     "totals",

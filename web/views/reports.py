@@ -126,6 +126,7 @@ def _dashboard(request) -> dict:
             "sections": sections,
             "trend": trend,
             "timeliness": figures.timeliness(responses, weeks),
+            "closure": figures.closure(actions, on.year),
             "weeks": weeks,
             "today": on,
             **_filter_choices(request),
