@@ -23,6 +23,10 @@ was hidden: a tampered form or a guessed URL reaches the same `require`.
 |                      | nor the person who reported the completion (the service checks)   |
 | revise_deadline      | who reports progress on the key action (`UpdateScope`), with a    |
 |                      | reason; the first deadline is kept                                |
+| rate_adoption        | office focal point of the office, on an approved response         |
+|                      | (management's rating of how far a recommendation was adopted)     |
+| validate_adoption    | evaluation office, in scope, on an approved response; never a     |
+|                      | focal point of the office                                         |
 Superusers may do everything, but the locks of the workflow (an approved
 response is changed only by progress updates) hold for them too.
 
@@ -95,6 +99,8 @@ IMPORT_DOCUMENTS = "import_documents"
 EXPORT_DOCUMENTS = "export_documents"
 VERIFY_ACTION = "verify_action"
 REVISE_DEADLINE = "revise_deadline"
+RATE_ADOPTION = "rate_adoption"
+VALIDATE_ADOPTION = "validate_adoption"
 
 ALL_PERMISSIONS = (
     VIEW_INTERNAL,
@@ -108,6 +114,8 @@ ALL_PERMISSIONS = (
     EXPORT_DOCUMENTS,
     VERIFY_ACTION,
     REVISE_DEADLINE,
+    RATE_ADOPTION,
+    VALIDATE_ADOPTION,
 )
 EDITABLE_STATUSES = (ResponseStatus.DRAFT, ResponseStatus.RETURNED)
 
@@ -479,6 +487,15 @@ def can(actor: Actor | object, permission: str, obj: object | None = None) -> bo
     if permission in (UPDATE_ACTION, REVISE_DEADLINE):
         scope = access.update_scope
         return bool(scope) if obj is None else scope.allows(obj)
+    if permission in (RATE_ADOPTION, VALIDATE_ADOPTION):
+        if obj is None:
+            return su or bool(access.focal_office_ids if permission == RATE_ADOPTION else access.is_evaluation_office)
+        if _response_of(obj).status != ResponseStatus.APPROVED:
+            return False
+        office = _office_of(obj)
+        if permission == RATE_ADOPTION:
+            return su or office.pk in access.focal_office_ids
+        return access.reviews_office(office) and office.pk not in access.focal_office_ids
     if permission == VERIFY_ACTION:
         if obj is None:
             return su or access.is_evaluation_office

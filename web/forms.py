@@ -179,3 +179,17 @@ class DeadlineForm(VersionedForm):
         help_text="Required. Kept with the revision and shown on the timeline; the first deadline is kept and "
         "timeliness is measured against it.",
     )
+
+
+class AdoptionForm(VersionedForm):
+    """One side's rating of how far a recommendation was adopted (tracking/services/ratings.py)."""
+
+    side = forms.CharField(widget=forms.HiddenInput)
+    rating = forms.ChoiceField(label="How far it was adopted", required=False)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Note")
+
+    def __init__(self, *args, **kwargs):
+        from tracking.services.ratings import scale
+
+        super().__init__(*args, **kwargs)
+        self.fields["rating"].choices = [("", "Not rated"), *scale()]

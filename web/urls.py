@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import curation, deadlines, drafting, history, portal, reports, search, verification, workspace
+from .views import (
+    curation,
+    deadlines,
+    drafting,
+    history,
+    portal,
+    ratings,
+    reports,
+    search,
+    verification,
+    workspace,
+)
 
 app_name = "web"
 
@@ -26,6 +37,7 @@ urlpatterns = [
     path("workspace/verification/", verification.verification_list, name="verification"),
     path("actions/<int:pk>/verify/", verification.action_verify, name="action_verify"),
     path("actions/<int:pk>/deadline/", deadlines.action_deadline, name="action_deadline"),
+    path("recommendations/<int:pk>/adoption/", ratings.adoption, name="adoption"),
     # Drafting and review
     path("responses/<int:pk>/edit/", drafting.response_edit, name="response_edit"),
     path("responses/<int:pk>/header/", drafting.response_header, name="response_header"),

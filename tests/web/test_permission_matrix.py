@@ -212,7 +212,9 @@ def db_state() -> dict:
     return {
         "counts": counts,
         "responses": _rows(ManagementResponse, "id", "status", "version", "overall_response", "return_reason"),
-        "recommendations": _rows(Recommendation, "id", "version", "position", "number", "text", "category"),
+        "recommendations": _rows(
+            Recommendation, "id", "version", "position", "number", "text", "category", "adoption_by_management", "adoption_validated"
+        ),
         "actions": _rows(KeyAction, "id", "version", "position", "status", "verification", "text", "deadline", "first_deadline"),
         "action_units": _rows(through, "keyaction", "unit", order="keyaction_id, unit_id"),
         "users": _rows(User, "id", "password", "is_superuser", "is_staff", "is_active"),
@@ -368,6 +370,23 @@ def check_revised(office, status):
         revision = a.deadline_revisions.get()
         assert (revision.previous, revision.reason, revision.author_id) == (dt.date(2030, 1, 1), "Moved by the matrix.", user)
         assert r["Location"] == reverse("web:action", args=[a.pk])
+
+    return check
+
+
+def adoption_data(side, rating="substantial"):
+    def data(w):
+        r = Recommendation.objects.get(pk=w.rec["A", "Approved", 1])
+        return {"version": r.version, "side": side, "rating": rating, "note": ""}
+
+    return data
+
+
+def check_adoption(field):
+    def check(w, user, r):
+        rec = Recommendation.objects.get(pk=w.rec["A", "Approved", 1])
+        assert getattr(rec, field) == "substantial" and rec.version == 2
+        assert r["Location"] == reverse("web:evaluation", args=[w.ev["A", "Approved"]]) + f"#recommendation-{rec.pk}"
 
     return check
 
@@ -648,6 +667,9 @@ CASES = [
     get_case("get-action-verify", "web:action_verify", act("A", "Approved", 3), expect=POST_ONLY),
     get_case("verification-list", "web:verification", expect=SIGNED_IN),
     get_case("get-action-deadline", "web:action_deadline", act("A", "Approved", 1), expect=POST_ONLY),
+    # Adoption ratings: management (the office focal point) and the evaluation office, approved responses only.
+    get_case("adoption-form-a", "web:adoption", rec("A", "Approved"), expect=row("login 403 200 403 200 403 403 403 200")),
+    get_case("adoption-form-draft-a", "web:adoption", rec(*A_D), expect=row("login 403 403 404 403 403 403 404 403")),
     get_case("action-awaiting-verification", "web:action", act("A", "Approved", 3), expect=EVERYONE),
     # --- sign-in and the admin site (GET) ---
     get_case("login", "login", expect=EVERYONE),
@@ -685,6 +707,12 @@ CASES = [
               data=deadline_data("B", "Approved"), check=check_revised("B", "Approved"), records=2),
     post_case("revise-deadline-draft-a", "web:action_deadline", act(*A_D, 1), expect=row("login 403 403 404 403 403 403 404 403"),
               data=deadline_data(*A_D)),
+    post_case("adoption-management-a", "web:adoption", rec("A", "Approved"), expect=row("login 403 403 403 302 403 403 403 302"),
+              data=adoption_data("management"), check=check_adoption("adoption_by_management")),
+    post_case("adoption-validated-a", "web:adoption", rec("A", "Approved"), expect=row("login 403 302 403 403 403 403 403 302"),
+              data=adoption_data("evaluation_office"), check=check_adoption("adoption_validated")),
+    post_case("adoption-draft-a", "web:adoption", rec(*A_D), expect=row("login 403 403 404 403 403 403 404 403"),
+              data=adoption_data("management")),
     post_case("create-evaluation-b", "web:evaluation_create", expect=P_CREATE_EVAL_B, data=eval_data("B"), check=check_eval_created("B"), records=2),
     post_case("progress-a-ua", "web:action_update", act("A", "Approved", 1), expect=P_UPDATE_A_UA,
               data=progress_data("A", "Approved"), check=check_progress("A", "Approved"), records=2),
@@ -892,7 +920,7 @@ def test_the_matrix_covers_every_url_of_the_web_app():
         "web:recommendation_edit", "web:recommendation_delete", "web:recommendation_move", "web:action_add",
         "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
         "web:response_return", "web:evaluation_quality", "web:action_verify",
-        "web:action_deadline",
+        "web:action_deadline", "web:adoption",
     }
     assert forms - posted == set()
     assert get_resolver().resolve("/accounts/login/").url_name == "login"

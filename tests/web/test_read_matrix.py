@@ -527,6 +527,7 @@ PAGES = [
     PageCase("action-add", lambda w, o, s: reverse("web:action_add", args=[w.rec[o, s]]), signed_in=True, form=True),
     PageCase("action-edit", lambda w, o, s: reverse("web:action_edit", args=[w.act[o, s]]), signed_in=True, form=True),
     PageCase("progress-form", lambda w, o, s: reverse("web:action_update", args=[w.act[o, s]]), signed_in=True, form=True),
+    PageCase("adoption-form", lambda w, o, s: reverse("web:adoption", args=[w.rec[o, s]]), signed_in=True, form=True),
 ]
 
 
@@ -776,7 +777,7 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
         "home", "regions", "region", "office", "evaluations", "evaluation", "evaluation_history", "actions", "action",
         "workspace", "my_actions", "evidence", "history", "dashboard", "annual_report", "export", "evaluation_export",
         "response_edit", "recommendation_edit", "recommendation_add", "action_add", "action_edit", "action_update",
-        "search", "similar", "recurring", "recurring_theme", "verification",
+        "search", "similar", "recurring", "recurring_theme", "verification", "adoption",
     }
     # Doors that read no record to show (POST only, or a form with nothing in it yet): tests/web/test_permission_matrix.py.
     write_only = {

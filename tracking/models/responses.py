@@ -136,6 +136,13 @@ class Recommendation(models.Model):
     # The Thematic Area line exactly as the page gives it (one value or a list).
     thematic_area_as_written = models.TextField(_("thematic area as written"), blank=True)
     terms = models.ManyToManyField(Term, through="RecommendationTerm", related_name="recommendations", blank=True)
+    # How far it was adopted, on settings.ADOPTION_SCALE: by management, and as validated by the
+    # evaluation office, side by side (tracking/services/ratings.py). Database defaults: the importer
+    # inserts recommendations with plain SQL, without naming them.
+    adoption_by_management = models.CharField(_("adoption (management)"), max_length=40, blank=True, default="", db_default="")
+    adoption_by_management_note = models.TextField(_("adoption note (management)"), blank=True, default="", db_default="")
+    adoption_validated = models.CharField(_("adoption (evaluation office)"), max_length=40, blank=True, default="", db_default="")
+    adoption_validated_note = models.TextField(_("adoption note (evaluation office)"), blank=True, default="", db_default="")
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

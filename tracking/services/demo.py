@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from ..actor import Actor
-from ..models import Evaluation, KeyAction, Office, Role, RoleAssignment, Unit
+from ..models import Evaluation, KeyAction, Office, Recommendation, Role, RoleAssignment, Unit
 from ..models.responses import ActionStatus
-from . import deadlines, drafting, progress, quality, verification
+from . import deadlines, drafting, progress, quality, ratings, verification
 
 DEMO_PASSWORD = "followthrough-demo"
 DEMO_OFFICE = "Policy, Programme and Intergovernmental Division"
@@ -109,7 +109,9 @@ def load_demo_follow_up() -> bool:
     - 1: reported Completed with evidence by the demo unit, verified by the demo evaluation office;
     - 2: reported Completed, sent back with a reason (reopened);
     - 3: reported Completed, awaiting verification;
-    - 4: its deadline revised by the unit, with a reason (late against its first deadline, not the revised one).
+    - 4: its deadline revised by the unit, with a reason (late against its first deadline, not the revised one);
+
+    and its recommendation's adoption rated by the demo office focal point, validated lower by the evaluation office.
     """
     import datetime as dt
 
@@ -181,5 +183,22 @@ def load_demo_follow_up() -> bool:
         version=revised.version,
         deadline=dt.date(2027, 6, 1),
         reason="Six of the ten country programmes start their new cycle in 2027; the review waits for their plans.",
+    )
+    rec = Recommendation.objects.get(pk=rec.pk)
+    rec = ratings.rate_adoption(
+        Actor(user=User.objects.get(username="office"), source="command"),
+        rec,
+        version=rec.version,
+        side=ratings.MANAGEMENT,
+        rating="substantial",
+        note="Guidance and template in place; workshops still to be held.",
+    )
+    ratings.rate_adoption(
+        verifier,
+        rec,
+        version=rec.version,
+        side=ratings.EVALUATION_OFFICE,
+        rating="partial",
+        note="The workshops were not evidenced; the review of allocations has not started.",
     )
     return True

@@ -102,3 +102,11 @@ def drill_url(scope, breakdown, figures, **params) -> str:
     """The key action list behind a figure of a breakdown table: scope + group + the figure's filter."""
     group = {breakdown.filter_param: figures.key if figures.key is not None else ""}
     return actions_url(scope, **group, **params)
+
+
+@register.filter
+def adoption_label(value: str) -> str:
+    """A stored adoption rating as its label on settings.ADOPTION_SCALE."""
+    from tracking.services.ratings import label
+
+    return label(value or "")
