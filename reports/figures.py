@@ -28,6 +28,9 @@ Definitions (shown on the dashboard page too):
   The two sets differ (an action closed in Y may have been due earlier), so
   it can pass 100% when a backlog is cleared; completions an import did not
   date are not counted.
+- *Outcome confirmed*: a Completed action whose later outcome question
+  (scheduled by the evaluation office) the unit answered "yes, it changed
+  what the evaluation found".
 - A management response is *timely* when it was approved within N weeks
   (default 6) of its evaluation's completion date.
 
@@ -415,6 +418,29 @@ def closure(actions: QuerySet[KeyAction], year: int) -> Closure:
     return Closure(year=year, **row)
 
 
+@dataclass
+class Outcomes:
+    """Completed actions and the later question on their outcome."""
+
+    completed: int = 0
+    asked: int = 0  # a question scheduled
+    answered: int = 0
+    confirmed: int = 0  # the unit answered: yes, it changed what the evaluation found
+
+
+def outcomes(actions: QuerySet[KeyAction]) -> Outcomes:
+    """Outcome follow-up of the Completed actions (one query)."""
+    # One question per action at most (a one-to-one join): no row counted twice.
+    completed = Q(status=COMPLETED)
+    row = actions.order_by().aggregate(
+        completed=Count("pk", filter=completed),
+        asked=Count("pk", filter=completed & Q(outcome__isnull=False)),
+        answered=Count("pk", filter=completed & Q(outcome__confirmed__isnull=False)),
+        confirmed=Count("pk", filter=completed & Q(outcome__confirmed=True)),
+    )
+    return Outcomes(**row)
+
+
 def overdue_actions(actions: QuerySet[KeyAction], on: dt.date) -> QuerySet[KeyAction]:
     """The overdue key actions, oldest deadline first (for lists and the annual report)."""
     return (
@@ -428,10 +454,12 @@ __all__ = [
     "BREAKDOWNS",
     "Breakdown",
     "Closure",
+    "Outcomes",
     "Figures",
     "Timeliness",
     "breakdown",
     "closure",
+    "outcomes",
     "overdue_actions",
     "timeliness",
     "totals",

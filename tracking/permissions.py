@@ -27,6 +27,10 @@ was hidden: a tampered form or a guessed URL reaches the same `require`.
 |                      | (management's rating of how far a recommendation was adopted)     |
 | validate_adoption    | evaluation office, in scope, on an approved response; never a     |
 |                      | focal point of the office                                         |
+| schedule_outcome     | evaluation office, in scope, on a Completed key action of an      |
+|                      | approved response: a later question on its outcome                |
+| answer_outcome       | who reports progress on the key action, once the question is due  |
+|                      | (the service checks the date)                                     |
 Superusers may do everything, but the locks of the workflow (an approved
 response is changed only by progress updates) hold for them too.
 
@@ -76,6 +80,7 @@ from .models import (
     ManagementResponse,
     Office,
     OfficeType,
+    OutcomeQuestion,
     Recommendation,
     RecommendationTerm,
     Region,
@@ -101,6 +106,8 @@ VERIFY_ACTION = "verify_action"
 REVISE_DEADLINE = "revise_deadline"
 RATE_ADOPTION = "rate_adoption"
 VALIDATE_ADOPTION = "validate_adoption"
+SCHEDULE_OUTCOME = "schedule_outcome"
+ANSWER_OUTCOME = "answer_outcome"
 
 ALL_PERMISSIONS = (
     VIEW_INTERNAL,
@@ -116,6 +123,8 @@ ALL_PERMISSIONS = (
     REVISE_DEADLINE,
     RATE_ADOPTION,
     VALIDATE_ADOPTION,
+    SCHEDULE_OUTCOME,
+    ANSWER_OUTCOME,
 )
 EDITABLE_STATUSES = (ResponseStatus.DRAFT, ResponseStatus.RETURNED)
 
@@ -371,6 +380,7 @@ _EVALUATION_PATH: dict[type[Model], str] = {
     EvaluationDocument: "evaluation__",
     Verification: "key_action__evaluation__",
     DeadlineRevision: "key_action__evaluation__",
+    OutcomeQuestion: "key_action__evaluation__",
 }
 # Public reference data: every reader reads all of it.
 _REFERENCE: tuple[type[Model], ...] = (Region, OfficeType, Office, Unit, UnitAlias, Term, EvaluationPlan)
@@ -487,6 +497,17 @@ def can(actor: Actor | object, permission: str, obj: object | None = None) -> bo
     if permission in (UPDATE_ACTION, REVISE_DEADLINE):
         scope = access.update_scope
         return bool(scope) if obj is None else scope.allows(obj)
+    if permission == SCHEDULE_OUTCOME:
+        if obj is None:
+            return su or access.is_evaluation_office
+        approved = _response_of(obj).status == ResponseStatus.APPROVED
+        return approved and obj.status == ActionStatus.COMPLETED and access.reviews_office(_office_of(obj))
+    if permission == ANSWER_OUTCOME:
+        scope = access.update_scope
+        if obj is None:
+            return bool(scope)
+        question = getattr(obj, "outcome", None) if obj.pk else None
+        return question is not None and not question.answered and scope.allows(obj)
     if permission in (RATE_ADOPTION, VALIDATE_ADOPTION):
         if obj is None:
             return su or bool(access.focal_office_ids if permission == RATE_ADOPTION else access.is_evaluation_office)

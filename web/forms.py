@@ -193,3 +193,23 @@ class AdoptionForm(VersionedForm):
 
         super().__init__(*args, **kwargs)
         self.fields["rating"].choices = [("", "Not rated"), *scale()]
+
+
+class OutcomeScheduleForm(forms.Form):
+    """The evaluation office schedules the later question on a completed action's outcome."""
+
+    ask_on = forms.DateField(label="Ask the unit from", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    question = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Question",
+        help_text="Left empty: “Did it change what the evaluation found?”",
+    )
+
+
+class OutcomeAnswerForm(forms.Form):
+    """The unit's answer on the outcome of a completed action."""
+
+    confirmed = forms.TypedChoiceField(
+        label="Did it change what the evaluation found?", choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda v: v == "yes", empty_value=None, required=False, widget=forms.RadioSelect,
+    )
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="What changed, or why nothing did")

@@ -5,6 +5,7 @@ from .views import (
     deadlines,
     drafting,
     history,
+    outcomes,
     portal,
     ratings,
     reports,
@@ -38,6 +39,8 @@ urlpatterns = [
     path("actions/<int:pk>/verify/", verification.action_verify, name="action_verify"),
     path("actions/<int:pk>/deadline/", deadlines.action_deadline, name="action_deadline"),
     path("recommendations/<int:pk>/adoption/", ratings.adoption, name="adoption"),
+    path("actions/<int:pk>/outcome/", outcomes.outcome_schedule, name="outcome_schedule"),
+    path("actions/<int:pk>/outcome/answer/", outcomes.outcome_answer, name="outcome_answer"),
     # Drafting and review
     path("responses/<int:pk>/edit/", drafting.response_edit, name="response_edit"),
     path("responses/<int:pk>/header/", drafting.response_header, name="response_header"),

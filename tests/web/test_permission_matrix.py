@@ -48,6 +48,7 @@ from tracking.models import (
     KeyAction,
     ManagementResponse,
     Office,
+    OutcomeQuestion,
     Recommendation,
     RecommendationTerm,
     Region,
@@ -185,6 +186,7 @@ STATE_MODELS = (
     ActionUpdate,
     Verification,
     DeadlineRevision,
+    OutcomeQuestion,
     ChangeRecord,
     Office,
     Unit,
@@ -389,6 +391,13 @@ def check_adoption(field):
         assert r["Location"] == reverse("web:evaluation", args=[w.ev["A", "Approved"]]) + f"#recommendation-{rec.pk}"
 
     return check
+
+
+def check_outcome_scheduled(w, user, r):
+    a = KeyAction.objects.get(pk=w.act["A", "Approved", 3])
+    q = OutcomeQuestion.objects.get(key_action=a)
+    assert (q.ask_on, q.asked_by_id, q.answered) == (dt.date(2030, 6, 1), user, False)
+    assert r["Location"] == reverse("web:action", args=[a.pk])
 
 
 def check_rated(office, status):
@@ -667,6 +676,8 @@ CASES = [
     get_case("get-action-verify", "web:action_verify", act("A", "Approved", 3), expect=POST_ONLY),
     get_case("verification-list", "web:verification", expect=SIGNED_IN),
     get_case("get-action-deadline", "web:action_deadline", act("A", "Approved", 1), expect=POST_ONLY),
+    get_case("get-outcome-schedule", "web:outcome_schedule", act("A", "Approved", 3), expect=POST_ONLY),
+    get_case("get-outcome-answer", "web:outcome_answer", act("A", "Approved", 3), expect=POST_ONLY),
     # Adoption ratings: management (the office focal point) and the evaluation office, approved responses only.
     get_case("adoption-form-a", "web:adoption", rec("A", "Approved"), expect=row("login 403 200 403 200 403 403 403 200")),
     get_case("adoption-form-draft-a", "web:adoption", rec(*A_D), expect=row("login 403 403 404 403 403 403 404 403")),
@@ -713,6 +724,13 @@ CASES = [
               data=adoption_data("evaluation_office"), check=check_adoption("adoption_validated")),
     post_case("adoption-draft-a", "web:adoption", rec(*A_D), expect=row("login 403 403 404 403 403 403 404 403"),
               data=adoption_data("management")),
+    # Outcome follow-up: the evaluation office schedules on a completed action; nothing to answer before that.
+    post_case("outcome-schedule-a", "web:outcome_schedule", act("A", "Approved", 3), expect=row("login 403 302 403 403 403 403 403 302"),
+              data=lambda w: {"ask_on": "2030-06-01", "question": ""}, check=check_outcome_scheduled),
+    post_case("outcome-schedule-draft-a", "web:outcome_schedule", act(*A_D, 3), expect=row("login 403 403 404 403 403 403 404 403"),
+              data=lambda w: {"ask_on": "2030-06-01", "question": ""}),
+    post_case("outcome-answer-unasked-a", "web:outcome_answer", act("A", "Approved", 3), expect=row("login 403 403 403 403 403 403 403 403"),
+              data=lambda w: {"confirmed": "yes", "answer": "Nothing was asked."}),
     post_case("create-evaluation-b", "web:evaluation_create", expect=P_CREATE_EVAL_B, data=eval_data("B"), check=check_eval_created("B"), records=2),
     post_case("progress-a-ua", "web:action_update", act("A", "Approved", 1), expect=P_UPDATE_A_UA,
               data=progress_data("A", "Approved"), check=check_progress("A", "Approved"), records=2),
@@ -920,7 +938,7 @@ def test_the_matrix_covers_every_url_of_the_web_app():
         "web:recommendation_edit", "web:recommendation_delete", "web:recommendation_move", "web:action_add",
         "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
         "web:response_return", "web:evaluation_quality", "web:action_verify",
-        "web:action_deadline", "web:adoption",
+        "web:action_deadline", "web:adoption", "web:outcome_schedule", "web:outcome_answer",
     }
     assert forms - posted == set()
     assert get_resolver().resolve("/accounts/login/").url_name == "login"

@@ -679,6 +679,7 @@ def test_the_page_cache_never_serves_one_readers_page_to_another(world, name, se
 TRACKED = {
     "Evaluation", "ManagementResponse", "Recommendation", "RecommendationTerm", "KeyAction", "ActionUpdate",
     "ChangeRecord", "EvaluationDocument", "Verification", "DeadlineRevision",
+    "OutcomeQuestion",
 }
 MANAGERS = {"objects", "_default_manager", "_base_manager", "through"}
 
@@ -783,7 +784,7 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
     write_only = {
         "evaluation_create", "response_header", "response_submit", "response_approve", "response_return",
         "recommendation_delete", "recommendation_move", "action_delete", "action_move", "evaluation_quality",
-        "action_verify", "action_deadline",
+        "action_verify", "action_deadline", "outcome_schedule", "outcome_answer",
     }
     names = {p.name for p in urls.urlpatterns}
     assert names - covered - write_only == set()

@@ -1,5 +1,5 @@
 from .access import AccountMail, Role, RoleAssignment
-from .accountability import DeadlineRevision, Verification, VerificationState
+from .accountability import DeadlineRevision, OutcomeQuestion, Verification, VerificationState
 from .evaluations import Evaluation, EvaluationDocument, EvaluationPlan
 from .history import ChangeRecord
 from .reference import Office, OfficeType, Region, Term, Unit, UnitAlias
@@ -17,6 +17,7 @@ __all__ = [
     "ManagementResponse",
     "Office",
     "OfficeType",
+    "OutcomeQuestion",
     "Recommendation",
     "RecommendationTerm",
     "Region",

@@ -78,3 +78,34 @@ class DeadlineRevision(models.Model):
     def __str__(self) -> str:
         before = self.previous.strftime("%Y/%m") if self.previous else "—"
         return f"Deadline {before} → {self.deadline:%Y/%m} ({self.created_at:%Y-%m-%d})"
+
+
+DEFAULT_OUTCOME_QUESTION = _("Did it change what the evaluation found?")
+
+
+class OutcomeQuestion(models.Model):
+    """A later question on a completed key action, scheduled by the evaluation office and answered by the unit:
+    did completing it change what the evaluation found? (tracking/services/outcomes.py)"""
+
+    key_action = models.OneToOneField("tracking.KeyAction", on_delete=models.CASCADE, related_name="outcome")
+    question = models.TextField(_("question"))
+    ask_on = models.DateField(_("asked from"))
+    created_at = models.DateTimeField(_("scheduled on"), default=timezone.now)
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    asked_by_name = models.CharField(_("scheduled by"), max_length=150, blank=True)
+    # None: not answered yet.
+    confirmed = models.BooleanField(_("outcome confirmed"), null=True, blank=True)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_at = models.DateTimeField(_("answered on"), null=True, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    answered_by_name = models.CharField(_("answered by"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("outcome question")
+
+    def __str__(self) -> str:
+        return f"Outcome question on key action {self.key_action_id} ({self.ask_on:%Y-%m-%d})"
+
+    @property
+    def answered(self) -> bool:
+        return self.confirmed is not None

@@ -273,6 +273,11 @@ class KeyAction(models.Model):
         return self.status == ActionStatus.COMPLETED and self.verification == VerificationState.AWAITING
 
     @property
+    def outcome_or_none(self):
+        """The outcome question, or None (templates: a missing one-to-one row raises otherwise)."""
+        return getattr(self, "outcome", None)
+
+    @property
     def first_deadline_or_deadline(self) -> dt.date | None:
         return self.first_deadline or self.deadline
 

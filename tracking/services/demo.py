@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from ..actor import Actor
 from ..models import Evaluation, KeyAction, Office, Recommendation, Role, RoleAssignment, Unit
 from ..models.responses import ActionStatus
-from . import deadlines, drafting, progress, quality, ratings, verification
+from . import deadlines, drafting, outcomes, progress, quality, ratings, verification
 
 DEMO_PASSWORD = "followthrough-demo"
 DEMO_OFFICE = "Policy, Programme and Intergovernmental Division"
@@ -111,7 +112,8 @@ def load_demo_follow_up() -> bool:
     - 3: reported Completed, awaiting verification;
     - 4: its deadline revised by the unit, with a reason (late against its first deadline, not the revised one);
 
-    and its recommendation's adoption rated by the demo office focal point, validated lower by the evaluation office.
+    and its recommendation's adoption rated by the demo office focal point, validated lower by the evaluation office;
+    the outcome of 1 asked by the evaluation office and confirmed by the unit.
     """
     import datetime as dt
 
@@ -183,6 +185,13 @@ def load_demo_follow_up() -> bool:
         version=revised.version,
         deadline=dt.date(2027, 6, 1),
         reason="Six of the ten country programmes start their new cycle in 2027; the review waits for their plans.",
+    )
+    outcomes.schedule_outcome(verifier, accepted, ask_on=timezone.localdate(), question="")
+    outcomes.answer_outcome(
+        unit_person,
+        accepted,
+        confirmed=True,
+        answer="Country offices now cite the guidance in their annual plans; eight of ten include a gender budget line.",
     )
     rec = Recommendation.objects.get(pk=rec.pk)
     rec = ratings.rate_adoption(

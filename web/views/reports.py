@@ -127,6 +127,7 @@ def _dashboard(request) -> dict:
             "trend": trend,
             "timeliness": figures.timeliness(responses, weeks),
             "closure": figures.closure(actions, on.year),
+            "outcomes": figures.outcomes(actions),
             "weeks": weeks,
             "today": on,
             **_filter_choices(request),

@@ -88,9 +88,9 @@ def _visible_action(request, pk: int) -> KeyAction:
 
 
 @public_page
-def action_detail(request, pk: int, verify_form=None, deadline_form=None, status: int = 200):
+def action_detail(request, pk: int, verify_form=None, deadline_form=None, outcome_forms=None, status: int = 200):
     """The key action's page; a refused verification or deadline revision comes back here with its form and `status`."""
-    from . import deadlines, verification
+    from . import deadlines, outcomes, verification
 
     action = _visible_action(request, pk)
     may_update = permissions.can(request.actor, permissions.UPDATE_ACTION, action)
@@ -100,7 +100,8 @@ def action_detail(request, pk: int, verify_form=None, deadline_form=None, status
         request,
         "web/action_detail.html",
         {"action": action, "form": form, "may_update": may_update, "changes": changes, "today": today(), "nav": "actions",
-         **verification.panel(request, action, verify_form), **deadlines.panel(request, action, deadline_form)},
+         **verification.panel(request, action, verify_form), **deadlines.panel(request, action, deadline_form),
+         **outcomes.panel(request, action, **(outcome_forms or {}))},
         status=status,
     )
 

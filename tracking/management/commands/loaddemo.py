@@ -34,7 +34,8 @@ class Command(BaseCommand):
         people = demo.load_demo_people()
         if demo.load_demo_follow_up():
             self.stdout.write(
-                "Demo follow-up: completions verified, sent back and awaiting verification; a revised deadline."
+                "Demo follow-up: completions verified, sent back and awaiting verification; a revised deadline; "
+                "adoption ratings; an outcome confirmed."
             )
         self.stdout.write(f"\nDemo users (local use only), password for all: {demo.DEMO_PASSWORD}")
         for username, role, scope in people:
