@@ -524,7 +524,8 @@ def test_progress_shows_in_timeline_audit_trail_csv_and_public_page(web, screens
     )
     expect(status_change).to_have_count(1)
     expect(status_change.locator("td").nth(1)).to_contain_text(unit)
-    expect(status_change.locator("dt")).to_have_text(["status"])
+    # A completion claimed awaits verification: the verification state moves with the status.
+    expect(status_change.locator("dt")).to_have_text(["status", "verification"] if after == "Completed" else ["status"])
     update_record = records.filter(has_text=f"progress update on key action {number}").filter(has_text=comment)
     expect(update_record).to_have_count(1)
     expect(update_record.locator("td").nth(1)).to_contain_text(unit)
