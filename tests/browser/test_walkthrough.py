@@ -538,9 +538,10 @@ def test_progress_shows_in_timeline_audit_trail_csv_and_public_page(web, screens
     changes = [r for r in rows if r["record"].startswith("keyaction:") and r["object_id"] == str(pk) and r["action"] == "update"]
     assert len(changes) == 1, f"the status change of key action {pk} is not in the CSV once: {changes}"
     assert changes[0]["user"] == unit
-    assert changes[0]["changed"] == "status"
-    assert json.loads(changes[0]["before"]) == {"status": before}
-    assert json.loads(changes[0]["after"]) == {"status": after}
+    assert changes[0]["changed"] == ("status, verification" if after == "Completed" else "status")
+    claimed = after == "Completed"  # awaits verification from now
+    assert json.loads(changes[0]["before"]) == {"status": before, **({"verification": ""} if claimed else {})}
+    assert json.loads(changes[0]["after"]) == {"status": after, **({"verification": "awaiting"} if claimed else {})}
     created = [r for r in rows if r["record"].startswith("actionupdate:") and r["user"] == unit and comment in r["after"]]
     assert len(created) == 1, "the progress update (with its comment) is not in the CSV"
     assert json.loads(created[0]["after"])["status_after"] == after
@@ -549,7 +550,8 @@ def test_progress_shows_in_timeline_audit_trail_csv_and_public_page(web, screens
         width, height = png_size(screenshots / name)
         assert width >= 1280 and height >= 900, f"{name} is {width}x{height}"
     web.finish()
-    assert row_status == after, (
+    # A completion claimed shows, beside its status, that it awaits verification.
+    assert row_status == after + (" Awaiting verification" if after == "Completed" else ""), (
         f"after the inline update of key action {pk} to {after!r}, its row in My actions still shows {row_status!r}"
     )
 
