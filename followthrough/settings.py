@@ -313,6 +313,18 @@ SIMILARITY_METHOD = os.environ.get("SIMILARITY_METHOD", "auto")
 if SIMILARITY_METHOD not in ("auto", "tfidf", "embeddings"):
     raise ImproperlyConfigured(f"SIMILARITY_METHOD must be auto, tfidf or embeddings, not {SIMILARITY_METHOD!r}")
 
+# --- accountability ---------------------------------------------------------
+# The graded rating of how far a recommendation was adopted, best first, given by management and
+# validated by the evaluation office (tracking/services/ratings.py). ADOPTION_SCALE="Full,Substantial,
+# Partial,Negligible" sets another; a rating is stored as its label's slug, so keep the labels of
+# ratings already given (an unknown stored value is shown as it is).
+ADOPTION_SCALE = [
+    (label.lower().replace(" ", "-"), label)
+    for label in env_list("ADOPTION_SCALE", ["Full", "Substantial", "Partial", "Negligible"])
+]
+if not ADOPTION_SCALE:
+    raise ImproperlyConfigured("ADOPTION_SCALE needs at least one rating.")
+
 # --- email ----------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

@@ -43,6 +43,7 @@ class AnnualReport:
     trend: list[figures.Figures] = field(default_factory=list)
     overdue: list[KeyAction] = field(default_factory=list)
     overdue_total: int = 0
+    closure: figures.Closure | None = None
 
     @property
     def overdue_truncated(self) -> bool:
@@ -96,6 +97,7 @@ def build(
     # "Due" within the report means: due by the end of the year, whatever today is.
     as_at = min(on, dt.date(year, 12, 31))
     report.due = figures.totals(due_by_year_end, as_at)
+    report.closure = figures.closure(actions, year)
     report.by_region = figures.breakdown(due_by_year_end, "region", as_at)
     report.by_office_type = figures.breakdown(due_by_year_end, "office_type", as_at)
     report.by_office = figures.breakdown(due_by_year_end, "office", as_at)

@@ -11,6 +11,26 @@ Definitions (shown on the dashboard page too):
 - *Implementation rate (due)* = Completed among due actions ÷ due actions;
   *implementation rate (all)* = Completed ÷ all actions. No Longer
   Applicable actions are left out of both, numerator and denominator.
+- *Verified* completion: Completed, and the evaluation office accepted the
+  evidence (tracking/services/verification.py); every other Completed action
+  is *self-reported* (awaiting verification, or never verified: imported).
+  *Verified implementation rate (due)* = verified Completed among due ÷ due.
+- Timeliness is measured against the *first deadline* (the deadline before
+  any revision; tracking/services/deadlines.py). *Days late* of a completed
+  action: from the end of its first deadline's month to the day it was marked
+  Completed (0: on time; unknown when an import did not date it). *Late
+  against the first deadline*: open, and the first deadline's month has
+  passed; aged in days since the end of that month (up to 30, 31-90, 91-180,
+  over 180). *Hidden by a revision*: late against the first deadline, not
+  overdue against the revised one.
+- *Closure rate* of year Y = key actions marked Completed in Y ÷ key
+  actions due in Y (first deadline in Y, No Longer Applicable left out).
+  The two sets differ (an action closed in Y may have been due earlier), so
+  it can pass 100% when a backlog is cleared; completions an import did not
+  date are not counted.
+- *Outcome confirmed*: a Completed action whose later outcome question
+  (scheduled by the evaluation office) the unit answered "yes, it changed
+  what the evaluation found".
 - A management response is *timely* when it was approved within N weeks
   (default 6) of its evaluation's completion date.
 
@@ -25,13 +45,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Avg, Count, ExpressionWrapper, F, Func, IntegerField, Max, Q, QuerySet, Value
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.lookups import GreaterThan
 
 from tracking.models import Evaluation, KeyAction, ManagementResponse, Office, OfficeType, Region, Term
-from tracking.models.responses import ActionStatus, ResponseStatus, due_q, month_start, overdue_q
+from tracking.models.accountability import VerificationState
+from tracking.models.responses import (
+    ActionStatus,
+    ResponseStatus,
+    due_q,
+    first_deadline_q,
+    month_start,
+    overdue_q,
+)
 
 COMPLETED = ActionStatus.COMPLETED.value
 NLA = ActionStatus.NO_LONGER_APPLICABLE.value
+VERIFIED = Q(status=COMPLETED, verification=VerificationState.VERIFIED.value)
 STATUS_ORDER = [s.value for s in ActionStatus]
 LONG_OVERDUE_MONTHS = 12
 
@@ -86,10 +116,35 @@ class Figures:
     overdue_long: int = 0
     overdue_age_avg: float | None = None
     overdue_age_max: int | None = None
+    completed_verified: int = 0
+    completed_due_verified: int = 0
+    completed_dated: int = 0  # Completed, with the day it was and a first deadline
+    completed_late: int = 0  # of those, completed after the first deadline's month
+    days_late_avg: float | None = None  # among the late ones
+    days_late_max: int | None = None
+    ageing: dict[str, int] = field(default_factory=dict)  # late against the first deadline, by age bucket
+    overdue_hidden: int = 0  # late against the first deadline, not overdue against the revised one
+
+    @property
+    def late_against_first(self) -> int:
+        return sum(self.ageing.values())
+
+    @property
+    def completed_late_share(self) -> float | None:
+        return self.completed_late / self.completed_dated if self.completed_dated else None
 
     @property
     def completed(self) -> int:
         return self.by_status.get(COMPLETED, 0)
+
+    @property
+    def completed_self_reported(self) -> int:
+        """Completed, not (yet) verified by the evaluation office."""
+        return self.completed - self.completed_verified
+
+    @property
+    def rate_due_verified(self) -> float | None:
+        return self.completed_due_verified / self.due if self.due else None
 
     @property
     def nla(self) -> int:
@@ -124,6 +179,48 @@ class Figures:
         return segments
 
 
+# (label, fewest days, most days) since the end of the first deadline's month.
+AGEING = [("up to 30 days", 1, 30), ("31-90 days", 31, 90), ("91-180 days", 91, 180), ("over 180 days", 181, None)]
+
+
+def _ageing(on: dt.date) -> dict[str, Q]:
+    """Open actions late against their first deadline, by days since the end of its month.
+
+    With month precision, "at most N days since the end of the first deadline's
+    month" is "the first deadline is in the month of (on - N) or later", and "at
+    least N days" is "before the month of (on - N + 1)": every bucket is a plain
+    comparison of dates, no date arithmetic in the database.
+    """
+    open_ = ~Q(status__in=[COMPLETED, NLA])
+    buckets = {}
+    for i, (_label, low, high) in enumerate(AGEING):
+        q = open_ & first_deadline_q("lt", month_start(on - dt.timedelta(days=low - 1)))
+        if high is not None:
+            q &= first_deadline_q("gte", month_start(on - dt.timedelta(days=high)))
+        buckets[f"age{i}"] = q
+    return buckets
+
+
+class DaysLate(Func):
+    """Days from the end of the first deadline's month to the completion date (negative: early)."""
+
+    output_field = IntegerField()
+
+    def __init__(self):
+        super().__init__(F("completed_on"), Coalesce(F("first_deadline"), F("deadline")))
+
+    def as_sql(self, compiler, connection, **extra):  # PostgreSQL
+        done, done_params = compiler.compile(self.source_expressions[0])
+        first, first_params = compiler.compile(self.source_expressions[1])
+        return f"({done} - CAST({first} + INTERVAL '1 month' - INTERVAL '1 day' AS DATE))", [*done_params, *first_params]
+
+    def as_sqlite(self, compiler, connection, **extra):
+        done, done_params = compiler.compile(self.source_expressions[0])
+        first, first_params = compiler.compile(self.source_expressions[1])
+        sql = f"CAST(julianday({done}) - julianday(date({first}, '+1 month', '-1 day')) AS INTEGER)"
+        return sql, [*done_params, *first_params]
+
+
 def _aggregates(on: dt.date) -> dict[str, Any]:
     # The rules of overdue and due have one home (tracking.models.responses).
     overdue = overdue_q(on)
@@ -133,10 +230,21 @@ def _aggregates(on: dt.date) -> dict[str, Any]:
     long_cutoff = month_start(on)
     for _ in range(LONG_OVERDUE_MONTHS):
         long_cutoff = (long_cutoff - dt.timedelta(days=1)).replace(day=1)
+    dated = Q(status=COMPLETED, completed_on__isnull=False) & (Q(first_deadline__isnull=False) | Q(deadline__isnull=False))
+    late = dated & GreaterThan(DaysLate(), 0)
     aggs: dict[str, Any] = {
         "total": Count("pk"),
         "due": Count("pk", filter=due),
         "completed_due": Count("pk", filter=due & Q(status=COMPLETED)),
+        "completed_verified": Count("pk", filter=VERIFIED),
+        "completed_due_verified": Count("pk", filter=due & VERIFIED),
+        "completed_dated": Count("pk", filter=dated),
+        "completed_late": Count("pk", filter=late),
+        "days_late_avg": Avg(DaysLate(), filter=late),
+        "days_late_max": Max(DaysLate(), filter=late),
+        "overdue_hidden": Count(
+            "pk", filter=~Q(status__in=[COMPLETED, NLA]) & first_deadline_q("lt", month_start(on)) & ~overdue
+        ),
         "overdue": Count("pk", filter=overdue),
         "overdue_long": Count("pk", filter=overdue & Q(deadline__lt=long_cutoff)),
         "overdue_age_avg": Avg(age, filter=overdue),
@@ -144,6 +252,8 @@ def _aggregates(on: dt.date) -> dict[str, Any]:
     }
     for i, status in enumerate(STATUS_ORDER):
         aggs[f"s{i}"] = Count("pk", filter=Q(status=status))
+    for key, q in _ageing(on).items():
+        aggs[key] = Count("pk", filter=q)
     return aggs
 
 
@@ -186,6 +296,14 @@ def _figures(row: dict[str, Any], label: str = "", key: Any = None) -> Figures:
         overdue_long=row["overdue_long"],
         overdue_age_avg=float(avg) if avg is not None else None,
         overdue_age_max=row["overdue_age_max"],
+        completed_verified=row["completed_verified"],
+        completed_due_verified=row["completed_due_verified"],
+        completed_dated=row["completed_dated"],
+        completed_late=row["completed_late"],
+        days_late_avg=float(row["days_late_avg"]) if row["days_late_avg"] is not None else None,
+        days_late_max=row["days_late_max"],
+        ageing={label: row[f"age{i}"] for i, (label, _low, _high) in enumerate(AGEING)},
+        overdue_hidden=row["overdue_hidden"],
     )
 
 
@@ -356,6 +474,59 @@ def plan_compliance(evaluations: QuerySet[Evaluation], weeks: int = 6, *, reason
     return list(plans.values())
 
 
+@dataclass
+class Closure:
+    """Actions closed in a year ÷ actions due in it (see the definitions above)."""
+
+    year: int
+    closed: int = 0
+    closed_verified: int = 0
+    due: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.closed / self.due if self.due else None
+
+    @property
+    def rate_verified(self) -> float | None:
+        return self.closed_verified / self.due if self.due else None
+
+
+def closure(actions: QuerySet[KeyAction], year: int) -> Closure:
+    """The closure rate of a year (one query)."""
+    start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    closed = Q(status=COMPLETED, completed_on__gte=start, completed_on__lt=end)
+    row = actions.order_by().aggregate(
+        closed=Count("pk", filter=closed),
+        closed_verified=Count("pk", filter=closed & VERIFIED),
+        due=Count("pk", filter=~Q(status=NLA) & first_deadline_q("gte", start) & first_deadline_q("lt", end)),
+    )
+    return Closure(year=year, **row)
+
+
+@dataclass
+class Outcomes:
+    """Completed actions and the later question on their outcome."""
+
+    completed: int = 0
+    asked: int = 0  # a question scheduled
+    answered: int = 0
+    confirmed: int = 0  # the unit answered: yes, it changed what the evaluation found
+
+
+def outcomes(actions: QuerySet[KeyAction]) -> Outcomes:
+    """Outcome follow-up of the Completed actions (one query)."""
+    # One question per action at most (a one-to-one join): no row counted twice.
+    completed = Q(status=COMPLETED)
+    row = actions.order_by().aggregate(
+        completed=Count("pk", filter=completed),
+        asked=Count("pk", filter=completed & Q(outcome__isnull=False)),
+        answered=Count("pk", filter=completed & Q(outcome__confirmed__isnull=False)),
+        confirmed=Count("pk", filter=completed & Q(outcome__confirmed=True)),
+    )
+    return Outcomes(**row)
+
+
 def overdue_actions(actions: QuerySet[KeyAction], on: dt.date) -> QuerySet[KeyAction]:
     """The overdue key actions, oldest deadline first (for lists and the annual report)."""
     return (
@@ -368,9 +539,13 @@ def overdue_actions(actions: QuerySet[KeyAction], on: dt.date) -> QuerySet[KeyAc
 __all__ = [
     "BREAKDOWNS",
     "Breakdown",
+    "Closure",
+    "Outcomes",
     "Figures",
     "Timeliness",
     "breakdown",
+    "closure",
+    "outcomes",
     "overdue_actions",
     "timeliness",
     "totals",

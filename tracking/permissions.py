@@ -18,6 +18,19 @@ was hidden: a tampered form or a guessed URL reaches the same `require`.
 | update_action        | unit focal point of a unit of the action; office focal point,     |
 |                      | once the response is approved (`UpdateScope`: the one home)       |
 | import_documents     | evaluation office, in scope                                       |
+| verify_action        | evaluation office, in scope, on a completion awaiting             |
+|                      | verification; never a focal point of the action's unit or office, |
+|                      | nor the person who reported the completion (the service checks)   |
+| revise_deadline      | who reports progress on the key action (`UpdateScope`), with a    |
+|                      | reason; the first deadline is kept                                |
+| rate_adoption        | office focal point of the office, on an approved response         |
+|                      | (management's rating of how far a recommendation was adopted)     |
+| validate_adoption    | evaluation office, in scope, on an approved response; never a     |
+|                      | focal point of the office                                         |
+| schedule_outcome     | evaluation office, in scope, on a Completed key action of an      |
+|                      | approved response: a later question on its outcome                |
+| answer_outcome       | who reports progress on the key action, once the question is due  |
+|                      | (the service checks the date)                                     |
 Superusers may do everything, but the locks of the workflow (an approved
 response is changed only by progress updates) hold for them too.
 
@@ -59,6 +72,7 @@ from .actor import Actor
 from .models import (
     ActionUpdate,
     ChangeRecord,
+    DeadlineRevision,
     Evaluation,
     EvaluationDocument,
     EvaluationPlan,
@@ -66,15 +80,18 @@ from .models import (
     ManagementResponse,
     Office,
     OfficeType,
+    OutcomeQuestion,
     Recommendation,
     RecommendationTerm,
     Region,
     Term,
     Unit,
     UnitAlias,
+    Verification,
 )
 from .models.access import Role, RoleAssignment
-from .models.responses import ResponseStatus
+from .models.accountability import VerificationState
+from .models.responses import ActionStatus, ResponseStatus
 
 VIEW_INTERNAL = "view_internal"
 MANAGE_REFERENCE = "manage_reference"
@@ -85,6 +102,12 @@ REVIEW_RESPONSE = "review_response"
 UPDATE_ACTION = "update_action"
 IMPORT_DOCUMENTS = "import_documents"
 EXPORT_DOCUMENTS = "export_documents"
+VERIFY_ACTION = "verify_action"
+REVISE_DEADLINE = "revise_deadline"
+RATE_ADOPTION = "rate_adoption"
+VALIDATE_ADOPTION = "validate_adoption"
+SCHEDULE_OUTCOME = "schedule_outcome"
+ANSWER_OUTCOME = "answer_outcome"
 
 ALL_PERMISSIONS = (
     VIEW_INTERNAL,
@@ -96,6 +119,12 @@ ALL_PERMISSIONS = (
     UPDATE_ACTION,
     IMPORT_DOCUMENTS,
     EXPORT_DOCUMENTS,
+    VERIFY_ACTION,
+    REVISE_DEADLINE,
+    RATE_ADOPTION,
+    VALIDATE_ADOPTION,
+    SCHEDULE_OUTCOME,
+    ANSWER_OUTCOME,
 )
 EDITABLE_STATUSES = (ResponseStatus.DRAFT, ResponseStatus.RETURNED)
 
@@ -349,6 +378,9 @@ _EVALUATION_PATH: dict[type[Model], str] = {
     KeyAction: "evaluation__",
     ActionUpdate: "key_action__evaluation__",
     EvaluationDocument: "evaluation__",
+    Verification: "key_action__evaluation__",
+    DeadlineRevision: "key_action__evaluation__",
+    OutcomeQuestion: "key_action__evaluation__",
 }
 # Public reference data: every reader reads all of it.
 _REFERENCE: tuple[type[Model], ...] = (Region, OfficeType, Office, Unit, UnitAlias, Term, EvaluationPlan)
@@ -464,10 +496,49 @@ def can(actor: Actor | object, permission: str, obj: object | None = None) -> bo
             return su or access.is_evaluation_office
         response = _response_of(obj)
         return response.status == ResponseStatus.SUBMITTED and access.reviews_office(_office_of(obj))
-    if permission == UPDATE_ACTION:
+    if permission in (UPDATE_ACTION, REVISE_DEADLINE):
         scope = access.update_scope
         return bool(scope) if obj is None else scope.allows(obj)
+    if permission == SCHEDULE_OUTCOME:
+        if obj is None:
+            return su or access.is_evaluation_office
+        approved = _response_of(obj).status == ResponseStatus.APPROVED
+        return approved and obj.status == ActionStatus.COMPLETED and access.reviews_office(_office_of(obj))
+    if permission == ANSWER_OUTCOME:
+        scope = access.update_scope
+        if obj is None:
+            return bool(scope)
+        question = getattr(obj, "outcome", None) if obj.pk else None
+        return question is not None and not question.answered and scope.allows(obj)
+    if permission in (RATE_ADOPTION, VALIDATE_ADOPTION):
+        if obj is None:
+            return su or bool(access.focal_office_ids if permission == RATE_ADOPTION else access.is_evaluation_office)
+        if _response_of(obj).status != ResponseStatus.APPROVED:
+            return False
+        office = _office_of(obj)
+        if permission == RATE_ADOPTION:
+            return su or office.pk in access.focal_office_ids
+        return access.reviews_office(office) and office.pk not in access.focal_office_ids
+    if permission == VERIFY_ACTION:
+        if obj is None:
+            return su or access.is_evaluation_office
+        if obj.status != ActionStatus.COMPLETED or obj.verification != VerificationState.AWAITING:
+            return False
+        if _response_of(obj).status != ResponseStatus.APPROVED:
+            return False
+        return access.reviews_office(_office_of(obj)) and not reports_on(access, obj)
     return False
+
+
+def reports_on(access: Access, action: KeyAction) -> bool:
+    """Is this person a focal point of the action's office or of one of its units? Then they may not verify it.
+
+    Superusers report on everything, yet verify: what they may not verify is a
+    completion they reported themselves (tracking.services.verification).
+    """
+    if action.evaluation.office_id in access.focal_office_ids:
+        return True
+    return any(u.pk in access.focal_unit_ids for u in action.units.all())
 
 
 def require(actor: Actor, permission: str, obj: object | None = None) -> None:

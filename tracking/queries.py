@@ -66,7 +66,7 @@ def evaluation_page(qs: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
                 Prefetch("tags", queryset=RecommendationTerm.objects.select_related("term").order_by("position")),
                 Prefetch(
                     "key_actions",
-                    queryset=KeyAction.objects.select_related("evaluation__management_response")
+                    queryset=KeyAction.objects.select_related("evaluation__management_response", "outcome")
                     .order_by("position")
                     .prefetch_related("units", Prefetch("updates", queryset=ActionUpdate.objects.order_by("-created_at", "-id"))),
                 ),

@@ -227,3 +227,62 @@ class ReminderPreferenceForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [("", "The site's language"), *settings.REMINDER_LANGUAGES]
+
+
+class VerifyForm(VersionedForm):
+    """The evaluation office's decision on a claimed completion (tracking/services/verification.py)."""
+
+    decision = forms.ChoiceField(choices=[("accept", "Accept: completion verified"), ("send_back", "Send back: reopen")])
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Reason",
+        help_text="Required to send back: what is missing. The unit reads it on the action's timeline.",
+    )
+
+
+class DeadlineForm(VersionedForm):
+    """A deadline revision (tracking/services/deadlines.py): the new month and why."""
+
+    deadline = MonthField(required=False, label="New deadline")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Reason for the change",
+        help_text="Required. Kept with the revision and shown on the timeline; the first deadline is kept and "
+        "timeliness is measured against it.",
+    )
+
+
+class AdoptionForm(VersionedForm):
+    """One side's rating of how far a recommendation was adopted (tracking/services/ratings.py)."""
+
+    side = forms.CharField(widget=forms.HiddenInput)
+    rating = forms.ChoiceField(label="How far it was adopted", required=False)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Note")
+
+    def __init__(self, *args, **kwargs):
+        from tracking.services.ratings import scale
+
+        super().__init__(*args, **kwargs)
+        self.fields["rating"].choices = [("", "Not rated"), *scale()]
+
+
+class OutcomeScheduleForm(forms.Form):
+    """The evaluation office schedules the later question on a completed action's outcome."""
+
+    ask_on = forms.DateField(label="Ask the unit from", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    question = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Question",
+        help_text="Left empty: “Did it change what the evaluation found?”",
+    )
+
+
+class OutcomeAnswerForm(forms.Form):
+    """The unit's answer on the outcome of a completed action."""
+
+    confirmed = forms.TypedChoiceField(
+        label="Did it change what the evaluation found?", choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda v: v == "yes", empty_value=None, required=False, widget=forms.RadioSelect,
+    )
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="What changed, or why nothing did")

@@ -2,14 +2,18 @@ from django.urls import path
 
 from .views import (
     curation,
+    deadlines,
     documents,
     drafting,
     history,
     notifications,
+    outcomes,
     plans,
     portal,
+    ratings,
     reports,
     search,
+    verification,
     workspace,
 )
 
@@ -46,6 +50,13 @@ urlpatterns = [
     path("notifications/", notifications.notifications, name="notifications"),
     path("notifications/preferences/", notifications.notification_preferences, name="notification_preferences"),
     path("notifications/unsubscribe/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
+    # Verified completion: the evaluation office accepts a completion or sends it back
+    path("workspace/verification/", verification.verification_list, name="verification"),
+    path("actions/<int:pk>/verify/", verification.action_verify, name="action_verify"),
+    path("actions/<int:pk>/deadline/", deadlines.action_deadline, name="action_deadline"),
+    path("recommendations/<int:pk>/adoption/", ratings.adoption, name="adoption"),
+    path("actions/<int:pk>/outcome/", outcomes.outcome_schedule, name="outcome_schedule"),
+    path("actions/<int:pk>/outcome/answer/", outcomes.outcome_answer, name="outcome_answer"),
     # Drafting and review
     path("responses/<int:pk>/edit/", drafting.response_edit, name="response_edit"),
     path("responses/<int:pk>/header/", drafting.response_header, name="response_header"),

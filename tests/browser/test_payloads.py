@@ -406,6 +406,7 @@ def test_htmx_inline_progress_and_the_delete_confirmation_work_under_the_csp(bro
     expect(panel.get_by_role("button", name="Record progress")).to_be_visible()
     panel.get_by_label("New status").select_option("Completed")
     panel.get_by_label("Comment").fill("Done under the CSP.")
+    panel.get_by_label("Evidence link").fill("https://example.org/csp-proof")
     panel.get_by_role("button", name="Record progress").click()
     expect(panel.get_by_text("Progress recorded.")).to_be_visible()
     expect(page.locator(f"#status-{pk}")).to_contain_text("Completed")  # swapped out of band

@@ -439,6 +439,7 @@ def test_inline_update_shows_a_missing_comment_next_to_the_field_then_saves(web)
 
     comment = "Guidance published and shared with all country offices (inline, after the error)."
     panel.get_by_label("Comment").fill(comment)
+    panel.get_by_label("Evidence link").fill("https://example.org/walkthrough-proof")  # Completed needs evidence
     panel.get_by_role("button", name="Record progress").click()
     expect(panel.get_by_text("Progress recorded.")).to_be_visible()
     expect(page.locator(f"#status-{pk}")).to_contain_text("Completed")
@@ -461,6 +462,7 @@ def test_progress_shows_in_timeline_audit_trail_csv_and_public_page(web, screens
     panel = open_inline_update(web, page, pk)
     panel.get_by_label("New status").select_option(after)
     panel.get_by_label("Comment").fill(comment)
+    panel.get_by_label("Evidence link").fill("https://example.org/walkthrough-proof")  # Completed needs evidence
     panel.get_by_role("button", name="Record progress").click()
     expect(panel.get_by_text("Progress recorded.")).to_be_visible()
     expect(panel.locator("dl.facts")).to_contain_text(after)
@@ -522,7 +524,8 @@ def test_progress_shows_in_timeline_audit_trail_csv_and_public_page(web, screens
     )
     expect(status_change).to_have_count(1)
     expect(status_change.locator("td").nth(1)).to_contain_text(unit)
-    expect(status_change.locator("dt")).to_have_text(["status"])
+    # A completion claimed awaits verification: the verification state moves with the status.
+    expect(status_change.locator("dt")).to_have_text(["status", "verification"] if after == "Completed" else ["status"])
     update_record = records.filter(has_text=f"progress update on key action {number}").filter(has_text=comment)
     expect(update_record).to_have_count(1)
     expect(update_record.locator("td").nth(1)).to_contain_text(unit)
@@ -535,9 +538,10 @@ def test_progress_shows_in_timeline_audit_trail_csv_and_public_page(web, screens
     changes = [r for r in rows if r["record"].startswith("keyaction:") and r["object_id"] == str(pk) and r["action"] == "update"]
     assert len(changes) == 1, f"the status change of key action {pk} is not in the CSV once: {changes}"
     assert changes[0]["user"] == unit
-    assert changes[0]["changed"] == "status"
-    assert json.loads(changes[0]["before"]) == {"status": before}
-    assert json.loads(changes[0]["after"]) == {"status": after}
+    assert changes[0]["changed"] == ("status, verification" if after == "Completed" else "status")
+    claimed = after == "Completed"  # awaits verification from now
+    assert json.loads(changes[0]["before"]) == {"status": before, **({"verification": ""} if claimed else {})}
+    assert json.loads(changes[0]["after"]) == {"status": after, **({"verification": "awaiting"} if claimed else {})}
     created = [r for r in rows if r["record"].startswith("actionupdate:") and r["user"] == unit and comment in r["after"]]
     assert len(created) == 1, "the progress update (with its comment) is not in the CSV"
     assert json.loads(created[0]["after"])["status_after"] == after
@@ -546,7 +550,8 @@ def test_progress_shows_in_timeline_audit_trail_csv_and_public_page(web, screens
         width, height = png_size(screenshots / name)
         assert width >= 1280 and height >= 900, f"{name} is {width}x{height}"
     web.finish()
-    assert row_status == after, (
+    # A completion claimed shows, beside its status, that it awaits verification.
+    assert row_status == after + (" Awaiting verification" if after == "Completed" else ""), (
         f"after the inline update of key action {pk} to {after!r}, its row in My actions still shows {row_status!r}"
     )
 
@@ -565,6 +570,7 @@ def test_report_progress_on_the_key_action_page_with_javascript(web):
     comment = "Reported from the key action's own page."
     form.get_by_label("New status").select_option(after)
     form.get_by_label("Comment").fill(comment)
+    form.get_by_label("Evidence link").fill("https://example.org/walkthrough-proof")  # Completed needs evidence
     form.get_by_role("button", name="Record progress").click()
     expect(page.get_by_text("Progress recorded.")).to_be_visible()
     web.check(page)
@@ -680,6 +686,7 @@ def test_progress_update_without_javascript(web):
 
     comment = "Done without JavaScript: the plain form works end to end."
     form.get_by_label("Comment").fill(comment)
+    form.get_by_label("Evidence link").fill("https://example.org/walkthrough-proof")  # Completed needs evidence
     form.get_by_role("button", name="Record progress").click()
     page.wait_for_url(f"{demo.base}/actions/{pk}/")
     expect(page.locator("main .messages")).to_contain_text(f"Progress on key action {number} recorded.")
@@ -716,6 +723,7 @@ def test_two_tabs_updating_the_same_action_second_sees_the_conflict(web, js):
     first_comment = "Closed from the first tab."
     form1.get_by_label("New status").select_option("Completed")
     form1.get_by_label("Comment").fill(first_comment)
+    form1.get_by_label("Evidence link").fill("https://example.org/walkthrough-proof")  # Completed needs evidence
     form1.get_by_role("button", name="Record progress").click()
     if js:
         expect(form1.get_by_text("Progress recorded.")).to_be_visible()

@@ -156,6 +156,7 @@ def test_a_change_through_one_server_is_on_the_others_next_page(deployment):
     comment = f"Saved through server A ({uuid.uuid4().hex[:6]})"
     focal_point.post(a + f"/actions/{action.pk}/update/", {
         "csrfmiddlewaretoken": token(form), "version": version, "status": "Completed", "comment": comment,
+        "evidence_url": "https://example.org/two-servers",
     })
     action.refresh_from_db()
     assert action.status == "Completed", procs.logs()

@@ -53,7 +53,7 @@ def a_progress_update() -> None:
     unit = Unit.objects.get(name="PPID")
     RoleAssignment.objects.create(user=person, role=Role.UNIT_FOCAL_POINT, unit=unit)
     action = KeyAction.objects.filter(units=unit).first()
-    record_progress(Actor(user=person), action, version=action.version, status="Completed", comment="Done.")
+    record_progress(Actor(user=person), action, version=action.version, status="Completed", comment="Done.", evidence_url="https://example.org/proof.pdf")
 
 
 def refreshes() -> list[Job]:

@@ -43,7 +43,8 @@ result = {
     "status_matches_latest_update": all(
         KeyAction.objects.get(pk=k).status == s for k, s in latest.items()
     ),
-    "versions": {str(k.pk): k.version for k in KeyAction.objects.filter(pk__in=list(latest))},
+    # Every key action's: some moved a step without a progress update (a verification, a deadline revision).
+    "versions": {str(k.pk): k.version for k in KeyAction.objects.all()},
     "updates_per_action": {str(k): sum(1 for u in updates if u["key_action_id"] == k) for k in latest},
     "evidence": [u["evidence_file"] for u in updates if u["evidence_file"]],
     "evidence_present": [os.path.exists(os.path.join(settings.MEDIA_ROOT, u["evidence_file"])) for u in updates if u["evidence_file"]],

@@ -198,7 +198,7 @@ def test_progress_comments_are_found_and_link_to_the_update_on_its_timeline(clie
     RoleAssignment.objects.create(user=focal, role=Role.OFFICE_FOCAL_POINT, office=office)
     action = make_action(make_recommendation(make_evaluation(office)), status="Initiated")
     update = record_progress(
-        Actor(user=focal), action, version=action.version, status="Completed", comment="Signed the okapi agreement."
+        Actor(user=focal), action, version=action.version, status="Completed", comment="Signed the okapi agreement.", evidence_url="https://example.org/proof.pdf"
     )
     results = engine.search(ANON, "okapi")
     (group,) = [g for g in results.groups if g.kind.name == "update"]

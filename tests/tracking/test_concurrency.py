@@ -125,7 +125,7 @@ def assert_one_won_and_one_was_kept(action, results, attempts):
 def test_two_simultaneous_updates_one_wins_one_is_refused(shared_db):
     action, unit_fp, office_fp = scene()
     attempts = [
-        {"who": unit_fp, "status": "Completed", "comment": "Done by the unit."},
+        {"who": unit_fp, "status": "Completed", "comment": "Done by the unit.", "evidence_url": "https://example.org/proof"},
         {"who": office_fp, "status": "No Longer Applicable", "comment": "Dropped by the office."},
     ]
     start = threading.Barrier(len(attempts))
@@ -133,7 +133,10 @@ def test_two_simultaneous_updates_one_wins_one_is_refused(shared_db):
     def job(attempt):
         def go():
             start.wait()  # both leave from the same line, with the same version in hand
-            return record_progress(Actor(user=attempt["who"]), action, version=1, status=attempt["status"], comment=attempt["comment"])
+            return record_progress(
+                Actor(user=attempt["who"]), action, version=1, status=attempt["status"], comment=attempt["comment"],
+                evidence_url=attempt.get("evidence_url", ""),
+            )
 
         return go
 
@@ -160,7 +163,7 @@ def test_the_second_waits_for_the_first_then_is_refused(shared_db, monkeypatch):
     monkeypatch.setattr(permissions, "require", require)
 
     def first():
-        result = record_progress(Actor(user=unit_fp), action, version=1, status="Completed", comment="First.")
+        result = record_progress(Actor(user=unit_fp), action, version=1, status="Completed", comment="First.", evidence_url="https://example.org/proof")
         timeline["first_done"] = time.monotonic()
         return result
 
@@ -175,7 +178,7 @@ def test_the_second_waits_for_the_first_then_is_refused(shared_db, monkeypatch):
 
     results = run_in_threads(first, second)
     attempts = [
-        {"who": unit_fp, "status": "Completed", "comment": "First."},
+        {"who": unit_fp, "status": "Completed", "comment": "First.", "evidence_url": "https://example.org/proof"},
         {"who": office_fp, "status": "Initiated", "comment": "Second."},
     ]
     assert assert_one_won_and_one_was_kept(action, results, attempts) == 0
@@ -204,7 +207,7 @@ def test_a_stale_progress_form_gets_409_with_the_current_status_and_the_entry_ke
     for client in (first, second):
         form = client.get(url, **headers).content.decode()
         assert re.search(r'name="version" value="1"', form)
-    done = first.post(url, {"version": 1, "status": "Completed", "comment": "Finished by the unit."}, **headers)
+    done = first.post(url, {"version": 1, "status": "Completed", "comment": "Finished by the unit.", "evidence_url": "https://example.org/proof"}, **headers)
     assert done.status_code == (200 if htmx else 302)
     late = second.post(url, {"version": 1, "status": "Initiated", "comment": "My careful note about the delay."}, **headers)
     assert late.status_code == 409

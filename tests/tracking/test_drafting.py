@@ -382,7 +382,7 @@ def test_submit_approve_and_the_lock_after(draft, focal, reviewer, unit):
     assert fresh(rec).text == "Do better." and fresh(action).text == "Train staff."
     assert not ChangeRecord.objects.filter(action="refused").exists()
     # ... except for progress updates.
-    record_progress(focal, action, version=fresh(action).version, status="Completed", comment="Done.")
+    record_progress(focal, action, version=fresh(action).version, status="Completed", comment="Done.", evidence_url="https://example.org/proof")
     assert fresh(action).status == "Completed"
 
 

@@ -21,6 +21,7 @@ from tracking.models import (
     Term,
     Unit,
 )
+from tracking.models.responses import today
 from tracking.services.importer import CREATED, FAILED, UNCHANGED, UPDATED, Importer
 
 pytestmark = pytest.mark.django_db
@@ -112,8 +113,10 @@ def test_reimport_with_a_new_status_records_a_progress_update_and_history():
     assert (update.status_before, update.status_after, update.source) == ("Initiated", "Completed", "import")
     assert "002-v2.txt" in update.comment
     record = ChangeRecord.objects.get(object_id=action.pk, action="update")
-    assert record.before == {"status": "Initiated", "comments": ""}
-    assert record.after == {"status": "Completed", "comments": "Monitor launched."}
+    # The completion is dated the day the import saw it (timeliness: reports/figures.py).
+    assert record.before == {"status": "Initiated", "comments": "", "completed_on": None}
+    assert record.after == {"status": "Completed", "comments": "Monitor launched.", "completed_on": today().isoformat()}
+    assert action.verification == ""  # self-reported: nothing was claimed here with evidence
     assert Evaluation.objects.count() == 1
 
 

@@ -36,6 +36,7 @@ from tracking.models import (
 )
 from tracking.permissions import (
     ALL_PERMISSIONS,
+    ANSWER_OUTCOME,
     EDIT_RESPONSE,
     EVIDENCE,
     EXPORT_DOCUMENTS,
@@ -43,10 +44,15 @@ from tracking.permissions import (
     MANAGE_EVALUATIONS,
     MANAGE_REFERENCE,
     PUBLIC,
+    RATE_ADOPTION,
     REVIEW_RESPONSE,
+    REVISE_DEADLINE,
+    SCHEDULE_OUTCOME,
     SUBMIT_RESPONSE,
     UPDATE,
     UPDATE_ACTION,
+    VALIDATE_ADOPTION,
+    VERIFY_ACTION,
     VIEW_INTERNAL,
     Access,
     Reader,
@@ -164,6 +170,23 @@ TABLE = [
     (UPDATE_ACTION, "action_a_approved", {"fp_a", "ufp_ua", "su", "system"}),
     (UPDATE_ACTION, "action_a_no_unit", {"fp_a", "su", "system"}),
     (UPDATE_ACTION, "action_b_ub", {"su", "system"}),
+    # Verified completion, deadline revisions, adoption ratings, outcome follow-up (issue 20).
+    (VERIFY_ACTION, None, EO_ANY),
+    (VERIFY_ACTION, "action_a_approved", ONLY_SYSTEM),  # Initiated: no completion to verify
+    (REVISE_DEADLINE, None, {"fp_a", "ufp_ua", "su", "system"}),
+    (REVISE_DEADLINE, "action_a_approved", {"fp_a", "ufp_ua", "su", "system"}),
+    (REVISE_DEADLINE, "action_b_ub", {"su", "system"}),
+    (REVISE_DEADLINE, "action_a_draft", ONLY_SYSTEM),
+    (RATE_ADOPTION, None, DRAFTER_A),
+    (RATE_ADOPTION, "rec_a_approved", DRAFTER_A),
+    (RATE_ADOPTION, "rec_a_draft", ONLY_SYSTEM),
+    (VALIDATE_ADOPTION, None, EO_ANY),
+    (VALIDATE_ADOPTION, "rec_a_approved", EO_A),
+    (VALIDATE_ADOPTION, "rec_a_draft", ONLY_SYSTEM),
+    (SCHEDULE_OUTCOME, None, EO_ANY),
+    (SCHEDULE_OUTCOME, "action_a_approved", ONLY_SYSTEM),  # not Completed
+    (ANSWER_OUTCOME, None, {"fp_a", "ufp_ua", "su", "system"}),
+    (ANSWER_OUTCOME, "action_a_approved", ONLY_SYSTEM),  # nothing asked
     ("delete_everything", None, set()),
     ("delete_everything", "resp_a_draft", set()),
 ]

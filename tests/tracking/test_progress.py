@@ -43,7 +43,7 @@ def nothing_written(action: KeyAction, version: int = 1, status: str = "Initiate
 
 def test_a_progress_update_moves_the_status_and_writes_history(setting):
     action, actor = setting
-    update = record_progress(actor, action, version=1, status="Completed", comment="  All done.  ")
+    update = record_progress(actor, action, version=1, status="Completed", comment="  All done.  ", evidence_url="https://example.org/proof.pdf")
     action.refresh_from_db()
     assert (action.status, action.version) == ("Completed", 2)
     assert (update.status_before, update.status_after, update.comment) == ("Initiated", "Completed", "All done.")
@@ -53,7 +53,10 @@ def test_a_progress_update_moves_the_status_and_writes_history(setting):
     assert created.after["status_after"] == "Completed" and created.after["comment"] == "All done."
     assert created.after["key_action"] == action.pk and created.before is None
     assert (changed.action, changed.content_type.model, changed.object_id) == ("update", "keyaction", action.pk)
-    assert (changed.before, changed.after) == ({"status": "Initiated"}, {"status": "Completed"})
+    assert (changed.before, changed.after) == (
+        {"status": "Initiated", "verification": ""}, {"status": "Completed", "verification": "awaiting"}
+    )
+    assert KeyAction.objects.get(pk=action.pk).awaits_verification
     for record in (created, changed):
         assert record.user == actor.user and record.user_name == "unit-fp" and record.source == "web"
         assert record.request_id == actor.request_id and record.evaluation_id == action.evaluation_id
@@ -70,7 +73,7 @@ def test_an_update_without_a_new_status_is_a_dated_comment(setting):
 def test_updates_follow_one_another_by_version(setting):
     action, actor = setting
     record_progress(actor, action, version=1, status="Initiated", comment="Started.")
-    record_progress(actor, action, version=2, status="Completed", comment="Finished.")
+    record_progress(actor, action, version=2, status="Completed", comment="Finished.", evidence_url="https://example.org/proof.pdf")
     action.refresh_from_db()
     assert action.version == 3
     assert list(action.updates.values_list("status_before", "status_after")) == [
@@ -84,6 +87,7 @@ def test_updates_follow_one_another_by_version(setting):
     [
         ("Completed", "", "comment"),
         ("Completed", "   \n ", "comment"),
+        ("Completed", "Done, but no evidence.", "evidence_url"),
         ("No Longer Applicable", "", "comment"),
         ("Done-ish", "whatever", "status"),
         ("", "whatever", "status"),
@@ -179,7 +183,7 @@ def test_someone_without_the_right_writes_nothing_not_even_a_refusal(setting):
     RoleAssignment.objects.create(user=viewer, role=Role.VIEWER)
     for actor in (Actor(user=viewer), Actor(user=None)):
         with pytest.raises(PermissionDenied):
-            record_progress(actor, action, version=1, status="Completed", comment="Sneaky.")
+            record_progress(actor, action, version=1, status="Completed", comment="Sneaky.", evidence_url="https://example.org/proof.pdf")
     nothing_written(action)
 
 
@@ -187,7 +191,7 @@ def test_a_unit_focal_point_may_not_update_another_units_action(setting):
     action, actor = setting
     elsewhere = make_action(make_recommendation(make_evaluation(make_office("Office Q"))), status="Initiated")
     with pytest.raises(PermissionDenied):
-        record_progress(actor, elsewhere, version=1, status="Completed", comment="Not mine.")
+        record_progress(actor, elsewhere, version=1, status="Completed", comment="Not mine.", evidence_url="https://example.org/proof.pdf")
     nothing_written(elsewhere)
 
 
@@ -197,13 +201,13 @@ def test_permission_is_decided_on_the_record_as_it_is_now(setting):
     stale_copy = KeyAction.objects.get(pk=action.pk)
     action.units.clear()
     with pytest.raises(PermissionDenied):
-        record_progress(actor, stale_copy, version=1, status="Completed", comment="Done.")
+        record_progress(actor, stale_copy, version=1, status="Completed", comment="Done.", evidence_url="https://example.org/proof.pdf")
     nothing_written(action)
 
 
 def test_the_system_records_progress_in_its_own_name(setting):
     action, _ = setting
-    update = record_progress(Actor.system(), action, version=1, status="Completed", comment="Imported.")
+    update = record_progress(Actor.system(), action, version=1, status="Completed", comment="Imported.", evidence_url="https://example.org/proof.pdf")
     assert (update.author, update.author_name, update.source) == (None, "system (command)", "command")
     assert set(ChangeRecord.objects.values_list("user_name", "source")) == {("system (command)", "command")}
 

@@ -45,7 +45,7 @@ def test_a_progress_update_shows_at_once(client, evaluation_id):
     person = User.objects.create_user("ufp", password="pw-ufp-123456")
     RoleAssignment.objects.create(user=person, role=Role.UNIT_FOCAL_POINT, unit=unit)
     action = KeyAction.objects.filter(evaluation_id=evaluation_id, units=unit).first()
-    record_progress(Actor(user=person), action, version=action.version, status="Completed", comment="Shown at once.")
+    record_progress(Actor(user=person), action, version=action.version, status="Completed", comment="Shown at once.", evidence_url="https://example.org/proof.pdf")
     html = client.get(url).content.decode()
     assert "Shown at once." in html
     assert f'id="status-{action.pk}"><span class="badge ok">Completed' in html
@@ -59,7 +59,7 @@ def test_public_and_internal_readers_get_their_own_bodies(client, evaluation_id)
     author = User.objects.create_user("focal.point.name", password="pw-fp-1234567")
     RoleAssignment.objects.create(user=author, role=Role.UNIT_FOCAL_POINT, unit=unit)
     action = KeyAction.objects.filter(evaluation_id=evaluation_id, units=unit).first()
-    record_progress(Actor(user=author), action, version=action.version, status="Completed", comment="Done.")
+    record_progress(Actor(user=author), action, version=action.version, status="Completed", comment="Done.", evidence_url="https://example.org/proof.pdf")
     url = reverse("web:evaluation", args=[evaluation_id])
     public = client.get(url).content.decode()
     viewer = User.objects.create_user("viewer", password="pw-viewer-123")

@@ -61,7 +61,7 @@ def story():
     drafting.submit_response(f, response, version=response.version)
     response.refresh_from_db()
     drafting.approve_response(r, response, version=response.version)
-    record_progress(f, action, version=1, status="Completed", comment="Done.")
+    record_progress(f, action, version=1, status="Completed", comment="Done.", evidence_url="https://example.org/proof.pdf")
     with pytest.raises(ConflictError):
         record_progress(f, action, version=1, status="Initiated", comment="Stale attempt.")
     other = make_evaluation(make_office("Office I"), title="Unrelated")

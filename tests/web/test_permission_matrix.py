@@ -43,18 +43,21 @@ from tests.tracking.factories import make_action, make_evaluation, make_office, 
 from tracking.models import (
     ActionUpdate,
     ChangeRecord,
+    DeadlineRevision,
     Evaluation,
     EvaluationDocument,
     EvaluationPlan,
     KeyAction,
     ManagementResponse,
     Office,
+    OutcomeQuestion,
     Recommendation,
     RecommendationTerm,
     Region,
     Role,
     RoleAssignment,
     Unit,
+    Verification,
 )
 
 User = get_user_model()
@@ -76,7 +79,7 @@ class World:
     ev: dict[tuple[str, str], int] = field(default_factory=dict)
     resp: dict[tuple[str, str], int] = field(default_factory=dict)
     rec: dict[tuple[str, str, int], int] = field(default_factory=dict)
-    act: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    act: dict[tuple[str, str, int], int] = field(default_factory=dict)  # key action 3: Completed, awaiting verification
     update_with_file: dict[tuple[str, str], int] = field(default_factory=dict)
     users: dict[str, int] = field(default_factory=dict)
     record: int = 0  # one ChangeRecord, for the admin pages
@@ -111,6 +114,14 @@ def build_world() -> World:
             )
             update.evidence_file.save("proof.pdf", ContentFile(b"%PDF-1.4 proof"), save=True)
             w.update_with_file[key, status] = update.pk
+            # Key action 3 (of recommendation 2): its unit reported it Completed; it awaits verification.
+            act3 = make_action(rec2, units=[unit], status="Completed")
+            KeyAction.objects.filter(pk=act3.pk).update(verification="awaiting")
+            ActionUpdate.objects.create(
+                key_action=act3, status_before="Initiated", status_after="Completed", comment="Done.",
+                evidence_url="https://example.org/claim", author_name="someone",
+            )
+            w.act[key, status, 3] = act3.pk
 
     from search.models import Theme, ThemeMember
 
@@ -179,6 +190,9 @@ STATE_MODELS = (
     RecommendationTerm,
     KeyAction,
     ActionUpdate,
+    Verification,
+    DeadlineRevision,
+    OutcomeQuestion,
     ChangeRecord,
     Office,
     Unit,
@@ -206,8 +220,10 @@ def db_state() -> dict:
     return {
         "counts": counts,
         "responses": _rows(ManagementResponse, "id", "status", "version", "overall_response", "return_reason"),
-        "recommendations": _rows(Recommendation, "id", "version", "position", "number", "text", "category"),
-        "actions": _rows(KeyAction, "id", "version", "position", "status", "text", "deadline"),
+        "recommendations": _rows(
+            Recommendation, "id", "version", "position", "number", "text", "category", "adoption_by_management", "adoption_validated"
+        ),
+        "actions": _rows(KeyAction, "id", "version", "position", "status", "verification", "text", "deadline", "first_deadline"),
         "action_units": _rows(through, "keyaction", "unit", order="keyaction_id, unit_id"),
         "users": _rows(User, "id", "password", "is_superuser", "is_staff", "is_active"),
         "records": _rows(ChangeRecord, "id", "action", "object_id", "object_repr", "before", "after"),
@@ -335,6 +351,68 @@ def eval_data(office):
         "status": "completed",
         "completion_date": "",
     }
+
+
+def verify_data(decision, reason=""):
+    def data(w):
+        a = KeyAction.objects.get(pk=w.act["A", "Approved", 3])
+        return {"version": a.version, "decision": decision, "reason": reason}
+
+    return data
+
+
+def check_verified(accepted: bool):
+    def check(w, user, r):
+        a = KeyAction.objects.get(pk=w.act["A", "Approved", 3])
+        assert (a.status, a.verification) == (("Completed", "verified") if accepted else ("Initiated", "sent_back"))
+        v = Verification.objects.get(key_action=a)
+        assert (v.decision, v.author_id) == ("accepted" if accepted else "sent_back", user)
+        assert r["Location"] == reverse("web:action", args=[a.pk])
+
+    return check
+
+
+def deadline_data(office, status):
+    def data(w):
+        a = KeyAction.objects.get(pk=w.act[office, status, 1])
+        return {"version": a.version, "deadline": "2031-03", "reason": "Moved by the matrix."}
+
+    return data
+
+
+def check_revised(office, status):
+    def check(w, user, r):
+        a = KeyAction.objects.get(pk=w.act[office, status, 1])
+        assert (a.deadline, a.first_deadline, a.version) == (dt.date(2031, 3, 1), dt.date(2030, 1, 1), 3)
+        revision = a.deadline_revisions.get()
+        assert (revision.previous, revision.reason, revision.author_id) == (dt.date(2030, 1, 1), "Moved by the matrix.", user)
+        assert r["Location"] == reverse("web:action", args=[a.pk])
+
+    return check
+
+
+def adoption_data(side, rating="substantial"):
+    def data(w):
+        r = Recommendation.objects.get(pk=w.rec["A", "Approved", 1])
+        return {"version": r.version, "side": side, "rating": rating, "note": ""}
+
+    return data
+
+
+def check_adoption(field):
+    def check(w, user, r):
+        rec = Recommendation.objects.get(pk=w.rec["A", "Approved", 1])
+        assert getattr(rec, field) == "substantial" and rec.version == 2
+        assert r["Location"] == reverse("web:evaluation", args=[w.ev["A", "Approved"]]) + f"#recommendation-{rec.pk}"
+
+    return check
+
+
+def check_outcome_scheduled(w, user, r):
+    a = KeyAction.objects.get(pk=w.act["A", "Approved", 3])
+    q = OutcomeQuestion.objects.get(key_action=a)
+    assert (q.ask_on, q.asked_by_id, q.answered) == (dt.date(2030, 6, 1), user, False)
+    assert r["Location"] == reverse("web:action", args=[a.pk])
 
 
 def check_rated(office, status):
@@ -488,7 +566,7 @@ def empty_version(w):
 def progress_data(office, status, n=1, stale=False):
     def data(w):
         a = KeyAction.objects.get(pk=w.act[office, status, n])
-        return {"version": a.version - 1 if stale else a.version, "status": "Completed", "comment": "Done, in the matrix.", "evidence_url": ""}
+        return {"version": a.version - 1 if stale else a.version, "status": "Completed", "comment": "Done, in the matrix.", "evidence_url": "https://example.org/matrix-proof"}
 
     return data
 
@@ -757,6 +835,15 @@ CASES = [
     get_case("notifications", "web:notifications", expect=SIGNED_IN),
     get_case("get-notification-preferences", "web:notification_preferences", expect=POST_ONLY),
     get_case("unsubscribe-page", "web:unsubscribe", lambda w: unsubscribe_token("someone@example.org", "all"), expect=EVERYONE),
+    get_case("get-action-verify", "web:action_verify", act("A", "Approved", 3), expect=POST_ONLY),
+    get_case("verification-list", "web:verification", expect=SIGNED_IN),
+    get_case("get-action-deadline", "web:action_deadline", act("A", "Approved", 1), expect=POST_ONLY),
+    get_case("get-outcome-schedule", "web:outcome_schedule", act("A", "Approved", 3), expect=POST_ONLY),
+    get_case("get-outcome-answer", "web:outcome_answer", act("A", "Approved", 3), expect=POST_ONLY),
+    # Adoption ratings: management (the office focal point) and the evaluation office, approved responses only.
+    get_case("adoption-form-a", "web:adoption", rec("A", "Approved"), expect=row("login 403 200 403 200 403 403 403 200")),
+    get_case("adoption-form-draft-a", "web:adoption", rec(*A_D), expect=row("login 403 403 404 403 403 403 404 403")),
+    get_case("action-awaiting-verification", "web:action", act("A", "Approved", 3), expect=EVERYONE),
     # --- sign-in and the admin site (GET) ---
     get_case("login", "login", expect=EVERYONE),
     get_case("password-reset", "password_reset", expect=EVERYONE),
@@ -779,6 +866,33 @@ CASES = [
               data=lambda w: {"quality": "good"}, check=check_rated("A", "Approved")),
     post_case("rate-draft-a", "web:evaluation_quality", ev(*A_D), expect=row("login 403 302 404 403 403 403 404 302"),
               data=lambda w: {"quality": "good"}, check=check_rated(*A_D)),
+    # Verified completion: the evaluation office of the action's office, never a focal point of it.
+    post_case("verify-accept-a", "web:action_verify", act("A", "Approved", 3), expect=row("login 403 302 403 403 403 403 403 302"),
+              data=verify_data("accept"), check=check_verified(True), records=2),
+    post_case("verify-send-back-a", "web:action_verify", act("A", "Approved", 3), expect=row("login 403 302 403 403 403 403 403 302"),
+              data=verify_data("send_back", "The link is not the report."), check=check_verified(False), records=3),
+    post_case("verify-draft-a", "web:action_verify", act(*A_D, 3), expect=row("login 403 403 404 403 403 403 404 403"),
+              data=verify_data("accept")),
+    # Deadline revisions: who reports progress on the action, with a reason.
+    post_case("revise-deadline-a-ua", "web:action_deadline", act("A", "Approved", 1), expect=P_UPDATE_A_UA,
+              data=deadline_data("A", "Approved"), check=check_revised("A", "Approved"), records=2),
+    post_case("revise-deadline-b", "web:action_deadline", act("B", "Approved", 1), expect=P_UPDATE_B,
+              data=deadline_data("B", "Approved"), check=check_revised("B", "Approved"), records=2),
+    post_case("revise-deadline-draft-a", "web:action_deadline", act(*A_D, 1), expect=row("login 403 403 404 403 403 403 404 403"),
+              data=deadline_data(*A_D)),
+    post_case("adoption-management-a", "web:adoption", rec("A", "Approved"), expect=row("login 403 403 403 302 403 403 403 302"),
+              data=adoption_data("management"), check=check_adoption("adoption_by_management")),
+    post_case("adoption-validated-a", "web:adoption", rec("A", "Approved"), expect=row("login 403 302 403 403 403 403 403 302"),
+              data=adoption_data("evaluation_office"), check=check_adoption("adoption_validated")),
+    post_case("adoption-draft-a", "web:adoption", rec(*A_D), expect=row("login 403 403 404 403 403 403 404 403"),
+              data=adoption_data("management")),
+    # Outcome follow-up: the evaluation office schedules on a completed action; nothing to answer before that.
+    post_case("outcome-schedule-a", "web:outcome_schedule", act("A", "Approved", 3), expect=row("login 403 302 403 403 403 403 403 302"),
+              data=lambda w: {"ask_on": "2030-06-01", "question": ""}, check=check_outcome_scheduled),
+    post_case("outcome-schedule-draft-a", "web:outcome_schedule", act(*A_D, 3), expect=row("login 403 403 404 403 403 403 404 403"),
+              data=lambda w: {"ask_on": "2030-06-01", "question": ""}),
+    post_case("outcome-answer-unasked-a", "web:outcome_answer", act("A", "Approved", 3), expect=row("login 403 403 403 403 403 403 403 403"),
+              data=lambda w: {"confirmed": "yes", "answer": "Nothing was asked."}),
     post_case("create-evaluation-b", "web:evaluation_create", expect=P_CREATE_EVAL_B, data=eval_data("B"), check=check_eval_created("B"), records=2),
     post_case("edit-evaluation-a", "web:evaluation_edit", ev(*A_D), expect=P_MANAGE_EVAL_A,
               data=eval_edit_data(*A_D), check=check_eval_edited(*A_D)),
@@ -1009,7 +1123,8 @@ def test_the_matrix_covers_every_url_of_the_web_app():
         "web:plan_close", "web:document_add", "web:document_delete", "web:action_update", "web:response_header", "web:recommendation_add",
         "web:recommendation_edit", "web:recommendation_delete", "web:recommendation_move", "web:action_add",
         "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
-        "web:response_return", "web:evaluation_quality",
+        "web:response_return", "web:evaluation_quality", "web:action_verify",
+        "web:action_deadline", "web:adoption", "web:outcome_schedule", "web:outcome_answer",
     }
     assert forms - posted == set()
     assert get_resolver().resolve("/accounts/login/").url_name == "login"

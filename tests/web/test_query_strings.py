@@ -53,12 +53,8 @@ def query(name: str, value: str) -> str:
 
 class Site(Records):
     def __init__(self, media):
-        from search.models import Theme, ThemeMember
-
-        super().__init__(media)
+        super().__init__(media)  # with a recurring theme of its recommendation (self.theme)
         self.region = Region.objects.get(pk=self.office.region_id)
-        self.theme = Theme.objects.create(label="Theme", public_label="Theme", method="test")
-        ThemeMember.objects.create(recommendation=self.recommendation, theme=self.theme, closeness=1.0)
         self.admin_client = Client()
         self.admin_client.force_login(self.admin)
 

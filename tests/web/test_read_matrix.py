@@ -428,6 +428,29 @@ def test_each_list_and_export_shows_what_the_reader_reads(world, case: ListCase,
         assert (SECRET_EMAIL in text) == (role in ADMINISTRATORS)
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_the_completions_awaiting_verification_are_those_the_reader_reads(world, role):
+    """Every key action of the world reported Completed, with evidence marked internal: each reader sees theirs."""
+    author = User.objects.get(username=AUTHOR)
+    for (office, status), pk in world.act.items():
+        ActionUpdate.objects.create(
+            key_action_id=pk, status_before="Initiated", status_after="Completed", comment="Claimed done.",
+            author=author, author_name=AUTHOR, evidence_internal=True,
+            evidence_url=f"https://example.org/{mark('EVID', office, status, 'INTERNAL')}",
+        )
+    KeyAction.objects.filter(pk__in=world.act.values()).update(status="Completed", verification="awaiting")
+    response = client_for(world, role).get(reverse("web:verification"))
+    if role == "anon":
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+        return
+    text = text_of(response)
+    assert found(text, "KA") == marks("KA", readable(role))
+    _no_internal_leak(role, text, "verification")
+    assert found(text, "EVID") == (marks("EVID", readable(role), ("INTERNAL",)) if role in INTERNAL else set())
+    assert (AUTHOR in text) == (role in INTERNAL)
+
+
 # --- figures: counted over what the reader reads ---------------------------------------------------
 
 
@@ -517,6 +540,7 @@ PAGES = [
     PageCase("action-edit", lambda w, o, s: reverse("web:action_edit", args=[w.act[o, s]]), signed_in=True, form=True),
     PageCase("evaluation-edit", lambda w, o, s: reverse("web:evaluation_edit", args=[w.ev[o, s]]), signed_in=True, form=True),
     PageCase("progress-form", lambda w, o, s: reverse("web:action_update", args=[w.act[o, s]]), signed_in=True, form=True),
+    PageCase("adoption-form", lambda w, o, s: reverse("web:adoption", args=[w.rec[o, s]]), signed_in=True, form=True),
 ]
 
 
@@ -684,7 +708,8 @@ def test_the_page_cache_never_serves_one_readers_page_to_another(world, name, se
 
 TRACKED = {
     "Evaluation", "ManagementResponse", "Recommendation", "RecommendationTerm", "KeyAction", "ActionUpdate",
-    "ChangeRecord", "EvaluationDocument",
+    "ChangeRecord", "EvaluationDocument", "Verification", "DeadlineRevision",
+    "OutcomeQuestion",
 }
 MANAGERS = {"objects", "_default_manager", "_base_manager", "through"}
 
@@ -784,6 +809,7 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
         "workspace", "my_actions", "evidence", "history", "dashboard", "annual_report", "export", "evaluation_export",
         "response_edit", "recommendation_edit", "recommendation_add", "action_add", "action_edit", "action_update",
         "search", "similar", "recurring", "recurring_theme", "evaluation_edit", "plan", "document",
+        "verification", "adoption",
         # A person's own reminders only, and a page that shows no record (tests/reminders/test_reminders.py).
         "notifications", "unsubscribe",
     }
@@ -793,6 +819,7 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
         "recommendation_delete", "recommendation_move", "action_delete", "action_move", "evaluation_quality",
         "notification_preferences", "evaluation_delete", "plan_create", "plan_edit", "plan_close", "document_add",
         "document_delete",
+        "action_verify", "action_deadline", "outcome_schedule", "outcome_answer",
     }
     names = {p.name for p in urls.urlpatterns}
     assert names - covered - write_only == set()

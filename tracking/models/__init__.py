@@ -1,4 +1,5 @@
 from .access import AccountMail, Role, RoleAssignment
+from .accountability import DeadlineRevision, OutcomeQuestion, Verification, VerificationState
 from .evaluations import Evaluation, EvaluationDocument, EvaluationPlan
 from .history import ChangeRecord
 from .reference import Office, OfficeType, Region, Term, Unit, UnitAlias
@@ -8,6 +9,7 @@ __all__ = [
     "AccountMail",
     "ActionUpdate",
     "ChangeRecord",
+    "DeadlineRevision",
     "Evaluation",
     "EvaluationDocument",
     "EvaluationPlan",
@@ -15,6 +17,7 @@ __all__ = [
     "ManagementResponse",
     "Office",
     "OfficeType",
+    "OutcomeQuestion",
     "Recommendation",
     "RecommendationTerm",
     "Region",
@@ -23,4 +26,6 @@ __all__ = [
     "Term",
     "Unit",
     "UnitAlias",
+    "Verification",
+    "VerificationState",
 ]

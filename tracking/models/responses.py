@@ -10,6 +10,7 @@ from django.db.models import Case, Prefetch, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .accountability import VerificationState
 from .evaluations import Evaluation
 from .reference import Term, Unit
 
@@ -85,6 +86,13 @@ def due_q(on: dt.date | None = None, prefix: str = "") -> Q:
     )
 
 
+def first_deadline_q(lookup: str, value, prefix: str = "") -> Q:
+    """A filter on the first deadline: `first_deadline`, or the deadline when it was never revised."""
+    return Q(**{f"{prefix}first_deadline__{lookup}": value}) | Q(
+        **{f"{prefix}first_deadline__isnull": True, f"{prefix}deadline__{lookup}": value}
+    )
+
+
 class ManagementResponse(models.Model):
     """The office's answer to one evaluation: its status, units and overall response."""
 
@@ -136,6 +144,13 @@ class Recommendation(models.Model):
     archived_at = models.DateTimeField(_("archived on"), null=True, blank=True)
     # What the last import took from its page, field by field (the baseline a re-import compares with).
     imported = models.JSONField(default=dict, blank=True, editable=False)
+    # How far it was adopted, on settings.ADOPTION_SCALE: by management, and as validated by the
+    # evaluation office, side by side (tracking/services/ratings.py). Database defaults: the importer
+    # inserts recommendations with plain SQL, without naming them.
+    adoption_by_management = models.CharField(_("adoption (management)"), max_length=40, blank=True, default="", db_default="")
+    adoption_by_management_note = models.TextField(_("adoption note (management)"), blank=True, default="", db_default="")
+    adoption_validated = models.CharField(_("adoption (evaluation office)"), max_length=40, blank=True, default="", db_default="")
+    adoption_validated_note = models.TextField(_("adoption note (evaluation office)"), blank=True, default="", db_default="")
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -215,8 +230,19 @@ class KeyAction(models.Model):
     units = models.ManyToManyField(Unit, blank=True, related_name="key_actions", verbose_name=_("responsible units"))
     # Month precision: stored as the first day of the month.
     deadline = models.DateField(_("deadline"), null=True, blank=True)
+    # The deadline before any revision, kept for ever (tracking/services/deadlines.py); empty: never
+    # revised, the deadline is the first. Timeliness is measured against it (`first_deadline_q`).
+    first_deadline = models.DateField(_("first deadline"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=40, default=ActionStatus.NOT_INITIATED)
+    # The day it was last marked Completed (empty when open, or when an import did not say).
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
     comments = models.TextField(_("comments"), blank=True)
+    # Beside the status, not a status value (tracking/models/accountability.py).
+    # A database default too: the importer inserts key actions with plain SQL, without naming it.
+    verification = models.CharField(
+        _("verification"), max_length=20, blank=True, default="", db_default="", choices=VerificationState.choices,
+        db_index=True,
+    )
     # How sure the importer was of the action/responsible split (None: typed in).
     split_confidence = models.FloatField(null=True, blank=True)
     # The number as the page wrote it ("1)", "1.1."), written back on export.
@@ -251,6 +277,41 @@ class KeyAction(models.Model):
 
     def is_overdue(self, on: dt.date | None = None) -> bool:
         return is_overdue(self.deadline, self.status, on)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == ActionStatus.COMPLETED and self.verification == VerificationState.VERIFIED
+
+    @property
+    def awaits_verification(self) -> bool:
+        return self.status == ActionStatus.COMPLETED and self.verification == VerificationState.AWAITING
+
+    @property
+    def outcome_or_none(self):
+        """The outcome question, or None (templates: a missing one-to-one row raises otherwise)."""
+        return getattr(self, "outcome", None)
+
+    @property
+    def first_deadline_or_deadline(self) -> dt.date | None:
+        return self.first_deadline or self.deadline
+
+    @property
+    def was_revised(self) -> bool:
+        return self.first_deadline is not None and self.first_deadline != self.deadline
+
+    @property
+    def days_late(self) -> int | None:
+        """Days from the end of the first deadline's month to completion (0: on time); None if not known."""
+        first = self.first_deadline_or_deadline
+        if self.status != ActionStatus.COMPLETED or self.completed_on is None or first is None:
+            return None
+        month_end = (first.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        return max(0, (self.completed_on - month_end).days)
+
+    @property
+    def first_deadline_label(self) -> str:
+        first = self.first_deadline_or_deadline
+        return first.strftime("%Y/%m") if first else ""
 
     @property
     def deadline_label(self) -> str:

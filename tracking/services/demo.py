@@ -6,11 +6,21 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from ..actor import Actor
-from ..models import Evaluation, EvaluationDocument, Office, Role, RoleAssignment, Unit
+from ..models import (
+    Evaluation,
+    EvaluationDocument,
+    KeyAction,
+    Office,
+    Recommendation,
+    Role,
+    RoleAssignment,
+    Unit,
+)
 from ..models.responses import ActionStatus
-from . import documents, drafting, quality
+from . import deadlines, documents, drafting, outcomes, progress, quality, ratings, verification
 
 DEMO_PASSWORD = "followthrough-demo"
 DEMO_OFFICE = "Policy, Programme and Intergovernmental Division"
@@ -213,3 +223,120 @@ def load_demo_report() -> EvaluationDocument | None:
         language=EvaluationDocument.Language.ENGLISH, internal=False, file_name="evaluation-report.pdf",
         data=demo_report_pdf(evaluation),
     )
+
+
+FOLLOW_UP_TITLE = "Evaluation of the gender-responsive budgeting programme (demo follow-up)"
+
+
+def load_demo_follow_up() -> bool:
+    """An approved response of the demo office, typed in (not imported: a re-import would put its statuses back),
+    whose key actions show the follow-up in every state (made once; needs the demo people):
+
+    - 1: reported Completed with evidence by the demo unit, verified by the demo evaluation office;
+    - 2: reported Completed, sent back with a reason (reopened);
+    - 3: reported Completed, awaiting verification;
+    - 4: its deadline revised by the unit, with a reason (late against its first deadline, not the revised one);
+
+    and its recommendation's adoption rated by the demo office focal point, validated lower by the evaluation office;
+    the outcome of 1 asked by the evaluation office and confirmed by the unit.
+    """
+    import datetime as dt
+
+    office = Office.objects.get(name=DEMO_OFFICE)
+    if Evaluation.objects.filter(office=office, title=FOLLOW_UP_TITLE).exists():
+        return False
+    User = get_user_model()
+    unit_person = Actor(user=User.objects.get(username="unit"), source="command")
+    verifier = Actor(user=User.objects.get(username="evaluation"), source="command")
+    unit = Unit.objects.filter(name=DEMO_UNIT).order_by("pk").first()
+    system = Actor.system("command")
+    evaluation = drafting.create_evaluation(
+        system, office=office, start_year=2024, end_year=2025, title=FOLLOW_UP_TITLE, type=Evaluation.Type.THEMATIC
+    )
+    response = evaluation.management_response
+    rec = drafting.add_recommendation(
+        system,
+        response,
+        fields={
+            "number": "1",
+            "text": "Make gender-responsive budgeting part of every country programme's annual plan.",
+            "response_text": "Accepted. Country offices will be supported to plan and track gender budget allocations.",
+            "category": "Accepted",
+        },
+    )
+    texts = [
+        ("Issue guidance on gender-responsive budgeting to all country offices.", dt.date(2025, 6, 1)),
+        ("Hold a training workshop with each regional office.", dt.date(2025, 9, 1)),
+        ("Add a gender budget marker to the annual work plan template.", dt.date(2025, 12, 1)),
+        ("Review the gender budget allocations of ten country programmes.", dt.date(2026, 3, 1)),
+    ]
+    actions = [
+        drafting.add_action(
+            system,
+            rec,
+            fields={"number": f"1.{i}", "text": text, "responsible": DEMO_UNIT, "status": ActionStatus.INITIATED, "deadline": deadline},
+            units=[unit] if unit else [],
+        )
+        for i, (text, deadline) in enumerate(texts, start=1)
+    ]
+    response.refresh_from_db()
+    response = drafting.update_response(
+        system, response, version=response.version, units=[unit] if unit else [],
+        overall_response="Management accepts the evaluation and will make gender-responsive budgeting routine.",
+    )
+    drafting.submit_response(system, response, version=response.version)
+    response.refresh_from_db()
+    drafting.approve_response(system, response, version=response.version)
+
+    claims = [
+        ("Guidance note issued to all country offices in May.", "https://www.unwomen.org/en/digital-library"),
+        ("Workshops held with the regional offices.", "https://www.unwomen.org/en/how-we-work"),
+        ("The template now has a gender budget marker.", "https://www.unwomen.org/en/about-us"),
+    ]
+    for action, (comment, link) in zip(actions, claims):
+        action = KeyAction.objects.get(pk=action.pk)
+        progress.record_progress(
+            unit_person, action, version=action.version, status=ActionStatus.COMPLETED, comment=comment, evidence_url=link
+        )
+    accepted, sent_back = (KeyAction.objects.get(pk=a.pk) for a in actions[:2])
+    verification.verify_completion(verifier, accepted, version=accepted.version, accept=True)
+    verification.verify_completion(
+        verifier,
+        sent_back,
+        version=sent_back.version,
+        accept=False,
+        reason="The link is a general page, not the workshop reports: attach the reports or their minutes.",
+    )
+    revised = KeyAction.objects.get(pk=actions[3].pk)
+    deadlines.revise_deadline(
+        unit_person,
+        revised,
+        version=revised.version,
+        deadline=dt.date(2027, 6, 1),
+        reason="Six of the ten country programmes start their new cycle in 2027; the review waits for their plans.",
+    )
+    outcomes.schedule_outcome(verifier, accepted, ask_on=timezone.localdate(), question="")
+    outcomes.answer_outcome(
+        unit_person,
+        accepted,
+        confirmed=True,
+        answer="Country offices now cite the guidance in their annual plans; eight of ten include a gender budget line.",
+    )
+    rec = Recommendation.objects.get(pk=rec.pk)
+    rec = ratings.rate_adoption(
+        Actor(user=User.objects.get(username="office"), source="command"),
+        rec,
+        version=rec.version,
+        side=ratings.MANAGEMENT,
+        rating="substantial",
+        note="Guidance and template in place; workshops still to be held.",
+    )
+    ratings.rate_adoption(
+        verifier,
+        rec,
+        version=rec.version,
+        side=ratings.EVALUATION_OFFICE,
+        rating="partial",
+        note="The workshops were not evidenced; the review of allocations has not started.",
+    )
+    return True

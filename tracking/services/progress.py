@@ -21,7 +21,7 @@ from .. import permissions, text
 from ..actor import Actor
 from ..models import ActionUpdate, ChangeRecord, KeyAction
 from ..models.responses import ActionStatus
-from . import history
+from . import history, verification
 from .errors import ConflictError
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
@@ -42,6 +42,9 @@ def validate_progress(
     comment = comment.strip()
     if status == ActionStatus.COMPLETED and not comment:
         errors["comment"] = ["Say what was done: a Completed action needs a comment."]
+    if status == ActionStatus.COMPLETED and evidence_file is None and not evidence_url.strip():
+        # Completion is verified by the evaluation office, on this evidence (services/verification.py).
+        errors["evidence_url"] = ["Attach the evidence of completion (a file or a link): the evaluation office verifies it."]
     if status == ActionStatus.NO_LONGER_APPLICABLE and not comment:
         errors["comment"] = ["Give the reason the action no longer applies."]
     message = text.problem(comment, label="comment")
@@ -127,8 +130,10 @@ def record_progress(
             if current.version != version:
                 raise ConflictError(current)
             now = timezone.now()
+            state = verification.state_after_progress(current.verification, status)
+            completed_on = verification.completed_on_after_progress(current, status, timezone.localdate(now))
             changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
-                status=status, version=F("version") + 1, updated_at=now
+                status=status, verification=state, completed_on=completed_on, version=F("version") + 1, updated_at=now
             )
             if changed != 1:  # lost the race between the read and the write
                 raise ConflictError(current)
@@ -155,15 +160,13 @@ def record_progress(
                     message=f"progress update on key action {current.number}",
                 )
             ]
-            if status != current.status:
+            old, new = history.diff(
+                {"status": current.status, "verification": current.verification}, {"status": status, "verification": state}
+            )
+            if new:
                 records.append(
                     history.change(
-                        actor,
-                        ChangeRecord.Action.UPDATE,
-                        current,
-                        before={"status": current.status},
-                        after={"status": status},
-                        evaluation_id=current.evaluation_id,
+                        actor, ChangeRecord.Action.UPDATE, current, before=old, after=new, evaluation_id=current.evaluation_id
                     )
                 )
             history.write(records)

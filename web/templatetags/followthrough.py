@@ -108,3 +108,11 @@ def drill_url(scope, breakdown, figures, **params) -> str:
 def printed(value, budget) -> str:
     """A text as a printed document shows it: within its budget (reports.pdf.PrintBudget), cut with a note past it."""
     return budget.take(value) if budget is not None else ("" if value is None else str(value))
+
+
+@register.filter
+def adoption_label(value: str) -> str:
+    """A stored adoption rating as its label on settings.ADOPTION_SCALE."""
+    from tracking.services.ratings import label
+
+    return label(value or "")

@@ -130,6 +130,8 @@ def _dashboard(request) -> dict:
             "trend": trend,
             "timeliness": figures.timeliness(responses, weeks),
             "plans": figures.plan_compliance(evaluations, weeks),
+            "closure": figures.closure(actions, on.year),
+            "outcomes": figures.outcomes(actions),
             "weeks": weeks,
             "today": on,
             **_filter_choices(request),

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from reminders.queries import last_reminded
 from tracking import permissions, queries
-from tracking.models import ActionUpdate, ChangeRecord, KeyAction, ManagementResponse
+from tracking.models import ActionUpdate, ChangeRecord, DeadlineRevision, KeyAction, ManagementResponse
 from tracking.models.responses import ActionStatus, ResponseStatus, today
 from tracking.permissions import EVIDENCE, UPDATE, restrict
 from tracking.services import progress
@@ -80,12 +80,19 @@ def my_actions(request):
 def _visible_action(request, pk: int) -> KeyAction:
     qs = restrict(request.user, KeyAction).select_related(
         "evaluation__office__type", "recommendation__management_response", "evaluation__management_response"
-    ).prefetch_related("units", Prefetch("updates", queryset=ActionUpdate.objects.select_related("author").order_by("-created_at", "-id")))
+    ).prefetch_related(
+        "units",
+        Prefetch("updates", queryset=ActionUpdate.objects.select_related("author").order_by("-created_at", "-id")),
+        Prefetch("deadline_revisions", queryset=DeadlineRevision.objects.order_by("-created_at", "-id")),
+    )
     return get_object_or_404(qs, pk=pk)
 
 
 @public_page
-def action_detail(request, pk: int):
+def action_detail(request, pk: int, verify_form=None, deadline_form=None, outcome_forms=None, status: int = 200):
+    """The key action's page; a refused verification or deadline revision comes back here with its form and `status`."""
+    from . import deadlines, outcomes, verification
+
     action = _visible_action(request, pk)
     may_update = permissions.can(request.actor, permissions.UPDATE_ACTION, action)
     changes = restrict(request.user, ChangeRecord).filter(content_type__model="keyaction", object_id=action.pk).order_by("-time", "-id")
@@ -96,7 +103,10 @@ def action_detail(request, pk: int):
         request,
         "web/action_detail.html",
         {"action": action, "form": form, "may_update": may_update, "changes": changes, "today": today(), "nav": "actions",
-         "reminded": reminded},
+         "reminded": reminded,
+         **verification.panel(request, action, verify_form), **deadlines.panel(request, action, deadline_form),
+         **outcomes.panel(request, action, **(outcome_forms or {}))},
+        status=status,
     )
 
 

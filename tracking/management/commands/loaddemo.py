@@ -44,6 +44,11 @@ class Command(BaseCommand):
 
         if load_demo_office_head(demo.DEMO_OFFICE):
             self.stdout.write(f"Demo office head for escalations: head@example.org ({demo.DEMO_OFFICE}).")
+        if demo.load_demo_follow_up():
+            self.stdout.write(
+                "Demo follow-up: completions verified, sent back and awaiting verification; a revised deadline; "
+                "adoption ratings; an outcome confirmed."
+            )
         self.stdout.write(f"\nDemo users (local use only), password for all: {demo.DEMO_PASSWORD}")
         for username, role, scope in people:
             self.stdout.write(f"  {username:<11} {role} — {scope}")

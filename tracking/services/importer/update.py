@@ -35,7 +35,7 @@ from ...models import (
     RecommendationTerm,
 )
 from ...models.responses import ResponseStatus, progress_comments
-from .. import history
+from .. import accountability, history
 from .matching import header_units, match_rows, same_words
 from .results import UPDATED, Conflict, ImportRefused
 
@@ -217,7 +217,7 @@ class Updating:
                 self.created(row)
                 continue
             before = history.snapshot(row)
-            old_status, old_responsible = row.status, row.responsible
+            old_status, old_responsible, old_deadline = row.status, row.responsible, row.deadline
             ours = {
                 "number": row.number,
                 "text": row.text,
@@ -234,9 +234,14 @@ class Updating:
                     row.imported[COMMENTS_AT] = timezone.now().isoformat()  # the page's comments are the latest now
                 setattr(row, name, value)
             row.position, row.label, row.archived_at = i, action.label[:20], None
+            # Verification, completion date, first deadline: as the services would (services/accountability.py).
+            revision = accountability.follow_import(self.actor, row, old_status, old_deadline, self.doc.source, timezone.localdate())
             # Not history (how sure the reader was), saved only with a real change.
             row.split_confidence = round(action.split_confidence, 3)
             self.save_if_changed(row, before)
+            if revision is not None:
+                revision.save()
+                self.created(revision)
             if row.status != old_status:
                 self.result.status_changes += 1
                 self.updates.append(
