@@ -57,6 +57,7 @@ from django.db.models import Model, Q, QuerySet
 
 from .actor import Actor
 from .models import (
+    ActionTally,
     ActionUpdate,
     ChangeRecord,
     Evaluation,
@@ -139,6 +140,17 @@ class Reader:
             q |= Q(**{f"{prefix}office_id__in": sorted(self.offices)})
         if self.regions:
             q |= Q(**{f"{prefix}office__region_id__in": sorted(self.regions)})
+        return q
+
+    def tallies_q(self) -> Q:
+        """The same rule on `ActionTally` rows (counts of key actions by office and response status)."""
+        if self.everything:
+            return Q()
+        q = Q(response_status=ResponseStatus.APPROVED)
+        if self.offices:
+            q |= Q(office_id__in=sorted(self.offices))
+        if self.regions:
+            q |= Q(office__region_id__in=sorted(self.regions))
         return q
 
     def sees_evidence(self, update: ActionUpdate) -> bool:
@@ -382,6 +394,9 @@ def restrict(who, model: type[Model], action: str = VIEW) -> QuerySet:
         return rows
     if model is RoleAssignment:
         return rows if reader.administrator else rows.none()
+    if model is ActionTally:
+        # Counts of key actions: read as the key actions they count are.
+        return rows.filter(reader.tallies_q())
     path = _EVALUATION_PATH.get(model)
     if path is None:
         # Anything else (accounts, jobs, sign-in records...) is administration: administrators only.

@@ -10,11 +10,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .models import ActionUpdate, Evaluation, KeyAction, Office, Recommendation, RecommendationTerm, Region
-from .models.responses import ActionStatus, overdue_q
+from .models import (
+    ActionTally,
+    ActionUpdate,
+    Evaluation,
+    KeyAction,
+    Office,
+    Recommendation,
+    RecommendationTerm,
+    Region,
+)
+from .models.responses import CLOSED_STATUSES, ActionStatus, overdue_q, today
+from .models.tallies import month_index
 from .permissions import reader_scope, restrict
 
 
@@ -223,6 +233,20 @@ def status_figures(actions: QuerySet[KeyAction], on: dt.date | None = None) -> d
     overdue = actions.overdue(on).count()
     known = {s: by_status.pop(s, 0) for s in ActionStatus.values}
     return {"by_status": known, "other_statuses": by_status, "total": sum(known.values()) + sum(by_status.values()), "overdue": overdue}
+
+
+def tallied_status_figures(tallies: QuerySet[ActionTally], on: dt.date | None = None) -> dict:
+    """`status_figures` from the counts kept beside the key actions (`restrict(who, ActionTally)`): one small GROUP BY."""
+    overdue = Q(deadline_month__lt=month_index(on or today())) & ~Q(status__in=CLOSED_STATUSES)
+    rows = (
+        tallies.filter(term__isnull=True).order_by().values("status").annotate(actions=Sum("n"), overdue=Sum("n", filter=overdue))
+    )
+    by_status, n_overdue = {}, 0
+    for r in rows:
+        by_status[r["status"]] = r["actions"]
+        n_overdue += r["overdue"] or 0
+    known = {s: by_status.pop(s, 0) for s in ActionStatus.values}
+    return {"by_status": known, "other_statuses": by_status, "total": sum(known.values()) + sum(by_status.values()), "overdue": n_overdue}
 
 
 def regions_with_counts(who) -> QuerySet[Region]:

@@ -42,7 +42,7 @@ from ..models import (
     Unit,
 )
 from ..models.responses import ResponseStatus
-from . import history
+from . import history, tallies
 from .units import UnitDirectory, fragments
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
@@ -601,6 +601,8 @@ class _Batch:
             else:
                 claimed.add(key)
                 new.append(job)
+        # The counts behind the figures (tracking.services.tallies): where the known evaluations are now...
+        counted_before = tallies.buckets_of(existing[key].pk for _, key in later)
         records: list[ChangeRecord] = []
         updates: list[ActionUpdate] = []
         if new:
@@ -621,6 +623,8 @@ class _Batch:
         history.write(records)
         if updates:
             ActionUpdate.objects.bulk_create(updates)
+        # ...and where every evaluation of the batch is after it: counted again, in this transaction.
+        tallies.refresh(counted_before | tallies.buckets_of(existing[key].pk for key in keys if key in existing))
         return [job.finish() for job in self.jobs]
 
 

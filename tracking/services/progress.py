@@ -21,7 +21,7 @@ from .. import permissions
 from ..actor import Actor
 from ..models import ActionUpdate, ChangeRecord, KeyAction
 from ..models.responses import ActionStatus
-from . import history
+from . import history, tallies
 from .errors import ConflictError
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
@@ -129,6 +129,8 @@ def record_progress(
             )
             if changed != 1:  # lost the race between the read and the write
                 raise ConflictError(current)
+            if status != current.status:
+                tallies.refresh(tallies.buckets_of([current.evaluation_id]))
             update = ActionUpdate.objects.create(
                 key_action=current,
                 created_at=now,

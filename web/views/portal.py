@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 
 from tracking import permissions, queries
 from tracking.models import (
+    ActionTally,
     ActionUpdate,
     Evaluation,
     KeyAction,
@@ -63,7 +64,7 @@ def home(request):
         return {
             "n_evaluations": evaluations.count(),
             "n_recommendations": restrict(request.user, Recommendation).count(),
-            "figures": queries.status_figures(restrict(request.user, KeyAction)),
+            "figures": queries.tallied_status_figures(restrict(request.user, ActionTally)),
             "updates": list(updates),
         }
 
@@ -101,8 +102,8 @@ def office_detail(request, slug: str):
         plans: dict = {}
         for ev in evaluations:
             plans.setdefault(ev.plan, []).append(ev)
-        actions = restrict(request.user, KeyAction).filter(evaluation__office=office)
-        return {"office": office, "plans": plans, "figures": queries.status_figures(actions), "scope": {"office": office.pk}}
+        counts = restrict(request.user, ActionTally).filter(office=office)
+        return {"office": office, "plans": plans, "figures": queries.tallied_status_figures(counts), "scope": {"office": office.pk}}
 
     return _page(request, office.name, "browse", "office", (office.pk,), "web/office_detail_body.html", context)
 

@@ -80,12 +80,13 @@ def _dashboard(request) -> dict:
     actions = filters.actions(restrict(request.user, KeyAction), on)
     evaluations = filters.evaluations(restrict(request.user, Evaluation))
     weeks = _weeks(request)
-    total = figures.totals(actions, on)
+    source = figures.Source.of(request.user, filters, actions)
+    total = source.totals(on)
     sections = []
     for key, b in figures.BREAKDOWNS.items():
         if key == "year":
             continue
-        rows = figures.breakdown(actions, key, on)
+        rows = source.breakdown(key, on)
         top = rows[:CHART_ROWS]
         sections.append(
             {
@@ -100,7 +101,7 @@ def _dashboard(request) -> dict:
                 "more": len(rows) - len(top),
             }
         )
-    years = figures.breakdown(actions, "year", on)
+    years = source.breakdown("year", on)
     trend = {
         "rows": years,
         "breakdown": figures.BREAKDOWNS["year"],
@@ -142,7 +143,7 @@ def annual_report(request):
     actions = filters.actions(restrict(request.user, KeyAction), on)
     evaluations = filters.evaluations(restrict(request.user, Evaluation))
     report = annual.build(
-        year, evaluations, actions, reader=reader_scope(request.user), scope=_scope_label(filters), on=on, weeks=_weeks(request)
+        year, evaluations, figures.Source.of(request.user, filters, actions), reader=reader_scope(request.user), scope=_scope_label(filters), on=on, weeks=_weeks(request)
     )
     context = {"report": report, "charts": report.charts(), "today": on}
     if request.GET.get("format") == "pdf":
