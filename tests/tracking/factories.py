@@ -16,6 +16,7 @@ from tracking.models import (
     Region,
     Unit,
 )
+from tracking.services import tallies
 
 _seq = itertools.count(1)
 
@@ -65,4 +66,6 @@ def make_action(
     )
     if units:
         action.units.set(units)
+    # As the services do: the counts behind the figures are kept in step (tracking.services.tallies).
+    tallies.refresh(tallies.buckets_of([action.evaluation_id]))
     return action
