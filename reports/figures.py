@@ -16,17 +16,16 @@ Definitions (shown on the dashboard page too):
 
 Every figure is one GROUP BY with conditional counts; no rows are loaded
 into Python, whatever the number of key actions. Where the filters allow
-(region, office, office type, year, category, response status), the counts
-are added up from `ActionTally`, the counts the services keep beside the key
-actions (a few thousand rows at 200,000 actions); otherwise (a tag, a
-status, a text...) they are counted from the key actions themselves.
+(none narrows them), the counts are added up from `ActionTally`, the counts
+the services keep beside the key actions (a few thousand rows per figure at
+200,000 actions); with a filter they are counted from the key actions.
 `Source` chooses; both give the same figures (tests/reports/test_tallies.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from django.db.models import Avg, Count, ExpressionWrapper, F, IntegerField, Max, Q, QuerySet, Sum, Value
@@ -41,8 +40,8 @@ from tracking.models.responses import (
     month_start,
     overdue_q,
 )
-from tracking.models.tallies import MonthIndex, month_index
-from tracking.permissions import restrict
+from tracking.models.tallies import NO_DEADLINE, MonthIndex, month_index
+from tracking.permissions import reader_scope, restrict
 
 COMPLETED = ActionStatus.COMPLETED.value
 NLA = ActionStatus.NO_LONGER_APPLICABLE.value
@@ -194,9 +193,7 @@ def breakdown(actions: QuerySet[KeyAction], by: str, on: dt.date) -> list[Figure
     rows = list(qs.values(b.field).annotate(**_aggregates(on)))
     names = _labels(b, [r[b.field] for r in rows])
     out = [_figures(r, label=names.get(r[b.field], str(r[b.field] or "—")), key=r[b.field]) for r in rows]
-    if by == "year":
-        return sorted(out, key=lambda f: f.key or 0)
-    return sorted(out, key=lambda f: (-f.total, f.label))
+    return _ordered(by, out)
 
 
 def _labels(b: Breakdown, keys: list[Any]) -> dict[Any, str]:
@@ -216,20 +213,11 @@ def _labels(b: Breakdown, keys: list[Any]) -> dict[Any, str]:
 
 # --- the same figures, added up from the counts kept beside the key actions ----------------------
 
-# Where each breakdown's group is on an ActionTally row.
-TALLY_FIELDS = {
-    "region": "office__region_id",
-    "office": "office_id",
-    "office_type": "office__type__code",
-    "year": "year",
-    "category": "category",
-}
-
-
 def _tally_aggregates(on: dt.date) -> dict[str, Any]:
     m = month_index(on)
-    overdue = Q(deadline_month__lt=m) & ~Q(status__in=CLOSED_STATUSES)
-    due = Q(deadline_month__lte=m) & ~Q(status=NLA)
+    dated = Q(deadline_month__gt=NO_DEADLINE)
+    overdue = dated & Q(deadline_month__lt=m) & ~Q(status__in=CLOSED_STATUSES)
+    due = dated & Q(deadline_month__lte=m) & ~Q(status=NLA)
     age = ExpressionWrapper(Value(m) - F("deadline_month"), output_field=IntegerField())
     aggs: dict[str, Any] = {
         "total": Sum("n"),
@@ -252,53 +240,79 @@ def _tally_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _group(by: str, text: str) -> Any:
+    """A kept count's group (text) as the key action's field gives it."""
+    if by in ("office_type", "category"):
+        return text if text or by == "category" else None
+    return int(text) if text else None
+
+
 def tallied_totals(tallies: QuerySet[ActionTally], on: dt.date) -> Figures:
-    return _figures(_tally_row(tallies.filter(term__isnull=True).order_by().aggregate(**_tally_aggregates(on))))
+    return _figures(_tally_row(tallies.filter(dimension="all").order_by().aggregate(**_tally_aggregates(on))))
 
 
 def tallied_breakdown(tallies: QuerySet[ActionTally], by: str, on: dt.date) -> list[Figures]:
     b = BREAKDOWNS[by]
     if b.term_kind:
-        group = "term_id"
-        qs = tallies.filter(term__kind=b.term_kind)
+        terms = [str(pk) for pk in Term.objects.filter(kind=b.term_kind).values_list("pk", flat=True)]
+        qs = tallies.filter(dimension="term", group_key__in=terms)
     else:
-        group = TALLY_FIELDS[by]
-        qs = tallies.filter(term__isnull=True)
-    rows = [{**_tally_row(r), group: r[group]} for r in qs.order_by().values(group).annotate(**_tally_aggregates(on))]
-    names = _labels(b, [r[group] for r in rows])
-    out = [_figures(r, label=names.get(r[group], str(r[group] or "—")), key=r[group]) for r in rows]
+        qs = tallies.filter(dimension=by)
+    rows = [(_group(by, r["group_key"]), _tally_row(r)) for r in qs.order_by().values("group_key").annotate(**_tally_aggregates(on))]
+    names = _labels(b, [k for k, _ in rows])
+    out = [_figures(r, label=names.get(k, str(k or "—")), key=k) for k, r in rows]
+    return _ordered(by, out)
+
+
+def _ordered(by: str, out: list[Figures]) -> list[Figures]:
     if by == "year":
         return sorted(out, key=lambda f: f.key or 0)
     return sorted(out, key=lambda f: (-f.total, f.label))
 
 
-class Source:
-    """Where a page's figures are counted: the kept counts when its filters allow, else the key actions."""
+def merged(a: Figures, b: Figures) -> Figures:
+    """The figures of two disjoint sets of key actions together."""
+    overdue = a.overdue + b.overdue
+    ages = [x for x in (a.overdue_age_max, b.overdue_age_max) if x is not None]
+    return Figures(
+        label=a.label or b.label,
+        key=a.key if a.key is not None else b.key,
+        total=a.total + b.total,
+        by_status={s: a.by_status.get(s, 0) + b.by_status.get(s, 0) for s in dict.fromkeys([*a.by_status, *b.by_status])},
+        other=a.other + b.other,
+        due=a.due + b.due,
+        completed_due=a.completed_due + b.completed_due,
+        overdue=overdue,
+        overdue_long=a.overdue_long + b.overdue_long,
+        overdue_age_avg=((a.overdue_age_avg or 0) * a.overdue + (b.overdue_age_avg or 0) * b.overdue) / overdue if overdue else None,
+        overdue_age_max=max(ages) if ages else None,
+    )
 
-    def __init__(self, actions: QuerySet[KeyAction], tallies: QuerySet[ActionTally] | None):
+
+class Source:
+    """Where a page's figures are counted: the kept counts when nothing narrows them, else the key actions.
+
+    `tallies`: the kept counts the reader reads (approved responses; everything for readers of every
+    draft); `drafts`: the key actions of the drafts a reader of some offices reads, counted from the rows
+    and added.
+    """
+
+    def __init__(self, actions: QuerySet[KeyAction], tallies: QuerySet[ActionTally] | None = None,
+                 drafts: QuerySet[KeyAction] | None = None):
         self.actions = actions
         self.tallies = tallies
+        self.drafts = drafts
 
     @classmethod
     def of(cls, who, filters, actions: QuerySet[KeyAction]) -> Source:
-        """`actions`: `filters.actions(restrict(who, KeyAction))`, used when the counts cannot answer."""
-        if any((filters.q, filters.status, filters.overdue, filters.due, filters.unit, filters.evaluation, filters.term,
-                filters.thematic_area)):
-            return cls(actions, None)
-        tallies = restrict(who, ActionTally)
-        if filters.region:
-            tallies = tallies.filter(office__region_id=filters.region)
-        if filters.office:
-            tallies = tallies.filter(office_id=filters.office)
-        if filters.office_type:
-            tallies = tallies.filter(office__type__code=filters.office_type)
-        if filters.year:
-            tallies = tallies.filter(year=filters.year)
-        if filters.category:
-            tallies = tallies.filter(category=filters.category)
-        if filters.response_status:
-            tallies = tallies.filter(response_status=filters.response_status)
-        return cls(actions, tallies)
+        """`actions`: `filters.actions(restrict(who, KeyAction))`, counted when a filter narrows the figures."""
+        if any(getattr(filters, f.name) for f in fields(filters)):
+            return cls(actions)
+        reader = reader_scope(who)
+        drafts = None
+        if reader.internal and not reader.everything:
+            drafts = actions.exclude(evaluation__management_response__status=ResponseStatus.APPROVED)
+        return cls(actions, restrict(who, ActionTally), drafts)
 
     @property
     def tallied(self) -> bool:
@@ -306,15 +320,29 @@ class Source:
 
     def due_by_end_of(self, year: int) -> Source:
         """The key actions whose deadline is on or before December of `year`."""
-        actions = self.actions.filter(deadline__lt=dt.date(year + 1, 1, 1))
-        tallies = None if self.tallies is None else self.tallies.filter(deadline_month__lte=year * 12 + 12)
-        return Source(actions, tallies)
+        before = dt.date(year + 1, 1, 1)
+        return Source(
+            self.actions.filter(deadline__lt=before),
+            None if self.tallies is None else self.tallies.filter(deadline_month__gt=NO_DEADLINE, deadline_month__lte=year * 12 + 12),
+            None if self.drafts is None else self.drafts.filter(deadline__lt=before),
+        )
 
     def totals(self, on: dt.date) -> Figures:
-        return tallied_totals(self.tallies, on) if self.tallies is not None else totals(self.actions, on)
+        if self.tallies is None:
+            return totals(self.actions, on)
+        out = tallied_totals(self.tallies, on)
+        return out if self.drafts is None else merged(out, totals(self.drafts, on))
 
     def breakdown(self, by: str, on: dt.date) -> list[Figures]:
-        return tallied_breakdown(self.tallies, by, on) if self.tallies is not None else breakdown(self.actions, by, on)
+        if self.tallies is None:
+            return breakdown(self.actions, by, on)
+        out = tallied_breakdown(self.tallies, by, on)
+        if self.drafts is None:
+            return out
+        groups = {f.key: f for f in out}
+        for f in breakdown(self.drafts, by, on):
+            groups[f.key] = merged(groups[f.key], f) if f.key in groups else f
+        return _ordered(by, list(groups.values()))
 
 
 # --- management responses: approved on time? ---------------------------------------------------

@@ -142,17 +142,6 @@ class Reader:
             q |= Q(**{f"{prefix}office__region_id__in": sorted(self.regions)})
         return q
 
-    def tallies_q(self) -> Q:
-        """The same rule on `ActionTally` rows (counts of key actions by office and response status)."""
-        if self.everything:
-            return Q()
-        q = Q(response_status=ResponseStatus.APPROVED)
-        if self.offices:
-            q |= Q(office_id__in=sorted(self.offices))
-        if self.regions:
-            q |= Q(office__region_id__in=sorted(self.regions))
-        return q
-
     def sees_evidence(self, update: ActionUpdate) -> bool:
         """May this reader see the evidence (file or link) of a progress update they see? (`restrict(..., EVIDENCE)`)"""
         return self.internal or not update.evidence_internal
@@ -395,8 +384,9 @@ def restrict(who, model: type[Model], action: str = VIEW) -> QuerySet:
     if model is RoleAssignment:
         return rows if reader.administrator else rows.none()
     if model is ActionTally:
-        # Counts of key actions: read as the key actions they count are.
-        return rows.filter(reader.tallies_q())
+        # Counts of key actions: of approved responses for everyone; of the rest (drafts of every office)
+        # for readers of every draft. A reader of some offices' drafts counts those from the key actions.
+        return rows if reader.everything else rows.filter(approved=True)
     path = _EVALUATION_PATH.get(model)
     if path is None:
         # Anything else (accounts, jobs, sign-in records...) is administration: administrators only.

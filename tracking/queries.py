@@ -23,7 +23,7 @@ from .models import (
     RecommendationTerm,
     Region,
 )
-from .models.responses import CLOSED_STATUSES, ActionStatus, overdue_q, today
+from .models.responses import CLOSED_STATUSES, ActionStatus, ResponseStatus, overdue_q, today
 from .models.tallies import month_index
 from .permissions import reader_scope, restrict
 
@@ -235,16 +235,28 @@ def status_figures(actions: QuerySet[KeyAction], on: dt.date | None = None) -> d
     return {"by_status": known, "other_statuses": by_status, "total": sum(known.values()) + sum(by_status.values()), "overdue": overdue}
 
 
-def tallied_status_figures(tallies: QuerySet[ActionTally], on: dt.date | None = None) -> dict:
-    """`status_figures` from the counts kept beside the key actions (`restrict(who, ActionTally)`): one small GROUP BY."""
-    overdue = Q(deadline_month__lt=month_index(on or today())) & ~Q(status__in=CLOSED_STATUSES)
-    rows = (
-        tallies.filter(term__isnull=True).order_by().values("status").annotate(actions=Sum("n"), overdue=Sum("n", filter=overdue))
-    )
-    by_status, n_overdue = {}, 0
+def counted_status_figures(who, office: Office | None = None, on: dt.date | None = None) -> dict:
+    """`status_figures` of what `who` reads (of one office), from the counts kept beside the key actions.
+
+    One small GROUP BY of `ActionTally`; a reader of some offices' drafts has those drafts counted from the key actions.
+    """
+    tallies = restrict(who, ActionTally)
+    tallies = tallies.filter(dimension="office", group_key=str(office.pk)) if office else tallies.filter(dimension="all")
+    overdue = Q(deadline_month__gt=0, deadline_month__lt=month_index(on or today())) & ~Q(status__in=CLOSED_STATUSES)
+    rows = tallies.order_by().values("status").annotate(actions=Sum("n"), overdue=Sum("n", filter=overdue))
+    by_status: dict[str, int] = {}
+    n_overdue = 0
     for r in rows:
         by_status[r["status"]] = r["actions"]
         n_overdue += r["overdue"] or 0
+    reader = reader_scope(who)
+    if reader.internal and not reader.everything:
+        drafts = restrict(who, KeyAction).exclude(evaluation__management_response__status=ResponseStatus.APPROVED)
+        if office:
+            drafts = drafts.filter(evaluation__office=office)
+        for status, n in drafts.order_by().values_list("status").annotate(n=Count("pk")):
+            by_status[status] = by_status.get(status, 0) + n
+        n_overdue += drafts.overdue(on).count()
     known = {s: by_status.pop(s, 0) for s in ActionStatus.values}
     return {"by_status": known, "other_statuses": by_status, "total": sum(known.values()) + sum(by_status.values()), "overdue": n_overdue}
 

@@ -67,5 +67,5 @@ def make_action(
     if units:
         action.units.set(units)
     # As the services do: the counts behind the figures are kept in step (tracking.services.tallies).
-    tallies.refresh(tallies.buckets_of([action.evaluation_id]))
+    tallies.added([action.pk])
     return action

@@ -1,14 +1,16 @@
 """Counts of key actions kept beside them, so figures add up a few thousand rows, not 200,000.
 
-One row per (office, evaluation year, response status, recommendation
-category, tag, status, deadline month) with the number of key actions in it.
-Rows with no tag (`term` null) count every key action once; rows with a
-tag count the actions of recommendations carrying that tag (one row per
-tag). The deadline is kept as its month (year × 12 + month), which is all
-the rules of due, overdue and age look at.
+For each way figures are broken down (`dimension`: all, region, office,
+office type, evaluation year, category, tag) and each group of it (`group_key`,
+as text: a region's id, a category...), the number of key actions in each
+status whose deadline falls in each month (year × 12 + month; 0 when there
+is none), apart for approved responses and the rest (`approved`). The
+deadline month is all the rules of due, overdue and age look at, so the
+counts stay right as the months pass.
 
-The services keep the rows in step, in the same transaction as the change
-(`tracking.services.tallies`); tests compare them with the key actions.
+The services keep the rows in step, in the same transaction as the change,
+by adding the difference a change makes (`tracking.services.tallies`);
+tests compare them with the counts made again from the key actions.
 """
 
 from __future__ import annotations
@@ -16,24 +18,24 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Func, IntegerField
 
-from .reference import Office, Term
+NO_DEADLINE = 0  # deadline_month of actions without a deadline
 
 
 class ActionTally(models.Model):
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+", db_index=False)
-    year = models.PositiveSmallIntegerField()
-    response_status = models.CharField(max_length=30, blank=True)
-    category = models.CharField(max_length=40, blank=True)
-    term = models.ForeignKey(Term, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    dimension = models.CharField(max_length=30)
+    group_key = models.CharField(max_length=60, blank=True)
+    approved = models.BooleanField()
     status = models.CharField(max_length=40)
-    deadline_month = models.IntegerField(null=True, blank=True)
-    n = models.PositiveIntegerField()
+    deadline_month = models.IntegerField()
+    n = models.IntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["office", "year"], name="tally_office_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["dimension", "group_key", "approved", "status", "deadline_month"], name="action_tally_unique")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.n} key actions ({self.office_id}, {self.year}, {self.status})"
+        return f"{self.n} key actions ({self.dimension} {self.group_key}, {self.status}, {self.deadline_month})"
 
 
 def month_index(day) -> int | None:

@@ -356,7 +356,7 @@ def add_action(
             comments=fields.get("comments", "").strip(),
         )
         action.units.set(units)
-        tallies.refresh(tallies.buckets_of([response.evaluation_id]))
+        tallies.added([action.pk])
         _touch(response)
         history.write(
             [history.change(actor, ChangeRecord.Action.CREATE, action, after={**history.snapshot(action), "units": [u.pk for u in units]}, evaluation_id=response.evaluation_id)]

@@ -601,8 +601,8 @@ class _Batch:
             else:
                 claimed.add(key)
                 new.append(job)
-        # The counts behind the figures (tracking.services.tallies): where the known evaluations are now...
-        counted_before = tallies.buckets_of(existing[key].pk for _, key in later)
+        # The counts behind the figures (tracking.services.tallies): the known evaluations' counts before...
+        counted_before = tallies.counts(KeyAction.objects.filter(evaluation_id__in=[existing[key].pk for _, key in later]))
         records: list[ChangeRecord] = []
         updates: list[ActionUpdate] = []
         if new:
@@ -623,8 +623,9 @@ class _Batch:
         history.write(records)
         if updates:
             ActionUpdate.objects.bulk_create(updates)
-        # ...and where every evaluation of the batch is after it: counted again, in this transaction.
-        tallies.refresh(counted_before | tallies.buckets_of(existing[key].pk for key in keys if key in existing))
+        # ...and every evaluation's of the batch after it: the difference added, in this transaction.
+        batch = [existing[key].pk for key in keys if key in existing]
+        tallies.add(tallies.counts(KeyAction.objects.filter(evaluation_id__in=batch)), counted_before)
         return [job.finish() for job in self.jobs]
 
 

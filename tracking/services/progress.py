@@ -124,13 +124,13 @@ def record_progress(
             if current.version != version:
                 raise ConflictError(current)
             now = timezone.now()
-            changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
-                status=status, version=F("version") + 1, updated_at=now
-            )
+            # The counts behind the figures follow the new status (tracking.services.tallies).
+            with tallies.kept_in_step(actions=[current.pk] if status != current.status else []):
+                changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
+                    status=status, version=F("version") + 1, updated_at=now
+                )
             if changed != 1:  # lost the race between the read and the write
                 raise ConflictError(current)
-            if status != current.status:
-                tallies.refresh(tallies.buckets_of([current.evaluation_id]))
             update = ActionUpdate.objects.create(
                 key_action=current,
                 created_at=now,

@@ -1,124 +1,114 @@
 """Keeping `ActionTally` in step with the key actions: the one place that writes it.
 
 Every service that changes what a figure counts (a key action's status or
-deadline, its recommendation's category or tags, a response's status, an
-evaluation's office or year, key actions added or deleted, documents
-imported) calls `kept_in_step(evaluation_ids)` around its change, inside its
-transaction. The rows of each (office, year) the evaluations are in, before
-and after the change, are counted again from the key actions: a few
-evaluations' worth, whatever changed, so there is no arithmetic on counters
-to get wrong and a change that commits carries its counts with it.
+deadline, its recommendation's category or tags, a response's status, key
+actions added or deleted, documents imported) runs its change inside
+`kept_in_step(...)`, inside its transaction: the counts of the evaluations
+(or key actions) it touches are made before and after the change, from the
+rows themselves, and the difference is added to the kept counts in the same
+transaction (an upsert per changed count, in a fixed order). So a change
+that commits carries its counts with it, and one that rolls back leaves
+them as they were.
 
-`rebuild()` counts everything again (`followthrough tallies --rebuild`,
-after changes made behind the services' back: SQL by hand).
+`rebuild()` counts everything again (after changes made behind the
+services' back: SQL by hand; `followthrough tallies`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 
-from ..models import ActionTally, Evaluation, KeyAction, Office
-from ..models.tallies import MonthIndex
+from ..models import ActionTally, KeyAction
+from ..models.responses import ResponseStatus
+from ..models.tallies import NO_DEADLINE, MonthIndex
 
-Bucket = tuple[int, int]  # (office id, evaluation year)
-CHUNK = 200
+# The dimensions of the plain counts: where each is on a key action.
+PLAIN = {
+    "region": "evaluation__office__region_id",
+    "office": "evaluation__office_id",
+    "office_type": "evaluation__office__type__code",
+    "year": "evaluation__year",
+    "category": "recommendation__category",
+}
+Key = tuple[str, str, bool, str, int]  # (dimension, key, approved, status, deadline month)
 
 
-def buckets_of(evaluation_ids: Iterable[int]) -> set[Bucket]:
-    ids = sorted({i for i in evaluation_ids if i is not None})
-    out: set[Bucket] = set()
-    for i in range(0, len(ids), 500):
-        out.update(Evaluation.objects.filter(pk__in=ids[i : i + 500]).values_list("office_id", "year"))
+def counts(actions) -> Counter:
+    """The counts of these key actions, every dimension (two GROUP BYs)."""
+    approved = Case(
+        When(evaluation__management_response__status=ResponseStatus.APPROVED, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    common = {"ok": approved, "month": MonthIndex("deadline"), "st": F("status")}
+    out: Counter = Counter()
+    plain = actions.order_by().annotate(**common, **{f"d_{d}": F(path) for d, path in PLAIN.items()})
+    for r in plain.values("ok", "month", "st", *(f"d_{d}" for d in PLAIN)).annotate(n=Count("pk")):
+        tail = (bool(r["ok"]), r["st"], r["month"] or NO_DEADLINE)
+        out[("all", "", *tail)] += r["n"]
+        for d in PLAIN:
+            value = r[f"d_{d}"]
+            out[(d, "" if value is None else str(value), *tail)] += r["n"]
+    tagged = actions.order_by().filter(recommendation__tags__isnull=False).annotate(**common, term=F("recommendation__tags__term_id"))
+    for r in tagged.values("ok", "month", "st", "term").annotate(n=Count("pk")):
+        out[("term", str(r["term"]), bool(r["ok"]), r["st"], r["month"] or NO_DEADLINE)] += r["n"]
     return out
 
 
+def _of(evaluations: Iterable[int], actions: Iterable[int]) -> Counter:
+    evaluations, actions = sorted(set(evaluations)), sorted(set(actions))
+    if not evaluations and not actions:
+        return Counter()
+    return counts(KeyAction.objects.filter(Q(evaluation_id__in=evaluations) | Q(pk__in=actions)))
+
+
 @contextmanager
-def kept_in_step(evaluation_ids: Iterable[int] = ()) -> Iterator[set[int]]:
-    """Around a change to these evaluations (or their rows): their counts are made again after it.
+def kept_in_step(evaluations: Iterable[int] = (), actions: Iterable[int] = ()) -> Iterator[set[int]]:
+    """Around a change to these evaluations' (or key actions') rows: the counts follow the change.
 
-    Yields a set to which the change may add the evaluations it creates.
-    Must run inside the change's transaction.
+    Yields a set to which the change may add evaluations it creates. Runs inside the change's transaction.
     """
-    ids = set(evaluation_ids)
-    before = buckets_of(ids)
+    ids, action_ids = set(evaluations), set(actions)
+    before = _of(ids, action_ids)
     yield ids
-    refresh(before | buckets_of(ids))
+    add(_of(ids, action_ids), before)
 
 
-def refresh(buckets: Iterable[Bucket]) -> None:
-    """Count the key actions of these (office, year) pairs again."""
-    todo = sorted(set(buckets))
-    if not todo:
+def added(actions: Iterable[int]) -> None:
+    """New key actions: their counts added."""
+    add(_of((), actions), Counter())
+
+
+def add(after: Counter, before: Counter) -> None:
+    """Add the difference between two countings to the kept counts."""
+    delta = {k: after.get(k, 0) - before.get(k, 0) for k in after.keys() | before.keys()}
+    rows = sorted((k, d) for k, d in delta.items() if d)
+    if not rows:
         return
-    with transaction.atomic():
-        for i in range(0, len(todo), CHUNK):
-            _refresh(todo[i : i + CHUNK])
+    table = connection.ops.quote_name(ActionTally._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (dimension, group_key, approved, status, deadline_month, n) VALUES (%s, %s, %s, %s, %s, %s) "
+            f"ON CONFLICT (dimension, group_key, approved, status, deadline_month) DO UPDATE SET n = {table}.n + excluded.n",
+            [(*k, d) for k, d in rows],
+        )
+        if any(d < 0 for _, d in rows):
+            ActionTally.objects.filter(n=0).delete()
 
 
 def rebuild() -> int:
     """Every count made again from the key actions; the number of rows written."""
     with transaction.atomic():
         ActionTally.objects.all().delete()
-        rows = _count(KeyAction.objects.all())
+        rows = [
+            ActionTally(dimension=k[0], group_key=k[1], approved=k[2], status=k[3], deadline_month=k[4], n=n)
+            for k, n in sorted(counts(KeyAction.objects.all()).items())
+            if n
+        ]
         ActionTally.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
-
-
-def _bucket_q(buckets: list[Bucket], prefix: str = "") -> Q:
-    q = Q(pk__in=[])
-    for office_id, year in buckets:
-        q |= Q(**{f"{prefix}office_id": office_id, f"{prefix}year": year})
-    return q
-
-
-def _refresh(buckets: list[Bucket]) -> None:
-    offices = sorted({o for o, _ in buckets})
-    if connection.features.has_select_for_update:
-        # One refresh of an office's counts at a time (two imports into one office, two updates):
-        # the second counts after the first has committed. NO KEY UPDATE: rows referencing the office
-        # may still be inserted meanwhile.
-        list(Office.objects.select_for_update(no_key=True).filter(pk__in=offices).order_by("pk").values_list("pk"))
-    ActionTally.objects.filter(_bucket_q(buckets)).delete()
-    evaluations = Evaluation.objects.filter(_bucket_q(buckets)).values("pk")
-    rows = _count(KeyAction.objects.filter(evaluation_id__in=evaluations))
-    ActionTally.objects.bulk_create(rows, batch_size=2000)
-
-
-def _count(actions) -> list[ActionTally]:
-    common = {
-        "office_id": F("evaluation__office_id"),
-        "year_": F("evaluation__year"),
-        "response": Coalesce(F("evaluation__management_response__status"), Value("")),
-        "category_": F("recommendation__category"),
-        "month": MonthIndex("deadline"),
-        "status_": F("status"),
-    }
-    keys = list(common)
-    plain = actions.order_by().annotate(**common).values(*keys).annotate(n=Count("pk"))
-    tagged = (
-        actions.order_by()
-        .filter(recommendation__tags__isnull=False)
-        .annotate(**common, term_id=F("recommendation__tags__term_id"))
-        .values(*keys, "term_id")
-        .annotate(n=Count("pk"))
-    )
-    out = []
-    for r in [*plain, *tagged]:
-        out.append(
-            ActionTally(
-                office_id=r["office_id"],
-                year=r["year_"],
-                response_status=r["response"] or "",
-                category=r["category_"] or "",
-                term_id=r.get("term_id"),
-                status=r["status_"],
-                deadline_month=r["month"],
-                n=r["n"],
-            )
-        )
-    return out

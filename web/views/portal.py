@@ -13,7 +13,6 @@ from django.template.loader import render_to_string
 
 from tracking import permissions, queries
 from tracking.models import (
-    ActionTally,
     ActionUpdate,
     Evaluation,
     KeyAction,
@@ -64,7 +63,7 @@ def home(request):
         return {
             "n_evaluations": evaluations.count(),
             "n_recommendations": restrict(request.user, Recommendation).count(),
-            "figures": queries.tallied_status_figures(restrict(request.user, ActionTally)),
+            "figures": queries.counted_status_figures(request.user),
             "updates": list(updates),
         }
 
@@ -102,8 +101,7 @@ def office_detail(request, slug: str):
         plans: dict = {}
         for ev in evaluations:
             plans.setdefault(ev.plan, []).append(ev)
-        counts = restrict(request.user, ActionTally).filter(office=office)
-        return {"office": office, "plans": plans, "figures": queries.tallied_status_figures(counts), "scope": {"office": office.pk}}
+        return {"office": office, "plans": plans, "figures": queries.counted_status_figures(request.user, office), "scope": {"office": office.pk}}
 
     return _page(request, office.name, "browse", "office", (office.pk,), "web/office_detail_body.html", context)
 
