@@ -184,15 +184,21 @@ def totals(actions: QuerySet[KeyAction], on: dt.date) -> Figures:
     return _figures(actions.order_by().aggregate(**_aggregates(on)))
 
 
-def breakdown(actions: QuerySet[KeyAction], by: str, on: dt.date) -> list[Figures]:
+def breakdown(actions: QuerySet[KeyAction], by: str, on: dt.date, *, label: bool = True) -> list[Figures]:
     """The figures of each group (one GROUP BY), largest first; years in order."""
     b = BREAKDOWNS[by]
     qs = actions.order_by()
     if b.term_kind:
         qs = qs.filter(recommendation__tags__term__kind=b.term_kind)
-    rows = list(qs.values(b.field).annotate(**_aggregates(on)))
-    names = _labels(b, [r[b.field] for r in rows])
-    out = [_figures(r, label=names.get(r[b.field], str(r[b.field] or "—")), key=r[b.field]) for r in rows]
+    out = [_figures(r, key=r[b.field]) for r in qs.values(b.field).annotate(**_aggregates(on))]
+    return _labelled(by, out) if label else out
+
+
+def _labelled(by: str, out: list[Figures]) -> list[Figures]:
+    """Each group named (one query), in the order of the breakdown."""
+    names = _labels(BREAKDOWNS[by], [f.key for f in out])
+    for f in out:
+        f.label = names.get(f.key, str(f.key or "—"))
     return _ordered(by, out)
 
 
@@ -251,17 +257,11 @@ def tallied_totals(tallies: QuerySet[ActionTally], on: dt.date) -> Figures:
     return _figures(_tally_row(tallies.filter(dimension="all").order_by().aggregate(**_tally_aggregates(on))))
 
 
-def tallied_breakdown(tallies: QuerySet[ActionTally], by: str, on: dt.date) -> list[Figures]:
-    b = BREAKDOWNS[by]
-    if b.term_kind:
-        terms = [str(pk) for pk in Term.objects.filter(kind=b.term_kind).values_list("pk", flat=True)]
-        qs = tallies.filter(dimension="term", group_key__in=terms)
-    else:
-        qs = tallies.filter(dimension=by)
-    rows = [(_group(by, r["group_key"]), _tally_row(r)) for r in qs.order_by().values("group_key").annotate(**_tally_aggregates(on))]
-    names = _labels(b, [k for k, _ in rows])
-    out = [_figures(r, label=names.get(k, str(k or "—")), key=k) for k, r in rows]
-    return _ordered(by, out)
+def tallied_breakdown(tallies: QuerySet[ActionTally], by: str, on: dt.date, *, label: bool = True) -> list[Figures]:
+    """`breakdown` from the kept counts (tags: one dimension per vocabulary)."""
+    rows = tallies.filter(dimension=by).order_by().values("group_key").annotate(**_tally_aggregates(on))
+    out = [_figures(_tally_row(r), key=_group(by, r["group_key"])) for r in rows]
+    return _labelled(by, out) if label else out
 
 
 def _ordered(by: str, out: list[Figures]) -> list[Figures]:
@@ -336,13 +336,13 @@ class Source:
     def breakdown(self, by: str, on: dt.date) -> list[Figures]:
         if self.tallies is None:
             return breakdown(self.actions, by, on)
-        out = tallied_breakdown(self.tallies, by, on)
-        if self.drafts is None:
-            return out
-        groups = {f.key: f for f in out}
-        for f in breakdown(self.drafts, by, on):
-            groups[f.key] = merged(groups[f.key], f) if f.key in groups else f
-        return _ordered(by, list(groups.values()))
+        out = tallied_breakdown(self.tallies, by, on, label=False)
+        if self.drafts is not None:
+            groups = {f.key: f for f in out}
+            for f in breakdown(self.drafts, by, on, label=False):
+                groups[f.key] = merged(groups[f.key], f) if f.key in groups else f
+            out = list(groups.values())
+        return _labelled(by, out)
 
 
 # --- management responses: approved on time? ---------------------------------------------------

@@ -1,7 +1,7 @@
 """Counts of key actions kept beside them, so figures add up a few thousand rows, not 200,000.
 
 For each way figures are broken down (`dimension`: all, region, office,
-office type, evaluation year, category, tag) and each group of it (`group_key`,
+office type, evaluation year, category, each vocabulary of tags) and each group of it (`group_key`,
 as text: a region's id, a category...), the number of key actions in each
 status whose deadline falls in each month (year × 12 + month; 0 when there
 is none), apart for approved responses and the rest (`approved`). The

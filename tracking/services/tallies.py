@@ -54,9 +54,12 @@ def counts(actions) -> Counter:
         for d in PLAIN:
             value = r[f"d_{d}"]
             out[(d, "" if value is None else str(value), *tail)] += r["n"]
-    tagged = actions.order_by().filter(recommendation__tags__isnull=False).annotate(**common, term=F("recommendation__tags__term_id"))
-    for r in tagged.values("ok", "month", "st", "term").annotate(n=Count("pk")):
-        out[("term", str(r["term"]), bool(r["ok"]), r["st"], r["month"] or NO_DEADLINE)] += r["n"]
+    # Tags: one dimension per vocabulary (thematic_area, operating_principle, ...), the term's id as the group.
+    tagged = actions.order_by().filter(recommendation__tags__isnull=False).annotate(
+        **common, term=F("recommendation__tags__term_id"), kind=F("recommendation__tags__term__kind")
+    )
+    for r in tagged.values("ok", "month", "st", "term", "kind").annotate(n=Count("pk")):
+        out[(r["kind"], str(r["term"]), bool(r["ok"]), r["st"], r["month"] or NO_DEADLINE)] += r["n"]
     return out
 
 
