@@ -13,7 +13,6 @@ from django.template.loader import render_to_string
 
 from tracking import permissions, queries
 from tracking.models import (
-    ActionUpdate,
     Evaluation,
     KeyAction,
     Office,
@@ -55,16 +54,11 @@ def _choices(request) -> dict:
 def home(request):
     def context():
         evaluations = restrict(request.user, Evaluation)
-        updates = (
-            restrict(request.user, ActionUpdate)
-            .select_related("key_action__evaluation__office", "key_action__evaluation__plan", "key_action__recommendation")
-            .order_by("-created_at", "-id")[:10]
-        )
         return {
             "n_evaluations": evaluations.count(),
             "n_recommendations": restrict(request.user, Recommendation).count(),
             "figures": queries.counted_status_figures(request.user),
-            "updates": list(updates),
+            "updates": queries.recent_updates(request.user, 10),
         }
 
     return _page(request, "Home", "home", "home", (), "web/home_body.html", context, slow=True)
