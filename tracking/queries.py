@@ -338,3 +338,42 @@ def evaluation_version(evaluation_id: int) -> tuple[int, int]:
         )
         own, reference = cursor.fetchone()
     return own or 0, reference or 0
+
+
+def office_version(office_id: int) -> tuple[int, int]:
+    """Moves on a change to the records of this office's evaluations, or to reference data."""
+    from django.db import connection
+
+    from .models import ChangeRecord
+
+    records = connection.ops.quote_name(ChangeRecord._meta.db_table)
+    evaluations = connection.ops.quote_name(Evaluation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(r.id) FROM {records} r WHERE r.evaluation_id IN (SELECT e.id FROM {evaluations} e WHERE e.office_id = %s)), "
+            f"(SELECT MAX(id) FROM {records} WHERE evaluation_id IS NULL)",
+            [office_id],
+        )
+        own, reference = cursor.fetchone()
+    return own or 0, reference or 0
+
+
+def figures_version() -> tuple[int, int, int]:
+    """Moves when a figure may change: a count behind the figures (`ActionTally`), reference data
+    (names of offices, regions, terms) or a new evaluation (the offices the filters offer)."""
+    from django.db import connection
+
+    from .models import ChangeRecord
+    from .models.tallies import VERSION
+
+    records = connection.ops.quote_name(ChangeRecord._meta.db_table)
+    evaluations = connection.ops.quote_name(Evaluation._meta.db_table)
+    tallies = connection.ops.quote_name(ActionTally._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT n FROM {tallies} WHERE dimension = %s AND group_key = '' AND approved = %s AND status = '' "
+            f"AND deadline_month = %s), (SELECT MAX(id) FROM {records} WHERE evaluation_id IS NULL), (SELECT MAX(id) FROM {evaluations})",
+            [VERSION[0], True, VERSION[4]],
+        )
+        counts, reference, newest = cursor.fetchone()
+    return counts or 0, reference or 0, newest or 0

@@ -37,7 +37,7 @@ STATUSES = [s.value for s in ActionStatus]
 
 
 def kept() -> Counter:
-    rows = list(ActionTally.objects.values_list("dimension", "group_key", "approved", "status", "deadline_month", "n"))
+    rows = list(ActionTally.objects.exclude(dimension="_version").values_list("dimension", "group_key", "approved", "status", "deadline_month", "n"))
     assert all(r[-1] > 0 for r in rows), "a count of zero or less is kept"
     return Counter({r[:-1]: r[-1] for r in rows})
 

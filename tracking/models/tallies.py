@@ -19,6 +19,8 @@ from django.db import models
 from django.db.models import Func, IntegerField
 
 NO_DEADLINE = 0  # deadline_month of actions without a deadline
+# One row more, not a count: its `n` moves on every change of the counts (the figures' cache version).
+VERSION = ("_version", "", True, "", NO_DEADLINE)
 
 
 class ActionTally(models.Model):

@@ -434,6 +434,7 @@ def _transition(actor: Actor, response: ManagementResponse, version: int, permis
             current.version += 1
             with tallies.kept_in_step([current.evaluation_id]):
                 current.save()
+            tallies.touch()  # approval dates: the timeliness figure
             old, new = history.diff(before, history.snapshot(current))
             history.write(
                 [

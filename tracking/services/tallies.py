@@ -25,7 +25,7 @@ from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 
 from ..models import ActionTally, KeyAction
 from ..models.responses import ResponseStatus
-from ..models.tallies import NO_DEADLINE, MonthIndex
+from ..models.tallies import NO_DEADLINE, VERSION, MonthIndex
 
 # The dimensions of the plain counts: where each is on a key action.
 PLAIN = {
@@ -87,12 +87,18 @@ def added(actions: Iterable[int]) -> None:
     add(_of((), actions), Counter())
 
 
-def add(after: Counter, before: Counter) -> None:
-    """Add the difference between two countings to the kept counts."""
+def touch() -> None:
+    """The figures moved without a count moving (a response approved: the timeliness figure)."""
+    add(Counter(), Counter(), force=True)
+
+
+def add(after: Counter, before: Counter, *, force: bool = False) -> None:
+    """Add the difference between two countings to the kept counts (and move their version)."""
     delta = {k: after.get(k, 0) - before.get(k, 0) for k in after.keys() | before.keys()}
     rows = sorted((k, d) for k, d in delta.items() if d)
-    if not rows:
+    if not rows and not force:
         return
+    rows.append((VERSION, 1))
     table = connection.ops.quote_name(ActionTally._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(
@@ -107,11 +113,14 @@ def add(after: Counter, before: Counter) -> None:
 def rebuild() -> int:
     """Every count made again from the key actions; the number of rows written."""
     with transaction.atomic():
+        version = ActionTally.objects.filter(dimension=VERSION[0]).values_list("n", flat=True).first() or 0
         ActionTally.objects.all().delete()
         rows = [
+            ActionTally(dimension=VERSION[0], group_key="", approved=True, status="", deadline_month=NO_DEADLINE, n=version + 1)
+        ] + [
             ActionTally(dimension=k[0], group_key=k[1], approved=k[2], status=k[3], deadline_month=k[4], n=n)
             for k, n in sorted(counts(KeyAction.objects.all()).items())
             if n
         ]
         ActionTally.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+    return len(rows) - 1

@@ -81,7 +81,12 @@ def region_detail(request, slug: str):
     )
 
 
-@public_page
+def _office_version(request, slug: str):
+    office_id = Office.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    return queries.office_version(office_id) if office_id else queries.data_version()
+
+
+@public_page(version=_office_version)
 def office_detail(request, slug: str):
     office = get_object_or_404(Office.objects.select_related("type", "region"), slug=slug)
 
@@ -97,7 +102,10 @@ def office_detail(request, slug: str):
             plans.setdefault(ev.plan, []).append(ev)
         return {"office": office, "plans": plans, "figures": queries.counted_status_figures(request.user, office), "scope": {"office": office.pk}}
 
-    return _page(request, office.name, "browse", "office", (office.pk,), "web/office_detail_body.html", context)
+    return _page(
+        request, office.name, "browse", "office", (office.pk,), "web/office_detail_body.html", context,
+        version=lambda: queries.office_version(office.pk),
+    )
 
 
 @public_page
@@ -115,7 +123,7 @@ def evaluation_list(request):
     return _page(request, "Evaluations", "evaluations", "evaluations", (), "web/evaluation_list_body.html", context)
 
 
-@public_page
+@public_page(version=lambda request, pk: queries.evaluation_version(pk))
 def evaluation_detail(request, pk: int):
     evaluation = get_object_or_404(
         restrict(request.user, Evaluation).select_related(

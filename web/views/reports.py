@@ -67,10 +67,13 @@ def _filter_choices(request) -> dict:
     }
 
 
-@public_page
+@public_page(version=lambda request: queries.figures_version())
 def dashboard(request):
+    # Kept until a count behind the figures changes: a progress update that leaves a status as it was,
+    # or a change of wording, keeps it.
     return cached_page(
-        request, "Dashboard", "dashboard", "dashboard", (), "web/dashboard_body.html", lambda: _dashboard(request), slow=True
+        request, "Dashboard", "dashboard", "dashboard", (), "web/dashboard_body.html", lambda: _dashboard(request), slow=True,
+        version=queries.figures_version,
     )
 
 
