@@ -200,3 +200,16 @@ def test_rebuild_writes_the_same_counts():
     assert kept() != before
     assert tallies.rebuild() == len(before)
     assert kept() == before
+
+
+def test_the_command_finds_counts_changed_by_hand_and_makes_them_again():
+    from django.core.management import CommandError, call_command
+
+    World(5).import_new()
+    call_command("tallies")  # in step
+    KeyAction.objects.filter(pk=KeyAction.objects.order_by("pk").values_list("pk", flat=True)[0]).update(status="Completed", deadline=None)
+    with pytest.raises(CommandError, match="differ from the key actions"):
+        call_command("tallies")
+    call_command("tallies", "--rebuild")
+    call_command("tallies")
+    assert kept() == truth()
