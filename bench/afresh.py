@@ -124,6 +124,37 @@ def measure(repeat: int, profile: str | None) -> dict:
     return out
 
 
+def markdown(result: dict, baseline: dict | None = None) -> str:
+    """The worst URL of each page (median of its requests), against a baseline run where given."""
+    c = result["counts"]
+    lines = [
+        f"# Pages computed afresh, {result['scale']} on {result['db']}, at commit {result['commit']}",
+        "",
+        f"{c['evaluations']:,} evaluations, {c['key_actions']:,} key actions, {c['updates']:,} progress updates. "
+        "No cache at all (Django's dummy cache), one request at a time, in process (no HTTP); "
+        f"each URL requested {result.get('repeat', '?')} times after one warm-up; the page's slowest URL (by median) shown.",
+        "",
+    ]
+    head = "| page | URLs | worst median ms | its SQL ms | queries |"
+    rule = "| --- | --- | --- | --- | --- |"
+    if baseline:
+        head += f" before ({baseline['commit']}) ms | its SQL ms |"
+        rule += " --- | --- |"
+    lines += [head, rule]
+    for page, rows in result["pages"].items():
+        worst = max(rows, key=lambda r: r["median_ms"])
+        line = f"| {page} | {len(rows)} | {worst['median_ms']:.0f} | {worst['sql_ms']:.0f} | {worst['queries']} |"
+        if baseline and page in baseline["pages"]:
+            b = max(baseline["pages"][page], key=lambda r: r["median_ms"])
+            line += f" {b['median_ms']:.0f} | {b['sql_ms']:.0f} |"
+        lines.append(line)
+    lines += ["", "Every URL:", "", "| page | URL | reader | median ms | slowest ms | SQL ms | queries |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for page, rows in result["pages"].items():
+        for r in rows:
+            lines.append(f"| {page} | `{r['path']}` | {r['who']} | {r['median_ms']:.0f} | {r['max_ms']:.0f} | {r['sql_ms']:.0f} | {r['queries']} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scale", default="M")
@@ -132,6 +163,7 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--profile")
     p.add_argument("--out")
+    p.add_argument("--baseline", help="an earlier run's JSON (--out) to set beside this one in the Markdown")
     p.add_argument("--measure-here", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.measure_here:
@@ -150,8 +182,11 @@ def main() -> None:
     line = p.stdout.strip().splitlines()[-1]
     result = {"scale": args.scale, "db": args.db, "commit": run.sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.strip(),
               **json.loads(line)}
+    result["repeat"] = args.repeat
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=1))
+        baseline = json.loads(Path(args.baseline).read_text()) if args.baseline else None
+        Path(args.out).with_suffix(".md").write_text(markdown(result, baseline))
     print(json.dumps(result))
 
 
