@@ -89,9 +89,7 @@ class ManagementResponse(models.Model):
     """The office's answer to one evaluation: its status, units and overall response."""
 
     evaluation = models.OneToOneField(Evaluation, on_delete=models.CASCADE, related_name="management_response")
-    # No index: a handful of statuses over at most some 10,000 responses. An index on it leads
-    # SQLite to start its joins from the responses of a status (most of them), then sort everything.
-    status = models.CharField(_("status"), max_length=30, default=ResponseStatus.DRAFT)
+    status = models.CharField(_("status"), max_length=30, default=ResponseStatus.DRAFT, db_index=True)
     units = models.ManyToManyField(Unit, blank=True, related_name="coordinated_responses", verbose_name=_("coordinating units"))
     units_as_written = models.JSONField(_("coordinating units as written"), default=list, blank=True)
     overall_response = models.TextField(_("overall response"), blank=True)
