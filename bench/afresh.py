@@ -125,33 +125,31 @@ def measure(repeat: int, profile: str | None) -> dict:
 
 
 def markdown(result: dict, baseline: dict | None = None) -> str:
-    """The worst URL of each page (median of its requests), against a baseline run where given."""
+    """Each URL's median and its SQL time (beside a baseline run's, where given); then the slowest URL of each page."""
     c = result["counts"]
+    title = f"{result['scale']} on {result['db']}, at commit {result['commit']}"
+    if baseline:
+        title += f" (before: {baseline['commit']})"
     lines = [
-        f"# Pages computed afresh, {result['scale']} on {result['db']}, at commit {result['commit']}",
+        f"# Pages computed afresh, {title}",
         "",
         f"{c['evaluations']:,} evaluations, {c['key_actions']:,} key actions, {c['updates']:,} progress updates. "
-        "No cache at all (Django's dummy cache), one request at a time, in process (no HTTP); "
-        f"each URL requested {result.get('repeat', '?')} times after one warm-up; the page's slowest URL (by median) shown.",
+        "No cache at all (Django's dummy cache), one request at a time, in process (Django's test client, no HTTP); "
+        f"each URL requested {result.get('repeat', '?')} times after one warm-up: the median, and the SQL time within it.",
         "",
     ]
-    head = "| page | URLs | worst median ms | its SQL ms | queries |"
-    rule = "| --- | --- | --- | --- | --- |"
+    head, rule = "| page | URL | reader |", "| --- | --- | --- |"
     if baseline:
-        head += f" before ({baseline['commit']}) ms | its SQL ms |"
-        rule += " --- | --- |"
-    lines += [head, rule]
+        head, rule = head + " before ms | (SQL) |", rule + " --- | --- |"
+    lines += [head + " ms | (SQL) | slowest ms | queries |", rule + " --- | --- | --- | --- |"]
     for page, rows in result["pages"].items():
-        worst = max(rows, key=lambda r: r["median_ms"])
-        line = f"| {page} | {len(rows)} | {worst['median_ms']:.0f} | {worst['sql_ms']:.0f} | {worst['queries']} |"
-        if baseline and page in baseline["pages"]:
-            b = max(baseline["pages"][page], key=lambda r: r["median_ms"])
-            line += f" {b['median_ms']:.0f} | {b['sql_ms']:.0f} |"
-        lines.append(line)
-    lines += ["", "Every URL:", "", "| page | URL | reader | median ms | slowest ms | SQL ms | queries |", "| --- | --- | --- | --- | --- | --- | --- |"]
-    for page, rows in result["pages"].items():
+        before = {(r["path"], r["who"]): r for r in (baseline or {}).get("pages", {}).get(page, [])}
         for r in rows:
-            lines.append(f"| {page} | `{r['path']}` | {r['who']} | {r['median_ms']:.0f} | {r['max_ms']:.0f} | {r['sql_ms']:.0f} | {r['queries']} |")
+            line = f"| {page} | `{r['path']}` | {r['who']} |"
+            if baseline:
+                b = before.get((r["path"], r["who"]))
+                line += f" {b['median_ms']:.0f} | {b['sql_ms']:.0f} |" if b else " — | — |"
+            lines.append(line + f" {r['median_ms']:.0f} | {r['sql_ms']:.0f} | {r['max_ms']:.0f} | {r['queries']} |")
     return "\n".join(lines) + "\n"
 
 
