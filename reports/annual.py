@@ -72,14 +72,18 @@ class AnnualReport:
 def build(
     year: int,
     evaluations: QuerySet[Evaluation],
-    actions: QuerySet[KeyAction],
+    actions: QuerySet[KeyAction] | figures.Source,
     *,
     reader: Reader,
     scope: str = "All offices",
     on: dt.date,
     weeks: int = 6,
 ) -> AnnualReport:
-    """The report from the evaluations and key actions in scope (already restricted to what `reader` reads)."""
+    """The report from the evaluations and key actions in scope (already restricted to what `reader` reads).
+
+    `actions`: the key actions, or a `figures.Source` (its figures from the kept counts where it can).
+    """
+    source = actions if isinstance(actions, figures.Source) else figures.Source(actions, None)
     report = AnnualReport(year=year, scope=scope, on=on, weeks=weeks)
     of_year = evaluations.filter(year=year)
     report.evaluations = of_year.count()
@@ -93,16 +97,16 @@ def build(
         .values_list("category")
         .annotate(n=Count("pk"))
     }
-    due_by_year_end = actions.filter(deadline__lt=dt.date(year + 1, 1, 1))
+    due = source.due_by_end_of(year)
     # "Due" within the report means: due by the end of the year, whatever today is.
     as_at = min(on, dt.date(year, 12, 31))
-    report.due = figures.totals(due_by_year_end, as_at)
-    report.closure = figures.closure(actions, year)
-    report.by_region = figures.breakdown(due_by_year_end, "region", as_at)
-    report.by_office_type = figures.breakdown(due_by_year_end, "office_type", as_at)
-    report.by_office = figures.breakdown(due_by_year_end, "office", as_at)
-    report.trend = [f for f in figures.breakdown(due_by_year_end, "year", as_at) if f.key is not None and f.key <= year]
-    overdue = figures.overdue_actions(due_by_year_end, on)
+    report.due = due.totals(as_at)
+    report.closure = figures.closure(source.actions, year)
+    report.by_region = due.breakdown("region", as_at)
+    report.by_office_type = due.breakdown("office_type", as_at)
+    report.by_office = due.breakdown("office", as_at)
+    report.trend = [f for f in due.breakdown("year", as_at) if f.key is not None and f.key <= year]
+    overdue = figures.overdue_actions(due.actions, on)
     report.overdue_total = overdue.count()
     report.overdue = list(overdue[:OVERDUE_LIST_LIMIT])
     return report

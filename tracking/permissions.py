@@ -70,6 +70,7 @@ from django.db.models import Model, Q, QuerySet
 
 from .actor import Actor
 from .models import (
+    ActionTally,
     ActionUpdate,
     ChangeRecord,
     DeadlineRevision,
@@ -414,6 +415,10 @@ def restrict(who, model: type[Model], action: str = VIEW) -> QuerySet:
         return rows
     if model is RoleAssignment:
         return rows if reader.administrator else rows.none()
+    if model is ActionTally:
+        # Counts of key actions: of approved responses for everyone; of the rest (drafts of every office)
+        # for readers of every draft. A reader of some offices' drafts counts those from the key actions.
+        return rows if reader.everything else rows.filter(approved=True)
     path = _EVALUATION_PATH.get(model)
     if path is None:
         # Anything else (accounts, jobs, sign-in records...) is administration: administrators only.

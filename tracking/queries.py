@@ -10,12 +10,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from . import params as qp
-from .models import ActionUpdate, Evaluation, KeyAction, Office, Recommendation, RecommendationTerm, Region
-from .models.responses import ActionStatus, overdue_q
+from .models import (
+    ActionTally,
+    ActionUpdate,
+    Evaluation,
+    KeyAction,
+    Office,
+    Recommendation,
+    RecommendationTerm,
+    Region,
+)
+from .models.responses import CLOSED_STATUSES, ActionStatus, ResponseStatus, overdue_q, today
+from .models.tallies import month_index
 from .permissions import reader_scope, restrict
 
 
@@ -235,6 +245,54 @@ def status_figures(actions: QuerySet[KeyAction], on: dt.date | None = None) -> d
     return {"by_status": known, "other_statuses": by_status, "total": sum(known.values()) + sum(by_status.values()), "overdue": overdue}
 
 
+def counted_status_figures(who, office: Office | None = None, on: dt.date | None = None) -> dict:
+    """`status_figures` of what `who` reads (of one office), from the counts kept beside the key actions.
+
+    One small GROUP BY of `ActionTally`; a reader of some offices' drafts has those drafts counted from the key actions.
+    """
+    tallies = restrict(who, ActionTally)
+    tallies = tallies.filter(dimension="office", group_key=str(office.pk)) if office else tallies.filter(dimension="all")
+    overdue = Q(deadline_month__gt=0, deadline_month__lt=month_index(on or today())) & ~Q(status__in=CLOSED_STATUSES)
+    rows = tallies.order_by().values("status").annotate(actions=Sum("n"), overdue=Sum("n", filter=overdue))
+    by_status: dict[str, int] = {}
+    n_overdue = 0
+    for r in rows:
+        by_status[r["status"]] = r["actions"]
+        n_overdue += r["overdue"] or 0
+    reader = reader_scope(who)
+    if reader.internal and not reader.everything:
+        drafts = restrict(who, KeyAction).exclude(evaluation__management_response__status=ResponseStatus.APPROVED)
+        if office:
+            drafts = drafts.filter(evaluation__office=office)
+        for status, n in drafts.order_by().values_list("status").annotate(n=Count("pk")):
+            by_status[status] = by_status.get(status, 0) + n
+        n_overdue += drafts.overdue(on).count()
+    known = {s: by_status.pop(s, 0) for s in ActionStatus.values}
+    return {"by_status": known, "other_statuses": by_status, "total": sum(known.values()) + sum(by_status.values()), "overdue": n_overdue}
+
+
+RECENT_WINDOW = 200
+
+
+def recent_updates(who, n: int = 10) -> list[ActionUpdate]:
+    """The `n` newest progress updates `who` reads, with what a row shows.
+
+    Read among the newest updates first (an index walk, no join over all of them), then, only when
+    fewer than `n` of those are readable, among all: ordering 600,000 updates joined to their
+    responses to keep ten costs hundreds of milliseconds; a window of the newest costs one.
+    """
+    visible = (
+        restrict(who, ActionUpdate)
+        .select_related("key_action__evaluation__office", "key_action__evaluation__plan", "key_action__recommendation")
+        .order_by("-created_at", "-id")
+    )
+    window = list(ActionUpdate.objects.order_by("-created_at", "-id").values_list("pk", flat=True)[:RECENT_WINDOW])
+    rows = list(visible.filter(pk__in=window)[:n])
+    if len(rows) < n and len(window) == RECENT_WINDOW:
+        rows = list(visible[:n])
+    return rows
+
+
 def regions_with_counts(who) -> QuerySet[Region]:
     """Regions with their offices and the evaluations `who` reads."""
     evaluations = restrict(who, Evaluation).filter(office__region=OuterRef("pk")).order_by().values("office__region")
@@ -305,6 +363,24 @@ def evaluation_version(evaluation_id: int) -> tuple[int, int]:
             f"SELECT (SELECT MAX(id) FROM {table} WHERE evaluation_id = %s), "
             f"(SELECT MAX(id) FROM {table} WHERE evaluation_id IS NULL)",
             [evaluation_id],
+        )
+        own, reference = cursor.fetchone()
+    return own or 0, reference or 0
+
+
+def office_version(office_id: int) -> tuple[int, int]:
+    """Moves on a change to the records of this office's evaluations, or to reference data."""
+    from django.db import connection
+
+    from .models import ChangeRecord
+
+    records = connection.ops.quote_name(ChangeRecord._meta.db_table)
+    evaluations = connection.ops.quote_name(Evaluation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(r.id) FROM {records} r WHERE r.evaluation_id IN (SELECT e.id FROM {evaluations} e WHERE e.office_id = %s)), "
+            f"(SELECT MAX(id) FROM {records} WHERE evaluation_id IS NULL)",
+            [office_id],
         )
         own, reference = cursor.fetchone()
     return own or 0, reference or 0

@@ -46,12 +46,15 @@ def cached(namespace: str, parts: tuple, compute: Callable[[], T]) -> T:
 
 
 def cached_page(
-    request, title: str, nav: str, namespace: str, parts: tuple, template: str, context, *, slow: bool = False
+    request, title: str, nav: str, namespace: str, parts: tuple, template: str, context, *, slow: bool = False,
+    version: Callable[[], object] | None = None,
 ) -> object:
     """A page whose body is rendered once per data version, reader scope and day.
 
     `context` is a function: nothing is queried when the body is in the cache.
     The page around the body (the signed-in user, messages) is rendered each time.
+    `version`: what moves when what the body shows may change (default: any change anywhere,
+    `queries.data_version`); an office's page follows its office, the figures follow their counts.
     A `slow` page (seconds to compute at scale) is revalidated in the background:
     after a change its previous body is shown, with its time, until the new one is ready.
     """
@@ -64,7 +67,7 @@ def cached_page(
 
     reader = reader_scope(request.user)
     key = (request.get_full_path(), reader.key, today(), *parts)
-    version = queries.data_version()
+    version = (version or queries.data_version)()
 
     def body() -> str:
         return render_to_string(template, {**context(), "internal": reader.internal}, request)
@@ -82,11 +85,13 @@ def cached_page(
     return response
 
 
-def public_page(view):
+def public_page(view=None, *, version: Callable[..., object] | None = None):
     """Whole pages for anonymous readers, once per data version and day: no view, no template runs.
 
     Only GET requests without a pending message qualify; the page an anonymous
     reader gets carries no CSRF token (it has no form to post) and sets no cookie.
+    `version(request, *args, **kwargs)`: what moves when the page may change (default: any
+    change anywhere); `@public_page(version=...)` keeps a page through changes that are not its.
     """
     from functools import wraps
 
@@ -96,27 +101,31 @@ def public_page(view):
     from tracking.models.responses import today
     from tracking.permissions import PUBLIC
 
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method != "GET" or request.user.is_authenticated or "messages" in request.COOKIES:
-            return view(request, *args, **kwargs)
-        # Anonymous readers only: what the public reads.
-        key = ("page", request.get_full_path(), PUBLIC.key, today(), queries.data_version())
-        hit = cached_raw(key)
-        if hit is not None:
-            status, content_type, body = hit
-            return HttpResponse(body, status=status, content_type=content_type)
-        response = view(request, *args, **kwargs)
-        if (
-            response.status_code == 200
-            and not response.cookies
-            and not getattr(response, "streaming", False)
-            and not getattr(response, "stale", False)
-        ):
-            store_raw(key, (response.status_code, response["Content-Type"], response.content))
-        return response
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method != "GET" or request.user.is_authenticated or "messages" in request.COOKIES:
+                return view(request, *args, **kwargs)
+            # Anonymous readers only: what the public reads.
+            moved = version(request, *args, **kwargs) if version else queries.data_version()
+            key = ("page", request.get_full_path(), PUBLIC.key, today(), moved)
+            hit = cached_raw(key)
+            if hit is not None:
+                status, content_type, body = hit
+                return HttpResponse(body, status=status, content_type=content_type)
+            response = view(request, *args, **kwargs)
+            if (
+                response.status_code == 200
+                and not response.cookies
+                and not getattr(response, "streaming", False)
+                and not getattr(response, "stale", False)
+            ):
+                store_raw(key, (response.status_code, response["Content-Type"], response.content))
+            return response
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
 
 
 # Figures that cost seconds at scale are kept for days: the version says when they are stale.

@@ -16,6 +16,7 @@ from tracking.models import (
     Region,
     Unit,
 )
+from tracking.services import tallies
 
 _seq = itertools.count(1)
 
@@ -65,6 +66,8 @@ def make_action(
     )
     if units:
         action.units.set(units)
+    # As the services do: the counts behind the figures are kept in step (tracking.services.tallies).
+    tallies.added([action.pk])
     return action
 
 

@@ -93,3 +93,42 @@ def test_lists_follow_their_filters(client, evaluation_id):
 
 # After a change, the slow pages' previous figures at once and the new ones from a job worker:
 # tests/jobs/test_refresh.py.
+
+
+def _behind_the_back(sql: str, params) -> None:
+    """A change no page hears of (no history record): a page that shows it was computed again."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_a_progress_update_invalidates_its_evaluation_its_office_and_the_figures_not_other_offices(client, evaluation_id):
+    from tracking.models import Evaluation
+
+    other = Importer(Actor.system()).import_text(sample_text("000_6da9e6de966dff24"), source="000").evaluation_id
+    mine, theirs = Evaluation.objects.get(pk=evaluation_id), Evaluation.objects.get(pk=other)
+    assert mine.office_id != theirs.office_id
+    pages = {
+        "my evaluation": reverse("web:evaluation", args=[mine.pk]),
+        "my office": reverse("web:office", args=[mine.office.slug]),
+        "their evaluation": reverse("web:evaluation", args=[theirs.pk]),
+        "their office": reverse("web:office", args=[theirs.office.slug]),
+        "dashboard": reverse("web:dashboard"),
+    }
+    for url in pages.values():
+        assert client.get(url).status_code == 200  # cached now
+    # Every page's evaluation titles changed behind the back: a page computed again shows the new one.
+    _behind_the_back("UPDATE tracking_evaluation SET title = title || ' (renamed)'", [])
+    _behind_the_back("UPDATE tracking_office SET name = name || ' (renamed)'", [])
+    unit = Unit.objects.get(name="PPID")
+    person = User.objects.create_user("ufp2", password="pw-ufp-123456")
+    RoleAssignment.objects.create(user=person, role=Role.UNIT_FOCAL_POINT, unit=unit)
+    action = KeyAction.objects.filter(evaluation_id=mine.pk, units=unit).exclude(status="Completed").first()
+    record_progress(Actor(user=person), action, version=action.version, status="Completed", comment="Narrow.")
+    computed = {name: "(renamed)" in client.get(url).content.decode() for name, url in pages.items()}
+    assert computed == {"my evaluation": True, "my office": True, "their evaluation": False, "their office": False, "dashboard": True}
+    # A progress update that leaves the status as it was: its evaluation moves, the figures stay.
+    _behind_the_back("UPDATE tracking_office SET name = name || ' (again)'", [])
+    action.refresh_from_db()
+    record_progress(Actor(user=person), action, version=action.version, status="Completed", comment="Still done.")
+    computed = {name: "(again)" in client.get(url).content.decode() for name, url in pages.items()}
+    assert computed == {"my evaluation": True, "my office": True, "their evaluation": False, "their office": False, "dashboard": False}

@@ -709,7 +709,7 @@ def test_the_page_cache_never_serves_one_readers_page_to_another(world, name, se
 TRACKED = {
     "Evaluation", "ManagementResponse", "Recommendation", "RecommendationTerm", "KeyAction", "ActionUpdate",
     "ChangeRecord", "EvaluationDocument", "Verification", "DeadlineRevision",
-    "OutcomeQuestion",
+    "OutcomeQuestion", "ActionTally",
 }
 MANAGERS = {"objects", "_default_manager", "_base_manager", "through"}
 

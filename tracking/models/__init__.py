@@ -4,9 +4,11 @@ from .evaluations import Evaluation, EvaluationDocument, EvaluationPlan
 from .history import ChangeRecord
 from .reference import Office, OfficeType, Region, Term, Unit, UnitAlias
 from .responses import ActionUpdate, KeyAction, ManagementResponse, Recommendation, RecommendationTerm
+from .tallies import ActionTally
 
 __all__ = [
     "AccountMail",
+    "ActionTally",
     "ActionUpdate",
     "ChangeRecord",
     "DeadlineRevision",

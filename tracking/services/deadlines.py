@@ -20,7 +20,7 @@ from django.utils import timezone
 from .. import permissions
 from ..actor import Actor
 from ..models import ChangeRecord, DeadlineRevision, KeyAction
-from . import history
+from . import history, tallies
 from .errors import ConflictError
 
 
@@ -53,9 +53,11 @@ def revise_deadline(actor: Actor, action: KeyAction, *, version: int, deadline: 
                 raise ValidationError({"deadline": [f"The deadline is {deadline:%Y/%m} already: choose another month."]})
             first = current.first_deadline or current.deadline or deadline
             now = timezone.now()
-            changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
-                deadline=deadline, first_deadline=first, version=F("version") + 1, updated_at=now
-            )
+            # The deadline month is counted behind the figures (tracking.services.tallies).
+            with tallies.kept_in_step(actions=[current.pk]):
+                changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
+                    deadline=deadline, first_deadline=first, version=F("version") + 1, updated_at=now
+                )
             if changed != 1:
                 raise ConflictError(current)
             revision = DeadlineRevision.objects.create(

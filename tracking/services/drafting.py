@@ -38,12 +38,14 @@ from ..models import (
     Unit,
 )
 from ..models.responses import ActionStatus, Category, ResponseStatus
-from . import history
+from . import history, tallies
 from .errors import ConflictError
 from .progress import refused
 
 RECOMMENDATION_FIELDS = ("number", "text", "response_text", "description", "category")
 ACTION_FIELDS = ("number", "text", "responsible", "deadline", "status", "comments")
+# Records whose changes move the counts behind the figures (tracking.services.tallies).
+COUNTED = (Evaluation, Recommendation, KeyAction)
 
 
 # --- evaluations ------------------------------------------------------------------
@@ -169,7 +171,9 @@ def update_evaluation(
             old, new = history.diff(before, history.snapshot(current))
             if old or new:
                 current.version += 1
-                current.save()
+                # Office and year are counted behind the figures (tracking.services.tallies).
+                with tallies.kept_in_step([current.pk]):
+                    current.save()
                 records.append(
                     history.change(actor, ChangeRecord.Action.UPDATE, current, before=old, after=new, evaluation_id=current.pk)
                 )
@@ -233,7 +237,7 @@ def _edit(actor: Actor, model, pk: int, version: int, permission: str, fields: d
     `_refused_edit` once its own transaction has rolled back (a record written
     inside it would be rolled back with it).
     """
-    with transaction.atomic():
+    with transaction.atomic(), tallies.kept_in_step([evaluation_id] if model in COUNTED else []):
         current = _locked(model, pk)
         permissions.require(actor, permission, current)
         if current.version != version:
@@ -370,7 +374,8 @@ def update_recommendation(
             response = _response_for_edit(actor, recommendation.management_response_id)
             rec = _edit(actor, Recommendation, recommendation.pk, version, permissions.EDIT_RESPONSE, changes, response.evaluation_id)
             if terms is not None:
-                old, new = _set_tags(rec, terms)
+                with tallies.kept_in_step([response.evaluation_id]):
+                    old, new = _set_tags(rec, terms)
                 if old != new:
                     history.write(
                         [history.change(actor, ChangeRecord.Action.UPDATE, rec, before={"tags": old}, after={"tags": new}, evaluation_id=response.evaluation_id)]
@@ -393,7 +398,8 @@ def delete_recommendation(actor: Actor, recommendation: Recommendation, *, versi
             for action in rec.key_actions.all():
                 records.append(_deletion(actor, action, response.evaluation_id))
             records.append(_deletion(actor, rec, response.evaluation_id))
-            rec.delete()
+            with tallies.kept_in_step([response.evaluation_id]):
+                rec.delete()
             _renumber(Recommendation, response.recommendations.order_by("position"))
             _touch(response)
             history.write(records)
@@ -493,6 +499,7 @@ def add_action(
             comments=fields.get("comments", "").strip(),
         )
         action.units.set(units)
+        tallies.added([action.pk])
         _touch(response)
         history.write(
             [history.change(actor, ChangeRecord.Action.CREATE, action, after={**history.snapshot(action), "units": [u.pk for u in units]}, evaluation_id=response.evaluation_id)]
@@ -536,7 +543,8 @@ def delete_action(actor: Actor, action: KeyAction, *, version: int) -> None:
                 raise ConflictError(current)
             record = _deletion(actor, current, response.evaluation_id)
             rec = current.recommendation
-            current.delete()
+            with tallies.kept_in_step([response.evaluation_id]):
+                current.delete()
             _renumber(KeyAction, rec.key_actions.order_by("position"))
             _touch(response)
             history.write([record])
@@ -673,7 +681,9 @@ def _transition(actor: Actor, response: ManagementResponse, version: int, permis
             for name, value in extra.items():
                 setattr(current, name, value)
             current.version += 1
-            current.save()
+            with tallies.kept_in_step([current.evaluation_id]):
+                current.save()
+            tallies.touch()  # approval dates: the timeliness figure
             old, new = history.diff(before, history.snapshot(current))
             history.write(
                 [

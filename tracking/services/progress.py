@@ -21,7 +21,7 @@ from .. import permissions, text
 from ..actor import Actor
 from ..models import ActionUpdate, ChangeRecord, KeyAction
 from ..models.responses import ActionStatus
-from . import history, verification
+from . import history, tallies, verification
 from .errors import ConflictError
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
@@ -132,9 +132,11 @@ def record_progress(
             now = timezone.now()
             state = verification.state_after_progress(current.verification, status)
             completed_on = verification.completed_on_after_progress(current, status, timezone.localdate(now))
-            changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
-                status=status, verification=state, completed_on=completed_on, version=F("version") + 1, updated_at=now
-            )
+            # The counts behind the figures follow the new status (tracking.services.tallies).
+            with tallies.kept_in_step(actions=[current.pk] if status != current.status else []):
+                changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
+                    status=status, verification=state, completed_on=completed_on, version=F("version") + 1, updated_at=now
+                )
             if changed != 1:  # lost the race between the read and the write
                 raise ConflictError(current)
             update = ActionUpdate.objects.create(

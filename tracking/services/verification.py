@@ -28,7 +28,7 @@ from ..actor import Actor
 from ..models import ActionUpdate, ChangeRecord, KeyAction, Verification
 from ..models.accountability import VerificationState
 from ..models.responses import ActionStatus
-from . import history
+from . import history, tallies
 from .errors import ConflictError
 
 REOPENED_STATUS = ActionStatus.INITIATED.value
@@ -88,13 +88,15 @@ def verify_completion(actor: Actor, action: KeyAction, *, version: int, accept: 
                 state, status = VerificationState.VERIFIED.value, current.status
             else:
                 state, status = VerificationState.SENT_BACK.value, REOPENED_STATUS
-            changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
-                status=status,
-                verification=state,
-                completed_on=current.completed_on if accept else None,
-                version=F("version") + 1,
-                updated_at=now,
-            )
+            # Sent back, it is open again: the counts behind the figures follow (tracking.services.tallies).
+            with tallies.kept_in_step(actions=[current.pk] if status != current.status else []):
+                changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
+                    status=status,
+                    verification=state,
+                    completed_on=current.completed_on if accept else None,
+                    version=F("version") + 1,
+                    updated_at=now,
+                )
             if changed != 1:
                 raise ConflictError(current)
             author = actor.user if actor.is_authenticated else None

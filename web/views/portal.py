@@ -15,7 +15,6 @@ from django.template.loader import render_to_string
 from reports import figures
 from tracking import permissions, queries
 from tracking.models import (
-    ActionUpdate,
     Evaluation,
     EvaluationDocument,
     EvaluationPlan,
@@ -62,16 +61,11 @@ def _choices(request) -> dict:
 def home(request):
     def context():
         evaluations = restrict(request.user, Evaluation)
-        updates = (
-            restrict(request.user, ActionUpdate)
-            .select_related("key_action__evaluation__office", "key_action__evaluation__plan", "key_action__recommendation")
-            .order_by("-created_at", "-id")[:10]
-        )
         return {
             "n_evaluations": evaluations.count(),
             "n_recommendations": restrict(request.user, Recommendation).count(),
-            "figures": queries.status_figures(restrict(request.user, KeyAction)),
-            "updates": list(updates),
+            "figures": queries.counted_status_figures(request.user),
+            "updates": queries.recent_updates(request.user, 10),
         }
 
     return _page(request, "Home", "home", "home", (), "web/home_body.html", context, slow=True)
@@ -100,7 +94,12 @@ def region_detail(request, slug: str):
     )
 
 
-@public_page
+def _office_version(request, slug: str):
+    office_id = Office.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    return queries.office_version(office_id) if office_id else queries.data_version()
+
+
+@public_page(version=_office_version)
 def office_detail(request, slug: str):
     office = get_object_or_404(Office.objects.select_related("type", "region"), slug=slug)
 
@@ -121,12 +120,14 @@ def office_detail(request, slug: str):
             (plan, by_plan.get(plan.pk, []), compliance.get(plan.pk))
             for plan in EvaluationPlan.objects.filter(office=office).order_by("-start_year", "-end_year")
         ]
-        actions = restrict(request.user, KeyAction).filter(evaluation__office=office)
         return {
-            "office": office, "plans": plans, "weeks": weeks, "figures": queries.status_figures(actions), "scope": {"office": office.pk},
+            "office": office, "plans": plans, "weeks": weeks, "figures": queries.counted_status_figures(request.user, office), "scope": {"office": office.pk},
         }
 
-    return _page(request, office.name, "browse", "office", (office.pk, settings.RESPONSE_WEEKS), "web/office_detail_body.html", context)
+    return _page(
+        request, office.name, "browse", "office", (office.pk, settings.RESPONSE_WEEKS), "web/office_detail_body.html", context,
+        version=lambda: queries.office_version(office.pk),
+    )
 
 
 @public_page
@@ -144,7 +145,7 @@ def evaluation_list(request):
     return _page(request, "Evaluations", "evaluations", "evaluations", (), "web/evaluation_list_body.html", context)
 
 
-@public_page
+@public_page(version=lambda request, pk: queries.evaluation_version(pk))
 def evaluation_detail(request, pk: int):
     evaluation = get_object_or_404(
         restrict(request.user, Evaluation).select_related(

@@ -71,6 +71,8 @@ def _filter_choices(request) -> dict:
 
 @public_page
 def dashboard(request):
+    # Kept until anything changes: besides the kept counts it shows what they do not follow
+    # (verification, first deadlines, outcomes, plans).
     return cached_page(
         request, "Dashboard", "dashboard", "dashboard", (_weeks(request),), "web/dashboard_body.html", lambda: _dashboard(request),
         slow=True,
@@ -83,12 +85,13 @@ def _dashboard(request) -> dict:
     actions = filters.actions(restrict(request.user, KeyAction), on)
     evaluations = filters.evaluations(restrict(request.user, Evaluation))
     weeks = _weeks(request)
-    total = figures.totals(actions, on)
+    source = figures.Source.of(request.user, filters, actions)
+    total = source.totals(on)
     sections = []
     for key, b in figures.BREAKDOWNS.items():
         if key == "year":
             continue
-        rows = figures.breakdown(actions, key, on)
+        rows = source.breakdown(key, on)
         top = rows[:CHART_ROWS]
         sections.append(
             {
@@ -103,7 +106,7 @@ def _dashboard(request) -> dict:
                 "more": len(rows) - len(top),
             }
         )
-    years = figures.breakdown(actions, "year", on)
+    years = source.breakdown("year", on)
     trend = {
         "rows": years,
         "breakdown": figures.BREAKDOWNS["year"],
@@ -147,7 +150,7 @@ def annual_report(request):
     actions = filters.actions(restrict(request.user, KeyAction), on)
     evaluations = filters.evaluations(restrict(request.user, Evaluation))
     report = annual.build(
-        year, evaluations, actions, reader=reader_scope(request.user), scope=_scope_label(filters), on=on, weeks=_weeks(request)
+        year, evaluations, figures.Source.of(request.user, filters, actions), reader=reader_scope(request.user), scope=_scope_label(filters), on=on, weeks=_weeks(request)
     )
     context = {"report": report, "charts": report.charts(), "today": on}
     if request.GET.get("format") == "pdf":

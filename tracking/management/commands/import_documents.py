@@ -156,6 +156,8 @@ class Command(BaseCommand):
         except DryRun:
             pass
         elapsed = time.monotonic() - started
+        if not options["dry_run"] and any(r.outcome != FAILED for r in results):
+            _refresh_statistics()
         for arg in missing:
             results.append(ImportResult(source=arg, outcome=FAILED, error="no such file, folder or match"))
         self._report(results, elapsed, options)
@@ -231,3 +233,19 @@ class Command(BaseCommand):
                 location = r.error if r.error[:1].isdigit() else f"{r.error}"
                 sep = ":" if r.error[:1].isdigit() else ": "
                 self.stderr.write(f"{r.source}{sep}{location}")
+
+
+def _refresh_statistics() -> None:
+    """After an import, the query planner's statistics of SQLite made again (PostgreSQL keeps its own).
+
+    Without them, SQLite guesses that a response status picks out a few rows and orders its joins
+    from there: the home page's newest updates took 2.8 s at 1,000 evaluations, a tag breakdown 1.1 s
+    (0.1 s each with them). A bounded sample (analysis_limit): milliseconds, whatever the size.
+    """
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA analysis_limit=1000")
+            cursor.execute("ANALYZE")
+

@@ -24,8 +24,8 @@ from gateformat.vocab import reference_offices
 
 from ... import permissions, text
 from ...actor import Actor
-from ...models import ActionUpdate, Evaluation, EvaluationPlan, Office, OfficeType, Region, Term
-from .. import history
+from ...models import ActionUpdate, Evaluation, EvaluationPlan, KeyAction, Office, OfficeType, Region, Term
+from .. import history, tallies
 from ..units import UnitDirectory, fragments
 from .create import create_all
 from .document import DocumentImport
@@ -355,6 +355,8 @@ class _Batch:
             else:
                 claimed.add(key)
                 new.append(job)
+        # The counts behind the figures (tracking.services.tallies): the known evaluations' counts before...
+        counted_before = tallies.counts(KeyAction.objects.filter(evaluation_id__in=[existing[k].pk for _, k in later if k in existing]))
         records = []
         updates: list[ActionUpdate] = []
         if new:
@@ -375,6 +377,9 @@ class _Batch:
         history.write(records)
         if updates:
             ActionUpdate.objects.bulk_create(updates)
+        # ...and every evaluation's of the batch after it: the difference added, in this transaction.
+        batch = [existing[key].pk for key in keys if key in existing]
+        tallies.add(tallies.counts(KeyAction.objects.filter(evaluation_id__in=batch)), counted_before)
         return [job.finish() for job in self.jobs]
 
 

@@ -1,0 +1,215 @@
+"""The counts kept beside the key actions equal the counts made again from them, whatever happened.
+
+A random sequence (several seeds) of imports of generated documents, imports
+of changed versions of them (statuses, deadlines, categories, tags, key
+actions and recommendations dropped), progress updates, responses drafted,
+submitted, approved and returned, key actions and recommendations edited and
+deleted, all through the services. After every step the `ActionTally` rows
+must be what `tallies.rebuild()` would write, and at the end every figure
+the pages show from them (totals, every breakdown, the annual report's due
+by year end, the home and office status counts) must equal the same figure
+counted from the key actions, for the public, a scoped reader and everyone.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import random
+from collections import Counter
+
+import pytest
+
+from gateformat.generate import Generator
+from reports import figures
+from tracking import queries
+from tracking.actor import Actor
+from tracking.models import ActionTally, Evaluation, KeyAction, ManagementResponse, Office, Term
+from tracking.models.responses import ActionStatus, ResponseStatus
+from tracking.permissions import EVERYTHING, PUBLIC, Reader, restrict
+from tracking.services import drafting, tallies
+from tracking.services.importer import Importer
+from tracking.services.progress import record_progress
+
+pytestmark = pytest.mark.django_db(transaction=False)
+SYSTEM = Actor.system("test")
+STATUSES = [s.value for s in ActionStatus]
+
+
+def kept() -> Counter:
+    rows = list(ActionTally.objects.exclude(dimension="_version").values_list("dimension", "group_key", "approved", "status", "deadline_month", "n"))
+    assert all(r[-1] > 0 for r in rows), "a count of zero or less is kept"
+    return Counter({r[:-1]: r[-1] for r in rows})
+
+
+def truth() -> Counter:
+    return Counter({k: n for k, n in tallies.counts(KeyAction.objects.all()).items() if n})
+
+
+class World:
+    def __init__(self, seed: int):
+        self.rng = random.Random(seed)
+        self.generator = Generator(seed)
+        self.docs = []
+        self.importer = Importer(SYSTEM)
+
+    # --- the steps ----------------------------------------------------------------------------
+
+    def import_new(self):
+        batch = [g.document for g in self.generator.documents(self.rng.randint(1, 3))]
+        self.docs += batch
+        self.importer.import_documents(batch)
+
+    def import_changed(self):
+        if not self.docs:
+            return self.import_new()
+        doc = copy.deepcopy(self.rng.choice(self.docs))
+        for rec in doc.recommendations:
+            rec.category = self.rng.choice(["", "Accepted", "Rejected", rec.category])
+            if self.rng.random() < 0.3:
+                rec.operating_principles = rec.operating_principles[:1]
+            for action in rec.key_actions:
+                action.status = self.rng.choice(STATUSES)
+                if self.rng.random() < 0.3:
+                    action.deadline = f"{self.rng.randint(2015, 2027)}-{self.rng.randint(1, 12):02d}"
+            if len(rec.key_actions) > 1 and self.rng.random() < 0.4:
+                rec.key_actions.pop()
+        if len(doc.recommendations) > 1 and self.rng.random() < 0.3:
+            doc.recommendations.pop()
+        self.importer.import_document(doc)
+
+    def progress(self):
+        action = (
+            KeyAction.objects.filter(evaluation__management_response__status=ResponseStatus.APPROVED).order_by("?").first()
+        )
+        if action is None:
+            return
+        record_progress(SYSTEM, action, version=action.version, status=self.rng.choice(STATUSES), comment="Progress.")
+
+    def draft(self):
+        office = Office.objects.order_by("?").first()
+        if office is None:
+            return self.import_new()
+        ev = drafting.create_evaluation(
+            SYSTEM, office=office, start_year=2020, end_year=2022, title=f"Drafted {self.rng.random()}",
+            year=self.rng.choice([2020, 2021, 2022]),
+        )
+        terms = list(Term.objects.order_by("?")[: self.rng.randint(0, 3)])
+        rec = drafting.add_recommendation(
+            SYSTEM, ev.management_response, fields={"number": "1", "text": "Do it.", "category": "Accepted"}, terms=terms
+        )
+        for i in range(self.rng.randint(1, 3)):
+            deadline = dt.date(self.rng.randint(2019, 2027), self.rng.randint(1, 12), 1) if self.rng.random() < 0.8 else None
+            drafting.add_action(
+                SYSTEM, rec, fields={"number": f"1.{i + 1}", "text": "Act.", "deadline": deadline, "status": self.rng.choice(STATUSES)}
+            )
+
+    def _draft_response(self):
+        return (
+            ManagementResponse.objects.filter(status__in=[ResponseStatus.DRAFT, ResponseStatus.RETURNED], recommendations__isnull=False)
+            .order_by("?")
+            .first()
+        )
+
+    def edit(self):
+        response = self._draft_response()
+        if response is None:
+            return self.draft()
+        action = KeyAction.objects.filter(evaluation_id=response.evaluation_id).order_by("?").first()
+        if action is not None:
+            drafting.update_action(
+                SYSTEM, action, version=action.version,
+                fields={"number": action.number, "text": action.text, "status": self.rng.choice(STATUSES),
+                        "deadline": dt.date(self.rng.randint(2019, 2027), self.rng.randint(1, 12), 1)},
+            )
+        rec = response.recommendations.order_by("?").first()
+        drafting.update_recommendation(
+            SYSTEM, rec, version=rec.version, fields={"number": rec.number, "text": rec.text, "category": self.rng.choice(["", "Partially Accepted"])},
+            terms=list(Term.objects.order_by("?")[: self.rng.randint(0, 2)]),
+        )
+
+    def delete(self):
+        response = self._draft_response()
+        if response is None:
+            return self.draft()
+        action = KeyAction.objects.filter(evaluation_id=response.evaluation_id).order_by("?").first()
+        if action is not None and self.rng.random() < 0.6:
+            drafting.delete_action(SYSTEM, action, version=action.version)
+        else:
+            rec = response.recommendations.order_by("?").first()
+            drafting.delete_recommendation(SYSTEM, rec, version=rec.version)
+
+    def review(self):
+        response = self._draft_response()
+        if response is None:
+            return self.draft()
+        submitted = drafting.submit_response(SYSTEM, response, version=response.version)
+        if self.rng.random() < 0.7:
+            drafting.approve_response(SYSTEM, submitted, version=submitted.version)
+        else:
+            drafting.return_response(SYSTEM, submitted, version=submitted.version, reason="Again.")
+
+    STEPS = ("import_new", "import_changed", "progress", "progress", "draft", "edit", "delete", "review")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kept_counts_equal_the_counts_made_again_after_any_sequence_of_changes(seed):
+    world = World(seed)
+    world.import_new()
+    for step in range(30):
+        name = world.rng.choice(World.STEPS)
+        getattr(world, name)()
+        assert kept() == truth(), f"step {step}: {name}"
+    assert sum(kept().values()) > 0
+    drafts = Evaluation.objects.exclude(management_response__status=ResponseStatus.APPROVED).values_list("office_id", flat=True)
+    scoped = Reader(internal=True, offices=frozenset([*drafts[:1], Office.objects.order_by("pk").values_list("pk", flat=True)[0]]))
+    for reader in (PUBLIC, scoped, EVERYTHING):
+        _same_figures(reader)
+
+
+def _same_figures(reader):
+    on = dt.date(2025, 7, 15)
+    filters = queries.Filters()
+    actions = restrict(reader, KeyAction)
+    source = figures.Source.of(reader, filters, actions)
+    assert source.tallied
+    live = figures.Source(actions, None)
+    for a, b in ((source, live), (source.due_by_end_of(2024), live.due_by_end_of(2024))):
+        assert _plain(a.totals(on)) == _plain(b.totals(on))
+        for by in figures.BREAKDOWNS:
+            assert [_plain(f) for f in a.breakdown(by, on)] == [_plain(f) for f in b.breakdown(by, on)], by
+    office = Office.objects.order_by("pk").first()
+    assert queries.counted_status_figures(reader, on=on) == queries.status_figures(actions, on)
+    assert queries.counted_status_figures(reader, office, on) == queries.status_figures(actions.filter(evaluation__office=office), on)
+    # A filter narrows the figures: counted from the key actions.
+    year = Evaluation.objects.order_by("pk").values_list("year", flat=True).first()
+    assert not figures.Source.of(reader, queries.Filters(year=year), actions).tallied
+    assert not figures.Source.of(reader, queries.Filters(status="Completed"), actions).tallied
+
+
+def _plain(f: figures.Figures) -> tuple:
+    avg = None if f.overdue_age_avg is None else round(f.overdue_age_avg, 6)
+    return (f.label, f.key, f.total, f.by_status, f.other, f.due, f.completed_due, f.overdue, f.overdue_long, avg, f.overdue_age_max)
+
+
+def test_rebuild_writes_the_same_counts():
+    World(7).import_new()
+    before = kept()
+    assert before
+    ActionTally.objects.all().delete()
+    assert kept() != before
+    assert tallies.rebuild() == len(before)
+    assert kept() == before
+
+
+def test_the_command_finds_counts_changed_by_hand_and_makes_them_again():
+    from django.core.management import CommandError, call_command
+
+    World(5).import_new()
+    call_command("tallies")  # in step
+    KeyAction.objects.filter(pk=KeyAction.objects.order_by("pk").values_list("pk", flat=True)[0]).update(status="Completed", deadline=None)
+    with pytest.raises(CommandError, match="differ from the key actions"):
+        call_command("tallies")
+    call_command("tallies", "--rebuild")
+    call_command("tallies")
+    assert kept() == truth()

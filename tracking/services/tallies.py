@@ -1,0 +1,126 @@
+"""Keeping `ActionTally` in step with the key actions: the one place that writes it.
+
+Every service that changes what a figure counts (a key action's status or
+deadline, its recommendation's category or tags, a response's status, key
+actions added or deleted, documents imported) runs its change inside
+`kept_in_step(...)`, inside its transaction: the counts of the evaluations
+(or key actions) it touches are made before and after the change, from the
+rows themselves, and the difference is added to the kept counts in the same
+transaction (an upsert per changed count, in a fixed order). So a change
+that commits carries its counts with it, and one that rolls back leaves
+them as they were.
+
+`rebuild()` counts everything again (after changes made behind the
+services' back: SQL by hand; `followthrough tallies`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+from django.db.models import BooleanField, Case, Count, F, Q, Value, When
+
+from ..models import ActionTally, KeyAction
+from ..models.responses import ResponseStatus
+from ..models.tallies import NO_DEADLINE, VERSION, MonthIndex
+
+# The dimensions of the plain counts: where each is on a key action.
+PLAIN = {
+    "region": "evaluation__office__region_id",
+    "office": "evaluation__office_id",
+    "office_type": "evaluation__office__type__code",
+    "year": "evaluation__year",
+    "category": "recommendation__category",
+}
+Key = tuple[str, str, bool, str, int]  # (dimension, key, approved, status, deadline month)
+
+
+def counts(actions) -> Counter:
+    """The counts of these key actions, every dimension (two GROUP BYs)."""
+    approved = Case(
+        When(evaluation__management_response__status=ResponseStatus.APPROVED, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    common = {"ok": approved, "month": MonthIndex("deadline"), "st": F("status")}
+    out: Counter = Counter()
+    plain = actions.order_by().annotate(**common, **{f"d_{d}": F(path) for d, path in PLAIN.items()})
+    for r in plain.values("ok", "month", "st", *(f"d_{d}" for d in PLAIN)).annotate(n=Count("pk")):
+        tail = (bool(r["ok"]), r["st"], r["month"] or NO_DEADLINE)
+        out[("all", "", *tail)] += r["n"]
+        for d in PLAIN:
+            value = r[f"d_{d}"]
+            out[(d, "" if value is None else str(value), *tail)] += r["n"]
+    # Tags: one dimension per vocabulary (thematic_area, operating_principle, ...), the term's id as the group.
+    tagged = actions.order_by().filter(recommendation__tags__isnull=False).annotate(
+        **common, term=F("recommendation__tags__term_id"), kind=F("recommendation__tags__term__kind")
+    )
+    for r in tagged.values("ok", "month", "st", "term", "kind").annotate(n=Count("pk")):
+        out[(r["kind"], str(r["term"]), bool(r["ok"]), r["st"], r["month"] or NO_DEADLINE)] += r["n"]
+    return out
+
+
+def _of(evaluations: Iterable[int], actions: Iterable[int]) -> Counter:
+    evaluations, actions = sorted(set(evaluations)), sorted(set(actions))
+    if not evaluations and not actions:
+        return Counter()
+    return counts(KeyAction.objects.filter(Q(evaluation_id__in=evaluations) | Q(pk__in=actions)))
+
+
+@contextmanager
+def kept_in_step(evaluations: Iterable[int] = (), actions: Iterable[int] = ()) -> Iterator[set[int]]:
+    """Around a change to these evaluations' (or key actions') rows: the counts follow the change.
+
+    Yields a set to which the change may add evaluations it creates. Runs inside the change's transaction.
+    """
+    ids, action_ids = set(evaluations), set(actions)
+    before = _of(ids, action_ids)
+    yield ids
+    add(_of(ids, action_ids), before)
+
+
+def added(actions: Iterable[int]) -> None:
+    """New key actions: their counts added."""
+    add(_of((), actions), Counter())
+
+
+def touch() -> None:
+    """The figures moved without a count moving (a response approved: the timeliness figure)."""
+    add(Counter(), Counter(), force=True)
+
+
+def add(after: Counter, before: Counter, *, force: bool = False) -> None:
+    """Add the difference between two countings to the kept counts (and move their version)."""
+    delta = {k: after.get(k, 0) - before.get(k, 0) for k in after.keys() | before.keys()}
+    rows = sorted((k, d) for k, d in delta.items() if d)
+    if not rows and not force:
+        return
+    rows.append((VERSION, 1))
+    table = connection.ops.quote_name(ActionTally._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (dimension, group_key, approved, status, deadline_month, n) VALUES (%s, %s, %s, %s, %s, %s) "
+            f"ON CONFLICT (dimension, group_key, approved, status, deadline_month) DO UPDATE SET n = {table}.n + excluded.n",
+            [(*k, d) for k, d in rows],
+        )
+        if any(d < 0 for _, d in rows):
+            ActionTally.objects.filter(n=0).delete()
+
+
+def rebuild() -> int:
+    """Every count made again from the key actions; the number of rows written."""
+    with transaction.atomic():
+        version = ActionTally.objects.filter(dimension=VERSION[0]).values_list("n", flat=True).first() or 0
+        ActionTally.objects.all().delete()
+        rows = [
+            ActionTally(dimension=VERSION[0], group_key="", approved=True, status="", deadline_month=NO_DEADLINE, n=version + 1)
+        ] + [
+            ActionTally(dimension=k[0], group_key=k[1], approved=k[2], status=k[3], deadline_month=k[4], n=n)
+            for k, n in sorted(counts(KeyAction.objects.all()).items())
+            if n
+        ]
+        ActionTally.objects.bulk_create(rows, batch_size=2000)
+    return len(rows) - 1
