@@ -24,7 +24,7 @@ from gateformat.generate import Generator
 from reports import figures
 from tracking import queries
 from tracking.actor import Actor
-from tracking.models import ActionTally, Evaluation, KeyAction, ManagementResponse, Office, Term
+from tracking.models import ActionTally, Evaluation, KeyAction, ManagementResponse, Office, Term, Unit
 from tracking.models.responses import ActionStatus, ResponseStatus
 from tracking.permissions import EVERYTHING, PUBLIC, Reader, restrict
 from tracking.services import drafting, tallies
@@ -51,7 +51,7 @@ class World:
         self.rng = random.Random(seed)
         self.generator = Generator(seed)
         self.docs = []
-        self.importer = Importer(SYSTEM)
+        self.importer = Importer(SYSTEM, allow_removals=True)  # a changed page may drop key actions: archived, still counted
 
     # --- the steps ----------------------------------------------------------------------------
 
@@ -84,7 +84,9 @@ class World:
         )
         if action is None:
             return
-        record_progress(SYSTEM, action, version=action.version, status=self.rng.choice(STATUSES), comment="Progress.")
+        status = self.rng.choice(STATUSES)
+        evidence = "https://example.org/evidence" if status == "Completed" else ""  # a completion carries its evidence
+        record_progress(SYSTEM, action, version=action.version, status=status, comment="Progress.", evidence_url=evidence)
 
     def draft(self):
         office = Office.objects.order_by("?").first()
@@ -139,10 +141,30 @@ class World:
             rec = response.recommendations.order_by("?").first()
             drafting.delete_recommendation(SYSTEM, rec, version=rec.version)
 
+    def _complete(self, response):
+        """What the submission checks ask for, through the services: an overall response, a unit and a deadline
+        for each key action, a key action for each accepted recommendation."""
+        unit = Unit.objects.filter(office_id=response.evaluation.office_id).first() or Unit.objects.create(
+            office_id=response.evaluation.office_id, name=f"Unit {response.evaluation.office_id}"
+        )
+        drafting.update_response(SYSTEM, response, version=response.version, overall_response="Accepted.", units=[unit])
+        for rec in response.recommendations.all():
+            if not rec.key_actions.exists():
+                drafting.add_action(SYSTEM, rec, fields={"number": f"{rec.number}.1", "text": "Act.", "status": "Not Initiated",
+                                                         "deadline": dt.date(2026, 1, 1)}, units=[unit])
+        for action in KeyAction.objects.filter(evaluation_id=response.evaluation_id):
+            drafting.update_action(
+                SYSTEM, action, version=action.version, units=[unit],
+                fields={"number": action.number, "text": action.text, "status": action.status,
+                        "deadline": action.deadline or dt.date(2026, 1, 1)},
+            )
+
     def review(self):
         response = self._draft_response()
         if response is None:
             return self.draft()
+        self._complete(response)
+        response.refresh_from_db()
         submitted = drafting.submit_response(SYSTEM, response, version=response.version)
         if self.rng.random() < 0.7:
             drafting.approve_response(SYSTEM, submitted, version=submitted.version)

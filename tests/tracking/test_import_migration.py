@@ -19,7 +19,8 @@ def test_the_migration_gives_imported_actions_the_page_status_as_their_baseline(
     first = Importer(Actor.system("import")).import_text(sample_text(S002), source="002.txt")
     actions = list(KeyAction.objects.filter(evaluation_id=first.evaluation_id).order_by("pk"))
     done_here = actions[0]
-    record_progress(Actor.system("command"), done_here, version=done_here.version, status="Completed", comment="Done here.")
+    record_progress(Actor.system("command"), done_here, version=done_here.version, status="Completed", comment="Done here.",
+                    evidence_url="https://example.org/done")
     page_status = done_here.status
     typed = KeyAction.objects.create(
         recommendation=done_here.recommendation, evaluation_id=first.evaluation_id, position=99, number="9.9", text="Typed in."

@@ -67,7 +67,9 @@ def command(*args: str) -> tuple[int, str, str]:
 
 def progress_as_system(action: KeyAction, status: str, comment: str) -> ActionUpdate:
     action.refresh_from_db()
-    return record_progress(Actor.system("command"), action, version=action.version, status=status, comment=comment)
+    # A completion carries its evidence (the evaluation office verifies it).
+    evidence = "https://example.org/evidence" if status == "Completed" else ""
+    return record_progress(Actor.system("command"), action, version=action.version, status=status, comment=comment, evidence_url=evidence)
 
 
 def approved_action(evaluation_id: int, number: str) -> KeyAction:
@@ -84,7 +86,8 @@ def test_walk_unit_update_kept_on_reimport_conflict_reported_and_exported(no_pag
     action = permissions.restrict(unit, KeyAction, permissions.UPDATE).exclude(status="Completed").order_by("pk").first()
     assert action is not None, "the demo gives the unit focal point an open action"
     page_status = action.status
-    record_progress(Actor(user=unit), action, version=action.version, status="Completed", comment="Guidance note published.")
+    record_progress(Actor(user=unit), action, version=action.version, status="Completed", comment="Guidance note published.",
+                    evidence_url="https://example.org/guidance-note")
 
     code, out, err = command("import_documents", str(DEMO))
     assert code == 3, (out, err)

@@ -123,12 +123,15 @@ def test_a_progress_update_invalidates_its_evaluation_its_office_and_the_figures
     person = User.objects.create_user("ufp2", password="pw-ufp-123456")
     RoleAssignment.objects.create(user=person, role=Role.UNIT_FOCAL_POINT, unit=unit)
     action = KeyAction.objects.filter(evaluation_id=mine.pk, units=unit).exclude(status="Completed").first()
-    record_progress(Actor(user=person), action, version=action.version, status="Completed", comment="Narrow.")
+    record_progress(Actor(user=person), action, version=action.version, status="Completed", comment="Narrow.",
+                    evidence_url="https://example.org/narrow.pdf")
     computed = {name: "(renamed)" in client.get(url).content.decode() for name, url in pages.items()}
     assert computed == {"my evaluation": True, "my office": True, "their evaluation": False, "their office": False, "dashboard": True}
-    # A progress update that leaves the status as it was: its evaluation moves, the figures stay.
+    # A progress update that leaves the status as it was: its evaluation moves; the dashboard too, since it
+    # shows what a progress update may change beside the status (its verification, its completion date).
     _behind_the_back("UPDATE tracking_office SET name = name || ' (again)'", [])
     action.refresh_from_db()
-    record_progress(Actor(user=person), action, version=action.version, status="Completed", comment="Still done.")
+    record_progress(Actor(user=person), action, version=action.version, status="Completed", comment="Still done.",
+                    evidence_url="https://example.org/still.pdf")
     computed = {name: "(again)" in client.get(url).content.decode() for name, url in pages.items()}
-    assert computed == {"my evaluation": True, "my office": True, "their evaluation": False, "their office": False, "dashboard": False}
+    assert computed == {"my evaluation": True, "my office": True, "their evaluation": False, "their office": False, "dashboard": True}

@@ -158,7 +158,8 @@ PAGES = {
     "evaluation": (lambda d: reverse("web:evaluation", args=[d.approved.pk]), ALL, 15),
     "actions": (lambda d: reverse("web:actions"), ALL, 15),
     "action": (lambda d: reverse("web:action", args=[d.action.pk]), ALL, 15),
-    "dashboard": (lambda d: reverse("web:dashboard"), ALL, 36),
+    # Per breakdown: its kept counts and the accountability figures of its rows; closure, outcomes, plans.
+    "dashboard": (lambda d: reverse("web:dashboard"), ALL, 50),
     "workspace": (lambda d: reverse("web:workspace"), (INTERNAL, SCOPED), 15),
     "my-actions": (lambda d: reverse("web:my_actions"), (INTERNAL, SCOPED), 12),
     "response-edit": (lambda d: reverse("web:response_edit", args=[d.draft.pk]), (INTERNAL, SCOPED), 15),
