@@ -10,6 +10,7 @@ limit, 429 with Retry-After.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -80,6 +81,30 @@ def _csrf_failure(request) -> str | None:
     return None if response is None else "CSRF check failed: send the X-CSRFToken header of the session."
 
 
+def _check_body(request) -> None:
+    """JSON bodies without NUL characters or lone surrogates: the databases refuse both (a 400 here, not a 500 there)."""
+    if not request.body or "json" not in request.content_type:
+        return
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return  # the API's parser says what is wrong with it
+    _clean(data, "body")
+
+
+def _clean(value, where: str) -> None:
+    if isinstance(value, str):
+        if "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise ApiError(400, "invalid", "Text cannot contain NUL characters or lone surrogates.", field=where)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _clean(k, where)
+            _clean(v, str(k))
+    elif isinstance(value, list):
+        for v in value:
+            _clean(v, where)
+
+
 class CallerAuth(HttpBearer):
     """A bearer token (`Authorization: Bearer ft_...`), else the session, else the public."""
 
@@ -89,6 +114,7 @@ class CallerAuth(HttpBearer):
         for value in request.GET.values():
             if "\x00" in value:
                 raise ApiError(400, "invalid", "Query parameters cannot contain NUL characters.")
+        _check_body(request)
         header = request.headers.get("Authorization", "")
         if header:
             caller = self._by_token(header)

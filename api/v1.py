@@ -20,7 +20,6 @@ from ninja import Header, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
-from ninja.parser import Parser
 from pydantic import Field
 
 from tracking import permissions
@@ -49,28 +48,6 @@ from .access import CallerAuth
 from .errors import ApiError, first_error
 
 
-class StrictParser(Parser):
-    """JSON bodies without NUL characters or lone surrogates (the databases refuse both: a 400, not a 500)."""
-
-    def parse_body(self, request):
-        data = super().parse_body(request)
-        _clean(data)
-        return data
-
-
-def _clean(value, where: str = "body") -> None:
-    if isinstance(value, str):
-        if "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-            raise ApiError(400, "invalid", "Text cannot contain NUL characters or lone surrogates.", field=where)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _clean(k, where)
-            _clean(v, str(k))
-    elif isinstance(value, list):
-        for v in value:
-            _clean(v, where)
-
-
 class LocalSwagger(Swagger):
     """The docs page with the app's own files (no CDN) and no inline script (the page's CSP holds)."""
 
@@ -88,7 +65,6 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     auth=CallerAuth(),
-    parser=StrictParser(),
     docs=LocalSwagger(),
     docs_url="/docs",
     openapi_url="/openapi.json",
