@@ -16,7 +16,7 @@ import datetime as dt
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpResponse
-from ninja import Header, NinjaAPI, Query, Schema
+from ninja import Header, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
@@ -176,7 +176,7 @@ def _detail(request, response: HttpResponse, kind: str, data: dict):
     tag = records.etag(kind, data)
     response["ETag"] = tag
     if request.headers.get("If-None-Match") == tag:
-        return 304, None
+        return Status(304, None)
     return data
 
 
@@ -328,7 +328,7 @@ def evaluation_create(request, data: s.EvaluationIn):
         request.auth.actor(request), office=office_row, start_year=data.start_year, end_year=data.end_year,
         title=data.title, year=data.year, type=data.type, status=data.status, completion_date=data.completion_date,
     )
-    return 201, records.evaluation(_one(_evaluations(request), made.pk))
+    return Status(201, records.evaluation(_one(_evaluations(request), made.pk)))
 
 
 class ResponseQuery(ListQuery):
@@ -371,7 +371,7 @@ def _write_response(request, pk: int, if_match: str | None, call):
 
 def _with_etag(response: HttpResponse, kind: str, data: dict, status: int = 200):
     response["ETag"] = records.etag(kind, data)
-    return status, data
+    return Status(status, data)
 
 
 IfMatch = Header(None, alias="If-Match", description="The ETag of the record as you last read it", max_length=200)
@@ -474,7 +474,7 @@ def recommendation_delete(request, pk: s.Id, if_match: str | None = IfMatch):
         drafting.delete_recommendation(request.auth.actor(request), row, version=version)
     except ConflictError as exc:
         raise _conflict("recommendation", records.recommendation, _one(_recommendations(request), pk)) from exc
-    return 204, None
+    return Status(204, None)
 
 
 # --- key actions ---------------------------------------------------------------------------------------
@@ -547,7 +547,7 @@ def key_action_delete(request, pk: s.Id, if_match: str | None = IfMatch):
         drafting.delete_action(request.auth.actor(request), row, version=version)
     except ConflictError as exc:
         raise _conflict("keyaction", records.key_action, _one(_actions(request), pk)) from exc
-    return 204, None
+    return Status(204, None)
 
 
 # --- progress updates ----------------------------------------------------------------------------------
@@ -591,7 +591,7 @@ def progress_add(request, pk: s.Id, data: s.ProgressIn, response: HttpResponse, 
     except ConflictError as exc:
         raise _conflict("keyaction", records.key_action, _one(_actions(request), pk)) from exc
     response["ETag"] = records.etag("keyaction", records.key_action(_one(_actions(request), pk)))
-    return 201, records.progress_update(_one(restrict(_who(request), ActionUpdate), made.pk), True)
+    return Status(201, records.progress_update(_one(restrict(_who(request), ActionUpdate), made.pk), True))
 
 
 # --- the history and the changes feed ------------------------------------------------------------------
