@@ -7,6 +7,7 @@ schema declares, in the shape it declares.
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
@@ -49,6 +50,19 @@ def _run(record, headers: dict) -> None:
     assert set(statuses) == {op.label for op in operations}
     assert any(200 in codes for codes in statuses.values())
     return statuses
+
+
+@pytest.fixture(autouse=True)
+def _connection_kept():
+    """As Django's test client does: a request's end must not close the test's database connection (and transaction)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 def test_anonymous(record, unlimited):
