@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from api.models import ApiToken
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
+from tests.web.test_read_matrix import world  # noqa: F401  (the pages' matrix world, for tests/api/test_matrix.py)
 from tracking.models import Role, RoleAssignment, Unit
 
 User = get_user_model()
