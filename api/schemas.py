@@ -232,7 +232,9 @@ class ProgressIn(Schema):
 
 class ImportDocument(Schema):
     source: Txt(300) = ""
-    text: Txt(5_000_000, 1) = Field(description="A GATE document, as the command line imports it")
+    text: Txt(5_000_000) | None = Field(None, description="A GATE document, as the command line imports it")
+    document: dict[str, Any] | None = Field(
+        None, description="Or the document's JSON form (as GET /evaluations/{pk}/document gives it)")
 
 
 class ImportIn(Schema):
@@ -252,4 +254,15 @@ class ImportResult(Schema):
 
 
 class ImportOut(Schema):
+    dry_run: bool
+    created: int
+    updated: int
+    unchanged: int
+    failed: int
     results: list[ImportResult]
+
+
+class DocumentOut(Schema):
+    id: int
+    gate: str = Field(description="The evaluation as a GATE document (what the command line imports)")
+    json_form: dict[str, Any] = Field(alias="json", description="The same document in its JSON form")

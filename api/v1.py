@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpResponse
 from ninja import Header, NinjaAPI, Query, Schema, Status
@@ -22,6 +24,9 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
 from pydantic import Field
 
+import gateformat
+from reports import exports
+from reports.documents import evaluations_for_export, to_document
 from tracking import permissions
 from tracking.models import (
     ActionUpdate,
@@ -41,6 +46,8 @@ from tracking.permissions import restrict
 from tracking.queries import Filters
 from tracking.services import drafting, progress
 from tracking.services.errors import ConflictError
+from tracking.services.importer import CREATED, FAILED, UNCHANGED, UPDATED, Importer
+from tracking.services.importer import ImportResult as ImportResultRow
 
 from . import records
 from . import schemas as s
@@ -592,6 +599,60 @@ def progress_add(request, pk: s.Id, data: s.ProgressIn, response: HttpResponse, 
         raise _conflict("keyaction", records.key_action, _one(_actions(request), pk)) from exc
     response["ETag"] = records.etag("keyaction", records.key_action(_one(_actions(request), pk)))
     return Status(201, records.progress_update(_one(restrict(_who(request), ActionUpdate), made.pk), True))
+
+
+# --- bulk: import and export documents ----------------------------------------------------------------
+
+
+@api.post("/imports", response={200: s.ImportOut, **WRITE_ERRORS}, tags=["bulk"])
+def import_documents(request, data: s.ImportIn, dry_run: bool = False):
+    """Import GATE documents (or their JSON form), as `followthrough import` does: each document all or nothing.
+
+    The results are the command line's: created, updated, unchanged or failed
+    (with the reason), warnings, and what changed. `dry_run`: check and report, write nothing.
+    """
+    actor = request.auth.actor(request)
+    results: list = []
+    try:
+        with transaction.atomic():
+            importer = Importer(actor)
+            for i, item in enumerate(data.documents):
+                source = item.source or f"document {i + 1}"
+                if (item.text is None) == (item.document is None):
+                    raise ApiError(400, "invalid", "Give each document as `text` (GATE) or as `document` (JSON), one of them.",
+                                   field=f"documents.{i}")
+                if item.text is not None:
+                    results += list(importer.run([(source, item.text)], workers=0))
+                    continue
+                try:
+                    doc = gateformat.Document.from_dict(item.document)
+                    doc.source = source
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    results.append(ImportResultRow(source=source, outcome=FAILED, error=f"not a document: {exc}"))
+                    continue
+                try:
+                    results += importer.import_documents([doc])
+                except Exception as exc:  # the document at fault changed nothing (its own transaction)
+                    results.append(ImportResultRow(source=source, outcome=FAILED, error=f"{type(exc).__name__}: {exc}"))
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    counts = {k: sum(r.outcome == k for r in results) for k in (CREATED, UPDATED, UNCHANGED, FAILED)}
+    return {"dry_run": dry_run, "created": counts[CREATED], "updated": counts[UPDATED], "unchanged": counts[UNCHANGED],
+            "failed": counts[FAILED], "results": [dataclasses.asdict(r) for r in results]}
+
+
+class _DryRun(Exception):
+    pass
+
+
+@api.get("/evaluations/{int:pk}/document", response={200: s.DocumentOut, **ERRORS}, tags=["bulk"], by_alias=True)
+def evaluation_document(request, pk: s.Id):
+    """The evaluation as the exports give it: a GATE document and its JSON form (what POST /imports takes back)."""
+    evaluation = _one(evaluations_for_export(restrict(_who(request), Evaluation)), pk)
+    doc = to_document(evaluation)
+    return {"id": evaluation.pk, "gate": gateformat.render(doc), "json": exports.document_json(evaluation, doc)}
 
 
 # --- the history and the changes feed ------------------------------------------------------------------
