@@ -491,9 +491,16 @@ def _actions(request):
     return restrict(_who(request), KeyAction).prefetch_related("units")
 
 
+class ActionFilters(RecordFilters):
+    mine: bool = Field(False, description="Only the key actions you report progress on (the workspace's My actions)")
+
+
 @api.get("/key-actions", response={200: s.page(s.KeyAction), **ERRORS}, tags=["record"])
-def key_actions(request, q: Query[RecordFilters]):
-    return _page(q.filters().actions(_actions(request)), q.cursor, q.limit, records.key_action)
+def key_actions(request, q: Query[ActionFilters]):
+    qs = q.filters().actions(_actions(request))
+    if q.mine:
+        qs = qs.filter(pk__in=restrict(_who(request), KeyAction, permissions.UPDATE).values("pk"))
+    return _page(qs, q.cursor, q.limit, records.key_action)
 
 
 @api.get("/key-actions/{int:pk}", response={200: s.KeyAction, **Headers304, **ERRORS}, tags=["record"])

@@ -160,6 +160,9 @@ def test_list_filters_are_the_pages(record, unlimited):
     rows = Client().get(f"/api/v1/key-actions?unit={record['unit'].pk}", **bearer(other)).json()["items"]
     assert [r["id"] for r in rows] == [record["action"].pk]
     assert Client().get("/api/v1/key-actions?status=Completed").json()["items"] == []
+    mine = Client().get("/api/v1/key-actions?mine=true", **bearer(other)).json()["items"]
+    assert [r["id"] for r in mine] == [record["action"].pk]  # not the draft's (progress is on approved responses)
+    assert Client().get("/api/v1/key-actions?mine=true").json()["items"] == []
 
 
 # --- concurrency ------------------------------------------------------------------------------------------
