@@ -56,4 +56,5 @@ def tokens(request):
                                          read_only=form.cleaned_data["read_only"])
             form = TokenForm()
     status = 200 if request.method == "GET" or made or form.is_valid() else 400
-    return render(request, "api/tokens.html", {"form": form, "tokens": list(mine), "made": made}, status=status)
+    tokens = list(ApiToken.objects.filter(user=request.user))  # afresh: with the one just made
+    return render(request, "api/tokens.html", {"form": form, "tokens": tokens, "made": made}, status=status)
