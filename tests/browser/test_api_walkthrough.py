@@ -41,7 +41,7 @@ def curl(*args: str) -> tuple[int, dict, str]:
 
 
 @pytest.fixture
-def violations(web):
+def violations(web):  # noqa: F811  (the walkthrough's fixture)
     """Console messages of CSP violations, from every page of this test."""
     found: list[str] = []
     original = web.context
@@ -55,7 +55,7 @@ def violations(web):
     return found
 
 
-def test_a_token_made_on_the_profile_page_updates_a_key_action_with_curl_and_it_shows_on_the_timeline(web, violations):
+def test_a_token_made_on_the_profile_page_updates_a_key_action_with_curl_and_it_shows_on_the_timeline(web, violations):  # noqa: F811
     base = web.demo.base
     unit = web.demo.user(UNIT_FOCAL_POINT)
     page = web.as_user(unit)
@@ -100,7 +100,7 @@ def test_a_token_made_on_the_profile_page_updates_a_key_action_with_curl_and_it_
     web.finish()
 
 
-def test_the_docs_page_lists_every_endpoint_with_the_apps_own_files(web, violations):
+def test_the_docs_page_lists_every_endpoint_with_the_apps_own_files(web, violations):  # noqa: F811
     base = web.demo.base
     status, _, body = curl(f"{base}/api/v1/openapi.json")
     assert status == 200
