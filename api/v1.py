@@ -18,7 +18,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpResponse
-from ninja import Header, NinjaAPI, Query, Schema, Status
+from ninja import File, Form, Header, NinjaAPI, Query, Schema, Status, UploadedFile
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
@@ -601,6 +601,31 @@ def progress_add(request, pk: s.Id, data: s.ProgressIn, response: HttpResponse, 
         made = progress.record_progress(
             request.auth.actor(request), row, version=version, status=data.status, comment=data.comment,
             evidence_url=data.evidence_url, evidence_internal=data.evidence_internal,
+        )
+    except ConflictError as exc:
+        raise _conflict("keyaction", records.key_action, _one(_actions(request), pk)) from exc
+    response["ETag"] = records.etag("keyaction", records.key_action(_one(_actions(request), pk)))
+    return Status(201, records.progress_update(_one(restrict(_who(request), ActionUpdate), made.pk), True))
+
+
+class ProgressForm(Schema):
+    status: s.Status = Field(description="Not Initiated, Initiated, Completed or No Longer Applicable")
+    comment: str = Field("", max_length=50_000)
+    evidence_internal: bool = False
+
+
+@api.post("/key-actions/{int:pk}/progress-updates/with-file", response={201: s.ProgressUpdate, **WRITE_ERRORS}, tags=["progress"])
+def progress_add_with_file(request, pk: s.Id, response: HttpResponse, form: Form[ProgressForm],
+                           evidence_file: File[UploadedFile], if_match: str | None = IfMatch):
+    """The same, with an evidence file (multipart/form-data; the web form's types and size limit)."""
+    row = _one(_actions(request), pk)
+    version = _version(if_match, "keyaction", row, records.key_action)
+    if "\x00" in form.comment or "\x00" in evidence_file.name:
+        raise ApiError(400, "invalid", "Text cannot contain NUL characters.", field="comment")
+    try:
+        made = progress.record_progress(
+            request.auth.actor(request), row, version=version, status=form.status, comment=form.comment,
+            evidence_file=evidence_file, evidence_internal=form.evidence_internal,
         )
     except ConflictError as exc:
         raise _conflict("keyaction", records.key_action, _one(_actions(request), pk)) from exc

@@ -357,3 +357,28 @@ def test_the_docs_page_uses_the_apps_own_files_under_the_strict_policy(client):
     for s in sources:
         assert finders.find(s.removeprefix("/static/")), f"{s} is not one of the app's static files"
     assert client.get("/api/v1/openapi.json").json()["openapi"].startswith("3.")
+
+
+def test_evidence_files_go_up_as_multipart_with_the_web_forms_rules(record, unlimited, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    action = record["action"]
+    headers = bearer(record["unit_fp"])
+    url = f"/api/v1/key-actions/{action.pk}/progress-updates/with-file"
+    etag = Client().get(f"/api/v1/key-actions/{action.pk}", **headers)["ETag"]
+    bad = Client().post(url, {"status": "Initiated", "evidence_file": SimpleUploadedFile("run.exe", b"MZ")}, HTTP_IF_MATCH=etag, **headers)
+    _error_shape(bad, 400, "invalid", "evidence_file")
+    ok = Client().post(url, {"status": "Initiated", "comment": "Report attached.", "evidence_internal": "true",
+                             "evidence_file": SimpleUploadedFile("report.pdf", b"%PDF-1.4 report")}, HTTP_IF_MATCH=etag, **headers)
+    assert ok.status_code == 201, ok.content
+    body = ok.json()
+    assert body["evidence_file"] == f"/updates/{body['id']}/evidence/" and body["evidence_internal"] is True
+    assert ActionUpdate.objects.get(pk=body["id"]).evidence_file.read() == b"%PDF-1.4 report"
+    # Internal: the public sees the update, not its file.
+    assert Client().get(f"/api/v1/progress-updates/{body['id']}").json()["evidence_file"] is None
+
+
+def test_unknown_api_addresses_answer_in_the_error_shape(client):
+    _error_shape(client.get("/api/v1/no-such-thing"), 404, "not_found")
+    _error_shape(client.get("/api/v2/evaluations"), 404, "not_found")

@@ -133,6 +133,12 @@ def _reports(role: str, office: str) -> bool:
     return role == "su" or (role in ("fp_a", "ufp_ua") and office == "A")
 
 
+def _pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("proof.pdf", b"%PDF-1.4 proof", content_type="application/pdf")
+
+
 def _tag(kind: str, row) -> str:
     return f'"{kind}-{row.pk}-v{row.version}"'
 
@@ -169,6 +175,10 @@ WRITES = {
         _tag("keyaction", KeyAction.objects.get(pk=w.act[o, "Returned"])))),
     "key_action_delete": ("Draft", _drafts, lambda w, o: (
         "delete", f"/api/v1/key-actions/{w.act[o, 'Draft']}", None, _tag("keyaction", KeyAction.objects.get(pk=w.act[o, "Draft"])))),
+    "progress_add_with_file": ("Approved", _reports, lambda w, o: (
+        "post", f"/api/v1/key-actions/{w.act[o, 'Approved']}/progress-updates/with-file",
+        {"multipart": {"status": "Initiated", "evidence_file": _pdf()}},
+        _tag("keyaction", KeyAction.objects.get(pk=w.act[o, "Approved"])))),
     # Importing is for the evaluation office (each document then by its office's scope, in the importer).
     "import_documents": (None, lambda role, office: role in ("su", "eo", "eo_r1", "eo_b"), lambda w, o: (
         "post", "/api/v1/imports?dry_run=true", {"documents": [{"source": "x", "text": "not a document"}]}, None)),
@@ -180,14 +190,18 @@ WRITES = {
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("office", ["A", "B"])
-def test_every_write_is_done_by_those_the_rules_allow_and_refused_to_the_others(world, role, office):
+def test_every_write_is_done_by_those_the_rules_allow_and_refused_to_the_others(world, role, office, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     client = client_for(world, role)
     for name, (status, may, request) in WRITES.items():
         with transaction.atomic():
             method, url, body, if_match = request(world, office)
             extra = {"HTTP_IF_MATCH": if_match} if if_match else {}
-            response = getattr(client, method)(url, json.dumps(body) if body is not None else None,
-                                               content_type="application/json", **extra)
+            if body and "multipart" in body:
+                response = client.post(url, body["multipart"], **extra)
+            else:
+                response = getattr(client, method)(url, json.dumps(body) if body is not None else None,
+                                                   content_type="application/json", **extra)
             if may(role, office):
                 expected = {200, 201, 204}
             elif status is None or reads(role, office, status):
