@@ -50,16 +50,23 @@ def _rate(name: str, default: tuple[int, int]) -> tuple[int, int]:
     return getattr(settings, name, default)
 
 
-def throttle(request, caller: Caller) -> None:
-    """Count this request; over a limit, ApiError 429 with the seconds to wait."""
-    now = time.time()
-    keys = []
+def throttle_address(request) -> None:
+    """Count this request for its client address (first: guessing tokens counts too)."""
     address = request.META.get("REMOTE_ADDR") or "unknown"
-    keys.append(("address", address, *_rate("API_ADDRESS_RATE", (600, 60))))
+    _count([("address", address, *_rate("API_ADDRESS_RATE", (600, 60)))])
+
+
+def throttle(request, caller: Caller) -> None:
+    """Count this request for its token (or signed-in user)."""
     if caller.token is not None:
-        keys.append(("token", str(caller.token.pk), *_rate("API_TOKEN_RATE", (300, 60))))
+        _count([("token", str(caller.token.pk), *_rate("API_TOKEN_RATE", (300, 60)))])
     elif caller.user is not None:
-        keys.append(("user", str(caller.user.pk), *_rate("API_TOKEN_RATE", (300, 60))))
+        _count([("user", str(caller.user.pk), *_rate("API_TOKEN_RATE", (300, 60)))])
+
+
+def _count(keys) -> None:
+    """Over a limit: ApiError 429 with the seconds to wait."""
+    now = time.time()
     for kind, ident, limit, window in keys:
         slot = int(now // window)
         key = f"api-throttle:{kind}:{ident}:{window}:{slot}"
@@ -115,6 +122,7 @@ class CallerAuth(HttpBearer):
             if "\x00" in value:
                 raise ApiError(400, "invalid", "Query parameters cannot contain NUL characters.")
         _check_body(request)
+        throttle_address(request)
         header = request.headers.get("Authorization", "")
         if header:
             caller = self._by_token(header)

@@ -257,6 +257,10 @@ def test_requests_are_throttled_per_token_and_per_address_with_retry_after(recor
     assert Client().get("/api/v1/regions").status_code == 200
     _error_shape(Client().get("/api/v1/regions"), 429, "throttled")
     assert Client().get("/api/v1/regions", REMOTE_ADDR="192.0.2.9").status_code == 200
+    # Guessing tokens counts against the address too.
+    guesses = [Client().get("/api/v1/regions", REMOTE_ADDR="192.0.2.7", HTTP_AUTHORIZATION=f"Bearer ft_guess{i}").status_code
+               for i in range(6)]
+    assert guesses == [401] * 5 + [429]
 
 
 # --- the workflow through the API ------------------------------------------------------------------------------
