@@ -654,7 +654,10 @@ def import_documents(request, data: s.ImportIn, dry_run: bool = False):
                     raise ApiError(400, "invalid", "Give each document as `text` (GATE) or as `document` (JSON), one of them.",
                                    field=f"documents.{i}")
                 if item.text is not None:
-                    results += list(importer.run([(source, item.text)], workers=0))
+                    try:
+                        results += list(importer.run([(source, item.text)], workers=0))
+                    except Exception as exc:  # the document at fault changed nothing (its own transaction)
+                        results.append(ImportResultRow(source=source, outcome=FAILED, error=f"{type(exc).__name__}: {exc}"))
                     continue
                 try:
                     doc = gateformat.Document.from_dict(item.document)
