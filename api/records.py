@@ -22,6 +22,13 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
+def _units(row) -> list[int]:
+    """Unit ids: as a list loaded them for its rows (`unit_ids`), or read for one record."""
+    if hasattr(row, "unit_ids"):
+        return row.unit_ids
+    return sorted(row.units.values_list("pk", flat=True))
+
+
 def region(r) -> dict:
     return {"id": r.pk, "name": r.name, "slug": r.slug, "position": r.position}
 
@@ -51,7 +58,7 @@ def evaluation(e) -> dict:
 def response(r) -> dict:
     return {
         "id": r.pk, "evaluation_id": r.evaluation_id, "status": r.status, "overall_response": r.overall_response,
-        "units": sorted(u.pk for u in r.units.all()), "submitted_at": _iso(r.submitted_at),
+        "units": _units(r), "submitted_at": _iso(r.submitted_at),
         "approved_at": _iso(r.approved_at), "return_reason": r.return_reason, "version": r.version,
     }
 
@@ -60,7 +67,7 @@ def recommendation(r) -> dict:
     return {
         "id": r.pk, "evaluation_id": r.evaluation_id, "management_response_id": r.management_response_id,
         "position": r.position, "number": r.number, "text": r.text, "response_text": r.response_text,
-        "description": r.description, "category": r.category, "terms": [t.term_id for t in r.tags.all()],
+        "description": r.description, "category": r.category, "terms": r.term_ids if hasattr(r, "term_ids") else list(r.tags.order_by("position", "id").values_list("term_id", flat=True)),
         "version": r.version,
     }
 
@@ -68,7 +75,7 @@ def recommendation(r) -> dict:
 def key_action(a) -> dict:
     return {
         "id": a.pk, "recommendation_id": a.recommendation_id, "evaluation_id": a.evaluation_id, "position": a.position,
-        "number": a.number, "text": a.text, "responsible": a.responsible, "units": sorted(u.pk for u in a.units.all()),
+        "number": a.number, "text": a.text, "responsible": a.responsible, "units": _units(a),
         "deadline": _iso(a.deadline), "status": a.status, "comments": a.comments,
         "overdue": is_overdue(a.deadline, a.status), "version": a.version,
     }
