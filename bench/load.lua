@@ -1,12 +1,14 @@
 -- wrk script: optional cookie, and a JSON line with the figures we report.
--- usage: wrk -s bench/load.lua ... URL   (COOKIE env var: sent as Cookie header)
+-- usage: wrk -s bench/load.lua ... URL   (COOKIE env var: sent as Cookie header; AUTHORIZATION: as Authorization)
 
 local cookie = os.getenv("COOKIE")
+local authorization = os.getenv("AUTHORIZATION")
 local statuses = {}
 
 request = function()
   local headers = {}
   if cookie and cookie ~= "" then headers["Cookie"] = cookie end
+  if authorization and authorization ~= "" then headers["Authorization"] = authorization end
   return wrk.format("GET", nil, headers)
 end
 

@@ -133,6 +133,9 @@ def env_for(scale: str, db: str, tag: str = "app") -> dict:
         SESSION_COOKIE_SECURE="0",
         CSRF_COOKIE_SECURE="0",
         ALLOWED_HOSTS="127.0.0.1,localhost",
+        # The load comes from one address with one token: no throttle while measuring.
+        API_TOKEN_RATE=str(10**9),
+        API_ADDRESS_RATE=str(10**9),
     )
     if db == "postgres":
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/bench_{scale.lower()}_{tag}"
@@ -231,13 +234,16 @@ def serve_app(env: dict) -> Server:
     port = free_port()
     cmd = [VENV_BIN / "gunicorn", "followthrough.wsgi:application", "-w", WORKERS, "-b", f"127.0.0.1:{port}",
            "--access-logfile", "-", "--log-level", "warning", "--timeout", "120"]
-    env = {**env, "PYTHONPATH": str(ROOT)}
+    # The app's settings plus one route: /bench/ceiling/, the bare Django answer the API is compared with.
+    env = {**env, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "bench.ceiling_settings"}
     return Server(cmd, env, f"http://127.0.0.1:{port}/")
 
 
 def wrk(url: str, concurrency: int, duration: int, cookie: str = "") -> dict:
+    """`cookie`: a Cookie header, or "Bearer <token>" for the API's Authorization header."""
     threads = min(concurrency, 2)
-    env = {**os.environ, "COOKIE": cookie}
+    env = {**os.environ, "COOKIE": "" if cookie.startswith("Bearer ") else cookie,
+           "AUTHORIZATION": cookie if cookie.startswith("Bearer ") else ""}
     p = sh(["wrk", "-t", threads, "-c", concurrency, "-d", f"{duration}s", "--timeout", "30s", "-s", BENCH / "load.lua", url],
            env=env, check=False, timeout=duration + 120)
     line = next((x for x in p.stdout.splitlines() if x.startswith("{")), None)
@@ -273,16 +279,23 @@ def pages(info: dict) -> dict[str, tuple[str, str]]:
         "search: recommendations, one filter": (f"/search/?q=strategy&kind=recommendation&year={info.get('year', 2020)}", ""),
         "similar recommendations": (f"/recommendations/{info.get('recommendation_id', 1)}/similar/", ""),
         "recurring themes": ("/recurring/", ""),
+        # The API, against the bare Django ceiling (/bench/ceiling/: the same stack, no query).
+        "bare Django (ceiling)": ("/bench/ceiling/", ""),
+        "API list: key actions (100)": ("/api/v1/key-actions?limit=100", ""),
+        "API list: key actions (100, token)": ("/api/v1/key-actions?limit=100", "Bearer " + info["token"]),
+        "API list: evaluations (100)": ("/api/v1/evaluations?limit=100", ""),
+        "API detail: key action (token)": (f"/api/v1/key-actions/{info['action_id']}", "Bearer " + info["token"]),
+        "API detail: evaluation": (f"/api/v1/evaluations/{info['evaluation_id']}", ""),
+        "API changes (200, token)": ("/api/v1/changes?limit=200", "Bearer " + info["token"]),
     }
 
 
 # Words of the generated corpus: common, a phrase, a prefix, rare (planted), French with its accents dropped.
 SEARCH_QUERIES = ["partners", '"resource mobilization strategy"', "sustainab*", "risk appetite", "evaluation donnees ventilees"]
 
-NOT_BUILT = {
-    "API list": "the REST API is not built yet (issue 6)",
-    "API detail": "the REST API is not built yet (issue 6)",
-}
+NOT_BUILT: dict[str, str] = {}
+API_PAGES = ("API list: key actions (100)", "API list: key actions (100, token)", "API list: evaluations (100)",
+             "API detail: key action (token)", "API detail: evaluation", "API changes (200, token)")
 
 
 def measure_pages(scale: str, db: str, levels: list[int], duration: int) -> dict:
@@ -299,7 +312,8 @@ def measure_pages(scale: str, db: str, levels: list[int], duration: int) -> dict
             # As in use: the page has been asked for once (one process computes it, the
             # shared cache keeps it), and every worker has warmed up; then measure.
             t = time.perf_counter()
-            request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+            header = {"Authorization": cookie} if cookie.startswith("Bearer ") else {"Cookie": cookie}
+            request = urllib.request.Request(url, headers=header if cookie else {})
             urllib.request.urlopen(request, timeout=600).read()
             cold_ms = (time.perf_counter() - t) * 1000
             wrk(url, WORKERS, 2, cookie)
@@ -448,7 +462,20 @@ def evaluate_targets(results: dict) -> list[dict]:
     if sim and "seconds" in sim:
         targets.append({"target": "Similarities for the whole corpus (TF-IDF), time", "scale": top,
                         "value": f"{sim['seconds']:.0f} s for {sim['recommendations']:,}", "met": None})
-    targets.append({"target": "API detail >= 300 req/s", "scale": top, "value": "not built (issue 6)", "met": None})
+    for db in ("sqlite", "postgres"):
+        pages_ = results["scales"][top].get(db, {}).get("pages", {})
+        ceiling = pages_.get("bare Django (ceiling)", {}).get("8")
+        for name in API_PAGES:
+            r = pages_.get(name, {}).get("8")
+            if r and ceiling and r.get("requests") and ceiling.get("rps"):
+                targets.append({"target": f"{name} ({db}), c=8: p95, req/s (÷ bare Django)", "scale": top,
+                                "value": f"{r['p95_ms']:.0f} ms ({r['p95_ms'] / ceiling['p95_ms']:.1f}×), "
+                                         f"{r['rps']:.0f} req/s ({r['rps'] / ceiling['rps']:.2f}×)",
+                                "met": None})
+        detail = pages_.get("API detail: key action (token)", {}).get("8")
+        if detail and "rps" in detail:
+            targets.append({"target": f"API detail >= 300 req/s ({db})", "scale": top, "value": f"{detail['rps']:.0f} req/s",
+                            "met": detail["rps"] >= 300})
     return targets
 
 

@@ -143,6 +143,8 @@ def seed_people() -> dict:
         "recommendation_id": action.recommendation_id,
         "year": evaluation.year,
         "cookies": people,
+        # A personal API token of the office focal point (the API's list, detail and changes are measured with it).
+        "token": api_token(User.objects.get(username="bench-office")),
         "counts": {
             "evaluations": Evaluation.objects.count(),
             "recommendations": evaluation.recommendations.model.objects.count(),
@@ -151,6 +153,13 @@ def seed_people() -> dict:
         },
         "vendor": connection.vendor,
     }
+
+
+def api_token(user) -> str:
+    from api.models import ApiToken
+
+    ApiToken.objects.filter(user=user, name="bench").delete()
+    return ApiToken.issue(user, "bench")[1]
 
 
 def main() -> None:

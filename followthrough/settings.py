@@ -108,6 +108,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "search",
     "reminders",
+    # The open API (/api/v1/) and its tokens; ninja for its docs page's own static files (no CDN).
+    "api",
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -291,6 +294,11 @@ CACHES = {
 # Figures that take seconds at scale are recomputed by a job worker after a change,
 # the page showing the previous ones (with their time) meanwhile. Off: in the request.
 CACHE_REFRESH_IN_BACKGROUND = env_bool("CACHE_REFRESH_IN_BACKGROUND", True)
+
+# --- the API ----------------------------------------------------------------
+# Requests per window (seconds), counted in the cache above: per token (or signed-in user) and per client address.
+API_TOKEN_RATE = (env_int("API_TOKEN_RATE", 300), env_int("API_RATE_WINDOW", 60))
+API_ADDRESS_RATE = (env_int("API_ADDRESS_RATE", 600), env_int("API_RATE_WINDOW", 60))
 
 # --- jobs -----------------------------------------------------------------
 # What must not run in a request runs in `followthrough worker` processes

@@ -225,6 +225,9 @@ def test_deleting_a_recommendation_keeps_a_full_snapshot_and_renumbers(draft, fo
     assert not Recommendation.objects.filter(pk=recs[0].pk).exists()
     assert not KeyAction.objects.filter(pk=action.pk).exists() and not ActionUpdate.objects.exists()
     assert list(draft.recommendations.order_by("position").values_list("text", "position")) == [("Rec 2.", 1), ("Rec 3.", 2)]
+    renumbered = records(action="update", content_type__model="recommendation")
+    assert {(r.object_repr, r.before["position"], r.after["position"]) for r in renumbered} == {
+        ("Recommendation 2", 2, 1), ("Recommendation 3", 3, 2)}
     gone_action, gone_rec = records(action="delete")
     assert gone_rec.content_type.model == "recommendation" and gone_rec.before["text"] == "Rec 1." and gone_rec.after is None
     assert gone_action.content_type.model == "keyaction" and gone_action.before["text"] == "Train staff."
@@ -247,14 +250,15 @@ def test_moving_recommendations(draft, focal):
     version = fresh(draft).version
     drafting.move_recommendation(focal, c, -1)
     assert list(draft.recommendations.order_by("position").values_list("text", flat=True)) == ["a", "c", "b"]
-    (move,) = records(action="update", content_type__model="recommendation")
-    assert (move.object_id, move.before, move.after) == (c.pk, {"position": 3}, {"position": 2})
+    # The row moved, and the one it changed places with: every position change is in the history.
+    moves = {(r.object_id, r.before["position"], r.after["position"]) for r in records(action="update", content_type__model="recommendation")}
+    assert moves == {(c.pk, 3, 2), (b.pk, 2, 3)}
     assert fresh(draft).version == version + 1
     # Past either end nothing moves and nothing is recorded.
     drafting.move_recommendation(focal, a, -1)
     drafting.move_recommendation(focal, fresh(b), +1)
     assert list(draft.recommendations.order_by("position").values_list("text", flat=True)) == ["a", "c", "b"]
-    assert len(records(action="update", content_type__model="recommendation")) == 1
+    assert len(records(action="update", content_type__model="recommendation")) == 2
 
 
 # --- key actions --------------------------------------------------------------------------------------------
@@ -335,8 +339,8 @@ def test_moving_key_actions(draft, focal):
     a, b = (drafting.add_action(focal, rec, fields=action_fields(number=n, text=n)) for n in ("x", "y"))
     drafting.move_action(focal, a, +1)
     assert list(rec.key_actions.order_by("position").values_list("text", flat=True)) == ["y", "x"]
-    (move,) = records(action="update", content_type__model="keyaction")
-    assert (move.object_id, move.before, move.after) == (a.pk, {"position": 1}, {"position": 2})
+    moves = {(r.object_id, r.before["position"], r.after["position"]) for r in records(action="update", content_type__model="keyaction")}
+    assert moves == {(a.pk, 1, 2), (b.pk, 2, 1)}
 
 
 # --- the workflow --------------------------------------------------------------------------------------------

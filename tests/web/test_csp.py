@@ -142,6 +142,18 @@ class Records:
         for prefix, pk in by_prefix.items():
             if route.startswith(prefix):
                 values["pk"] = str(pk)
+        # The API (/api/v1/<records>/<pk>...) and the Atom feeds (/api/feeds/<records>/...).
+        api = re.match(r"api/(?:v1|feeds)/([\w-]+)/", route)
+        if api:
+            office = self.office
+            values["pk"] = str({
+                "regions": office.region_id, "offices": office.pk, "units": getattr(office.units.first(), "pk", 1),
+                "plans": self.evaluation.plan_id, "evaluations": self.evaluation.pk,
+                "management-responses": self.evaluation.management_response.pk, "recommendations": self.recommendation.pk,
+                "key-actions": self.action.pk, "progress-updates": self.update.pk,
+                "history": ChangeRecord.objects.order_by("pk").first().pk,
+            }[api.group(1)])
+            values["slug"] = office.region.slug if api.group(1) == "regions" else office.slug
         admin_model = re.match(r"admin/(\w+)/(\w+)/<path:object_id>/", route)
         if admin_model:
             values["object_id"] = self.object_id(admin_model.group(2))

@@ -955,14 +955,14 @@ CASES = [
     post_case("recommendation-edit-draft-b", "web:recommendation_edit", rec("B", "Draft"), expect=P_DRAFTER_B,
               data=rec_edit_data("B", "Draft"), check=check_rec_edited("B", "Draft")),
     post_case("recommendation-delete-draft-a", "web:recommendation_delete", rec(*A_D), expect=P_DRAFTER_A,
-              data=version_of(Recommendation, "rec", *A_D, 1), check=check_rec_deleted, records=3),
+              data=version_of(Recommendation, "rec", *A_D, 1), check=check_rec_deleted, records=4),  # + the one renumbered
     post_case("recommendation-delete-approved-a", "web:recommendation_delete", rec("A", "Approved"), expect=P_LOCKED,
               data=version_of(Recommendation, "rec", "A", "Approved", 1)),
     post_case("recommendation-delete-draft-b", "web:recommendation_delete", rec("B", "Draft"), expect=P_DRAFTER_B,
               data=version_of(Recommendation, "rec", "B", "Draft", 1),
-              check=check_rec_b_deleted, records=3),
+              check=check_rec_b_deleted, records=4),
     post_case("recommendation-move-draft-a", "web:recommendation_move", rec(*A_D, 2), expect=P_DRAFTER_A,
-              data=lambda w: {"direction": "up"}, check=check_rec_moved),
+              data=lambda w: {"direction": "up"}, check=check_rec_moved, records=2),  # both rows that moved
     post_case("recommendation-move-approved-a", "web:recommendation_move", rec("A", "Approved", 2), expect=P_LOCKED,
               data=lambda w: {"direction": "up"}),
     post_case("action-add-draft-a", "web:action_add", rec(*A_D), expect=P_DRAFTER_A,
@@ -977,11 +977,11 @@ CASES = [
               data=action_edit_data("B", "Draft"),
               check=check_action_b_edited),
     post_case("action-delete-draft-a", "web:action_delete", act(*A_D), expect=P_DRAFTER_A,
-              data=version_of(KeyAction, "act", *A_D, 1), check=check_action_deleted),
+              data=version_of(KeyAction, "act", *A_D, 1), check=check_action_deleted, records=2),  # + the one renumbered
     post_case("action-delete-approved-a", "web:action_delete", act("A", "Approved"), expect=P_LOCKED,
               data=version_of(KeyAction, "act", "A", "Approved", 1)),
     post_case("action-move-draft-a", "web:action_move", act(*A_D, 2), expect=P_DRAFTER_A,
-              data=lambda w: {"direction": "up"}, check=check_action_moved),
+              data=lambda w: {"direction": "up"}, check=check_action_moved, records=2),  # both rows that moved
     post_case("action-move-approved-a", "web:action_move", act("A", "Approved", 2), expect=P_LOCKED,
               data=lambda w: {"direction": "up"}),
     post_case("submit-draft-a", "web:response_submit", resp(*A_D), expect=P_DRAFTER_A,

@@ -400,7 +400,7 @@ def delete_recommendation(actor: Actor, recommendation: Recommendation, *, versi
             records.append(_deletion(actor, rec, response.evaluation_id))
             with tallies.kept_in_step([response.evaluation_id]):
                 rec.delete()
-            _renumber(Recommendation, response.recommendations.order_by("position"))
+            records += _renumber(actor, Recommendation, response.recommendations.order_by("position"), response.evaluation_id)
             _touch(response)
             history.write(records)
     except ConflictError as exc:
@@ -415,15 +415,26 @@ def _deletion(actor: Actor, obj, evaluation_id: int) -> ChangeRecord:
     return history.change(actor, ChangeRecord.Action.DELETE, obj, before=before, evaluation_id=evaluation_id)
 
 
-def _renumber(model, rows) -> None:
-    """Positions 1..n in the current order (two passes: positions are unique)."""
+def _renumber(actor: Actor, model, rows, evaluation_id: int) -> list[ChangeRecord]:
+    """Positions 1..n in the current order (two passes: positions are unique); a history record for each row moved.
+
+    Every position change is in the history, so a copy kept in step by the
+    changes feed (/api/v1/changes) orders rows as the record does.
+    """
     rows = list(rows)
+    before = {row.pk: row.position for row in rows}
     for row in rows:
         row.position += 1_000_000
     model.objects.bulk_update(rows, ["position"])
     for i, row in enumerate(rows, start=1):
         row.position = i
     model.objects.bulk_update(rows, ["position"])
+    return [
+        history.change(actor, ChangeRecord.Action.UPDATE, row, before={"position": before[row.pk]},
+                       after={"position": row.position}, evaluation_id=evaluation_id)
+        for row in rows
+        if before[row.pk] != row.position
+    ]
 
 
 def move_recommendation(actor: Actor, recommendation: Recommendation, direction: int) -> None:
@@ -442,21 +453,12 @@ def _move(actor: Actor, model, rows: list, pk: int, direction: int, response: Ma
     if not 0 <= target < len(rows):
         return
     rows[index], rows[target] = rows[target], rows[index]
-    _renumber(model, rows)
-    _touch(response)
     moved = rows[target]
-    history.write(
-        [
-            history.change(
-                actor,
-                ChangeRecord.Action.UPDATE,
-                moved,
-                before={"position": index + 1},
-                after={"position": target + 1},
-                evaluation_id=response.evaluation_id,
-            )
-        ]
-    )
+    records = _renumber(actor, model, rows, response.evaluation_id)
+    _touch(response)
+    # The row moved first, then the one it changed places with.
+    records.sort(key=lambda r: r.object_id != moved.pk)
+    history.write(records)
 
 
 # --- key actions -----------------------------------------------------------------------
@@ -545,9 +547,9 @@ def delete_action(actor: Actor, action: KeyAction, *, version: int) -> None:
             rec = current.recommendation
             with tallies.kept_in_step([response.evaluation_id]):
                 current.delete()
-            _renumber(KeyAction, rec.key_actions.order_by("position"))
+            renumbered = _renumber(actor, KeyAction, rec.key_actions.order_by("position"), response.evaluation_id)
             _touch(response)
-            history.write([record])
+            history.write([record, *renumbered])
     except ConflictError as exc:
         refused(actor, exc.current, {"delete": True, "based_on_version": version}, "deletion refused: the key action had changed")
         raise

@@ -1,0 +1,240 @@
+"""The API's read and write matrices: every endpoint × every role × in and out of scope, generated.
+
+The same fixture world and the same rules, written independently, as the
+pages' matrix (tests/web/test_read_matrix.py): offices A and C in region
+One, B in region Two, a record in each response status in each office, each
+text a marker. Reads: every list shows exactly the markers the rules allow,
+every detail answers 200 or 404 accordingly, and who reported and internal
+evidence go to people with a role only. Writes: every write endpoint, for
+every role, on a record of office A and of office B: done by those the
+rules allow, 403 for the others who read the record, 404 for those who do
+not; each write rolled back after. The last test holds the matrices to the
+API's routes, so a new endpoint must be added here.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import transaction
+
+from tests.web.test_read_matrix import (
+    INTERNAL,
+    OFFICES,
+    OTHER_HISTORY,
+    RECORDS,
+    REGION_OF,
+    ROLES,
+    STATUSES,
+    client_for,
+    found,
+    mark,
+    marks,
+    readable,
+    reads,
+)
+from tracking.models import ActionUpdate, KeyAction, ManagementResponse, Office, Recommendation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _unlimited(settings):
+    settings.API_TOKEN_RATE = (10**9, 60)
+    settings.API_ADDRESS_RATE = (10**9, 60)
+
+
+def _all(client, url: str) -> str:
+    """Every page of a list, as one text."""
+    texts, cursor = [], ""
+    while True:
+        response = client.get(url + ("&" if "?" in url else "?") + "limit=500" + (f"&cursor={cursor}" if cursor else ""))
+        assert response.status_code == 200, (url, response.status_code)
+        body = response.json()
+        texts.append(json.dumps(body["items"]))
+        cursor = body["next"]
+        if not cursor:
+            return "\n".join(texts)
+
+
+# --- reads ---------------------------------------------------------------------------------------------------
+
+LISTS = {
+    "/api/v1/evaluations": ("EV", lambda role: marks("EV", readable(role))),
+    "/api/v1/recommendations": ("REC", lambda role: marks("REC", readable(role))),
+    "/api/v1/key-actions": ("KA", lambda role: marks("KA", readable(role))),
+    "/api/v1/progress-updates": ("UPD", lambda role: marks("UPD", readable(role), ("PUBLIC", "INTERNAL"))),
+    "/api/v1/history": ("CR", lambda role: marks("CR", readable(role)) if role in INTERNAL else set()),
+    "/api/v1/changes": ("CR", lambda role: marks("CR", readable(role)) if role in INTERNAL else set()),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_list_shows_what_the_rules_allow(world, role):
+    client = client_for(world, role)
+    for url, (kind, expected) in LISTS.items():
+        text = _all(client, url) if url != "/api/v1/changes" else json.dumps(client.get(url + "?limit=500").json()["items"])
+        assert found(text, kind) == expected(role), f"{url} as {role}"
+        if kind == "CR":
+            for name, readers in OTHER_HISTORY.items():
+                assert (name in text) == (role in readers), f"{url}: {name} as {role}"
+    # The management responses: by the evaluation they answer.
+    responses = {r["evaluation_id"] for r in json.loads(_all(client, "/api/v1/management-responses"))}
+    assert responses == {world.ev[k] for k in readable(role)}
+    # Evidence marked internal and who reported: people with a role.
+    updates = _all(client, "/api/v1/progress-updates")
+    assert (found(updates, "EVID") == marks("EVID", readable(role), ("PUBLIC", "INTERNAL") if role in INTERNAL else ("PUBLIC",)))
+    assert ("author.zq" in updates) == (role in INTERNAL and bool(readable(role)))
+    # Filters narrow what is read, never widen it.
+    for office in OFFICES:
+        pk = Office.objects.get(slug=world.office_slug[office]).pk
+        assert found(_all(client, f"/api/v1/key-actions?office={pk}"), "KA") == {
+            mark("KA", o, s) for o, s in readable(role) if o == office}
+    # Reference data is public.
+    names = _all(client, "/api/v1/offices")
+    assert all(f"Office {o}" in names for o in OFFICES)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_detail_answers_as_the_rules_allow(world, role):
+    client = client_for(world, role)
+    for office, status in RECORDS:
+        key = (office, status)
+        visible = reads(role, office, status)
+        for url in (f"/api/v1/evaluations/{world.ev[key]}", f"/api/v1/evaluations/{world.ev[key]}/document",
+                    f"/api/v1/management-responses/{world.resp[key]}",
+                    f"/api/v1/recommendations/{world.rec[key]}", f"/api/v1/key-actions/{world.act[key]}",
+                    f"/api/v1/progress-updates/{world.update[office, status, 'PUBLIC']}",
+                    f"/api/v1/progress-updates/{world.update[office, status, 'INTERNAL']}"):
+            response = client.get(url)
+            assert response.status_code == (200 if visible else 404), f"{url} ({office}, {status}) as {role}"
+            if visible and not url.endswith("/document"):
+                assert response["ETag"]
+        internal = client.get(f"/api/v1/progress-updates/{world.update[office, status, 'INTERNAL']}")
+        if visible:
+            assert (internal.json()["evidence_url"] is not None) == (role in INTERNAL)
+    first_history = client.get("/api/v1/history?limit=1")
+    assert first_history.status_code == 200
+
+
+# --- writes ----------------------------------------------------------------------------------------------------
+
+
+def _in_scope_of_review(role: str, office: str) -> bool:
+    return role in ("su", "eo") or (role == "eo_r1" and REGION_OF[office] == "One") or (role == "eo_b" and office == "B")
+
+
+def _drafts(role: str, office: str) -> bool:
+    return role == "su" or (role == "fp_a" and office == "A")
+
+
+def _reports(role: str, office: str) -> bool:
+    return role == "su" or (role in ("fp_a", "ufp_ua") and office == "A")
+
+
+def _pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("proof.pdf", b"%PDF-1.4 proof", content_type="application/pdf")
+
+
+def _tag(kind: str, row) -> str:
+    return f'"{kind}-{row.pk}-v{row.version}"'
+
+
+# name: (status of the record written to, who may, (world, office) -> (method, url, body, If-Match))
+WRITES = {
+    "evaluation_create": (None, _in_scope_of_review, lambda w, o: (
+        "post", "/api/v1/evaluations",
+        {"office_id": Office.objects.get(slug=w.office_slug[o]).pk, "start_year": 2030, "end_year": 2031, "title": "New"}, None)),
+    "response_update": ("Draft", _drafts, lambda w, o: (
+        "patch", f"/api/v1/management-responses/{w.resp[o, 'Draft']}", {"overall_response": "Agreed."},
+        _tag("response", ManagementResponse.objects.get(pk=w.resp[o, "Draft"])))),
+    "response_submit": ("Draft", _drafts, lambda w, o: (
+        "post", f"/api/v1/management-responses/{w.resp[o, 'Draft']}/submit", None,
+        _tag("response", ManagementResponse.objects.get(pk=w.resp[o, "Draft"])))),
+    "response_approve": ("Submitted", _in_scope_of_review, lambda w, o: (
+        "post", f"/api/v1/management-responses/{w.resp[o, 'Submitted']}/approve", None,
+        _tag("response", ManagementResponse.objects.get(pk=w.resp[o, "Submitted"])))),
+    "response_return": ("Submitted", _in_scope_of_review, lambda w, o: (
+        "post", f"/api/v1/management-responses/{w.resp[o, 'Submitted']}/return", {"reason": "More detail."},
+        _tag("response", ManagementResponse.objects.get(pk=w.resp[o, "Submitted"])))),
+    "recommendation_add": ("Returned", _drafts, lambda w, o: (
+        "post", f"/api/v1/management-responses/{w.resp[o, 'Returned']}/recommendations", {"number": "9", "text": "More."}, None)),
+    "recommendation_update": ("Draft", _drafts, lambda w, o: (
+        "patch", f"/api/v1/recommendations/{w.rec[o, 'Draft']}", {"text": "Changed."},
+        _tag("recommendation", Recommendation.objects.get(pk=w.rec[o, "Draft"])))),
+    "recommendation_delete": ("Draft", _drafts, lambda w, o: (
+        "delete", f"/api/v1/recommendations/{w.rec[o, 'Draft']}", None,
+        _tag("recommendation", Recommendation.objects.get(pk=w.rec[o, "Draft"])))),
+    "key_action_add": ("Draft", _drafts, lambda w, o: (
+        "post", f"/api/v1/recommendations/{w.rec[o, 'Draft']}/key-actions", {"number": "1.9", "text": "More."}, None)),
+    "key_action_update": ("Returned", _drafts, lambda w, o: (
+        "patch", f"/api/v1/key-actions/{w.act[o, 'Returned']}", {"text": "Changed."},
+        _tag("keyaction", KeyAction.objects.get(pk=w.act[o, "Returned"])))),
+    "key_action_delete": ("Draft", _drafts, lambda w, o: (
+        "delete", f"/api/v1/key-actions/{w.act[o, 'Draft']}", None, _tag("keyaction", KeyAction.objects.get(pk=w.act[o, "Draft"])))),
+    "progress_add_with_file": ("Approved", _reports, lambda w, o: (
+        "post", f"/api/v1/key-actions/{w.act[o, 'Approved']}/progress-updates/with-file",
+        {"multipart": {"status": "Initiated", "evidence_file": _pdf()}},
+        _tag("keyaction", KeyAction.objects.get(pk=w.act[o, "Approved"])))),
+    # Importing is for the evaluation office (each document then by its office's scope, in the importer).
+    "import_documents": (None, lambda role, office: role in ("su", "eo", "eo_r1", "eo_b"), lambda w, o: (
+        "post", "/api/v1/imports?dry_run=true", {"documents": [{"source": "x", "text": "not a document"}]}, None)),
+    "progress_add": ("Approved", _reports, lambda w, o: (
+        "post", f"/api/v1/key-actions/{w.act[o, 'Approved']}/progress-updates", {"status": "Completed", "comment": "Done."},
+        _tag("keyaction", KeyAction.objects.get(pk=w.act[o, "Approved"])))),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("office", ["A", "B"])
+def test_every_write_is_done_by_those_the_rules_allow_and_refused_to_the_others(world, role, office, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(world, role)
+    for name, (status, may, request) in WRITES.items():
+        with transaction.atomic():
+            method, url, body, if_match = request(world, office)
+            extra = {"HTTP_IF_MATCH": if_match} if if_match else {}
+            if body and "multipart" in body:
+                response = client.post(url, body["multipart"], **extra)
+            else:
+                response = getattr(client, method)(url, json.dumps(body) if body is not None else None,
+                                                   content_type="application/json", **extra)
+            if may(role, office):
+                expected = {200, 201, 204}
+            elif status is None or reads(role, office, status):
+                expected = {403}
+            else:
+                expected = {404}
+            assert response.status_code in expected, f"{name} on office {office} as {role}: {response.status_code} {response.content[:200]}"
+            if response.status_code == 201 and name == "progress_add":
+                assert ActionUpdate.objects.filter(key_action_id=world.act[office, "Approved"], source="api").exists()
+            transaction.set_rollback(True)
+
+
+def test_the_matrices_cover_every_endpoint_of_the_api(client):
+    from api.v1 import api
+
+    covered_reads = {p for p in LISTS} | {
+        "/api/v1/management-responses", "/api/v1/offices", "/api/v1/evaluations/{pk}", "/api/v1/management-responses/{pk}",
+        "/api/v1/recommendations/{pk}", "/api/v1/key-actions/{pk}", "/api/v1/progress-updates/{pk}", "/api/v1/history",
+        "/api/v1/evaluations/{pk}/document",
+    }
+    # Reference data is public (the same for every reader): tests/api/test_api.py and the schema test read it.
+    reference = {"/api/v1/regions", "/api/v1/regions/{pk}", "/api/v1/offices/{pk}", "/api/v1/units", "/api/v1/units/{pk}",
+                 "/api/v1/plans", "/api/v1/plans/{pk}", "/api/v1/history/{pk}"}
+    writes = set(WRITES)
+    routes_get, routes_write = set(), set()
+    for prefix, router in api._routers:
+        for path, view in router.path_operations.items():
+            for op in view.operations:
+                full = "/api/v1" + prefix + path.replace("{int:pk}", "{pk}")
+                if "GET" in op.methods:
+                    routes_get.add(full)
+                else:
+                    routes_write.add(op.view_func.__name__)
+    assert routes_get == covered_reads | reference
+    assert routes_write == writes
+    assert {s for s in STATUSES} and RECORDS
