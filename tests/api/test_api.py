@@ -178,7 +178,7 @@ def test_writes_take_if_match_and_a_stale_one_is_refused_and_recorded(record, un
     _error_shape(Client().post(url, {"status": "Initiated"}, content_type=JSON, **headers), 428, "precondition_required", "If-Match")
     ok = Client().post(url, {"status": "Initiated", "comment": "first"}, content_type=JSON, HTTP_IF_MATCH=etag, **headers)
     assert ok.status_code == 201
-    stale = Client().post(url, {"status": "Completed", "comment": "second, from an old copy"}, content_type=JSON,
+    stale = Client().post(url, {"status": "Completed", "comment": "second, from an old copy", "evidence_url": "https://example.org/b.pdf"}, content_type=JSON,
                           HTTP_IF_MATCH=etag, **headers)
     body = _error_shape(stale, 412, "stale", "If-Match")
     assert body["current"]["status"] == "Initiated" and body["etag"] == stale["ETag"] == ok["ETag"]
@@ -187,7 +187,7 @@ def test_writes_take_if_match_and_a_stale_one_is_refused_and_recorded(record, un
     assert KeyAction.objects.get(pk=action.pk).status == "Initiated"
     # An ETag of another record is not a version of this one.
     other = Client().get(f"/api/v1/key-actions/{record['draft_action'].pk}", **bearer(record["office_fp"]))["ETag"]
-    _error_shape(Client().post(url, {"status": "Completed", "comment": "x"}, content_type=JSON, HTTP_IF_MATCH=other, **headers), 412)
+    _error_shape(Client().post(url, {"status": "Completed", "comment": "x", "evidence_url": "https://example.org/x.pdf"}, content_type=JSON, HTTP_IF_MATCH=other, **headers), 412)
 
 
 def test_session_writes_keep_csrf(record, unlimited):
@@ -286,7 +286,12 @@ def test_drafting_submitting_and_approving_through_the_api(record, unlimited):
                              HTTP_IF_MATCH=ka["ETag"], **fp)
     assert patched.status_code == 200 and patched.json()["text"] == "A better plan." and patched.json()["number"] == "1.1"
     etag = Client().get(f"/api/v1/management-responses/{response_id}", **fp)["ETag"]
-    submitted = Client().post(f"/api/v1/management-responses/{response_id}/submit", HTTP_IF_MATCH=etag, **fp)
+    # Not ready: the submission checks name what is missing.
+    _error_shape(Client().post(f"/api/v1/management-responses/{response_id}/submit", HTTP_IF_MATCH=etag, **fp), 400, "invalid")
+    header = Client().patch(f"/api/v1/management-responses/{response_id}", {"overall_response": "Accepted.", "units": []},
+                            content_type=JSON, HTTP_IF_MATCH=etag, **fp)
+    assert header.status_code == 200, header.content
+    submitted = Client().post(f"/api/v1/management-responses/{response_id}/submit", HTTP_IF_MATCH=header["ETag"], **fp)
     assert submitted.status_code == 200 and submitted.json()["status"] == "Submitted"
     _error_shape(Client().post(f"/api/v1/management-responses/{response_id}/approve", HTTP_IF_MATCH=submitted["ETag"], **fp), 403)
     returned = Client().post(f"/api/v1/management-responses/{response_id}/return", {"reason": ""}, content_type=JSON,

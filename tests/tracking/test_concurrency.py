@@ -113,7 +113,7 @@ def assert_one_won_and_one_was_kept(action, results, attempts):
     assert refused.after == {
         "status": attempts[loser]["status"],
         "comment": attempts[loser]["comment"],
-        "evidence_url": "",
+        "evidence_url": attempts[loser].get("evidence_url", ""),
         "based_on_version": 1,
     }
     assert results[loser][1].current.version == 2

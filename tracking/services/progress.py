@@ -163,7 +163,8 @@ def record_progress(
                 )
             ]
             old, new = history.diff(
-                {"status": current.status, "verification": current.verification}, {"status": status, "verification": state}
+                {"status": current.status, "verification": current.verification, "completed_on": _day(current.completed_on)},
+                {"status": status, "verification": state, "completed_on": _day(completed_on)},
             )
             if new:
                 records.append(
@@ -204,3 +205,7 @@ def refused(actor: Actor, current, attempted: dict, message: str) -> None:
                 )
             ]
         )
+
+
+def _day(day) -> str | None:
+    return day.isoformat() if day else None

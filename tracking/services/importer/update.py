@@ -129,7 +129,8 @@ class Updating:
             for name, value in taken.items():
                 if name != "tags":
                     setattr(row, name, value)
-            row.position, row.label, row.archived_at = i, rec.label[:80], None
+            # A document without labels (the JSON form carries none) keeps the ones the page wrote.
+            row.position, row.label, row.archived_at = i, rec.label[:80] or row.label, None
             self.save_if_changed(row, before)
             if "tags" in taken:
                 by_pk = {t.pk: t for t in tags}
@@ -233,7 +234,7 @@ class Updating:
                 elif name == "comments":
                     row.imported[COMMENTS_AT] = timezone.now().isoformat()  # the page's comments are the latest now
                 setattr(row, name, value)
-            row.position, row.label, row.archived_at = i, action.label[:20], None
+            row.position, row.label, row.archived_at = i, action.label[:20] or row.label, None
             # Verification, completion date, first deadline: as the services would (services/accountability.py).
             revision = accountability.follow_import(self.actor, row, old_status, old_deadline, self.doc.source, timezone.localdate())
             # Not history (how sure the reader was), saved only with a real change.
