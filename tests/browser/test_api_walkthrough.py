@@ -88,7 +88,7 @@ def test_a_token_made_on_the_profile_page_updates_a_key_action_with_curl_and_it_
     # The same If-Match again: stale, nothing saved.
     status, _, body = curl(
         "-X", "POST", "-H", auth, "-H", "Content-Type: application/json", "-H", "If-Match: " + f'"keyaction-{action["id"]}-v{action["version"]}"',
-        "--data", json.dumps({"status": "Completed", "comment": "late"}), f"{base}/api/v1/key-actions/{action['id']}/progress-updates",
+        "--data", json.dumps({"status": "Completed", "comment": "late", "evidence_url": "https://example.org/late.pdf"}), f"{base}/api/v1/key-actions/{action['id']}/progress-updates",
     )
     assert status == 412 and json.loads(body)["code"] == "stale"
 

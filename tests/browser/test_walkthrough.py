@@ -525,7 +525,7 @@ def test_progress_shows_in_timeline_audit_trail_csv_and_public_page(web, screens
     expect(status_change).to_have_count(1)
     expect(status_change.locator("td").nth(1)).to_contain_text(unit)
     # A completion claimed awaits verification: the verification state moves with the status.
-    expect(status_change.locator("dt")).to_have_text(["status", "verification"] if after == "Completed" else ["status"])
+    expect(status_change.locator("dt")).to_have_text(["status", "verification", "completed_on"] if after == "Completed" else ["status"])
     update_record = records.filter(has_text=f"progress update on key action {number}").filter(has_text=comment)
     expect(update_record).to_have_count(1)
     expect(update_record.locator("td").nth(1)).to_contain_text(unit)
@@ -538,10 +538,12 @@ def test_progress_shows_in_timeline_audit_trail_csv_and_public_page(web, screens
     changes = [r for r in rows if r["record"].startswith("keyaction:") and r["object_id"] == str(pk) and r["action"] == "update"]
     assert len(changes) == 1, f"the status change of key action {pk} is not in the CSV once: {changes}"
     assert changes[0]["user"] == unit
-    assert changes[0]["changed"] == ("status, verification" if after == "Completed" else "status")
+    assert changes[0]["changed"] == ("status, verification, completed_on" if after == "Completed" else "status")
     claimed = after == "Completed"  # awaits verification from now
-    assert json.loads(changes[0]["before"]) == {"status": before, **({"verification": ""} if claimed else {})}
-    assert json.loads(changes[0]["after"]) == {"status": after, **({"verification": "awaiting"} if claimed else {})}
+    assert json.loads(changes[0]["before"]) == {"status": before, **({"verification": "", "completed_on": None} if claimed else {})}
+    after_values = json.loads(changes[0]["after"])
+    assert {k: v for k, v in after_values.items() if k != "completed_on"} == {"status": after, **({"verification": "awaiting"} if claimed else {})}
+    assert ("completed_on" in after_values) == claimed  # the day it was marked Completed
     created = [r for r in rows if r["record"].startswith("actionupdate:") and r["user"] == unit and comment in r["after"]]
     assert len(created) == 1, "the progress update (with its comment) is not in the CSV"
     assert json.loads(created[0]["after"])["status_after"] == after

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
 from tracking.actor import Actor
@@ -54,7 +55,8 @@ def test_a_progress_update_moves_the_status_and_writes_history(setting):
     assert created.after["key_action"] == action.pk and created.before is None
     assert (changed.action, changed.content_type.model, changed.object_id) == ("update", "keyaction", action.pk)
     assert (changed.before, changed.after) == (
-        {"status": "Initiated", "verification": ""}, {"status": "Completed", "verification": "awaiting"}
+        {"status": "Initiated", "verification": "", "completed_on": None},
+        {"status": "Completed", "verification": "awaiting", "completed_on": timezone.localdate().isoformat()},
     )
     assert KeyAction.objects.get(pk=action.pk).awaits_verification
     for record in (created, changed):
