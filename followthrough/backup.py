@@ -257,6 +257,23 @@ BEGIN
   FOR r IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP
     EXECUTE format('DROP SEQUENCE IF EXISTS public.%I CASCADE', r.sequencename);
   END LOOP;
+  -- The search index's trigger functions and text search configurations (the dump makes them again);
+  -- not those of extensions (unaccent), which the dump only asks for if missing.
+  FOR r IN SELECT p.oid::regprocedure AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'public'
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') LOOP
+    EXECUTE format('DROP FUNCTION IF EXISTS %s CASCADE', r.sig);
+  END LOOP;
+  FOR r IN SELECT c.cfgname FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+           WHERE n.nspname = 'public'
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e') LOOP
+    EXECUTE format('DROP TEXT SEARCH CONFIGURATION IF EXISTS public.%I CASCADE', r.cfgname);
+  END LOOP;
+  FOR r IN SELECT t.dictname FROM pg_ts_dict t JOIN pg_namespace n ON n.oid = t.dictnamespace
+           WHERE n.nspname = 'public'
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e') LOOP
+    EXECUTE format('DROP TEXT SEARCH DICTIONARY IF EXISTS public.%I CASCADE', r.dictname);
+  END LOOP;
 END $$;
 """
     expected = ", ".join(f"({_literal(t)}, {n})" for t, n in sorted(counts.items())) or "(NULL, 0)"
@@ -290,10 +307,11 @@ END $$;
     script.stdout.close()
     script_err = script.stderr.read().decode(errors="replace")
     script.wait()
-    if script.returncode != 0:
-        raise BackupError(f"pg_restore cannot read the dump: {script_err.strip()[-2000:]}")
+    # psql first: when it stops on an error, pg_restore writing into its closed input dies of that, silently.
     if p.returncode != 0:
         raise BackupError(f"the restore was rolled back, the database is as it was: {p.stderr.strip()[-2000:]}")
+    if script.returncode != 0:
+        raise BackupError(f"pg_restore cannot read the dump: {script_err.strip()[-2000:]}")
 
 
 def _literal(text: str) -> str:
