@@ -220,6 +220,7 @@ RESPONSE_WEEKS = env_int("RESPONSE_WEEKS", 6)
 DOCUMENT_MAX_MB = env_int("DOCUMENT_MAX_MB", 50)
 # Printed documents (PDF) laid out per client address and minute (a cached one is free); past it, 429.
 PDF_RENDERS_PER_MINUTE = env_int("PDF_RENDERS_PER_MINUTE", 6)
+PDF_THROTTLE_SECONDS = 60  # the window those renders are counted in, from an address's first
 # Characters of text a printed document holds at most (reports/pdf.py): past it, a note says what is left out.
 PDF_TEXT_LIMIT = env_int("PDF_TEXT_LIMIT", 120_000)
 for _name in ("LOGIN_FAILURE_LIMIT", "LOGIN_ADDRESS_FAILURE_LIMIT", "LOGIN_LOCKOUT_MINUTES", "ACCOUNT_MAIL_LIMIT",

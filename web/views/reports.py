@@ -255,7 +255,7 @@ def _pdf_response(request, parts: tuple, render, filename: str) -> HttpResponse:
     """
     data = caching.lookup("pdf", parts)
     if data is None:
-        seconds = throttle.wait(request, "pdf", throttle.pdf_limit())
+        seconds = throttle.wait(request, "pdf", throttle.pdf_limit(), throttle.pdf_window())
         if seconds:
             return throttle.too_many(seconds, "printed documents")
         try:
