@@ -285,10 +285,10 @@ def _aggregates(on: dt.date) -> dict[str, Any]:
     return aggs
 
 
-# What the kept counts do not hold (verification, the first deadline, completion dates): counted from the
-# key actions even when the rest comes from the kept counts (`Source`).
+# What the kept counts do not hold (the first deadline, completion dates): counted from the key actions even
+# when the rest comes from the kept counts (`Source`). Verified completions are in the kept counts.
 ACCOUNTABILITY = (
-    "completed_verified", "completed_due_verified", "completed_dated", "completed_late", "days_late_avg", "days_late_max",
+    "completed_dated", "completed_late", "days_late_avg", "days_late_max",
     "overdue_hidden", *(f"age{i}" for i in range(len(AGEING))),
 )
 
@@ -300,8 +300,6 @@ def _accountability_aggregates(on: dt.date) -> dict[str, Any]:
 def _with_accountability(f: Figures, row: dict[str, Any] | None) -> Figures:
     """`f` (from the kept counts) with the figures only the key actions give, from `row` (none: zero)."""
     row = row or {}
-    f.completed_verified = row.get("completed_verified") or 0
-    f.completed_due_verified = row.get("completed_due_verified") or 0
     f.completed_dated = row.get("completed_dated") or 0
     f.completed_late = row.get("completed_late") or 0
     f.days_late_avg = float(row["days_late_avg"]) if row.get("days_late_avg") is not None else None
@@ -392,6 +390,8 @@ def _tally_aggregates(on: dt.date) -> dict[str, Any]:
         "overdue_long": Sum("n", filter=overdue & Q(deadline_month__lt=m - LONG_OVERDUE_MONTHS)),
         "age_sum": Sum(ExpressionWrapper(age * F("n"), output_field=IntegerField()), filter=overdue),
         "overdue_age_max": Max(age, filter=overdue),
+        "completed_verified": Sum("n", filter=Q(status=COMPLETED, verified=True)),
+        "completed_due_verified": Sum("n", filter=due & Q(status=COMPLETED, verified=True)),
     }
     for i, status in enumerate(STATUS_ORDER):
         aggs[f"s{i}"] = Sum("n", filter=Q(status=status))
@@ -450,6 +450,8 @@ def merged(a: Figures, b: Figures) -> Figures:
         overdue_long=a.overdue_long + b.overdue_long,
         overdue_age_avg=((a.overdue_age_avg or 0) * a.overdue + (b.overdue_age_avg or 0) * b.overdue) / overdue if overdue else None,
         overdue_age_max=max(ages) if ages else None,
+        completed_verified=a.completed_verified + b.completed_verified,
+        completed_due_verified=a.completed_due_verified + b.completed_due_verified,
     )
 
 
@@ -499,7 +501,10 @@ class Source:
         # Verification and first deadlines are not in the kept counts: those figures from the rows.
         return _with_accountability(out, self.actions.order_by().aggregate(**_accountability_aggregates(on)))
 
-    def breakdown(self, by: str, on: dt.date) -> list[Figures]:
+    def breakdown(self, by: str, on: dt.date, *, accountability: bool = False) -> list[Figures]:
+        """Each group's figures. `accountability`: with the figures of the first deadline and completion
+        dates per group too (days late, ageing, hidden by a revision), counted from the key actions; the
+        breakdown tables show none of them, so by default the kept counts alone answer."""
         if self.tallies is None:
             return breakdown(self.actions, by, on)
         out = tallied_breakdown(self.tallies, by, on, label=False)
@@ -508,6 +513,8 @@ class Source:
             for f in breakdown(self.drafts, by, on, label=False):
                 groups[f.key] = merged(groups[f.key], f) if f.key in groups else f
             out = list(groups.values())
+        if not accountability:
+            return _labelled(by, out)
         b = BREAKDOWNS[by]
         qs = self.actions.order_by()
         if b.term_kind:

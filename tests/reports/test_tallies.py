@@ -25,11 +25,13 @@ from reports import figures
 from tracking import queries
 from tracking.actor import Actor
 from tracking.models import ActionTally, Evaluation, KeyAction, ManagementResponse, Office, Term, Unit
+from tracking.models.accountability import VerificationState
 from tracking.models.responses import ActionStatus, ResponseStatus
 from tracking.permissions import EVERYTHING, PUBLIC, Reader, restrict
 from tracking.services import drafting, tallies
 from tracking.services.importer import Importer
 from tracking.services.progress import record_progress
+from tracking.services.verification import verify_completion
 
 pytestmark = pytest.mark.django_db(transaction=False)
 SYSTEM = Actor.system("test")
@@ -37,7 +39,7 @@ STATUSES = [s.value for s in ActionStatus]
 
 
 def kept() -> Counter:
-    rows = list(ActionTally.objects.exclude(dimension="_version").values_list("dimension", "group_key", "approved", "status", "deadline_month", "n"))
+    rows = list(ActionTally.objects.exclude(dimension="_version").values_list("dimension", "group_key", "approved", "status", "deadline_month", "verified", "n"))
     assert all(r[-1] > 0 for r in rows), "a count of zero or less is kept"
     return Counter({r[:-1]: r[-1] for r in rows})
 
@@ -87,6 +89,22 @@ class World:
         status = self.rng.choice(STATUSES)
         evidence = "https://example.org/evidence" if status == "Completed" else ""  # a completion carries its evidence
         record_progress(SYSTEM, action, version=action.version, status=status, comment="Progress.", evidence_url=evidence)
+
+    def verify(self):
+        """The evaluation office accepts a completion (counted as verified) or sends it back (reopened)."""
+        action = (
+            KeyAction.objects.filter(status=ActionStatus.COMPLETED, verification=VerificationState.AWAITING)
+            .order_by("?").first()
+        )
+        if action is None:
+            action = KeyAction.objects.filter(evaluation__management_response__status=ResponseStatus.APPROVED).order_by("?").first()
+            if action is None:
+                return
+            record_progress(SYSTEM, action, version=action.version, status="Completed", comment="Done.",
+                            evidence_url="https://example.org/evidence")
+            action.refresh_from_db()
+        accept = self.rng.random() < 0.7
+        verify_completion(SYSTEM, action, version=action.version, accept=accept, reason="" if accept else "No evidence of it.")
 
     def draft(self):
         office = Office.objects.order_by("?").first()
@@ -171,7 +189,7 @@ class World:
         else:
             drafting.return_response(SYSTEM, submitted, version=submitted.version, reason="Again.")
 
-    STEPS = ("import_new", "import_changed", "progress", "progress", "draft", "edit", "delete", "review")
+    STEPS = ("import_new", "import_changed", "progress", "progress", "verify", "verify", "draft", "edit", "delete", "review")
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -183,6 +201,7 @@ def test_kept_counts_equal_the_counts_made_again_after_any_sequence_of_changes(s
         getattr(world, name)()
         assert kept() == truth(), f"step {step}: {name}"
     assert sum(kept().values()) > 0
+    assert any(verified for (*_, verified) in kept()), "no verified completion counted: the sequence did not reach them"
     drafts = Evaluation.objects.exclude(management_response__status=ResponseStatus.APPROVED).values_list("office_id", flat=True)
     scoped = Reader(internal=True, offices=frozenset([*drafts[:1], Office.objects.order_by("pk").values_list("pk", flat=True)[0]]))
     for reader in (PUBLIC, scoped, EVERYTHING):
@@ -200,6 +219,10 @@ def _same_figures(reader):
         assert _plain(a.totals(on)) == _plain(b.totals(on))
         for by in figures.BREAKDOWNS:
             assert [_plain(f) for f in a.breakdown(by, on)] == [_plain(f) for f in b.breakdown(by, on)], by
+            assert [_accountable(f) for f in a.breakdown(by, on, accountability=True)] == [
+                _accountable(f) for f in b.breakdown(by, on, accountability=True)
+            ], by
+        assert _accountable(a.totals(on)) == _accountable(b.totals(on))
     office = Office.objects.order_by("pk").first()
     assert queries.counted_status_figures(reader, on=on) == queries.status_figures(actions, on)
     assert queries.counted_status_figures(reader, office, on) == queries.status_figures(actions.filter(evaluation__office=office), on)
@@ -211,7 +234,14 @@ def _same_figures(reader):
 
 def _plain(f: figures.Figures) -> tuple:
     avg = None if f.overdue_age_avg is None else round(f.overdue_age_avg, 6)
-    return (f.label, f.key, f.total, f.by_status, f.other, f.due, f.completed_due, f.overdue, f.overdue_long, avg, f.overdue_age_max)
+    return (f.label, f.key, f.total, f.by_status, f.other, f.due, f.completed_due, f.overdue, f.overdue_long, avg, f.overdue_age_max,
+            f.completed_verified, f.completed_due_verified)
+
+
+def _accountable(f: figures.Figures) -> tuple:
+    """The figures of first deadlines and completion dates (from the key actions, asked for by name)."""
+    late = None if f.days_late_avg is None else round(f.days_late_avg, 6)
+    return (_plain(f), f.completed_dated, f.completed_late, late, f.days_late_max, f.ageing, f.overdue_hidden)
 
 
 def test_rebuild_writes_the_same_counts():

@@ -20,7 +20,7 @@ from django.db.models import Func, IntegerField
 
 NO_DEADLINE = 0  # deadline_month of actions without a deadline
 # One row more, not a count: its `n` moves on every change of the counts (the figures' cache version).
-VERSION = ("_version", "", True, "", NO_DEADLINE)
+VERSION = ("_version", "", True, "", NO_DEADLINE, False)
 
 
 class ActionTally(models.Model):
@@ -29,11 +29,13 @@ class ActionTally(models.Model):
     approved = models.BooleanField()
     status = models.CharField(max_length=40)
     deadline_month = models.IntegerField()
+    # Completed and accepted by the evaluation office (the verified figures need no scan of the key actions).
+    verified = models.BooleanField(default=False)
     n = models.IntegerField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["dimension", "group_key", "approved", "status", "deadline_month"], name="action_tally_unique")
+            models.UniqueConstraint(fields=["dimension", "group_key", "approved", "status", "deadline_month", "verified"], name="action_tally_unique_verified")
         ]
 
     def __str__(self) -> str:

@@ -132,8 +132,9 @@ def record_progress(
             now = timezone.now()
             state = verification.state_after_progress(current.verification, status)
             completed_on = verification.completed_on_after_progress(current, status, timezone.localdate(now))
-            # The counts behind the figures follow the new status (tracking.services.tallies).
-            with tallies.kept_in_step(actions=[current.pk] if status != current.status else []):
+            # The counts behind the figures follow the new status and verification (tracking.services.tallies).
+            counted = (current.status, current.is_verified) != (status, tallies.is_verified(status, state))
+            with tallies.kept_in_step(actions=[current.pk] if counted else []):
                 changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
                     status=status, verification=state, completed_on=completed_on, version=F("version") + 1, updated_at=now
                 )

@@ -24,7 +24,8 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 
 from ..models import ActionTally, KeyAction
-from ..models.responses import ResponseStatus
+from ..models.accountability import VerificationState
+from ..models.responses import ActionStatus, ResponseStatus
 from ..models.tallies import NO_DEADLINE, VERSION, MonthIndex
 
 # The dimensions of the plain counts: where each is on a key action.
@@ -35,21 +36,34 @@ PLAIN = {
     "year": "evaluation__year",
     "category": "recommendation__category",
 }
-Key = tuple[str, str, bool, str, int]  # (dimension, key, approved, status, deadline month)
+Key = tuple[str, str, bool, str, int, bool]  # (dimension, key, approved, status, deadline month, verified)
+
+
+def is_verified(status: str, verification: str) -> bool:
+    """Counted as a verified completion (as `counts` counts it in the database)."""
+    return status == ActionStatus.COMPLETED and verification == VerificationState.VERIFIED
 
 
 def counts(actions) -> Counter:
-    """The counts of these key actions, every dimension (two GROUP BYs)."""
+    """The counts of these key actions, every dimension (two GROUP BYs).
+
+    `actions` may be a historical model's queryset (the migration that rebuilds the counts).
+    """
     approved = Case(
         When(evaluation__management_response__status=ResponseStatus.APPROVED, then=Value(True)),
         default=Value(False),
         output_field=BooleanField(),
     )
-    common = {"ok": approved, "month": MonthIndex("deadline"), "st": F("status")}
+    verified = Case(
+        When(status=ActionStatus.COMPLETED, verification=VerificationState.VERIFIED, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    common = {"ok": approved, "month": MonthIndex("deadline"), "st": F("status"), "ver": verified}
     out: Counter = Counter()
     plain = actions.order_by().annotate(**common, **{f"d_{d}": F(path) for d, path in PLAIN.items()})
-    for r in plain.values("ok", "month", "st", *(f"d_{d}" for d in PLAIN)).annotate(n=Count("pk")):
-        tail = (bool(r["ok"]), r["st"], r["month"] or NO_DEADLINE)
+    for r in plain.values("ok", "month", "st", "ver", *(f"d_{d}" for d in PLAIN)).annotate(n=Count("pk")):
+        tail = (bool(r["ok"]), r["st"], r["month"] or NO_DEADLINE, bool(r["ver"]))
         out[("all", "", *tail)] += r["n"]
         for d in PLAIN:
             value = r[f"d_{d}"]
@@ -58,8 +72,8 @@ def counts(actions) -> Counter:
     tagged = actions.order_by().filter(recommendation__tags__isnull=False).annotate(
         **common, term=F("recommendation__tags__term_id"), kind=F("recommendation__tags__term__kind")
     )
-    for r in tagged.values("ok", "month", "st", "term", "kind").annotate(n=Count("pk")):
-        out[(r["kind"], str(r["term"]), bool(r["ok"]), r["st"], r["month"] or NO_DEADLINE)] += r["n"]
+    for r in tagged.values("ok", "month", "st", "ver", "term", "kind").annotate(n=Count("pk")):
+        out[(r["kind"], str(r["term"]), bool(r["ok"]), r["st"], r["month"] or NO_DEADLINE, bool(r["ver"]))] += r["n"]
     return out
 
 
@@ -102,25 +116,30 @@ def add(after: Counter, before: Counter, *, force: bool = False) -> None:
     table = connection.ops.quote_name(ActionTally._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {table} (dimension, group_key, approved, status, deadline_month, n) VALUES (%s, %s, %s, %s, %s, %s) "
-            f"ON CONFLICT (dimension, group_key, approved, status, deadline_month) DO UPDATE SET n = {table}.n + excluded.n",
+            f"INSERT INTO {table} (dimension, group_key, approved, status, deadline_month, verified, n) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            f"ON CONFLICT (dimension, group_key, approved, status, deadline_month, verified) DO UPDATE SET n = {table}.n + excluded.n",
             [(*k, d) for k, d in rows],
         )
         if any(d < 0 for _, d in rows):
             ActionTally.objects.filter(n=0).delete()
 
 
-def rebuild() -> int:
-    """Every count made again from the key actions; the number of rows written."""
+def rebuild(key_actions=KeyAction, action_tallies=ActionTally) -> int:
+    """Every count made again from the key actions; the number of rows written.
+
+    The models may be a migration's historical ones (0015 rebuilds the counts with them).
+    """
     with transaction.atomic():
-        version = ActionTally.objects.filter(dimension=VERSION[0]).values_list("n", flat=True).first() or 0
-        ActionTally.objects.all().delete()
+        version = action_tallies.objects.filter(dimension=VERSION[0]).values_list("n", flat=True).first() or 0
+        action_tallies.objects.all().delete()
         rows = [
-            ActionTally(dimension=VERSION[0], group_key="", approved=True, status="", deadline_month=NO_DEADLINE, n=version + 1)
+            action_tallies(dimension=VERSION[0], group_key="", approved=True, status="", deadline_month=NO_DEADLINE,
+                           verified=False, n=version + 1)
         ] + [
-            ActionTally(dimension=k[0], group_key=k[1], approved=k[2], status=k[3], deadline_month=k[4], n=n)
-            for k, n in sorted(counts(KeyAction.objects.all()).items())
+            action_tallies(dimension=k[0], group_key=k[1], approved=k[2], status=k[3], deadline_month=k[4], verified=k[5], n=n)
+            for k, n in sorted(counts(key_actions.objects.all()).items())
             if n
         ]
-        ActionTally.objects.bulk_create(rows, batch_size=2000)
+        action_tallies.objects.bulk_create(rows, batch_size=2000)
     return len(rows) - 1

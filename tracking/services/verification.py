@@ -88,8 +88,8 @@ def verify_completion(actor: Actor, action: KeyAction, *, version: int, accept: 
                 state, status = VerificationState.VERIFIED.value, current.status
             else:
                 state, status = VerificationState.SENT_BACK.value, REOPENED_STATUS
-            # Sent back, it is open again: the counts behind the figures follow (tracking.services.tallies).
-            with tallies.kept_in_step(actions=[current.pk] if status != current.status else []):
+            # Verified, or sent back and open again: the counts behind the figures follow (tracking.services.tallies).
+            with tallies.kept_in_step(actions=[current.pk]):
                 changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
                     status=status,
                     verification=state,

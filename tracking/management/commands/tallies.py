@@ -26,7 +26,7 @@ class Command(BaseCommand):
         kept = {
             r[:-1]: r[-1]
             for r in ActionTally.objects.exclude(dimension=VERSION[0]).values_list(
-                "dimension", "group_key", "approved", "status", "deadline_month", "n"
+                "dimension", "group_key", "approved", "status", "deadline_month", "verified", "n"
             )
         }
         truth = {k: n for k, n in tallies.counts(KeyAction.objects.all()).items() if n}
