@@ -44,32 +44,11 @@ def prepare(scale: str, db: str) -> dict:
 
 
 def urls(info: dict) -> dict[str, list[tuple[str, str]]]:
-    """(path, who) of several URLs of each page; who: "" (the public) or a benchmark user's name."""
-    from django.db.models import Count
+    """(path, who) of several URLs of each page (bench/pages.py, the same as the load test's); the API is
+    measured by bench/run.py only, as the ceiling (which this in-process run does not serve)."""
+    from bench.pages import API_PAGES, CEILING, page_sets
 
-    from tracking.models import Evaluation, Office, Region
-
-    evaluations = list(
-        Evaluation.objects.filter(management_response__status="Approved").annotate(n=Count("key_actions")).filter(n__gte=10)
-        .order_by("pk").values_list("pk", flat=True)
-    )
-    picks = [evaluations[len(evaluations) * k // 4] for k in (1, 2, 3)] if evaluations else [info["evaluation_id"]]
-    offices = list(Office.objects.annotate(n=Count("evaluations")).order_by("-n").values_list("slug", "pk")[:3])
-    region = Region.objects.order_by("pk").values_list("pk", flat=True).first()
-    year = info.get("year", 2020)
-    return {
-        "home": [("/", ""), ("/", "bench-office"), ("/", "bench-viewer")],
-        "evaluation page": [(f"/evaluations/{pk}/", "") for pk in picks] + [(f"/evaluations/{picks[0]}/", "bench-viewer")],
-        "my actions": [("/workspace/actions/", "bench-unit"), ("/workspace/actions/", "bench-office")],
-        "dashboard": [("/dashboard/", ""), ("/dashboard/", "bench-viewer"), (f"/dashboard/?region={region}", ""),
-                      (f"/dashboard/?year={year}", "")],
-        "key-action list": [("/actions/?status=Initiated", ""), ("/actions/?overdue=1", "bench-viewer"),
-                            (f"/actions/?office={offices[0][1]}", ""), (f"/actions/?overdue=1&unit={info['unit_id']}", "bench-office")],
-        "evaluation list": [("/evaluations/", ""), (f"/evaluations/?year={year}", ""), ("/evaluations/?page=5", "bench-viewer")],
-        "office page": [(f"/offices/{slug}/", "") for slug, _ in offices[:2]] + [(f"/offices/{offices[0][0]}/", "bench-office")],
-        "annual report": [(f"/reports/annual/?year={year}", ""), ("/reports/annual/?year=2022", "bench-viewer")],
-        "search": [("/search/?q=partners", ""), ("/search/?q=sustainab*", "bench-viewer")],
-    }
+    return {k: [(p, w) for p, w in v if w != "token"] for k, v in page_sets(info).items() if k not in API_PAGES and k != CEILING}
 
 
 def measure(repeat: int, profile: str | None) -> dict:

@@ -1,19 +1,35 @@
--- wrk script: optional cookie, and a JSON line with the figures we report.
--- usage: wrk -s bench/load.lua ... URL   (COOKIE env var: sent as Cookie header; AUTHORIZATION: as Authorization)
+-- wrk script: requests spread over several URLs (each with its own reader), and a JSON line with our figures.
+-- usage: TARGETS=file wrk -s bench/load.lua ... BASEURL
+-- TARGETS: a file of lines "path<TAB>header", header "" or "Cookie: ..." or "Authorization: ..."; each
+-- thread starts at its own line and takes them in turn, so every URL gets its share.
 
-local cookie = os.getenv("COOKIE")
-local authorization = os.getenv("AUTHORIZATION")
-local statuses = {}
+local targets = {}
+local index = 1
+local counter = 0
 
-request = function()
-  local headers = {}
-  if cookie and cookie ~= "" then headers["Cookie"] = cookie end
-  if authorization and authorization ~= "" then headers["Authorization"] = authorization end
-  return wrk.format("GET", nil, headers)
+setup = function(thread)
+  counter = counter + 1
+  thread:set("offset", counter)
 end
 
-response = function(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
+init = function(args)
+  local file = os.getenv("TARGETS")
+  for line in io.lines(file) do
+    local path, header = line:match("^([^\t]*)\t?(.*)$")
+    local headers = {}
+    if header and header ~= "" then
+      local name, value = header:match("^([^:]+):%s*(.*)$")
+      headers[name] = value
+    end
+    table.insert(targets, wrk.format("GET", path, headers))
+  end
+  index = (tonumber(offset) or 1) % #targets + 1
+end
+
+request = function()
+  local r = targets[index]
+  index = index % #targets + 1
+  return r
 end
 
 done = function(summary, latency, requests)
