@@ -20,6 +20,7 @@ reviewer's buttons) are rendered for that person, not cached.
 from __future__ import annotations
 
 import contextvars
+import functools
 import hashlib
 import logging
 from collections.abc import Callable
@@ -216,7 +217,34 @@ def replay(path: str, user_id: int | None, host: str, secure: bool) -> int:
 
 
 def _key(namespace: str, parts: tuple) -> str:
-    return f"ft:{namespace}:" + hashlib.sha1(repr(parts).encode()).hexdigest()
+    return f"ft:{release()}:{namespace}:" + hashlib.sha1(repr(parts).encode()).hexdigest()
+
+
+# The code and templates that make what is kept: a new release renders pages afresh rather than serve
+# bodies an older template made (the data version alone would keep them until the data changed).
+RELEASE_PACKAGES = ("web", "reports", "tracking", "search", "api", "jobs", "reminders", "gateformat", "followthrough")
+
+
+def fingerprint(roots) -> str:
+    """A short digest of the .py and .html files under `roots` (their paths and contents)."""
+    from pathlib import Path
+
+    digest = hashlib.sha1()
+    for root in roots:
+        root = Path(root)
+        for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".html") and "migrations" not in p.parts):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+@functools.cache
+def release() -> str:
+    """This release's fingerprint, once per process (servers of one release share their cache entries)."""
+    from pathlib import Path
+
+    base = Path(settings.BASE_DIR)
+    return fingerprint([base / name for name in RELEASE_PACKAGES if (base / name).is_dir()])
 
 
 def cached_raw(parts: tuple):

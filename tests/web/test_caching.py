@@ -135,3 +135,23 @@ def test_a_progress_update_invalidates_its_evaluation_its_office_and_the_figures
                     evidence_url="https://example.org/still.pdf")
     computed = {name: "(again)" in client.get(url).content.decode() for name, url in pages.items()}
     assert computed == {"my evaluation": True, "my office": True, "their evaluation": False, "their office": False, "dashboard": True}
+
+
+def test_a_new_release_renders_afresh_rather_than_serve_what_an_older_template_made(tmp_path, client, evaluation_id, monkeypatch):
+    from web import caching
+
+    (tmp_path / "web" / "templates").mkdir(parents=True)
+    page = tmp_path / "web" / "templates" / "page.html"
+    page.write_text("<p>{{ title }}</p>")
+    before = caching.fingerprint([tmp_path / "web"])
+    assert caching.fingerprint([tmp_path / "web"]) == before  # the same files: the same release
+    page.write_text("<p class='new'>{{ title }}</p>")
+    assert caching.fingerprint([tmp_path / "web"]) != before
+    # The release is part of every key: a page kept by one release is not served by the next.
+    url = reverse("web:evaluation", args=[evaluation_id])
+    first, _ = queries(client, url)
+    again, _ = queries(client, url)
+    assert again < first
+    monkeypatch.setattr(caching, "release", lambda: "next-release")
+    after, _ = queries(client, url)
+    assert after == first
