@@ -15,8 +15,16 @@ from reports import tables
 from tests.conftest import sample_text
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
 from tracking.actor import Actor
-from tracking.models import ActionUpdate, ChangeRecord, Evaluation, KeyAction, Recommendation, Role, RoleAssignment
-from tracking.services import progress, sheets
+from tracking.models import (
+    ActionUpdate,
+    ChangeRecord,
+    Evaluation,
+    KeyAction,
+    Recommendation,
+    Role,
+    RoleAssignment,
+)
+from tracking.services import sheets
 from tracking.services.importer import Importer
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +94,178 @@ def test_an_export_imported_back_changes_nothing(imported, fmt):
         assert [r.outcome for r in result.results] == ["unchanged", "unchanged"], result.summary()
         assert not result.conflicts
     assert counts() == before
+
+
+def _ka_rows(qs=None):
+    table = tables.key_actions_table(qs if qs is not None else KeyAction.objects.all())
+    return [c.header for c in table.columns], [list(r) for r in table.rows]
+
+
+def _edited(headers, rows, edits: dict[tuple[int, str], object]) -> bytes:
+    for (i, header), value in edits.items():
+        rows[i][headers.index(header)] = value
+    return workbook({"key-actions": [headers, *rows]})
+
+
+def test_edits_in_the_sheet_are_taken_with_their_history(imported):
+    action = KeyAction.objects.get(evaluation__title="Made here")
+    headers, rows = _ka_rows(KeyAction.objects.filter(pk=action.pk))
+    data = _edited(headers, rows, {(0, "Deadline"): dt.datetime(2027, 6, 30), (0, "Status"): "completed", (0, "Key action"): "Train all staff."})
+    preview = sheets.import_sheet(Actor.system(), data, "edits.xlsx", dry_run=True)
+    assert preview.ok and [r.outcome for r in preview.results] == ["updated"]
+    action.refresh_from_db()
+    assert (action.status, action.text) == ("Initiated", "Train staff.")  # the preview wrote nothing
+    result = sheets.import_sheet(Actor.system(), data, "edits.xlsx")
+    assert result.ok and result.written
+    action.refresh_from_db()
+    assert (action.status, action.text, action.deadline) == ("Completed", "Train all staff.", dt.date(2027, 6, 1))
+    update = ActionUpdate.objects.get(key_action=action)
+    assert (update.status_before, update.status_after, update.source) == ("Initiated", "Completed", "import")
+    change = ChangeRecord.objects.filter(object_id=action.pk, action="update").latest("id")
+    assert change.after["text"] == "Train all staff."
+    # The same file again: nothing more to do.
+    again = sheets.import_sheet(Actor.system(), data, "edits.xlsx")
+    assert [r.outcome for r in again.results] == ["unchanged"]
+
+
+def test_new_rows_add_key_actions_and_recommendations(imported):
+    ev = Evaluation.objects.get(title="Made here")
+    data = workbook({
+        "Recommendations": [["Evaluation id", "Number", "Recommendation", "Category"], [ev.pk, "2", "Share the lessons.", "partially accepted"]],
+        "Key actions": [
+            ["Evaluation id", "Recommendation", "Number", "Key action", "Responsible", "Deadline", "Status"],
+            [ev.pk, "2", "2.1", "Write a brief.", "Communications", "2026-09", ""],
+            [ev.pk, "1", "1.2", "Train managers.", "HR", dt.datetime(2026, 12, 1), "Initiated"],
+        ],
+    })
+    result = sheets.import_sheet(Actor.system(), data, "new.xlsx")
+    assert result.ok, result.summary()
+    rec = Recommendation.objects.get(evaluation=ev, number="2")
+    assert (rec.text, rec.category) == ("Share the lessons.", "Partially Accepted")
+    assert rec.key_actions.get().status == "Not Initiated"
+    assert list(KeyAction.objects.filter(evaluation=ev).order_by("recommendation__position", "position").values_list("number", flat=True)) == ["1.1", "1.2", "2.1"]
+
+
+def test_a_new_evaluation_from_the_template_columns(eo):
+    office = make_office("Office Sheet")
+    RoleAssignment.objects.filter(user=eo.user).delete()
+    RoleAssignment.objects.create(user=eo.user, role=Role.EVALUATION_OFFICE)
+    ident = ["Office Sheet", "CO", "2022 - 2025", "New from a sheet"]
+    data = workbook({
+        "Recommendations": [["Office", "Office type", "Plan", "Evaluation", "Number", "Recommendation"], [*ident, "1", "Do better."]],
+        "Key actions": [["Office", "Office type", "Plan", "Evaluation", "Recommendation", "Number", "Key action", "Responsible", "Deadline", "Status"],
+                        [*ident, "1", "1.1", "Plan it.", "Programme", "2025-03", "Not Initiated"]],
+    })
+    result = sheets.import_sheet(eo, data, "template.xlsx")
+    assert result.ok, result.summary()
+    ev = Evaluation.objects.get(title="New from a sheet")
+    assert ev.office == office and (ev.plan.start_year, ev.plan.end_year) == (2022, 2025)
+    assert ev.key_actions.get().deadline == dt.date(2025, 3, 1)
+
+
+def test_bad_cells_and_headers_are_located_and_nothing_is_written(imported):
+    ev = Evaluation.objects.get(title="Made here")
+    before = counts()
+    data = workbook({
+        "Key actions": [
+            ["Evaluation id", "Recommendation", "Number", "Key action", "Deadline", "Status", "Notes"],
+            [ev.pk, "1", "1.1", "Train staff.", "2026-03", "Initiated", ""],
+            [ev.pk, "1", "1.2", "Fine row.", "2026-04", "Initiated", ""],
+            *[[ev.pk, "1", f"1.{i}", "x", "2026-04", "Initiated", ""] for i in range(3, 13)],
+            [ev.pk, "1", "1.13", "Bad date.", "31/02/2025", "Initiated", ""],
+            [ev.pk, "1", "1.14", "Bad status.", "2026-01", "Done", ""],
+            ["x", "1", "1.15", "Bad id.", "2026-01", "Initiated", ""],
+            [ev.pk, "9", "9.1", "No such recommendation.", "", "Initiated", ""],
+        ],
+    })
+    result = sheets.import_sheet(Actor.system(), data, "bad.xlsx")
+    assert not result.ok and not result.written
+    assert 'sheet "Key actions", row 14, column E (Deadline): "31/02/2025" is not a date' in result.errors[0]
+    assert any('row 15, column F (Status): "Done" is not a status' in e for e in result.errors)
+    assert any('row 16, column A (Evaluation id): "x" is not a whole number' in e for e in result.errors)
+    assert any('row 17, column B (Recommendation): recommendation "9" is neither stored' in e for e in result.errors)
+    assert 'sheet "Key actions", column G ("Notes") is not one the import reads: ignored' in result.warnings
+    assert counts() == before
+
+    missing = sheets.import_sheet(Actor.system(), workbook({"Key actions": [["Evaluation id", "Number", "Deadline"], [ev.pk, "1.1", ""]]}), "m.xlsx")
+    assert missing.errors == ['sheet "Key actions": missing columns Recommendation, Key action']
+    csv_missing = sheets.import_sheet(Actor.system(), b"Key action id;Status\n1;Completed\n", "m.csv")
+    assert csv_missing.errors[0] == 'sheet "Key actions": missing columns Recommendation, Number, Key action'
+    assert counts() == before
+
+
+def test_one_bad_evaluation_writes_nothing_of_the_others(imported):
+    """All or nothing for the file: a refusal in one evaluation rolls back the changes to the others."""
+    headers, rows = _ka_rows()
+    made_here = [i for i, r in enumerate(rows) if r[headers.index("Evaluation")] == "Made here"][0]
+    other = [i for i, r in enumerate(rows) if r[headers.index("Evaluation")] != "Made here"][0]
+    # Renumbering a key action the page imported: the importer refuses it (it would leave the stored one out).
+    data = _edited(headers, rows, {(made_here, "Key action"): "Changed.", (other, "Number"): "99.9"})
+    before = counts()
+    result = sheets.import_sheet(Actor.system(), data, "half.xlsx")
+    assert not result.ok and not result.written
+    assert any(r.outcome == "failed" for r in result.results)
+    assert KeyAction.objects.get(evaluation__title="Made here").text == "Train staff."
+    assert counts() == before
+
+
+def test_a_value_changed_here_since_the_last_sheet_is_kept_and_listed(imported, eo):
+    action = KeyAction.objects.get(evaluation__title="Made here")
+    headers, rows = _ka_rows(KeyAction.objects.filter(pk=action.pk))
+    first = _edited(headers, [list(r) for r in rows], {(0, "Responsible"): "HR unit"})
+    assert sheets.import_sheet(Actor.system(), first, "a.xlsx").ok
+    # Changed here since: the responsible edited on the web.
+    KeyAction.objects.filter(pk=action.pk).update(responsible="People team")
+    second = _edited(headers, [list(r) for r in rows], {(0, "Responsible"): "Human resources"})
+    result = sheets.import_sheet(Actor.system(), second, "b.xlsx")
+    assert [(c.field, c.ours, c.theirs, c.taken) for c in result.conflicts] == [("responsible", "People team", "Human resources", False)]
+    assert KeyAction.objects.get(pk=action.pk).responsible == "People team"
+    assert any("1 conflicts" in line for line in result.summary())
+    refused = ChangeRecord.objects.filter(object_id=action.pk, action=ChangeRecord.Action.REFUSED).get()
+    assert refused.after == {"responsible": "Human resources"}
+    # The administrator may take the sheet's value, recorded.
+    taken = sheets.import_sheet(Actor.system(), second, "b.xlsx", prefer_page=True)
+    assert taken.ok and KeyAction.objects.get(pk=action.pk).responsible == "Human resources"
+
+
+def test_who_may_import(imported):
+    ev = Evaluation.objects.get(title="Made here")
+    data = workbook({"Key actions": [["Evaluation id", "Recommendation", "Number", "Key action"], [ev.pk, "1", "1.1", "Changed."]]})
+    nobody = Actor(user=User.objects.create(username="nobody"), source="web")
+    with pytest.raises(PermissionDenied):
+        sheets.import_sheet(nobody, data, "x.xlsx")
+    # An office's own focal point reads the evaluation but may not import into it.
+    focal = User.objects.create(username="focal")
+    RoleAssignment.objects.create(user=focal, role=Role.OFFICE_FOCAL_POINT, office=ev.office)
+    with pytest.raises(PermissionDenied):
+        sheets.import_sheet(Actor(user=focal, source="web"), data, "x.xlsx")
+    assert KeyAction.objects.get(evaluation=ev).text == "Train staff."
+
+
+def test_limits_and_unreadable_files():
+    assert "not a spreadsheet" in sheets.import_sheet(Actor.system(), b"x", "a.txt").errors[0]
+    assert "not a readable XLSX file" in sheets.import_sheet(Actor.system(), b"PK not really", "a.xlsx").errors[0]
+    assert "not UTF-8" in sheets.import_sheet(Actor.system(), "Key action id\n\xe9".encode("latin-1"), "a.csv").errors[0]
+    big = b"x" * (sheets.MAX_BYTES + 1)
+    assert "5 MB at most" in sheets.import_sheet(Actor.system(), big, "a.csv").errors[0]
+    rows = "Evaluation id,Recommendation,Number,Key action\n" + "".join(f"1,1,1.{i},x\n" for i in range(sheets.MAX_ROWS + 1))
+    assert f"takes {sheets.MAX_ROWS} at most" in sheets.import_sheet(Actor.system(), rows.encode(), "a.csv").errors[0]
+
+
+def test_the_template_has_the_columns_lists_and_an_example_that_imports(eo):
+    out = io.BytesIO()
+    sheets.template_xlsx(out)
+    wb = load_workbook(io.BytesIO(out.getvalue()))
+    assert wb.sheetnames == ["Read me", "Recommendations", "Key actions"]
+    ka = wb["Key actions"]
+    headers = [c.value for c in ka[1]]
+    assert headers[:4] == ["Evaluation id", "Office", "Office type", "Plan"] and "Deadline" in headers
+    lists = {dv.formula1 for dv in ka.data_validations.dataValidation}
+    assert '"Not Initiated,Initiated,Completed,No Longer Applicable"' in lists
+    assert any("Accepted" in dv.formula1 for dv in wb["Recommendations"].data_validations.dataValidation)
+    # The example rows read (the example office does not exist: a located error, not a crash).
+    make_office("Country office name")
+    result = sheets.import_sheet(Actor.system(), out.getvalue(), "template.xlsx", dry_run=True)
+    assert result.ok, result.summary()
+    assert [r.outcome for r in result.results] == ["created"]
+    assert not Evaluation.objects.filter(title="Evaluation title").exists()

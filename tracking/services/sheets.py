@@ -160,6 +160,7 @@ class Row:
     sheet: str
     number: int  # in the sheet, 1-based (the header is row 1, or where it was found)
     cells: dict[str, Cell]
+    bad: bool = False  # a cell could not be read (reported): the row is not used
 
     def at(self, name: str) -> str:
         cell = self.cells[name]
@@ -243,8 +244,9 @@ class SheetResult:
         return lines
 
 
-def read_tables(data: bytes, filename: str) -> tuple[list[Table], list[str]]:
-    """The sheets of an XLSX or CSV file, their cells typed; raises SheetError listing every problem."""
+def read_tables(data: bytes, filename: str) -> tuple[list[Table], list[str], list[str]]:
+    """The sheets of an XLSX or CSV file, their cells typed, warnings and the problems found (rows with a bad
+    cell marked `bad`); raises SheetError when no sheet can be read at all."""
     if len(data) > MAX_BYTES:
         raise SheetError([f"{filename}: the file is {len(data) / 1048576:.1f} MB; a spreadsheet import takes {MAX_BYTES // 1048576} MB at most"])
     name = filename.lower()
@@ -265,12 +267,12 @@ def read_tables(data: bytes, filename: str) -> tuple[list[Table], list[str]]:
         total += len(table.rows)
         tables.append(table)
     if total > MAX_ROWS:
-        errors.insert(0, f"{filename}: {total} rows; a spreadsheet import takes {MAX_ROWS} at most (split the file)")
+        raise SheetError([f"{filename}: {total} rows; a spreadsheet import takes {MAX_ROWS} at most (split the file)"])
     if not tables and not errors:
         errors.append(f"{filename}: no sheet of recommendations or key actions (their header rows name the export's columns)")
-    if errors:
+    if not tables:
         raise SheetError(errors)
-    return tables, warnings
+    return tables, warnings, errors
 
 
 def _xlsx_sheets(data: bytes, filename: str) -> list[tuple[str, list[list[Any]]]]:
@@ -331,11 +333,11 @@ def _table(title: str, rows: list[list[Any]], errors: list[str], warnings: list[
     for i, row in enumerate(rows[:10]):
         keys = {_key(v) for v in row if v is not None and str(v).strip()}
         if kind is None:
-            for k in (KEY_ACTIONS, RECOMMENDATIONS):
-                if {_key("Key action id"), _key("Responsible")} & keys and k == KEY_ACTIONS:
-                    kind = k
-                elif {_key("Recommendation id"), _key("Management response")} & keys and k == RECOMMENDATIONS:
-                    kind = k
+            # A CSV file (or a sheet of another title): told by the columns only one kind has.
+            if keys & {_key(h) for h in ("Key action id", "Responsible", "Key action", "Deadline", "Status")}:
+                kind = KEY_ACTIONS
+            elif keys & {_key(h) for h in ("Recommendation id", "Management response", "Thematic areas", "Description")}:
+                kind = RECOMMENDATIONS
             if kind is None:
                 continue
         known = set().union(*(c.keys() for c in COLUMNS[kind]))
@@ -347,7 +349,7 @@ def _table(title: str, rows: list[list[Any]], errors: list[str], warnings: list[
         if title:
             warnings.append(f'sheet "{title}" was not read: neither recommendations nor key actions')
             return None
-        errors.append("the CSV file's header names neither key actions (Key action id, Responsible) nor recommendations (Recommendation id, Management response)")
+        errors.append("the CSV file's header names neither key actions (Key action id, Key action, Responsible, Deadline, Status) nor recommendations (Recommendation id, Management response, Description)")
         return None
     title = title or kind
     if header_at is None:
@@ -378,7 +380,7 @@ def _table(title: str, rows: list[list[Any]], errors: list[str], warnings: list[
     if "evaluation_id" not in fields and not {"office", "evaluation"} <= fields:
         errors.append(f'sheet "{title}": which evaluation each row belongs to: an Evaluation id column, or Office and Evaluation (title) columns')
     if missing:
-        return None
+        return Table(kind, title, [], fields)
     out = []
     for n, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
@@ -393,6 +395,7 @@ def _table(title: str, rows: list[list[Any]], errors: list[str], warnings: list[
                 cells[col.field].value = _typed(col.kind, value)
             except ValueError as exc:
                 errors.append(f'{r.at(col.field)}: "{raw}" {exc}')
+                r.bad = True
         out.append(r)
     return Table(kind, title, out, fields)
 
@@ -557,6 +560,8 @@ class _Builder:
         keyed: list[tuple[Table, Row, Any]] = []
         for table in self.tables:
             for row in table.rows:
+                if row.bad:
+                    continue
                 key = self._evaluation_key(row, found, offices, titled)
                 if key is not None:
                     keyed.append((table, row, key))
@@ -807,7 +812,7 @@ def read(actor: Actor, data: bytes, filename: str) -> tuple[list[gateformat.Docu
     """The documents a file describes, or its problems (in the result); writes nothing."""
     result = SheetResult(source=filename)
     try:
-        tables, result.warnings = read_tables(data, filename)
+        tables, result.warnings, result.errors = read_tables(data, filename)
     except SheetError as exc:
         result.errors = exc.errors
         return [], result
