@@ -269,3 +269,35 @@ def test_the_template_has_the_columns_lists_and_an_example_that_imports(eo):
     assert result.ok, result.summary()
     assert [r.outcome for r in result.results] == ["created"]
     assert not Evaluation.objects.filter(title="Evaluation title").exists()
+
+
+def test_the_command_line_imports_a_spreadsheet_with_the_exit_codes_of_documents(imported, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    action = KeyAction.objects.get(evaluation__title="Made here")
+    headers, rows = _ka_rows(KeyAction.objects.filter(pk=action.pk))
+    path = tmp_path / "actions.xlsx"
+    path.write_bytes(_edited(headers, [list(r) for r in rows], {(0, "Responsible"): "HR unit"}))
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_documents", str(path), "--dry-run", stdout=out, stderr=err)
+    assert out.getvalue().startswith("Dry run: would import 1 evaluations from actions.xlsx: 0 created, 1 updated")
+    assert KeyAction.objects.get(pk=action.pk).responsible == "HR"
+    call_command("import_documents", str(path), stdout=out, stderr=err)
+    assert KeyAction.objects.get(pk=action.pk).responsible == "HR unit"
+    # Changed here since, the old sheet again: kept, exit status 3.
+    KeyAction.objects.filter(pk=action.pk).update(responsible="People")
+    path.write_bytes(_edited(headers, [list(r) for r in rows], {(0, "Responsible"): "HR team"}))
+    with pytest.raises(CommandError) as conflict:
+        call_command("import_documents", str(path), stdout=out, stderr=err)
+    assert conflict.value.returncode == 3 and KeyAction.objects.get(pk=action.pk).responsible == "People"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"Evaluation id,Recommendation,Number,Key action,Deadline\n{action.evaluation_id},1,1.1,x,soon\n", encoding="utf-8")
+    err = io.StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command("import_documents", str(bad), stdout=out, stderr=err)
+    assert failed.value.returncode == 1
+    assert 'sheet "Key actions", row 2, column E (Deadline): "soon" is not a date' in err.getvalue()
+    with pytest.raises(CommandError) as mixed:
+        call_command("import_documents", str(bad), str(tmp_path / "page.txt"), stdout=out, stderr=err)
+    assert mixed.value.returncode == 2
