@@ -23,11 +23,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
+import json
+import os
 import re
+import secrets
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
@@ -840,6 +847,136 @@ def import_sheet(actor: Actor, data: bytes, filename: str, *, prefer_page: bool 
         else:
             result.written = True
     return result
+
+
+# --- an upload kept between its preview and its confirmation ---------------------------------
+#
+# The file stays on the server under a generated name, with who uploaded it, its hash and
+# when; the browser holds only the name. Confirming claims the file by renaming it (one
+# request wins: a double click or Back imports once), checks its hash, imports it, and
+# keeps the summary for the page the person is sent back to.
+
+PENDING_SECONDS = 3600
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+class PendingGone(Exception):
+    """No such upload of this person's (never made, expired, or someone else's)."""
+
+
+def _pending_dir():
+    return Path(settings.MEDIA_ROOT) / "sheet-imports"
+
+
+@dataclass
+class Pending:
+    token: str
+    user_id: int
+    filename: str
+    sha256: str
+    created: float
+    state: str = "pending"  # pending, importing, done
+    summary: list[str] = field(default_factory=list)
+    ok: bool = True
+
+    @property
+    def data_path(self):
+        return _pending_dir() / f"{self.token}.data"
+
+    def save(self) -> None:
+
+        meta = _pending_dir() / f"{self.token}.json"
+        tmp = meta.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.__dict__), encoding="utf-8")
+        os.replace(tmp, meta)
+
+    def data(self) -> bytes:
+
+        data = self.data_path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            raise PendingGone("the uploaded file changed on the server since it was checked: upload it again")
+        return data
+
+
+def keep_upload(actor: Actor, data: bytes, filename: str) -> Pending:
+    """Keep an upload for its preview; refuses whoever may not import, and files too large."""
+
+    permissions.require(actor, permissions.IMPORT_DOCUMENTS)
+    if len(data) > MAX_BYTES:
+        raise SheetError([f"{filename}: the file is {len(data) / 1048576:.1f} MB; a spreadsheet import takes {MAX_BYTES // 1048576} MB at most"])
+    if not filename.lower().endswith((".xlsx", ".csv")):
+        raise SheetError([f"{filename}: not a spreadsheet this import reads (an .xlsx or .csv file)"])
+    folder = _pending_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    _sweep(time.time())
+    pending = Pending(secrets.token_urlsafe(24), actor.user.pk, filename[-200:], hashlib.sha256(data).hexdigest(), time.time())
+    pending.data_path.write_bytes(data)
+    pending.save()
+    return pending
+
+
+def _sweep(now: float) -> None:
+    """Uploads older than their expiry removed (files and summaries)."""
+    for path in _pending_dir().iterdir():
+        try:
+            if now - path.stat().st_mtime > PENDING_SECONDS:
+                path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def pending(actor: Actor, token: str) -> Pending:
+    """This person's upload by its name; PendingGone if there is none (or it expired)."""
+
+    if not _TOKEN.fullmatch(token or "") or not actor.is_authenticated:
+        raise PendingGone("no such upload")
+    try:
+        meta = json.loads((_pending_dir() / f"{token}.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        raise PendingGone("no such upload (uploads are kept for an hour)") from None
+    item = Pending(**meta)
+    if item.user_id != actor.user.pk:
+        raise PendingGone("no such upload")
+    if item.state == "pending" and time.time() - item.created > PENDING_SECONDS:
+        raise PendingGone("this upload expired (uploads are kept for an hour): upload the file again")
+    return item
+
+
+def preview(actor: Actor, item: Pending) -> SheetResult:
+    """What importing the upload would do; writes nothing."""
+    return import_sheet(actor, item.data(), item.filename, dry_run=True)
+
+
+def confirm(actor: Actor, item: Pending) -> Pending:
+    """Import the upload, once: the first request claims it, any other finds it claimed or done."""
+
+    claimed = item.data_path.with_suffix(".importing")
+    try:
+        os.rename(item.data_path, claimed)
+    except FileNotFoundError:
+        return pending(actor, item.token)  # claimed by another request: its state as it stands
+    item.state = "importing"
+    item.save()
+    try:
+
+        data = claimed.read_bytes()
+        if hashlib.sha256(data).hexdigest() != item.sha256:
+            raise PendingGone("the uploaded file changed on the server since it was checked: upload it again")
+        result = import_sheet(actor, data, item.filename)
+    except BaseException:
+        os.rename(claimed, item.data_path)  # nothing written: it may be confirmed again
+        item.state = "pending"
+        item.save()
+        raise
+    if not result.ok:
+        os.rename(claimed, item.data_path)  # refused as a whole: shown again, nothing written
+        item.state, item.summary, item.ok = "pending", result.summary(), False
+        item.save()
+        return item
+    claimed.unlink()
+    item.state, item.summary, item.ok = "done", result.summary(), True
+    item.save()
+    return item
 
 
 def may_import(actor: Actor) -> bool:
