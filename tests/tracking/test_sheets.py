@@ -121,11 +121,31 @@ def test_edits_in_the_sheet_are_taken_with_their_history(imported):
     assert (action.status, action.text, action.deadline) == ("Completed", "Train all staff.", dt.date(2027, 6, 1))
     update = ActionUpdate.objects.get(key_action=action)
     assert (update.status_before, update.status_after, update.source) == ("Initiated", "Completed", "import")
+    assert update.comment == "Status changed by the import of edits.xlsx."
     change = ChangeRecord.objects.filter(object_id=action.pk, action="update").latest("id")
     assert change.after["text"] == "Train all staff."
     # The same file again: nothing more to do.
     again = sheets.import_sheet(Actor.system(), data, "edits.xlsx")
     assert [r.outcome for r in again.results] == ["unchanged"]
+
+
+def test_a_new_comment_in_the_sheet_is_a_progress_update(imported):
+    action = KeyAction.objects.get(evaluation__title="Made here")
+    headers, rows = _ka_rows(KeyAction.objects.filter(pk=action.pk))
+    data = _edited(headers, [list(r) for r in rows], {(0, "Comments"): "2026-11-30: Two sessions held."})
+    assert sheets.import_sheet(Actor.system(), data, "c.xlsx").ok
+    update = ActionUpdate.objects.get(key_action=action)
+    assert (update.status_before, update.status_after, update.comment) == ("Initiated", "Initiated", "Two sessions held.")
+    data = _edited(headers, [list(r) for r in rows], {(0, "Comments"): "Finished.", (0, "Status"): "No Longer Applicable"})
+    assert sheets.import_sheet(Actor.system(), data, "d.xlsx").ok
+    latest = ActionUpdate.objects.filter(key_action=action).latest("id")
+    assert (latest.status_before, latest.status_after, latest.comment) == ("Initiated", "No Longer Applicable", "Finished.")
+    # Exported again, the comments column gives what the sheet said: imported back, nothing changes.
+    headers, rows = _ka_rows(KeyAction.objects.filter(pk=action.pk))
+    assert rows[0][headers.index("Comments")] == "Finished."
+    again = sheets.import_sheet(Actor.system(), workbook({"key-actions": [headers, *rows]}), "e.xlsx")
+    assert [r.outcome for r in again.results] == ["unchanged"]
+    assert ActionUpdate.objects.filter(key_action=action).count() == 2
 
 
 def test_new_rows_add_key_actions_and_recommendations(imported):

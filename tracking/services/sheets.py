@@ -52,7 +52,7 @@ from gateformat.vocab import (
 
 from .. import permissions
 from ..actor import Actor
-from ..models import Evaluation, KeyAction, Office, Recommendation, RecommendationTerm, Term
+from ..models import ActionUpdate, Evaluation, KeyAction, Office, Recommendation, RecommendationTerm, Term
 from ..models.responses import progress_comments
 from ..permissions import restrict
 from .importer import FAILED, Importer, ImportResult
@@ -809,6 +809,37 @@ class SheetDocumentImport(DocumentImport):
         row.imported = {**full, SHEET: sheet}
         row._baseline_changed = row.imported != full
         return taken
+
+
+    def _update_actions(self, rec_row, matched, evaluation):
+        """As for a page; and a new comment the sheet gives is a progress update, with the status change if any."""
+        before = {row.pk: row.comments for row, _ in matched[0] if row is not None}
+        n = len(self.updates)
+        super()._update_actions(rec_row, matched, evaluation)
+        by_action = {u.key_action.pk: u for u in self.updates[n:]}
+        for row, _ in matched[0]:
+            if row is None or row.comments == before[row.pk] or not row.comments.strip():
+                continue
+            comment = _UNDATED.sub("", row.comments).strip()
+            update = by_action.get(row.pk)
+            if update is not None:
+                update.comment = comment
+                continue
+            self.updates.append(
+                ActionUpdate(
+                    key_action=row,
+                    status_before=row.status,
+                    status_after=row.status,
+                    comment=comment,
+                    author=self.actor.user if self.actor.is_authenticated else None,
+                    author_name=self.actor.name,
+                    source=ActionUpdate.Source.IMPORT,
+                )
+            )
+
+
+# "2026-12-02: " before a comment, as the exports date the latest one.
+_UNDATED = re.compile(r"^\s*\d{4}-\d{2}-\d{2}:\s*")
 
 
 class SheetImporter(Importer):
