@@ -13,6 +13,7 @@ from .views import (
     ratings,
     reports,
     search,
+    sheets,
     verification,
     workspace,
 )
@@ -39,6 +40,11 @@ urlpatterns = [
     path("plans/<int:pk>/", plans.plan_detail, name="plan"),
     path("plans/<int:pk>/edit/", plans.plan_edit, name="plan_edit"),
     path("plans/<int:pk>/close/", plans.plan_close, name="plan_close"),
+    # Moving in from spreadsheets: upload, preview, confirm; the template
+    path("imports/sheet/", sheets.sheet_import, name="sheet_import"),
+    path("imports/sheet/template.xlsx", sheets.sheet_template, name="sheet_template"),
+    path("imports/sheet/<str:token>/", sheets.sheet_preview, name="sheet_preview"),
+    path("imports/sheet/<str:token>/confirm/", sheets.sheet_confirm, name="sheet_confirm"),
     path("actions/", portal.action_list, name="actions"),
     path("actions/<int:pk>/", workspace.action_detail, name="action"),
     # The workspace

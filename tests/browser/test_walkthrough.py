@@ -759,3 +759,41 @@ def test_two_tabs_updating_the_same_action_second_sees_the_conflict(web, js):
         second.wait_for_url(f"{demo.base}/actions/{pk}/")
         expect(second.locator("#action-panel ol.timeline > li").first).to_contain_text(second_comment)
     web.finish()
+
+
+def test_the_evaluation_office_imports_a_spreadsheet_with_a_preview(web, tmp_path):
+    """The key actions export, one key action renamed, imported back: previewed (nothing written), then imported once."""
+    demo = web.demo
+    page = web.as_user(demo.user(EVALUATION_OFFICE))
+    page.get_by_role("link", name="Import a spreadsheet").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import a spreadsheet")
+    web.check(page)
+    exported = page.request.get(demo.base + "/export/key-actions.csv")
+    assert exported.ok
+    rows = list(csv.reader(io.StringIO(exported.text())))
+    header, first = rows[0], rows[1]
+    renamed = first[header.index("text")] + " (renamed in a spreadsheet)"
+    first[header.index("text")] = renamed
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";").writerows([header, first])
+    path = tmp_path / "key-actions.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode())
+    page.get_by_label("Spreadsheet").set_input_files(str(path))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.locator("main")).to_contain_text("Nothing has been written yet")
+    expect(page.locator("main .sheet-summary")).to_contain_text("0 created, 1 updated")
+    web.check(page)
+    # At 390 px the preview fits the screen.
+    page.set_viewport_size({"width": 390, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("button", name=re.compile(r"^Import")).click()
+    expect(page.locator("main .messages")).to_contain_text("Imported 1 evaluations from key-actions.csv")
+    expect(page.locator("main")).to_contain_text("Importing the file again needs a new upload")
+    web.check(page)
+    # Back: the page shows what was imported, with nothing to confirm again.
+    page.go_back()
+    expect(page.locator("main")).to_contain_text("Importing the file again needs a new upload")
+    expect(page.get_by_role("button", name=re.compile(r"^Import"))).to_have_count(0)
+    action = page.request.get(demo.base + f"/actions/{first[header.index('id')]}/")
+    assert renamed in action.text()
+    web.finish()

@@ -1,4 +1,4 @@
-"""followthrough import PATH...: import GATE documents (files, folders, globs)."""
+"""followthrough import PATH...: import GATE documents (files, folders, globs), or spreadsheets (.xlsx, .csv)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from followthrough.cli import read_document
 from tracking.actor import Actor
+from tracking.services import sheets
 from tracking.services.importer import CREATED, FAILED, UNCHANGED, UPDATED, Importer, ImportResult
 
 
@@ -49,8 +50,14 @@ def expand(paths: list[str]) -> tuple[list[Path], list[str]]:
 
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFLICTS = 0, 1, 3
+SHEET_SUFFIXES = (".xlsx", ".csv")
 
 EPILOG = """\
+Spreadsheets (.xlsx, .csv: the columns of the recommendations and key actions
+exports, or of the template on the import page) are read whole first: a bad
+cell is reported by sheet, row and column and nothing of the file is written;
+then each file is imported in one transaction, with the same rules.
+
 A re-import never undoes what was done here: a value changed here since the
 page was last imported is kept, and the page's other value is reported as a
 conflict (document, line, record, field, ours, page) and recorded on the
@@ -114,6 +121,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        spreadsheets = [p for p in options["paths"] if p.lower().endswith(SHEET_SUFFIXES)]
+        if spreadsheets:
+            if len(spreadsheets) != len(options["paths"]):
+                raise CommandError("spreadsheets and GATE documents are imported in separate runs", returncode=2)
+            return self._sheets(spreadsheets, options)
         files, missing = expand(options["paths"])
         user = None
         if options["user"]:
@@ -171,6 +183,44 @@ class Command(BaseCommand):
                 f"{conflicts} conflicts in {in_docs} documents: the values changed here were kept (see above)",
                 returncode=EXIT_CONFLICTS,
             )
+
+    def _sheets(self, paths: list[str], options) -> None:
+        """Each spreadsheet all or nothing (tracking/services/sheets.py), with the exit status of documents."""
+        actor = self._actor(options)
+        failed = conflicts = 0
+        for name in paths:
+            try:
+                data = Path(name).read_bytes()
+            except OSError as exc:
+                self.stderr.write(f"{name}: cannot read: {exc.strerror}")
+                failed += 1
+                continue
+            try:
+                result = sheets.import_sheet(
+                    actor, data, Path(name).name, prefer_page=options["prefer"] == "page", dry_run=options["dry_run"]
+                )
+            except PermissionDenied as exc:
+                raise CommandError(str(exc)) from None
+            lines = result.summary()
+            if options["dry_run"] and result.ok:
+                lines[0] = "Dry run: " + lines[0][0].lower() + lines[0][1:]
+            out = self.stdout if result.ok else self.stderr
+            for line in lines:
+                out.write(line)
+            failed += not result.ok
+            conflicts += len(result.conflicts)
+        if failed:
+            raise CommandError(f"{failed} of {len(paths)} spreadsheets were not imported (see above)", returncode=EXIT_FAILED)
+        if conflicts and options["prefer"] != "page":
+            raise CommandError(f"{conflicts} conflicts: the values changed here were kept (see above)", returncode=EXIT_CONFLICTS)
+
+    def _actor(self, options) -> Actor:
+        if not options["user"]:
+            return Actor.system("import")
+        try:
+            return Actor(user=get_user_model().objects.get(username=options["user"]), source="import")
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"no user named {options['user']!r}") from None
 
     def _texts(self, files: list[Path], unreadable: list[ImportResult]):
         """(source, text) of each file; the unreadable ones are set aside as failed."""

@@ -90,6 +90,9 @@ class Importer:
     it, such a document is refused.
     """
 
+    # What imports one document: a spreadsheet's import narrows it to the fields its sheet gives (services/sheets.py).
+    document_class = DocumentImport
+
     def __init__(self, actor: Actor, *, prefer_page: bool = False, allow_removals: bool = False):
         permissions.require(actor, permissions.IMPORT_DOCUMENTS)
         if prefer_page and not permissions.can(actor, permissions.MANAGE_REFERENCE):
@@ -334,7 +337,7 @@ class _Batch:
 
     def __init__(self, importer: Importer, docs: list[gateformat.Document]):
         self.importer = importer
-        self.jobs = [DocumentImport(importer, doc) for doc in docs]
+        self.jobs = [importer.document_class(importer, doc) for doc in docs]
 
     def run(self) -> list:
         self.importer.find_plans([job.locate_offices() for job in self.jobs])
