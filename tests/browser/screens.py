@@ -43,6 +43,7 @@ OVERFLOW_JS = r"""() => {
   const wide = new Set();
   for (const el of document.body.querySelectorAll('*')) {
     if (el.closest('.skip-link, .visually-hidden')) continue;
+    if (!el.checkVisibility()) continue;  // in a closed <details>, say: measured when it is opened
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.height === 0) continue;
     if (r.right <= width + 1 && r.left >= -1) continue;
