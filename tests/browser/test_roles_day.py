@@ -160,6 +160,33 @@ def evaluation_office_attaches_the_report(day: Day) -> None:
     expect(listed).to_be_visible()
     day.seen(page, "report-attached")
 
+    # A link attached by mistake is removed: asked first (site.js, no inline script), kept when
+    # the question is dismissed, gone when it is accepted.
+    page.locator("summary", has_text="Attach a document").click()
+    documents.get_by_label("Or a link").fill("https://example.org/not-this-one")
+    documents.get_by_label("Document").select_option(label="Annex")
+    documents.get_by_label("Title").fill(f"Wrong annex ({day.width} px)")
+    documents.get_by_role("button", name="Attach").click()
+    wrong = page.locator("#documents li", has_text=f"Wrong annex ({day.width} px)")
+    expect(wrong).to_have_count(1)
+    asked: list[str] = []
+
+    def answer(accept: bool):
+        def on_dialog(dialog):
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+        return on_dialog
+
+    page.once("dialog", answer(False))
+    wrong.get_by_role("button", name="Remove").click()
+    expect(wrong).to_have_count(1)
+    page.once("dialog", answer(True))
+    wrong.get_by_role("button", name="Remove").click()
+    expect(wrong).to_have_count(0)
+    expect(listed).to_be_visible()
+    assert asked == [f"Remove the document “Wrong annex ({day.width} px)”?"] * 2, asked
+    day.seen(page, "wrong-annex-removed")
+
 
 def office_drafts_and_is_told_what_is_missing(day: Day) -> None:
     page = day.as_(OFFICE_FOCAL_POINT)
