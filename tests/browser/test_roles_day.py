@@ -69,6 +69,7 @@ class Day:
     tmp: Path
     pages: dict = field(default_factory=dict)
     shots: list = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
     # What the day makes, named for the width so both days share one installation.
     plan_years: tuple[int, int] = (0, 0)
     title: str = ""
@@ -84,6 +85,8 @@ class Day:
         if role not in self.pages:
             username = self.web.demo.user(role)
             page = self.web.page()
+            # The demo serves the strict Content-Security-Policy: what is asked and confirmed runs under it.
+            page.on("console", lambda m: self.violations.append(m.text) if "Content Security Policy" in m.text else None)
             page.set_viewport_size(WIDTHS[self.width])
             self.web.sign_in(page, username)
             self.pages[role] = page
@@ -334,4 +337,5 @@ def test_each_roles_day(web, tmp_path, width):  # noqa: F811
     expect(heading(page)).to_have_text("Workspace")
     for step in STEPS:
         step(day)
+    assert not day.violations, f"Content-Security-Policy violations: {day.violations}"
     web.finish()
