@@ -20,7 +20,7 @@
     true
   );
 
-  // <details data-fold-on-phone open>: the main menu and the filter forms are open in the HTML
+  // <details data-fold-on-phone open>: the main menu, the filter forms and the dashboard's definitions are open in the HTML
   // (so they work without JavaScript) and folded here on a phone, where they would fill the screen.
   // A filter form that filters something stays open, so the list never looks whole when it is not.
   var phone = window.matchMedia("(max-width: 40rem)");
