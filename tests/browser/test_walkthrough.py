@@ -648,10 +648,13 @@ def test_draft_stays_private_until_the_evaluation_office_approves_it(web):
     to_review.get_by_role("link", name=title).click()
     review.wait_for_url(evaluation_url)
     web.check(review)
-    review.get_by_role("button", name="Approve").click()
+    # Approving asks first (a disclosure in the page): nothing is approved until the second click.
+    expect(review.get_by_role("button", name="Approve the response")).to_be_hidden()
+    review.locator("summary", has_text="Approve…").click()
+    review.get_by_role("button", name="Approve the response").click()
     expect(review.locator("main .messages")).to_contain_text("Response approved")
     expect(review.locator(".facts dt", has_text="Status").locator("xpath=following-sibling::dd[1]")).to_contain_text("Approved")
-    expect(review.get_by_role("button", name="Approve")).to_have_count(0)
+    expect(review.locator("summary", has_text="Approve…")).to_have_count(0)
     web.check(review)
 
     # Anonymous again (from the home page: Django's debug 404 page has no links): listed, and shown.

@@ -19,4 +19,26 @@
     },
     true
   );
+
+  // <details data-fold-on-phone open>: the main menu, the filter forms and the dashboard's definitions are open in the HTML
+  // (so they work without JavaScript) and folded here on a phone, where they would fill the screen.
+  // A filter form that filters something stays open, so the list never looks whole when it is not.
+  var phone = window.matchMedia("(max-width: 40rem)");
+  function inUse(box) {
+    // A choice made in a list, words searched for or a box ticked (numbers have defaults: not counted).
+    var fields = box.querySelectorAll("select, input[type=search], input[type=text], input[type=checkbox]");
+    for (var i = 0; i < fields.length; i++) {
+      if (fields[i].type === "checkbox" ? fields[i].checked : fields[i].value !== "") return true;
+    }
+    return false;
+  }
+  function fold() {
+    var boxes = document.querySelectorAll("details[data-fold-on-phone]");
+    for (var i = 0; i < boxes.length; i++) {
+      boxes[i].open = !phone.matches || (boxes[i].classList.contains("filter-box") && inUse(boxes[i]));
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fold);
+  else fold();
+  if (phone.addEventListener) phone.addEventListener("change", fold);
 })();
