@@ -1,7 +1,8 @@
 """Each role's day, clicked through in a real browser, on a laptop (1366 px) and on a phone (390 px).
 
 The evaluation office makes a plan and an evaluation in it and attaches its
-report (a small real PDF made here); the office focal point drafts the
+report (a small real PDF made here) and imports a spreadsheet of key
+actions (previewed first); the office focal point drafts the
 management response, is told what is missing, fixes it and submits it; the
 evaluation office returns it with a reason; the office resubmits; the
 evaluation office approves it (after the confirmation step); a unit focal
@@ -9,12 +10,14 @@ point updates a key action. What each person sees is asserted at each step,
 no page is wider than the screen, and a screenshot of each step is kept in
 var/screenshots/roles-day/<width>/ (gitignored) to look at.
 
-The day is a list of steps (STEPS) sharing one `Day`: a new step (importing a
-spreadsheet of actions, say) is one more function put in its place.
+The day is a list of steps (STEPS) sharing one `Day`: a new step is one more
+function put in its place.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,6 +194,36 @@ def evaluation_office_attaches_the_report(day: Day) -> None:
     day.seen(page, "wrong-annex-removed")
 
 
+def evaluation_office_imports_a_spreadsheet_of_actions(day: Day) -> None:
+    """The key actions as the export writes them, one renamed as an office would in Excel: previewed, then imported."""
+    page = day.as_(EVALUATION_OFFICE)
+    day.go(page, "Workspace")
+    page.get_by_role("link", name="Import a spreadsheet").click()
+    expect(heading(page)).to_have_text("Import a spreadsheet")
+    exported = page.request.get(day.base + "/export/key-actions.csv")
+    assert exported.ok
+    rows = list(csv.reader(io.StringIO(exported.text())))
+    header, first = rows[0], rows[1]
+    renamed = f"Key action renamed in a spreadsheet ({day.width} px)"
+    first[header.index("text")] = renamed
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([header, first])
+    path = day.tmp / f"key-actions-{day.width}.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    page.get_by_label("Spreadsheet").set_input_files(str(path))
+    day.seen(page, "sheet-chosen")
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.locator("main")).to_contain_text("Nothing has been written yet")
+    expect(page.locator("main .sheet-summary")).to_contain_text("0 created, 1 updated")
+    day.seen(page, "sheet-preview")
+    page.get_by_role("button", name=re.compile(r"^Import")).click()
+    expect(page.locator("main .messages")).to_contain_text(f"from key-actions-{day.width}.csv")
+    day.seen(page, "sheet-imported")
+    page.goto(day.base + f"/actions/{first[header.index('id')]}/")
+    expect(page.locator("main")).to_contain_text(renamed)
+    day.seen(page, "sheet-imported-action")
+
+
 def office_drafts_and_is_told_what_is_missing(day: Day) -> None:
     page = day.as_(OFFICE_FOCAL_POINT)
     page.goto(day.base + "/")
@@ -316,6 +349,7 @@ STEPS = [
     evaluation_office_makes_a_plan,
     evaluation_office_adds_an_evaluation_to_the_plan,
     evaluation_office_attaches_the_report,
+    evaluation_office_imports_a_spreadsheet_of_actions,
     office_drafts_and_is_told_what_is_missing,
     office_fixes_what_is_missing_and_submits,
     evaluation_office_returns_it_with_a_reason,
