@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 
 from reports import figures
+from reports.joint import group_ids
 from tracking import permissions, queries
 from tracking.models import (
     Evaluation,
@@ -193,6 +194,9 @@ def evaluation_detail(request, pk: int):
             "qualities": Evaluation.Quality.choices,
             "may_manage": may_manage,
             "documents": restrict(request.user, EvaluationDocument).filter(evaluation=evaluation).order_by("kind", "title", "pk"),
+            # The other records of its joint evaluation that this reader reads (the public: approved ones).
+            "joint_records": restrict(request.user, Evaluation).filter(group_ids(evaluation)).exclude(pk=evaluation.pk)
+            .select_related("office", "management_response").order_by("office__name"),
             "document_form": DocumentForm() if may_manage else None,
             "document_max_mb": settings.DOCUMENT_MAX_MB,
             "nav": "evaluations",
