@@ -14,7 +14,15 @@ from reports import annual, figures
 from reports.joint import rollup
 from tests.tracking.factories import make_action, make_office
 from tracking.actor import Actor
-from tracking.models import Evaluation, KeyAction, ManagementResponse, OutcomeQuestion, Recommendation, Role, RoleAssignment
+from tracking.models import (
+    Evaluation,
+    KeyAction,
+    ManagementResponse,
+    OutcomeQuestion,
+    Recommendation,
+    Role,
+    RoleAssignment,
+)
 from tracking.permissions import PUBLIC, reader_scope, restrict
 from tracking.services import drafting, joint
 
