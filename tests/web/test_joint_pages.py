@@ -14,7 +14,15 @@ from django.urls import reverse
 
 from tests.tracking.factories import make_action, make_office
 from tracking.actor import Actor
-from tracking.models import ChangeRecord, Evaluation, ManagementResponse, Recommendation, Role, RoleAssignment
+from tracking.models import (
+    ChangeRecord,
+    Evaluation,
+    ManagementResponse,
+    Recommendation,
+    Role,
+    RoleAssignment,
+    Unit,
+)
 from tracking.services import drafting, joint
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +149,18 @@ def test_the_roll_up_issues_as_many_queries_whatever_the_number_of_partners(worl
         for rec in partner.recommendations.all():
             make_action(rec, deadline=dt.date(2025, 1, 1))
     assert count() == few
+
+
+def test_a_partners_approval_shows_on_the_leads_public_page_at_once(world):
+    lead, a, b, o, p = world
+    url = reverse("web:evaluation", args=[lead.pk])
+    assert "Office B" not in p["public"].get(url).content.decode()  # kept for anonymous readers
+    system = Actor.system("command")
+    response = ManagementResponse.objects.get(evaluation=b)
+    response.overall_response = "Office B's response."
+    response.save()
+    unit = Unit.objects.create(office=o["B"], name="Unit of B")
+    for action in b.key_actions.all():
+        action.units.set([unit])
+    drafting.approve_response(system, drafting.submit_response(system, response, version=response.version), version=response.version + 1)
+    assert "Office B</a> — response approved" in p["public"].get(url).content.decode()

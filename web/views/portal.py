@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 
@@ -151,7 +152,9 @@ def evaluation_detail(request, pk: int):
     evaluation = get_object_or_404(
         restrict(request.user, Evaluation).select_related(
             "office__type", "office__region", "plan__office", "management_response"
-        ),
+        )
+        # Whether it leads a joint evaluation, in the same query: most are not, and cost nothing more.
+        .annotate(leads_partners=Exists(restrict(request.user, Evaluation).filter(joint_lead=OuterRef("pk")))),
         pk=pk,
     )
     response = getattr(evaluation, "management_response", None)
@@ -196,7 +199,8 @@ def evaluation_detail(request, pk: int):
             "documents": restrict(request.user, EvaluationDocument).filter(evaluation=evaluation).order_by("kind", "title", "pk"),
             # The other records of its joint evaluation that this reader reads (the public: approved ones).
             "joint_records": restrict(request.user, Evaluation).filter(group_ids(evaluation)).exclude(pk=evaluation.pk)
-            .select_related("office", "management_response").order_by("office__name"),
+            .select_related("office", "management_response").order_by("office__name")
+            if evaluation.joint_lead_id or evaluation.leads_partners else (),
             "document_form": DocumentForm() if may_manage else None,
             "document_max_mb": settings.DOCUMENT_MAX_MB,
             "nav": "evaluations",
