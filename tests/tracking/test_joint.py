@@ -166,3 +166,20 @@ def test_the_public_reads_a_partner_only_once_approved(world):
     assert not restrict(p["fp_b"].user, Evaluation).filter(pk=a.pk).exists()
     Evaluation.objects.get(pk=a.pk).management_response.__class__.objects.filter(evaluation=a).update(status="Approved")
     assert restrict(None, Evaluation).filter(pk=a.pk).exists()
+
+
+def test_a_partner_saving_its_own_fields_keeps_the_shared_text_and_a_lone_recommendation_is_not_shared(world):
+    lead, o, p = world
+    a = joint.add_partner(p["eo"], lead, office=o["a"])
+    rec = a.recommendations.get(number="1")
+    # The form sends the text back with CRLF and spaces: the same text, not a change of it.
+    rec = drafting.update_recommendation(p["fp_a"], rec, version=rec.version,
+                                         fields={"number": " 1 ", "text": "Shared  text\r\n1 ", "category": "Accepted"})
+    rec.refresh_from_db()
+    assert (rec.text, rec.number, rec.category) == ("Shared text 1", "1", "Accepted")
+    own = drafting.add_recommendation(p["fp_lead"], lead.management_response, fields={"number": "9", "text": "Not shared yet.", "category": ""})
+    with pytest.raises(ValidationError, match="not shared with a partner"):
+        joint.update_shared(p["eo"], own, version=own.version, fields={"number": "9", "text": "Changed"})
+    assert Recommendation.objects.get(pk=own.pk).text == "Not shared yet."
+    joint.remove_partner(p["eo"], a)
+    assert Recommendation.objects.get(pk=rec.pk).version == rec.version + 1  # a form based on the shared copy is stale

@@ -373,9 +373,13 @@ def update_recommendation(
     try:
         with transaction.atomic():
             response = _response_for_edit(actor, recommendation.management_response_id)
-            shared = joint.shared_edit_refusal(_locked(Recommendation, recommendation.pk), changes)
-            if shared:
-                raise ValidationError(shared)
+            current = _locked(Recommendation, recommendation.pk)
+            if joint.is_shared(current):
+                refusal = joint.shared_edit_refusal(current, changes)
+                if refusal:
+                    raise ValidationError(refusal)
+                # Kept as the shared text is: the form's copy of it (whitespace aside) writes nothing.
+                changes = {k: v for k, v in changes.items() if k not in joint.SHARED_EDITED}
             rec = _edit(actor, Recommendation, recommendation.pk, version, permissions.EDIT_RESPONSE, changes, response.evaluation_id)
             if terms is not None:
                 with tallies.kept_in_step([response.evaluation_id]):
@@ -398,7 +402,7 @@ def delete_recommendation(actor: Actor, recommendation: Recommendation, *, versi
             rec = _locked(Recommendation, recommendation.pk)
             if rec.version != version:
                 raise ConflictError(rec)
-            if rec.shared_from_id or rec.shared_copies.exists():
+            if joint.is_shared(rec):
                 raise ValidationError("This recommendation is shared by a joint evaluation: it stays in every partner's response.")
             records = []
             for action in rec.key_actions.all():

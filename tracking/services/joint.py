@@ -21,7 +21,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .. import permissions, text
@@ -32,7 +32,8 @@ from . import history, tallies
 from .errors import ConflictError
 from .progress import refused
 
-SHARED_FIELDS = ("number", "text", "description", "label")
+SHARED_FIELDS = ("number", "text", "description", "label")  # copied to a partner's copy
+SHARED_EDITED = ("number", "text")  # kept in step by `update_shared`; a partner's draft does not change them
 OPEN_STATUSES = (ResponseStatus.DRAFT, ResponseStatus.RETURNED)
 
 
@@ -157,7 +158,7 @@ def remove_partner(actor: Actor, partner: Evaluation) -> Evaluation:
                            evaluation_id=partner.pk)
             for c in copies
         ]
-        Recommendation.objects.filter(pk__in=[c.pk for c in copies]).update(shared_from=None, updated_at=timezone.now())
+        Recommendation.objects.filter(pk__in=[c.pk for c in copies]).update(shared_from=None, version=F("version") + 1, updated_at=timezone.now())
         partner.joint_lead = None
         partner.version += 1
         partner.save(update_fields=["joint_lead", "version", "updated_at"])
@@ -195,6 +196,8 @@ def update_shared(actor: Actor, recommendation: Recommendation, *, version: int,
                 .order_by("pk")
             )
             source = next(r for r in rows if r.pk == source.pk)
+            if len(rows) < 2:
+                raise ValidationError({"text": [f"Recommendation {source.number} is not shared with a partner: edit it in the response's draft."]})
             if source.version != version:
                 raise ConflictError(source)
             locked = sorted({str(r.evaluation.office) for r in rows if r.management_response.status not in OPEN_STATUSES})
@@ -222,12 +225,20 @@ def update_shared(actor: Actor, recommendation: Recommendation, *, version: int,
         raise
 
 
+def is_shared(recommendation: Recommendation) -> bool:
+    """A copy of a shared recommendation, or the lead's recommendation that partners share (one query for the latter)."""
+    return bool(recommendation.shared_from_id) or recommendation.shared_copies.exists()
+
+
+def _same(a: Any, b: Any) -> bool:
+    # Whitespace aside (a form strips and sends CRLF): a partner saving its own fields is not changing the shared text.
+    return " ".join(str(a).split()) == " ".join(str(b).split())
+
+
 def shared_edit_refusal(recommendation: Recommendation, fields: dict[str, Any]) -> dict[str, list[str]]:
     """Errors when a response's draft would change a shared recommendation's number or text alone (drafting calls this)."""
-    if not (recommendation.shared_from_id or recommendation.shared_copies.exists()):
-        return {}
     return {
         k: ["This recommendation is shared by a joint evaluation: the evaluation office changes it for every partner at once."]
-        for k in ("number", "text")
-        if k in fields and str(fields[k]).strip() != getattr(recommendation, k)
+        for k in SHARED_EDITED
+        if k in fields and not _same(fields[k], getattr(recommendation, k))
     }
