@@ -164,3 +164,13 @@ def test_a_partners_approval_shows_on_the_leads_public_page_at_once(world):
         action.units.set([unit])
     drafting.approve_response(system, drafting.submit_response(system, response, version=response.version), version=response.version + 1)
     assert "Office B</a> — response approved" in p["public"].get(url).content.decode()
+
+
+def test_the_home_page_counts_a_joint_evaluation_and_its_shared_recommendations_once(world):
+    lead, a, b, o, p = world
+    html = p["eo"].get(reverse("web:home")).content.decode()
+    # Three records (lead and two partners) of one evaluation; two shared recommendations.
+    assert '<span class="value">1</span> evaluations' in html and '<span class="value">2</span> recommendations' in html
+    drafting.add_recommendation(Actor.system("command"), b.management_response, fields={"number": "B1", "text": "Office B's own.", "category": ""})
+    html = p["eo"].get(reverse("web:home")).content.decode()
+    assert '<span class="value">3</span> recommendations' in html

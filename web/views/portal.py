@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 
@@ -64,8 +65,11 @@ def home(request):
     def context():
         evaluations = restrict(request.user, Evaluation)
         return {
-            "n_evaluations": evaluations.count(),
-            "n_recommendations": restrict(request.user, Recommendation).count(),
+            # A joint evaluation is one evaluation, and its shared recommendations one each, however many
+            # partners' records it has (each partner's key actions still count in its own office).
+            "n_evaluations": evaluations.aggregate(n=Count(Coalesce("joint_lead_id", "id"), distinct=True))["n"],
+            "n_recommendations": restrict(request.user, Recommendation).aggregate(
+                n=Count(Coalesce("shared_from_id", "id"), distinct=True))["n"],
             "figures": queries.counted_status_figures(request.user),
             "updates": queries.recent_updates(request.user, 10),
         }
