@@ -8,7 +8,13 @@ What it reports, for year Y (stated in the report itself):
   whatever the evaluation's year): the implementation rates, by region, office
   and office type, and the trend by evaluation year;
 - the key actions still overdue, oldest first (as recorded on the day the
-  report is produced: statuses have no past).
+  report is produced: statuses have no past);
+- accountability: the key actions completed in Y (closed in Y, as the closure
+  rate counts them), verified or self-reported, their days late against the
+  first deadline (average and median) and how many had their outcome
+  confirmed; and every open key action late against its first deadline, by
+  age on the day the report is produced. The same figure functions as the
+  dashboard (reports/figures.py).
 """
 
 from __future__ import annotations
@@ -44,6 +50,14 @@ class AnnualReport:
     overdue: list[KeyAction] = field(default_factory=list)
     overdue_total: int = 0
     closure: figures.Closure | None = None
+    late: figures.Figures | None = None  # every action in scope as of the report's day: ageing against the first deadline
+    lateness: figures.Lateness | None = None  # of the actions completed in the year
+    outcomes: figures.Outcomes | None = None  # of the actions completed in the year
+
+    @property
+    def completed_self_reported(self) -> int:
+        """Completed in the year, not verified by the evaluation office."""
+        return self.closure.closed - self.closure.closed_verified if self.closure else 0
 
     @property
     def overdue_truncated(self) -> bool:
@@ -102,6 +116,10 @@ def build(
     as_at = min(on, dt.date(year, 12, 31))
     report.due = due.totals(as_at)
     report.closure = figures.closure(source.actions, year)
+    completed_in_year = source.actions.filter(completed_on__gte=dt.date(year, 1, 1), completed_on__lt=dt.date(year + 1, 1, 1))
+    report.lateness = figures.days_late(completed_in_year)
+    report.outcomes = figures.outcomes(completed_in_year)
+    report.late = figures.totals(source.actions, on)
     report.by_region = due.breakdown("region", as_at)
     report.by_office_type = due.breakdown("office_type", as_at)
     report.by_office = due.breakdown("office", as_at)

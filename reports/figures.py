@@ -709,6 +709,53 @@ def outcomes(actions: QuerySet[KeyAction]) -> Outcomes:
     return Outcomes(**row)
 
 
+def by_evaluation(actions: QuerySet[KeyAction], on: dt.date) -> dict[int, Figures]:
+    """The figures of each evaluation's key actions (one GROUP BY): a joint evaluation's partners side by side."""
+    rows = actions.order_by().values("evaluation_id").annotate(**_aggregates(on))
+    return {r["evaluation_id"]: _figures(r, key=r["evaluation_id"]) for r in rows}
+
+
+class NotNegative(Func):
+    """The value, or 0 when it is below (GREATEST; SQLite's two-argument MAX)."""
+
+    function = "GREATEST"
+    output_field = IntegerField()
+
+    def __init__(self, expression):
+        super().__init__(expression, Value(0))
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="MAX", **extra)
+
+
+@dataclass
+class Lateness:
+    """Days late of the Completed actions, against the first deadline (see the definitions above)."""
+
+    dated: int = 0  # Completed, with the day it was and a first deadline
+    on_time: int = 0  # of those, completed by the end of the first deadline's month
+    average: float | None = None  # over all of them, on time counting 0
+    median: float | None = None
+
+
+def days_late(actions: QuerySet[KeyAction]) -> Lateness:
+    """Average and median days late of the dated Completed actions (on time: 0).
+
+    Counted in the database (SQLite has no median function: the one or two middle values are read
+    from the ordered days, at most two rows, whatever the number of actions).
+    """
+    dated = actions.order_by().filter(status=COMPLETED, completed_on__isnull=False).filter(
+        Q(first_deadline__isnull=False) | Q(deadline__isnull=False)
+    )
+    late = NotNegative(DaysLate())
+    row = dated.aggregate(n=Count("pk"), on_time=Count("pk", filter=~GreaterThan(DaysLate(), 0)), avg=Avg(late))
+    out = Lateness(dated=row["n"], on_time=row["on_time"], average=float(row["avg"]) if row["avg"] is not None else None)
+    if out.dated:
+        middle = list(dated.annotate(days=late).order_by("days", "pk").values_list("days", flat=True)[(out.dated - 1) // 2 : out.dated // 2 + 1])
+        out.median = sum(middle) / len(middle)
+    return out
+
+
 def overdue_actions(actions: QuerySet[KeyAction], on: dt.date) -> QuerySet[KeyAction]:
     """The overdue key actions, oldest deadline first (for lists and the annual report)."""
     return (
@@ -724,11 +771,14 @@ __all__ = [
     "Source",
     "Breakdown",
     "Closure",
+    "Lateness",
     "Outcomes",
     "Figures",
     "Timeliness",
     "breakdown",
+    "by_evaluation",
     "closure",
+    "days_late",
     "outcomes",
     "overdue_actions",
     "timeliness",

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Coalesce
 
 from tracking.models import Recommendation
 from tracking.models.responses import ResponseStatus
@@ -236,7 +237,11 @@ def refresh_similarities(recommendation_ids=None, *, everything: bool = False) -
     those whose lists they enter or leave); with `everything`, all lists and the themes."""
     started = time.perf_counter()
     stats = Stats(method=method())
-    recs = list(Recommendation.objects.order_by("pk").values_list("pk", "evaluation_id", "text"))
+    # A joint evaluation counts as one evaluation: its partners' copies of a shared recommendation are
+    # the same text, not a recommendation that recurs (tracking/services/joint.py).
+    recs = list(
+        Recommendation.objects.order_by("pk").values_list("pk", Coalesce("evaluation__joint_lead_id", "evaluation_id"), "text")
+    )
     stats.recommendations = len(recs)
     ids = [r[0] for r in recs]
     texts = [_text(r[2]) for r in recs]

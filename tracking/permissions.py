@@ -11,7 +11,8 @@ was hidden: a tampered form or a guessed URL reaches the same `require`.
 | -------------------- | ----------------------------------------------------------------- |
 | view_internal        | any role (drafts in scope, history, workspace)                    |
 | manage_reference     | administrator (users, roles, offices, units, vocabularies)        |
-| manage_evaluations   | evaluation office, in scope (plans, evaluations)                  |
+| manage_evaluations   | evaluation office, in scope (plans, evaluations; a joint          |
+|                      | evaluation's partners: in the scope of the lead and the partner)  |
 | edit_response        | office focal point of the office, while Draft or Returned         |
 | submit_response      | office focal point of the office, while Draft or Returned         |
 | review_response      | evaluation office, in scope, while Submitted (approve or return)  |

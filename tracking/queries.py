@@ -352,15 +352,22 @@ def data_version() -> int:
 
 
 def evaluation_version(evaluation_id: int) -> tuple[int, int]:
-    """Moves on a change to this evaluation's records, or to reference data (offices, units, vocabularies)."""
+    """Moves on a change to this evaluation's records, or to reference data (offices, units, vocabularies).
+
+    For a joint evaluation, a change to any partner's records moves it too (its page names the partners
+    whose responses its reader reads: a partner's approval changes it).
+    """
     from django.db import connection
 
     from .models import ChangeRecord
 
     table = connection.ops.quote_name(ChangeRecord._meta.db_table)
+    evaluations = connection.ops.quote_name(Evaluation._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT MAX(id) FROM {table} WHERE evaluation_id = %s), "
+            f"SELECT (SELECT MAX(id) FROM {table} WHERE evaluation_id IN ("
+            f"SELECT e.id FROM {evaluations} e, (SELECT COALESCE(joint_lead_id, id) AS lead FROM {evaluations} WHERE id = %s) g "
+            f"WHERE e.id = g.lead OR e.joint_lead_id = g.lead)), "
             f"(SELECT MAX(id) FROM {table} WHERE evaluation_id IS NULL)",
             [evaluation_id],
         )

@@ -286,3 +286,8 @@ class OutcomeAnswerForm(forms.Form):
         coerce=lambda v: v == "yes", empty_value=None, required=False, widget=forms.RadioSelect,
     )
     answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="What changed, or why nothing did")
+
+
+class SharedRecommendationForm(VersionedForm):
+    number = forms.CharField(label="Number", max_length=20)
+    text = forms.CharField(label="Recommendation", widget=forms.Textarea(attrs={"rows": 6}))

@@ -237,3 +237,21 @@ def test_the_command_measures_a_generated_corpus(tmp_path, tfidf):
     assert result["lists_recomputed"] == Recommendation.objects.count()
     planted = json.loads((tmp_path / "planted.json").read_text())
     assert sum(len(m) for m in planted["groups"].values()) == result["measured"]["planted"]
+
+
+def test_a_joint_evaluations_shared_recommendation_is_not_similar_to_its_own_copies(tfidf):
+    from tracking.services import joint
+
+    office = make_office()
+    lead = make_evaluation(office)
+    shared = make_recommendation(lead, text="Define a clear risk appetite statement for private sector partnerships.")
+    partner = joint.add_partner(Actor.system("command"), lead, office=make_office())
+    copy = partner.recommendations.get()
+    other = make_recommendation(make_evaluation(office), text="Adopt an explicit risk appetite statement for partnerships with the private sector.")
+    for i in range(6):
+        make_recommendation(make_evaluation(office), text=f"Unrelated subject number {i}: translation of manuals into local languages.")
+    recurring.refresh_similarities(everything=True)
+    # The copy is the same text of the same (joint) evaluation: not a recommendation that recurs.
+    assert not SimilarRecommendation.objects.filter(recommendation=shared, similar=copy).exists()
+    assert not SimilarRecommendation.objects.filter(recommendation=copy, similar=shared).exists()
+    assert SimilarRecommendation.objects.filter(recommendation=shared, similar=other).exists()

@@ -30,3 +30,18 @@ def test_the_demo_has_a_plan_with_its_compliance_and_a_report_attached(settings,
     # Again: nothing more.
     call_command("loaddemo", stdout=io.StringIO())
     assert EvaluationDocument.objects.count() == 1 and Evaluation.objects.filter(plan=plan).count() == 4
+
+
+def test_the_demo_has_a_joint_evaluation_with_two_partners_one_approved_one_drafting(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("loaddemo", stdout=io.StringIO())
+    lead = Evaluation.objects.get(title=demo.DEMO_JOINT_TITLE, joint_lead=None)
+    partners = {e.office.name: e.management_response.status for e in lead.joint_partners.select_related("office", "management_response")}
+    assert len(partners) == 2 and partners[demo.DEMO_OFFICE] == "Draft"
+    assert sorted(partners.values()) == ["Approved", "Draft"] and lead.management_response.status == "Approved"
+    drafting = lead.joint_partners.get(office__name=demo.DEMO_OFFICE)
+    assert [r.shared_from_id for r in drafting.recommendations.order_by("position")] == list(
+        lead.recommendations.order_by("position").values_list("pk", flat=True)
+    )
+    call_command("loaddemo", stdout=io.StringIO())
+    assert Evaluation.objects.filter(title=demo.DEMO_JOINT_TITLE).count() == 3

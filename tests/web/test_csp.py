@@ -90,6 +90,10 @@ class Records:
         self.evaluation = make_evaluation(self.office, title="Evaluation CSP")
         self.recommendation = make_recommendation(self.evaluation)
         self.action = make_action(self.recommendation)
+        # Joint, with an approved partner: its roll-up and the shared recommendation's form render in the walk.
+        partner = make_evaluation(make_office("Office CSP partner"), title="Evaluation CSP")
+        Evaluation.objects.filter(pk=partner.pk).update(joint_lead=self.evaluation)
+        make_recommendation(partner, text=self.recommendation.text, shared_from=self.recommendation)
         self.update = ActionUpdate.objects.create(key_action=self.action, status_after="Initiated", comment="With a file.")
         self.update.evidence_file.save("report.pdf", ContentFile(b"%PDF-1.4 evidence"))
         self.document = EvaluationDocument(evaluation=self.evaluation, title="Report CSP", original_name="report.pdf")
@@ -190,6 +194,8 @@ def test_every_url_pattern_answers_with_the_strict_policy(records):
             response = anonymous.post(url, {})
             assert_strict(response, f"POST {url} ({response.status_code})")
     assert asked >= 2 * len(routes)
+    assert anonymous.get(f"/evaluations/{records.evaluation.pk}/joint/").status_code == 200
+    assert admin.get(f"/recommendations/{records.recommendation.pk}/shared/").status_code == 200
 
 
 # --- what is answered outside the views -----------------------------------------------------------------

@@ -782,6 +782,54 @@ def record_change_data(w):
 A_D = ("A", "Draft")
 
 
+# --- joint evaluations: a lead of office A and a partner of office B (made for the test; rolled back with it) ---
+
+JOINT_TITLE = "Joint matrix evaluation"
+
+
+def joint_of(lead_status, partner_status, lead_office="A", partner_office="B", what="lead"):
+    """A joint evaluation; the URL's record: the lead evaluation, or (what="rec") the lead's shared recommendation."""
+
+    def pk(w):
+        lead = make_evaluation(Office.objects.get(pk=w.offices[lead_office]), title=JOINT_TITLE, status=lead_status)
+        source = make_recommendation(lead, text="Shared by the matrix.")
+        partner = make_evaluation(Office.objects.get(pk=w.offices[partner_office]), title=JOINT_TITLE, status=partner_status)
+        Evaluation.objects.filter(pk=partner.pk).update(joint_lead=lead)
+        make_recommendation(partner, text=source.text, number=source.number, shared_from=source, category="")
+        return source.pk if what == "rec" else lead.pk
+
+    return pk
+
+
+def joint_partner_of(office):
+    return lambda w: {"remove": Evaluation.objects.get(title=JOINT_TITLE, office_id=w.offices[office]).pk}
+
+
+def check_partner_added(lead_office, partner_office):
+    def check(w, user, r):
+        partner = Evaluation.objects.select_related("joint_lead", "management_response").get(
+            title=f"Empty {lead_office} evaluation", office_id=w.offices[partner_office])
+        assert partner.joint_lead.office_id == w.offices[lead_office] and partner.management_response.status == "Draft"
+        assert r["Location"] == reverse("web:evaluation_edit", args=[partner.joint_lead_id])
+
+    return check
+
+
+def check_partner_removed(w, user, r):
+    partner = Evaluation.objects.get(title=JOINT_TITLE, office_id=w.offices["B"])
+    assert partner.joint_lead_id is None and not partner.recommendations.filter(shared_from__isnull=False).exists()
+
+
+def shared_edit_data(w):
+    source = Recommendation.objects.get(evaluation__title=JOINT_TITLE, evaluation__office_id=w.offices["A"])
+    return {"version": source.version, "number": source.number, "text": "Changed for every partner by the matrix."}
+
+
+def check_shared_edited(w, user, r):
+    texts = set(Recommendation.objects.filter(evaluation__title=JOINT_TITLE).values_list("text", flat=True))
+    assert texts == {"Changed for every partner by the matrix."}
+
+
 CASES = [
     # --- the public portal (GET) ---
     get_case("home", "web:home", expect=EVERYONE),
@@ -828,6 +876,11 @@ CASES = [
     get_case("evaluation-edit-form-a", "web:evaluation_edit", ev(*A_D), expect=MANAGE_EVAL_A),
     get_case("evaluation-edit-form-b", "web:evaluation_edit", ev("B", "Approved"), expect=MANAGE_EVAL_B),
     get_case("get-evaluation-delete", "web:evaluation_delete", ev(*A_D), expect=POST_ONLY),
+    # Joint evaluations: the roll-up shows the records its reader reads; fewer than two: 404.
+    get_case("joint-approved", "web:joint", joint_of("Approved", "Approved"), expect=EVERYONE),
+    get_case("joint-partner-draft", "web:joint", joint_of("Approved", "Draft"), expect=row("404 200 200 200 404 404 200 404 200")),
+    get_case("get-joint-partners", "web:joint_partners", joint_of("Approved", "Approved"), expect=POST_ONLY),
+    get_case("shared-recommendation-form", "web:shared_recommendation", joint_of("Approved", "Approved", what="rec"), expect=MANAGE_PLAN_A),
     get_case("document-approved", "web:document", document_of("A", "Approved"), expect=EVERYONE),
     get_case("document-approved-internal", "web:document", document_of("A", "Approved", internal=True),
              expect=row("404 200 200 200 200 200 200 404 200")),
@@ -937,6 +990,15 @@ CASES = [
     post_case("move-evaluation-b-to-a", "web:evaluation_edit", ev("B", "Approved"),
               expect=row("login 403 302 400 403 403 403 403 302"),
               data=eval_edit_data("B", "Approved", "A"), check=check_eval_edited("B", "Approved", "A")),
+    # Only the evaluation office, in the scope of both offices, adds a partner; a partner's record is written with its draft.
+    post_case("joint-add-partner-b-to-a", "web:joint_partners", empty_evaluation("A"), expect=P_MANAGE_EVAL_A,
+              data=lambda w: {"office": w.offices["B"]}, check=check_partner_added("A", "B"), records=3),
+    post_case("joint-add-partner-a-to-b", "web:joint_partners", empty_evaluation("B"), expect=row("login 403 302 403 404 404 403 404 302"),
+              data=lambda w: {"office": w.offices["A"]}, check=check_partner_added("B", "A"), records=3),
+    post_case("joint-remove-partner", "web:joint_partners", joint_of("Approved", "Approved"), expect=P_MANAGE_PLAN_A,
+              data=joint_partner_of("B"), check=check_partner_removed, records=3),
+    post_case("shared-recommendation-edit", "web:shared_recommendation", joint_of("Draft", "Draft", what="rec"), expect=P_MANAGE_EVAL_A,
+              data=shared_edit_data, check=check_shared_edited, records=2),
     post_case("delete-evaluation-a", "web:evaluation_delete", empty_evaluation("A"), expect=P_MANAGE_EVAL_A,
               data=empty_version, check=check_eval_deleted("A"), records=2),
     post_case("delete-evaluation-b", "web:evaluation_delete", empty_evaluation("B"), expect=P_MANAGE_DRAFT_B,
@@ -1166,6 +1228,7 @@ def test_the_matrix_covers_every_url_of_the_web_app():
         "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
         "web:response_return", "web:evaluation_quality", "web:action_verify",
         "web:action_deadline", "web:adoption", "web:outcome_schedule", "web:outcome_answer",
+        "web:joint_partners", "web:shared_recommendation",
     }
     assert forms - posted == set()
     assert get_resolver().resolve("/accounts/login/").url_name == "login"

@@ -812,6 +812,9 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
         "verification", "adoption",
         # A person's own reminders only, and a page that shows no record (tests/reminders/test_reminders.py).
         "notifications", "unsubscribe",
+        # A joint evaluation's roll-up and its shared recommendation's form: each reader's partners, in
+        # tests/web/test_joint_pages.py (this world has no joint evaluation).
+        "joint", "shared_recommendation",
     }
     # Doors that read no record to show (POST only, or a form with nothing in it yet): tests/web/test_permission_matrix.py.
     write_only = {
@@ -821,7 +824,7 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
         "document_delete",
         # A spreadsheet import shows only its uploader's own file, checked by the importer (tests/web/test_sheet_import.py).
         "sheet_import", "sheet_template", "sheet_preview", "sheet_confirm",
-        "action_verify", "action_deadline", "outcome_schedule", "outcome_answer",
+        "action_verify", "action_deadline", "outcome_schedule", "outcome_answer", "joint_partners",
     }
     names = {p.name for p in urls.urlpatterns}
     assert names - covered - write_only == set()

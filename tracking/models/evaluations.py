@@ -76,6 +76,13 @@ class Evaluation(models.Model):
     cancellation_reason = models.TextField(_("reason for cancelling"), blank=True)
     # Where the record came from (a file name, a URL), for the person who checks it.
     source = models.CharField(_("source"), max_length=300, blank=True)
+    # A joint evaluation: each partner office's record points at the lead's (the evaluation office's
+    # own record). Each is an ordinary evaluation of its office (its own response, key actions,
+    # figures and permissions); the recommendations are shared (Recommendation.shared_from).
+    joint_lead = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="joint_partners",
+        verbose_name=_("joint evaluation led by"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
@@ -95,6 +102,11 @@ class Evaluation(models.Model):
         from django.urls import reverse
 
         return reverse("web:evaluation", args=[self.pk])
+
+    @property
+    def joint_lead_id_or_own(self) -> int:
+        """The lead of its joint evaluation (itself when it leads one, or is not joint)."""
+        return self.joint_lead_id or self.pk
 
 
 def document_path(instance, filename: str) -> str:

@@ -151,6 +151,12 @@ class Recommendation(models.Model):
     adoption_by_management_note = models.TextField(_("adoption note (management)"), blank=True, default="", db_default="")
     adoption_validated = models.CharField(_("adoption (evaluation office)"), max_length=40, blank=True, default="", db_default="")
     adoption_validated_note = models.TextField(_("adoption note (evaluation office)"), blank=True, default="", db_default="")
+    # A partner's copy of a joint evaluation's shared recommendation: the lead's recommendation. Text and
+    # number are kept in step with it (tracking/services/joint.py); category and key actions are the partner's.
+    shared_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="shared_copies",
+        verbose_name=_("shared recommendation"),
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -20,7 +20,7 @@ from ..models import (
     Unit,
 )
 from ..models.responses import ActionStatus
-from . import deadlines, documents, drafting, outcomes, progress, quality, ratings, verification
+from . import deadlines, documents, drafting, joint, outcomes, progress, quality, ratings, verification
 
 DEMO_PASSWORD = "followthrough-demo"
 DEMO_OFFICE = "Policy, Programme and Intergovernmental Division"
@@ -340,3 +340,49 @@ def load_demo_follow_up() -> bool:
         note="The workshops were not evidenced; the review of allocations has not started.",
     )
     return True
+
+
+DEMO_JOINT_TITLE = "Joint evaluation of the ending violence against women programme (demo, joint)"
+
+
+def load_demo_joint() -> Evaluation | None:
+    """A joint evaluation led by another office, with two partners: one approved, the demo office drafting (made once)."""
+    office = Office.objects.get(name=DEMO_OFFICE)
+    if Evaluation.objects.filter(title=DEMO_JOINT_TITLE).exists():
+        return None
+    others = list(Office.objects.exclude(pk=office.pk).order_by("name")[:2])
+    if len(others) < 2:
+        return None
+    lead_office, partner_office = others
+    system = Actor.system("command")
+    lead = drafting.create_evaluation(
+        system, office=lead_office, start_year=2024, end_year=2025, title=DEMO_JOINT_TITLE, type=Evaluation.Type.JOINT,
+        completion_date=DEMO_COMPLETION,
+    )
+    shared = [
+        ("1", "Agree one set of indicators on violence against women across the partners."),
+        ("2", "Pool the partners' funding for survivor services in the pilot countries."),
+    ]
+    for number, text in shared:
+        drafting.add_recommendation(system, lead.management_response, fields={"number": number, "text": text, "category": "Accepted"})
+    approved_partner = joint.add_partner(system, lead, office=partner_office)
+    joint.add_partner(system, lead, office=office)  # the demo office drafts its own response ("office" signs in); a plan of its own for 2024 - 2025
+    for evaluation, deadline, status in ((lead, dt.date(2026, 6, 1), ActionStatus.INITIATED),
+                                         (approved_partner, dt.date(2026, 9, 1), ActionStatus.NOT_INITIATED)):
+        response = evaluation.management_response
+        response.refresh_from_db()
+        unit = Unit.objects.filter(office=evaluation.office).order_by("pk").first() or Unit.objects.create(
+            office=evaluation.office, name="Programme unit (demo)")
+        for rec in Recommendation.objects.filter(evaluation=evaluation).order_by("position"):
+            if evaluation is approved_partner:
+                rec = drafting.update_recommendation(system, rec, version=rec.version, fields={"number": rec.number, "text": rec.text, "category": "Partially Accepted"})
+            drafting.add_action(system, rec, fields={
+                "number": f"{rec.number}.1", "text": f"{evaluation.office}: put recommendation {rec.number} into practice with the partners.",
+                "responsible": unit.name, "status": status, "deadline": deadline,
+            }, units=[unit])
+        response.refresh_from_db()
+        response = drafting.update_response(system, response, version=response.version, units=[unit],
+                                            overall_response=f"{evaluation.office} accepts the joint evaluation's recommendations.")
+        response = drafting.submit_response(system, response, version=response.version)
+        drafting.approve_response(system, response, version=response.version)
+    return lead

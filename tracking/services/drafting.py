@@ -38,7 +38,7 @@ from ..models import (
     Unit,
 )
 from ..models.responses import ActionStatus, Category, ResponseStatus
-from . import history, tallies
+from . import history, joint, tallies
 from .errors import ConflictError
 from .progress import refused
 
@@ -200,6 +200,7 @@ def delete_evaluation(actor: Actor, evaluation: Evaluation, *, version: int) -> 
                 (current.key_actions.count(), "key action"),
                 (ActionUpdate.objects.filter(key_action__evaluation=current).count(), "progress update"),
                 (current.documents.count(), "document"),
+                (current.joint_partners.count(), "joint partner"),
             ]
             named = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in hanging if n]
             if named:
@@ -372,6 +373,13 @@ def update_recommendation(
     try:
         with transaction.atomic():
             response = _response_for_edit(actor, recommendation.management_response_id)
+            current = _locked(Recommendation, recommendation.pk)
+            if joint.is_shared(current):
+                refusal = joint.shared_edit_refusal(current, changes)
+                if refusal:
+                    raise ValidationError(refusal)
+                # Kept as the shared text is: the form's copy of it (whitespace aside) writes nothing.
+                changes = {k: v for k, v in changes.items() if k not in joint.SHARED_EDITED}
             rec = _edit(actor, Recommendation, recommendation.pk, version, permissions.EDIT_RESPONSE, changes, response.evaluation_id)
             if terms is not None:
                 with tallies.kept_in_step([response.evaluation_id]):
@@ -394,6 +402,8 @@ def delete_recommendation(actor: Actor, recommendation: Recommendation, *, versi
             rec = _locked(Recommendation, recommendation.pk)
             if rec.version != version:
                 raise ConflictError(rec)
+            if joint.is_shared(rec):
+                raise ValidationError("This recommendation is shared by a joint evaluation: it stays in every partner's response.")
             records = []
             for action in rec.key_actions.all():
                 records.append(_deletion(actor, action, response.evaluation_id))

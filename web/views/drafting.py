@@ -80,7 +80,7 @@ def evaluation_create(request):
 
 
 def _managed_evaluation(request, pk: int) -> Evaluation:
-    evaluation = get_object_or_404(restrict(request.user, Evaluation).select_related("office", "plan"), pk=pk)
+    evaluation = get_object_or_404(restrict(request.user, Evaluation).select_related("office", "plan", "joint_lead__office"), pk=pk)
     _require(request, permissions.MANAGE_EVALUATIONS, evaluation)
     return evaluation
 
@@ -109,7 +109,10 @@ def evaluation_edit(request, pk: int):
             messages.success(request, "Evaluation saved.")
             return redirect(evaluation.get_absolute_url())
     return render(
-        request, "web/evaluation_form.html", {"form": form, "evaluation": evaluation, "nav": "workspace"}, status=400 if form.errors else 200
+        request, "web/evaluation_form.html",
+        {"form": form, "evaluation": evaluation, "nav": "workspace", "partner_offices": offices,
+         "partners": restrict(request.user, Evaluation).filter(joint_lead=evaluation).select_related("office", "management_response").order_by("office__name")},
+        status=400 if form.errors else 200,
     )
 
 

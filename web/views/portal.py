@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 
 from reports import figures
+from reports.joint import group_ids
 from tracking import permissions, queries
 from tracking.models import (
     Evaluation,
@@ -62,8 +65,11 @@ def home(request):
     def context():
         evaluations = restrict(request.user, Evaluation)
         return {
-            "n_evaluations": evaluations.count(),
-            "n_recommendations": restrict(request.user, Recommendation).count(),
+            # A joint evaluation is one evaluation, and its shared recommendations one each, however many
+            # partners' records it has (each partner's key actions still count in its own office).
+            "n_evaluations": evaluations.aggregate(n=Count(Coalesce("joint_lead_id", "id"), distinct=True))["n"],
+            "n_recommendations": restrict(request.user, Recommendation).aggregate(
+                n=Count(Coalesce("shared_from_id", "id"), distinct=True))["n"],
             "figures": queries.counted_status_figures(request.user),
             "updates": queries.recent_updates(request.user, 10),
         }
@@ -150,7 +156,9 @@ def evaluation_detail(request, pk: int):
     evaluation = get_object_or_404(
         restrict(request.user, Evaluation).select_related(
             "office__type", "office__region", "plan__office", "management_response"
-        ),
+        )
+        # Whether it leads a joint evaluation, in the same query: most are not, and cost nothing more.
+        .annotate(leads_partners=Exists(restrict(request.user, Evaluation).filter(joint_lead=OuterRef("pk")))),
         pk=pk,
     )
     response = getattr(evaluation, "management_response", None)
@@ -193,6 +201,10 @@ def evaluation_detail(request, pk: int):
             "qualities": Evaluation.Quality.choices,
             "may_manage": may_manage,
             "documents": restrict(request.user, EvaluationDocument).filter(evaluation=evaluation).order_by("kind", "title", "pk"),
+            # The other records of its joint evaluation that this reader reads (the public: approved ones).
+            "joint_records": restrict(request.user, Evaluation).filter(group_ids(evaluation)).exclude(pk=evaluation.pk)
+            .select_related("office", "management_response").order_by("office__name")
+            if evaluation.joint_lead_id or evaluation.leads_partners else (),
             "document_form": DocumentForm() if may_manage else None,
             "document_max_mb": settings.DOCUMENT_MAX_MB,
             "nav": "evaluations",

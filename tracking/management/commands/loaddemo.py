@@ -39,6 +39,8 @@ class Command(BaseCommand):
         report = demo.load_demo_report()
         if report:
             self.stdout.write(f"Demo report attached to “{report.evaluation}” ({report.size // 1024} KB PDF, made now).")
+        if demo.load_demo_joint():
+            self.stdout.write("Demo joint evaluation: two partners, one response approved, the demo office's still drafting.")
         people = demo.load_demo_people()
         from reminders.demo import load_demo_office_head
 
