@@ -272,6 +272,16 @@ class KeyAction(models.Model):
         return f"Key action {self.number}"
 
     @property
+    def code(self) -> str:
+        """The number people use: with its recommendation's ("3.2"), unless it already carries one ("3.2", "1.a.")."""
+        return action_code(self.recommendation.number, self.number)
+
+    @property
+    def long_name(self) -> str:
+        """"Evaluation title — 3.2": the name in lists and titles that cross evaluations."""
+        return f"{self.evaluation} — {self.code}"
+
+    @property
     def is_closed(self) -> bool:
         return self.status in CLOSED_STATUSES
 
@@ -346,6 +356,15 @@ class KeyAction(models.Model):
 
 
 PROGRESS_COMMENTS = "progress_comments"
+
+
+def action_code(recommendation_number: str, number: str) -> str:
+    """A key action's number with its recommendation's: ("3", "2") -> "3.2"; ("3", "3.2") -> "3.2"."""
+    rec = (recommendation_number or "").strip().rstrip(".)")
+    own = (number or "").strip().rstrip(".)")
+    if not rec or not own or "." in own:
+        return own or rec
+    return f"{rec}.{own}"
 
 
 def progress_comments(prefix: str = "") -> Prefetch:
