@@ -13,6 +13,7 @@ from .views import (
     ratings,
     reports,
     search,
+    units,
     verification,
     workspace,
 )
@@ -46,6 +47,7 @@ urlpatterns = [
     path("workspace/actions/", workspace.my_actions, name="my_actions"),
     path("actions/<int:pk>/update/", workspace.action_update, name="action_update"),
     path("updates/<int:pk>/evidence/", workspace.evidence, name="evidence"),
+    path("workspace/units/", units.unit_review, name="units"),
     # Reminders: my notifications and choices; the signed unsubscribe link (no sign-in)
     path("notifications/", notifications.notifications, name="notifications"),
     path("notifications/preferences/", notifications.notification_preferences, name="notification_preferences"),

@@ -288,6 +288,9 @@ P_MANAGE_DRAFT_B = row("login  403   302  302  404  404  403  404  302")
 MANAGE_PLAN_A = row("   login  403   200  403  403  403  403  403  200")
 P_MANAGE_PLAN_A = row(" login  403   302  403  403  403  403  403  302")
 P_ADMIN = row("         login  302   login login login login login login 302")
+# Units to review (web/views/units.py): administrators only, in the site itself.
+UNITS_ADMIN = row("     login  200   403  403  403  403  403  403  200")
+P_UNITS_ADMIN = row("   login  302   403  403  403  403  403  403  302")
 P_ADMIN_403 = row("     login  403   login login login login login login 403")
 
 
@@ -514,6 +517,19 @@ def check_plan_closed(office):
     def check(w, user, r):
         plan = EvaluationPlan.objects.get(office_id=w.offices[office])
         assert plan.closed and plan.closed_on is not None
+
+    return check
+
+
+def unit_rename_data(office):
+    return lambda w: {"op": "rename", "unit": Unit.objects.get(office_id=w.offices[office], name=f"Unit U{office}2").pk,
+                      "name": f"Unit U{office} renamed"}
+
+
+def check_unit_renamed(office):
+    def check(w, user, r):
+        unit = Unit.objects.get(office_id=w.offices[office], name=f"Unit U{office} renamed")
+        assert [a.name for a in unit.aliases.all()] == [f"Unit U{office}2"]
 
     return check
 
@@ -807,6 +823,7 @@ CASES = [
     get_case("plan-create-form", "web:plan_create", expect=CREATE_EVAL),
     get_case("plan-edit-form-a", "web:plan_edit", plan_of("A"), expect=MANAGE_PLAN_A),
     get_case("get-plan-close", "web:plan_close", plan_of("A"), expect=POST_ONLY),
+    get_case("units", "web:units", expect=UNITS_ADMIN),
     # --- drafting pages (GET) ---
     get_case("response-edit-draft-a", "web:response_edit", resp(*A_D), expect=DRAFTER_A),
     get_case("response-edit-returned-a", "web:response_edit", resp("A", "Returned"), expect=DRAFTER_A),
@@ -917,6 +934,7 @@ CASES = [
     post_case("edit-plan-a", "web:plan_edit", plan_of("A"), expect=P_MANAGE_PLAN_A, data=plan_edit_data("A"), check=check_plan_edited("A")),
     post_case("close-plan-a", "web:plan_close", plan_of("A"), expect=P_MANAGE_PLAN_A, data=plan_close_data("A"), check=check_plan_closed("A")),
     post_case("close-plan-b", "web:plan_close", plan_of("B"), expect=P_CREATE_EVAL_B, data=plan_close_data("B"), check=check_plan_closed("B")),
+    post_case("rename-unit", "web:units", expect=P_UNITS_ADMIN, data=unit_rename_data("A"), check=check_unit_renamed("A"), records=2),
     post_case("progress-a-ua", "web:action_update", act("A", "Approved", 1), expect=P_UPDATE_A_UA,
               data=progress_data("A", "Approved"), check=check_progress("A", "Approved"), records=2),
     # Tampering: a unit focal point on a key action of their office that is not their unit's.
@@ -1124,7 +1142,7 @@ def test_the_matrix_covers_every_url_of_the_web_app():
         "web:recommendation_edit", "web:recommendation_delete", "web:recommendation_move", "web:action_add",
         "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
         "web:response_return", "web:evaluation_quality", "web:action_verify",
-        "web:action_deadline", "web:adoption", "web:outcome_schedule", "web:outcome_answer",
+        "web:action_deadline", "web:adoption", "web:outcome_schedule", "web:outcome_answer", "web:units",
     }
     assert forms - posted == set()
     assert get_resolver().resolve("/accounts/login/").url_name == "login"

@@ -38,6 +38,7 @@ READS = {
     "recurring/<int:pk>/": PORTFOLIO,
     "history/": {"user", "action", "format", "page"},
     "evaluations/<int:pk>/history/": {"format", "page"},
+    "workspace/units/": {"q", "office", "page"},
 }
 NUMBERS = {"region", "office", "thematic_area", "term", "unit", "evaluation", "year", "weeks", "year_from", "year_to"}
 PARAMETERS = sorted(set().union(*READS.values()) | NUMBERS)
