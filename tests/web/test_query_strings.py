@@ -36,7 +36,7 @@ READS = {
     "search/": SEARCH,
     "recurring/": PORTFOLIO,
     "recurring/<int:pk>/": PORTFOLIO,
-    "history/": {"user", "action", "format", "page"},
+    "history/": {"user", "action", "format", "page", "from", "to", "record", "office"},
     "evaluations/<int:pk>/history/": {"format", "page"},
     "workspace/units/": {"q", "office", "page"},
 }

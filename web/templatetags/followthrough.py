@@ -65,6 +65,14 @@ def web_link(value) -> str:
 
 
 @register.filter
+def readable(records) -> list:
+    """Change records with `lines` in words (web/history_display.py): one query per kind of row named."""
+    from web.history_display import readable as _readable
+
+    return _readable(records)
+
+
+@register.filter
 def is_overdue(action, on) -> bool:
     return action.is_overdue(on)
 
