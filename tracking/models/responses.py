@@ -401,6 +401,8 @@ class ActionUpdate(models.Model):
     author_name = models.CharField(_("author"), max_length=150, blank=True)
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.WEB)
     evidence_file = models.FileField(_("evidence file"), upload_to="evidence/%Y/", blank=True)
+    # The file's own name as the person sent it: the stored name may be cleaned or made unique.
+    evidence_name = models.CharField(_("evidence file name"), max_length=255, blank=True)
     evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)
     # Evidence on an approved response is public unless marked internal: then only
     # people with a role see it listed, and only they may download it.
@@ -412,3 +414,10 @@ class ActionUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status_before or '—'} → {self.status_after} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def evidence_label(self) -> str:
+        """The evidence file by its own name (as sent), else the stored file's last part."""
+        if not self.evidence_file:
+            return ""
+        return self.evidence_name or self.evidence_file.name.rsplit("/", 1)[-1]

@@ -180,4 +180,4 @@ def evidence(request, pk: int):
     update = get_object_or_404(restrict(request.user, ActionUpdate, EVIDENCE), pk=pk)
     if not update.evidence_file:
         raise Http404("This update has no file.")
-    return FileResponse(update.evidence_file.open("rb"), as_attachment=True, filename=update.evidence_file.name.rsplit("/", 1)[-1])
+    return FileResponse(update.evidence_file.open("rb"), as_attachment=True, filename=update.evidence_label)
