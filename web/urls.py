@@ -51,6 +51,7 @@ urlpatterns = [
     # Reminders: my notifications and choices; the signed unsubscribe link (no sign-in)
     path("notifications/", notifications.notifications, name="notifications"),
     path("notifications/preferences/", notifications.notification_preferences, name="notification_preferences"),
+    path("notifications/time-zone/", notifications.time_zone, name="time_zone"),
     path("notifications/unsubscribe/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
     # Verified completion: the evaluation office accepts a completion or sends it back
     path("workspace/verification/", verification.verification_list, name="verification"),

@@ -51,6 +51,7 @@ from tracking.models import (
     ManagementResponse,
     Office,
     OutcomeQuestion,
+    PersonSetting,
     Recommendation,
     RecommendationTerm,
     Region,
@@ -291,6 +292,8 @@ P_ADMIN = row("         login  302   login login login login login login 302")
 # Units to review (web/views/units.py): administrators only, in the site itself.
 UNITS_ADMIN = row("     login  200   403  403  403  403  403  403  200")
 P_UNITS_ADMIN = row("   login  302   403  403  403  403  403  403  302")
+# One's own time zone (web/views/notifications.py): anyone signed in.
+P_SIGNED_IN = row("     login  302   302  302  302  302  302  302  302")
 P_ADMIN_403 = row("     login  403   login login login login login login 403")
 
 
@@ -519,6 +522,10 @@ def check_plan_closed(office):
         assert plan.closed and plan.closed_on is not None
 
     return check
+
+
+def check_time_zone(w, user, r):
+    assert PersonSetting.objects.get(user_id=user).time_zone == "Africa/Nairobi"
 
 
 def unit_rename_data(office):
@@ -824,6 +831,7 @@ CASES = [
     get_case("plan-edit-form-a", "web:plan_edit", plan_of("A"), expect=MANAGE_PLAN_A),
     get_case("get-plan-close", "web:plan_close", plan_of("A"), expect=POST_ONLY),
     get_case("units", "web:units", expect=UNITS_ADMIN),
+    get_case("get-time-zone", "web:time_zone", expect=POST_ONLY),
     # --- drafting pages (GET) ---
     get_case("response-edit-draft-a", "web:response_edit", resp(*A_D), expect=DRAFTER_A),
     get_case("response-edit-returned-a", "web:response_edit", resp("A", "Returned"), expect=DRAFTER_A),
@@ -934,6 +942,8 @@ CASES = [
     post_case("edit-plan-a", "web:plan_edit", plan_of("A"), expect=P_MANAGE_PLAN_A, data=plan_edit_data("A"), check=check_plan_edited("A")),
     post_case("close-plan-a", "web:plan_close", plan_of("A"), expect=P_MANAGE_PLAN_A, data=plan_close_data("A"), check=check_plan_closed("A")),
     post_case("close-plan-b", "web:plan_close", plan_of("B"), expect=P_CREATE_EVAL_B, data=plan_close_data("B"), check=check_plan_closed("B")),
+    post_case("time-zone", "web:time_zone", expect=P_SIGNED_IN, data=lambda w: {"time_zone": "Africa/Nairobi"},
+              check=check_time_zone),
     post_case("rename-unit", "web:units", expect=P_UNITS_ADMIN, data=unit_rename_data("A"), check=check_unit_renamed("A"), records=2),
     post_case("progress-a-ua", "web:action_update", act("A", "Approved", 1), expect=P_UPDATE_A_UA,
               data=progress_data("A", "Approved"), check=check_progress("A", "Approved"), records=2),
@@ -1142,7 +1152,7 @@ def test_the_matrix_covers_every_url_of_the_web_app():
         "web:recommendation_edit", "web:recommendation_delete", "web:recommendation_move", "web:action_add",
         "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
         "web:response_return", "web:evaluation_quality", "web:action_verify",
-        "web:action_deadline", "web:adoption", "web:outcome_schedule", "web:outcome_answer", "web:units",
+        "web:action_deadline", "web:adoption", "web:outcome_schedule", "web:outcome_answer", "web:units", "web:time_zone",
     }
     assert forms - posted == set()
     assert get_resolver().resolve("/accounts/login/").url_name == "login"

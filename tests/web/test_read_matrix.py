@@ -820,8 +820,8 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
         "notification_preferences", "evaluation_delete", "plan_create", "plan_edit", "plan_close", "document_add",
         "document_delete",
         "action_verify", "action_deadline", "outcome_schedule", "outcome_answer",
-        # Reference data (units) for administrators: tests/web/test_unit_review.py.
-        "units",
+        # Reference data (units) for administrators: tests/web/test_unit_review.py; one's own time zone.
+        "units", "time_zone",
     }
     names = {p.name for p in urls.urlpatterns}
     assert names - covered - write_only == set()
