@@ -269,7 +269,8 @@ class KeyAction(models.Model):
         verbose_name = _("key action")
 
     def __str__(self) -> str:
-        return f"Key action {self.number}"
+        # Named as people name it ("Key action 3.2"): in the history, messages and the admin.
+        return f"Key action {self.code}"
 
     @property
     def code(self) -> str:

@@ -168,7 +168,7 @@ def record_progress(
                     update,
                     after=history.snapshot(update),
                     evaluation_id=current.evaluation_id,
-                    message=f"progress update on key action {current.number}",
+                    message=f"progress update on key action {current.code}",
                 )
             ]
             old, new = history.diff(

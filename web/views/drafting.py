@@ -367,7 +367,7 @@ def action_edit(request, pk: int):
         except ValidationError as exc:
             apply_errors(form, exc)
         except ConflictError as exc:
-            return _conflict_page(request, exc, form, f"key action {action.number}", response.evaluation)
+            return _conflict_page(request, exc, form, f"key action {action.code}", response.evaluation)
         else:
             messages.success(request, f"Key action {form.cleaned_data['number']} saved.")
             return redirect(f"{_edit_url(response.pk)}#recommendation-{rec.pk}")
@@ -389,7 +389,7 @@ def action_delete(request, pk: int):
     except ConflictError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Key action {action.number} deleted (kept in the history).")
+        messages.success(request, f"Key action {action.code} deleted (kept in the history).")
     return redirect(f"{_edit_url(response_id)}#recommendation-{action.recommendation_id}")
 
 

@@ -156,7 +156,7 @@ def action_update(request, pk: int):
                         request, "web/includes/progress_saved_page.html", {"action": fresh, "form": fresh_form, "today": today()}
                     )
                 return render(request, "web/includes/progress_saved_inline.html", {"action": fresh, "today": today()})
-            messages.success(request, f"Progress on key action {fresh.number} recorded.")
+            messages.success(request, f"Progress on key action {fresh.code} recorded.")
             return redirect("web:action", pk=pk)
     else:
         status = 400
