@@ -143,17 +143,17 @@ def _action_item(action: KeyAction, on: dt.date, link: str = "web:action") -> di
     if action.deadline:
         parts.append(_("deadline %(month)s") % {"month": formats.date_format(action.deadline, "YEAR_MONTH_FORMAT")})
     parts.append(str(action.status))
-    short = action.number
+    short = action.code
     if action.is_overdue(on):
         days = overdue_days(action.deadline, on)
         parts.append(ngettext("overdue %(days)d day", "overdue %(days)d days", days) % {"days": days})
-        short = f"{action.number} ({ngettext('%(days)d day overdue', '%(days)d days overdue', days) % {'days': days}})"
+        short = f"{action.code} ({ngettext('%(days)d day overdue', '%(days)d days overdue', days) % {'days': days}})"
     return {
-        "label": _("Key action %(number)s: %(text)s") % {"number": action.number, "text": Truncator(action.text).chars(140)},
+        "label": _("Key action %(number)s: %(text)s") % {"number": action.code, "text": Truncator(action.text).chars(140)},
         "detail": " · ".join(parts),
         "url": absolute(reverse(link, args=[action.pk])),
         "path": reverse(link, args=[action.pk]),
-        "short": f"{Truncator(action.evaluation.title).chars(40)} {short}",
+        "short": f"{Truncator(action.evaluation.title).chars(40)} — {short}",
     }
 
 
@@ -169,7 +169,7 @@ def _response_item(response: ManagementResponse) -> dict:
 
 
 def _actions(qs):
-    return list(qs.select_related("evaluation__office").order_by("deadline", "evaluation_id", "position", "pk"))
+    return list(qs.select_related("evaluation__office", "recommendation").order_by("deadline", "evaluation_id", "position", "pk"))
 
 
 class Planner:

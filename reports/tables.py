@@ -180,7 +180,7 @@ def key_actions_table(qs: QuerySet[KeyAction], on: dt.date | None = None) -> Tab
 def updates_table(qs: QuerySet[ActionUpdate], *, internal: bool) -> Table:
     """Progress updates. For the public (`internal` False, see tracking.permissions): no author
     column, and no evidence marked internal."""
-    qs = qs.select_related("key_action__evaluation").order_by("created_at", "pk")
+    qs = qs.select_related("key_action__evaluation", "key_action__recommendation").order_by("created_at", "pk")
 
     def shown(u: ActionUpdate) -> bool:
         return internal or not u.evidence_internal
@@ -190,7 +190,7 @@ def updates_table(qs: QuerySet[ActionUpdate], *, internal: bool) -> Table:
         Column("key_action_id", "Key action id", lambda u: u.key_action_id, "int", 10),
         Column("evaluation_id", "Evaluation id", lambda u: u.key_action.evaluation_id, "int", 10),
         Column("evaluation", "Evaluation", lambda u: u.key_action.evaluation.title, width=50),
-        Column("key_action", "Key action", lambda u: u.key_action.number, width=8),
+        Column("key_action", "Key action", lambda u: u.key_action.code, width=8),
         Column("recorded_on", "Recorded on", lambda u: u.created_at, "datetime", 20),
         *([Column("author", "Author", lambda u: u.author_name, width=18)] if internal else []),
         Column("status_before", "Status before", lambda u: u.status_before, width=20),

@@ -373,7 +373,7 @@ def _records(user, hits: list[Hit]) -> list[Hit]:
             "evaluation__office", "evaluation__plan", "recommendation"
         ),
         "update": lambda ids: queries.visible_updates(user).filter(pk__in=ids).select_related(
-            "key_action__evaluation__office", "key_action__evaluation__plan"
+            "key_action__evaluation__office", "key_action__evaluation__plan", "key_action__recommendation"
         ),
     }
     records = {}

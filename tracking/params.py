@@ -60,6 +60,24 @@ def year(params: Mapping, name: str = "year") -> int | None:
     return integer(params, name, low=YEARS[0], high=YEARS[1], expected=f"a year from {YEARS[0]} to {YEARS[1]}")
 
 
+def date(params: Mapping, name: str):
+    """A day written YYYY-MM-DD (what <input type=date> sends), or None when absent."""
+    import datetime as dt
+
+    raw = _raw(params, name)
+    if not raw:
+        return None
+    if raw.isascii() and len(raw) == 10:
+        try:
+            value = dt.date.fromisoformat(raw)
+        except ValueError:
+            pass
+        else:
+            if YEARS[0] <= value.year <= YEARS[1]:
+                return value
+    raise BadParameter(name, raw, "a day written YYYY-MM-DD")
+
+
 def text(params: Mapping, name: str, max_length: int = MAX_TEXT) -> str:
     """Free text (a search, a status, a code): stripped, cut to `max_length`, without NUL or lone surrogates."""
     return UNSTORABLE.sub("", _raw(params, name))[:max_length]

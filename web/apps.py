@@ -7,4 +7,8 @@ class WebConfig(AppConfig):
 
     def ready(self):
         # Sign-in logging and lock lifting listen to Django's and axes' signals.
-        from . import signin  # noqa: F401
+        # The time zone a person chose is put in their session at sign-in.
+        from . import (
+            middleware,  # noqa: F401
+            signin,  # noqa: F401
+        )

@@ -139,16 +139,58 @@ class DocumentForm(forms.Form):
         return upload
 
 
+class UnitPicker(forms.CheckboxSelectMultiple):
+    """Units as ticks, the office's own first, others marked with their office: never a Ctrl-click box.
+
+    Plain HTML works alone; site.js adds a type-to-filter box over it (`data-unit-picker`).
+    """
+
+    template_name = "web/widgets/unit_picker.html"
+    home_office_id: int | None = None
+
+    def optgroups(self, name, value, attrs=None):
+        own, others = [], []
+        for _group, options, _index in super().optgroups(name, value, attrs):
+            for option in options:
+                unit = getattr(option["value"], "instance", None)
+                if unit is None:
+                    continue
+                label = str(unit)
+                if unit.auto_created:
+                    label += " (added by an import, not yet reviewed)"
+                if unit.office_id == self.home_office_id:
+                    own.append((unit.name.casefold(), {**option, "label": label}))
+                else:
+                    label += f" (Other office: {unit.office.name})"
+                    others.append((unit.office.name.casefold(), unit.name.casefold(), {**option, "label": label}))
+        groups = [("This office", [o for *_k, o in sorted(own, key=lambda t: t[0])]),
+                  ("Other offices", [o for *_k, o in sorted(others, key=lambda t: t[:2])])]
+        return [(label, options, i) for i, (label, options) in enumerate(groups) if options]
+
+
+def unit_choices(office: Office):
+    """The units a response or key action of this office may name: its own, and the corporate ones (HQ, evaluation office)."""
+    from django.db.models import Q
+
+    return Unit.objects.filter(Q(office=office) | Q(office__type__code__in=("HQ", "EO"))).select_related("office")
+
+
+class UnitsField(forms.ModelMultipleChoiceField):
+    widget = UnitPicker
+
+    def for_office(self, office: Office) -> None:
+        self.queryset = unit_choices(office)
+        self.widget.home_office_id = office.pk
+
+
 class ResponseHeaderForm(VersionedForm):
     overall_response = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
-    units = forms.ModelMultipleChoiceField(
-        queryset=Unit.objects.none(), required=False, label="Coordinating units", widget=forms.SelectMultiple(attrs={"size": 6})
-    )
+    units = UnitsField(queryset=Unit.objects.none(), required=False, label="Coordinating units")
 
-    def __init__(self, *args, units=None, **kwargs):
+    def __init__(self, *args, office=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if units is not None:
-            self.fields["units"].queryset = units
+        if office is not None:
+            self.fields["units"].for_office(office)
 
 
 def _terms(kind: str):
@@ -183,9 +225,7 @@ class KeyActionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     number = forms.CharField(max_length=20)
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Key action")
-    units = forms.ModelMultipleChoiceField(
-        queryset=Unit.objects.none(), required=False, label="Responsible units", widget=forms.SelectMultiple(attrs={"size": 6})
-    )
+    units = UnitsField(queryset=Unit.objects.none(), required=False, label="Responsible units")
     responsible = forms.CharField(
         max_length=500, required=False, label="Responsible (as written)", help_text="Default: the names of the units chosen."
     )
@@ -193,10 +233,10 @@ class KeyActionForm(forms.Form):
     status = forms.ChoiceField(choices=ActionStatus.choices, initial=ActionStatus.NOT_INITIATED)
     comments = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def __init__(self, *args, units=None, **kwargs):
+    def __init__(self, *args, office=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if units is not None:
-            self.fields["units"].queryset = units
+        if office is not None:
+            self.fields["units"].for_office(office)
 
     def values(self) -> dict:
         return {k: self.cleaned_data[k] for k in ("number", "text", "responsible", "deadline", "status", "comments")}

@@ -15,6 +15,7 @@ from .views import (
     reports,
     search,
     sheets,
+    units,
     verification,
     workspace,
 )
@@ -56,9 +57,11 @@ urlpatterns = [
     path("workspace/actions/", workspace.my_actions, name="my_actions"),
     path("actions/<int:pk>/update/", workspace.action_update, name="action_update"),
     path("updates/<int:pk>/evidence/", workspace.evidence, name="evidence"),
+    path("workspace/units/", units.unit_review, name="units"),
     # Reminders: my notifications and choices; the signed unsubscribe link (no sign-in)
     path("notifications/", notifications.notifications, name="notifications"),
     path("notifications/preferences/", notifications.notification_preferences, name="notification_preferences"),
+    path("notifications/time-zone/", notifications.time_zone, name="time_zone"),
     path("notifications/unsubscribe/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
     # Verified completion: the evaluation office accepts a completion or sends it back
     path("workspace/verification/", verification.verification_list, name="verification"),

@@ -351,7 +351,9 @@ def my_action(web: Web, page, n: int) -> dict:
         """rows => rows.map(row => {
              const pk = Number(row.id.split('-').pop());
              const evaluation = row.cells[1].querySelector('a');
-             return {pk, number: row.cells[0].querySelector('a').textContent.trim(),
+             // The link names the action as lists across evaluations do: "Evaluation title — 1.2".
+             const link = row.cells[0].querySelector('a').textContent.trim();
+             return {pk, link, number: link.split(' — ').pop(),
                      status: row.querySelector(`#status-${pk} .badge`).textContent.trim(),
                      evaluation_title: evaluation.textContent.trim(),
                      evaluation_href: evaluation.getAttribute('href')};
@@ -472,7 +474,7 @@ def test_progress_shows_in_timeline_audit_trail_csv_and_public_page(web, screens
     web.check(page)
 
     # The key action's own page: the new status and the comment in its timeline.
-    page.locator(f"#key-action-{pk}").get_by_role("link", name=number, exact=True).click()
+    page.locator(f"#key-action-{pk}").get_by_role("link", name=action["link"], exact=True).click()
     page.wait_for_url(f"{demo.base}/actions/{pk}/")
     web.check(page)
     facts = page.locator("#action-panel dl.facts")
@@ -525,7 +527,7 @@ def test_progress_shows_in_timeline_audit_trail_csv_and_public_page(web, screens
     expect(status_change).to_have_count(1)
     expect(status_change.locator("td").nth(1)).to_contain_text(unit)
     # A completion claimed awaits verification: the verification state moves with the status.
-    expect(status_change.locator("dt")).to_have_text(["status", "verification", "completed_on"] if after == "Completed" else ["status"])
+    expect(status_change.locator("dt")).to_have_text(["Status", "Verification", "Completed on"] if after == "Completed" else ["Status"])
     update_record = records.filter(has_text=f"progress update on key action {number}").filter(has_text=comment)
     expect(update_record).to_have_count(1)
     expect(update_record.locator("td").nth(1)).to_contain_text(unit)
@@ -563,9 +565,9 @@ def test_report_progress_on_the_key_action_page_with_javascript(web):
     demo = web.demo
     page = web.as_user(demo.user(UNIT_FOCAL_POINT))
     action = my_action(web, page, 5)
-    pk, number, before = action["pk"], action["number"], action["status"]
+    pk, before = action["pk"], action["status"]
     after = new_status(before)
-    page.locator(f"#key-action-{pk}").get_by_role("link", name=number, exact=True).click()
+    page.locator(f"#key-action-{pk}").get_by_role("link", name=action["link"], exact=True).click()
     page.wait_for_url(f"{demo.base}/actions/{pk}/")
     web.check(page)
     form = page.locator("section", has=page.get_by_role("heading", name="Report progress"))
@@ -598,10 +600,17 @@ def test_draft_stays_private_until_the_evaluation_office_approves_it(web):
     web.check(page)
     text = "Train national statistical offices on gender data (added in the browser test)."
     page.get_by_label(re.compile(r"^Key action\b")).fill(text)
-    units = page.get_by_label("Responsible units")
-    ppid = [o for o in units.locator("option").all_inner_texts() if o.strip().startswith("PPID")]
-    assert ppid, "PPID is not offered as a responsible unit"
-    units.select_option(label=ppid[0])
+    # The unit picker: ticks grouped by office, filtered as one types (site.js), no Ctrl-click box.
+    picker = page.locator("[data-unit-picker]").first
+    expect(picker.locator("select")).to_have_count(0)
+    everything = picker.locator(".unit-option").count()
+    picker.get_by_label("Find a unit").fill("PPID")
+    shown = picker.locator(".unit-option:visible")
+    expect(shown.first).to_be_visible()
+    assert shown.count() < everything, "typing in the unit picker did not filter the units"
+    ppid = shown.filter(has_text=re.compile(r"^\s*PPID"))
+    expect(ppid.first, "PPID is not offered as a responsible unit").to_be_visible()
+    ppid.first.locator("input").check()
     page.get_by_label("Responsible (as written)").fill("PPID")
     page.get_by_label("Deadline").fill("2027-09")
     page.get_by_role("button", name="Save").click()

@@ -324,3 +324,55 @@ def test_a_focal_point_cannot_read_other_peoples_email_addresses_in_the_history(
     client = viewer_client()
     text = body(client.get(reverse("web:history") + "?format=csv"))
     assert "address@example.org" not in text and "History evaluation" in text
+
+
+# --- readable: labels, names, minutes, filters ------------------------------------------------------------------
+
+
+def test_the_history_speaks_in_labels_and_names(story):
+    page = viewer_client().get(reverse("web:evaluation_history", args=[story["evaluation"].pk])).content.decode()
+    assert "<dt>Responsible units</dt>" in page and "<dt>units</dt>" not in page
+    assert "<ins>Unit H</ins>" in page  # the unit by its name, not its id
+    assert "<dt>Deadline</dt>" in page and "May 2031" in page
+    assert "<dt>Status</dt>" in page and "<dt>status</dt>" not in page
+
+
+def test_history_names_offices_and_plans_and_says_when_a_row_is_gone(story):
+    ev = story["evaluation"]
+    created = ChangeRecord.objects.get(content_type__model="evaluation", object_id=ev.pk, action="create")
+    from web.history_display import readable
+
+    lines = dict((label, new) for label, _old, new in readable([created])[0].lines)
+    assert lines["Office"] == "Office H"
+    assert lines["Plan"] == str(ev.plan)
+    created.after = {"office": 987654}
+    assert readable([created])[0].lines == [("Office", None, "#987654 (deleted)")]
+
+
+def test_times_are_shown_to_the_minute_in_the_readers_time_zone(story, settings):
+    record = ChangeRecord.objects.order_by("pk").first()
+    record.time = dt.datetime(2026, 3, 1, 22, 30, tzinfo=dt.UTC)
+    record.save()
+    settings.TIME_ZONE = "Asia/Tokyo"  # UTC+9
+    page = viewer_client().get(reverse("web:history")).content.decode()
+    assert "2 Mar 2026, 07:30" in page and "(Asia/Tokyo)" in page
+
+
+def test_history_filters_by_date_record_office_and_person(story):
+    client = viewer_client()
+    url = reverse("web:history")
+    old = ChangeRecord.objects.filter(content_type__model="recommendation").order_by("pk").first()
+    old.time = dt.datetime(2020, 1, 15, 12, 0, tzinfo=dt.UTC)
+    old.save()
+    in_2020 = client.get(url, {"from": "2020-01-15", "to": "2020-01-15"}).context["page"].object_list
+    assert [c.pk for c in in_2020] == [old.pk]
+    actions = client.get(url, {"record": "key-action"}).context["page"].object_list
+    assert actions and {c.content_type.model for c in actions} == {"keyaction"}
+    other = client.get(url, {"office": story["other"].office_id}).context["page"].object_list
+    assert [c.evaluation_id for c in other] == [story["other"].pk]
+    for bad in ({"from": "2020-13-01"}, {"to": "yesterday"}, {"record": "passwords"}, {"office": "x"}):
+        response = client.get(url, bad)
+        assert response.status_code == 400, bad
+        assert f"“{next(iter(bad))}”" in response.content.decode()
+    csv_link = client.get(url, {"record": "key-action"}).content.decode()
+    assert "format=csv" in csv_link and "record=key-action" in csv_link

@@ -51,6 +51,7 @@ from tracking.models import (
     ManagementResponse,
     Office,
     OutcomeQuestion,
+    PersonSetting,
     Recommendation,
     RecommendationTerm,
     Region,
@@ -291,6 +292,11 @@ P_MANAGE_PLAN_A = row(" login  403   302  403  403  403  403  403  302")
 OWN_UPLOAD = row("      login  403   200  404  403  403  403  403  404")
 P_OWN_UPLOAD = row("    login  403   302  404  403  403  403  403  404")
 P_ADMIN = row("         login  302   login login login login login login 302")
+# Units to review (web/views/units.py): administrators only, in the site itself.
+UNITS_ADMIN = row("     login  200   403  403  403  403  403  403  200")
+P_UNITS_ADMIN = row("   login  302   403  403  403  403  403  403  302")
+# One's own time zone (web/views/notifications.py): anyone signed in.
+P_SIGNED_IN = row("     login  302   302  302  302  302  302  302  302")
 P_ADMIN_403 = row("     login  403   login login login login login login 403")
 
 
@@ -545,6 +551,23 @@ def check_plan_closed(office):
     def check(w, user, r):
         plan = EvaluationPlan.objects.get(office_id=w.offices[office])
         assert plan.closed and plan.closed_on is not None
+
+    return check
+
+
+def check_time_zone(w, user, r):
+    assert PersonSetting.objects.get(user_id=user).time_zone == "Africa/Nairobi"
+
+
+def unit_rename_data(office):
+    return lambda w: {"op": "rename", "unit": Unit.objects.get(office_id=w.offices[office], name=f"Unit U{office}2").pk,
+                      "name": f"Unit U{office} renamed"}
+
+
+def check_unit_renamed(office):
+    def check(w, user, r):
+        unit = Unit.objects.get(office_id=w.offices[office], name=f"Unit U{office} renamed")
+        assert [a.name for a in unit.aliases.all()] == [f"Unit U{office}2"]
 
     return check
 
@@ -895,6 +918,8 @@ CASES = [
     get_case("get-sheet-confirm", "web:sheet_confirm", "x" * 32, expect=POST_ONLY),
     get_case("plan-edit-form-a", "web:plan_edit", plan_of("A"), expect=MANAGE_PLAN_A),
     get_case("get-plan-close", "web:plan_close", plan_of("A"), expect=POST_ONLY),
+    get_case("units", "web:units", expect=UNITS_ADMIN),
+    get_case("get-time-zone", "web:time_zone", expect=POST_ONLY),
     # --- drafting pages (GET) ---
     get_case("response-edit-draft-a", "web:response_edit", resp(*A_D), expect=DRAFTER_A),
     get_case("response-edit-returned-a", "web:response_edit", resp("A", "Returned"), expect=DRAFTER_A),
@@ -1018,6 +1043,9 @@ CASES = [
     post_case("edit-plan-a", "web:plan_edit", plan_of("A"), expect=P_MANAGE_PLAN_A, data=plan_edit_data("A"), check=check_plan_edited("A")),
     post_case("close-plan-a", "web:plan_close", plan_of("A"), expect=P_MANAGE_PLAN_A, data=plan_close_data("A"), check=check_plan_closed("A")),
     post_case("close-plan-b", "web:plan_close", plan_of("B"), expect=P_CREATE_EVAL_B, data=plan_close_data("B"), check=check_plan_closed("B")),
+    post_case("time-zone", "web:time_zone", expect=P_SIGNED_IN, data=lambda w: {"time_zone": "Africa/Nairobi"},
+              check=check_time_zone),
+    post_case("rename-unit", "web:units", expect=P_UNITS_ADMIN, data=unit_rename_data("A"), check=check_unit_renamed("A"), records=2),
     post_case("progress-a-ua", "web:action_update", act("A", "Approved", 1), expect=P_UPDATE_A_UA,
               data=progress_data("A", "Approved"), check=check_progress("A", "Approved"), records=2),
     # Tampering: a unit focal point on a key action of their office that is not their unit's.
@@ -1228,7 +1256,7 @@ def test_the_matrix_covers_every_url_of_the_web_app():
         "web:action_edit", "web:action_delete", "web:action_move", "web:response_submit", "web:response_approve",
         "web:response_return", "web:evaluation_quality", "web:action_verify",
         "web:action_deadline", "web:adoption", "web:outcome_schedule", "web:outcome_answer",
-        "web:joint_partners", "web:shared_recommendation",
+        "web:joint_partners", "web:shared_recommendation", "web:units", "web:time_zone",
     }
     assert forms - posted == set()
     assert get_resolver().resolve("/accounts/login/").url_name == "login"

@@ -36,8 +36,9 @@ READS = {
     "search/": SEARCH,
     "recurring/": PORTFOLIO,
     "recurring/<int:pk>/": PORTFOLIO,
-    "history/": {"user", "action", "format", "page"},
+    "history/": {"user", "action", "format", "page", "from", "to", "record", "office"},
     "evaluations/<int:pk>/history/": {"format", "page"},
+    "workspace/units/": {"q", "office", "page"},
 }
 NUMBERS = {"region", "office", "thematic_area", "term", "unit", "evaluation", "year", "weeks", "year_from", "year_to"}
 PARAMETERS = sorted(set().union(*READS.values()) | NUMBERS)

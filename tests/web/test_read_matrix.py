@@ -825,6 +825,8 @@ def test_every_route_of_the_web_app_is_in_a_matrix():
         # A spreadsheet import shows only its uploader's own file, checked by the importer (tests/web/test_sheet_import.py).
         "sheet_import", "sheet_template", "sheet_preview", "sheet_confirm",
         "action_verify", "action_deadline", "outcome_schedule", "outcome_answer", "joint_partners",
+        # Reference data (units) for administrators: tests/web/test_unit_review.py; one's own time zone.
+        "units", "time_zone",
     }
     names = {p.name for p in urls.urlpatterns}
     assert names - covered - write_only == set()

@@ -1,4 +1,4 @@
-from .access import AccountMail, Role, RoleAssignment
+from .access import AccountMail, PersonSetting, Role, RoleAssignment
 from .accountability import DeadlineRevision, OutcomeQuestion, Verification, VerificationState
 from .evaluations import Evaluation, EvaluationDocument, EvaluationPlan
 from .history import ChangeRecord
@@ -20,6 +20,7 @@ __all__ = [
     "Office",
     "OfficeType",
     "OutcomeQuestion",
+    "PersonSetting",
     "Recommendation",
     "RecommendationTerm",
     "Region",

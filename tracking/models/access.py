@@ -101,6 +101,19 @@ class RoleAssignment(models.Model):
             raise ValidationError(_("This role acts on a region, an office, or everything (neither)."))
 
 
+class PersonSetting(models.Model):
+    """A person's own settings: the time zone the site shows times in (empty: the site's, settings.TIME_ZONE)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="setting")
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("personal setting")
+
+    def __str__(self) -> str:
+        return f"Settings of {self.user}"
+
+
 class AccountMail(models.Model):
     """A sign-in e-mail someone asked for (a password reset or a one-time sign-in link).
 

@@ -275,7 +275,18 @@ class KeyAction(models.Model):
         verbose_name = _("key action")
 
     def __str__(self) -> str:
-        return f"Key action {self.number}"
+        # Named as people name it ("Key action 3.2"): in the history, messages and the admin.
+        return f"Key action {self.code}"
+
+    @property
+    def code(self) -> str:
+        """The number people use: with its recommendation's ("3.2"), unless it already carries one ("3.2", "1.a.")."""
+        return action_code(self.recommendation.number, self.number)
+
+    @property
+    def long_name(self) -> str:
+        """"Evaluation title — 3.2": the name in lists and titles that cross evaluations."""
+        return f"{self.evaluation} — {self.code}"
 
     @property
     def is_closed(self) -> bool:
@@ -354,6 +365,15 @@ class KeyAction(models.Model):
 PROGRESS_COMMENTS = "progress_comments"
 
 
+def action_code(recommendation_number: str, number: str) -> str:
+    """A key action's number with its recommendation's: ("3", "2") -> "3.2"; ("3", "3.2") -> "3.2"."""
+    rec = (recommendation_number or "").strip().rstrip(".)")
+    own = (number or "").strip().rstrip(".)")
+    if not rec or not own or "." in own:
+        return own or rec
+    return f"{rec}.{own}"
+
+
 def progress_comments(prefix: str = "") -> Prefetch:
     """Prefetch a key action's progress updates that carry a comment (not the import's own), oldest first.
 
@@ -388,6 +408,8 @@ class ActionUpdate(models.Model):
     author_name = models.CharField(_("author"), max_length=150, blank=True)
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.WEB)
     evidence_file = models.FileField(_("evidence file"), upload_to="evidence/%Y/", blank=True)
+    # The file's own name as the person sent it: the stored name may be cleaned or made unique.
+    evidence_name = models.CharField(_("evidence file name"), max_length=255, blank=True)
     evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)
     # Evidence on an approved response is public unless marked internal: then only
     # people with a role see it listed, and only they may download it.
@@ -399,3 +421,10 @@ class ActionUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status_before or '—'} → {self.status_after} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def evidence_label(self) -> str:
+        """The evidence file by its own name (as sent), else the stored file's last part."""
+        if not self.evidence_file:
+            return ""
+        return self.evidence_name or self.evidence_file.name.rsplit("/", 1)[-1]

@@ -81,7 +81,7 @@ def revise_deadline(actor: Actor, action: KeyAction, *, version: int, deadline: 
                         revision,
                         after=history.snapshot(revision),
                         evaluation_id=current.evaluation_id,
-                        message=f"deadline of key action {current.number} revised",
+                        message=f"deadline of key action {current.code} revised",
                     ),
                     history.change(
                         actor, ChangeRecord.Action.UPDATE, current, before=old, after=new, evaluation_id=current.evaluation_id

@@ -661,7 +661,7 @@ def submission_checks(response: ManagementResponse, recommendations: list[Recomm
         if rec.category in needs_action and not actions:
             checks.missing.append(Check(f"Recommendation {rec.number} is {rec.category.lower()}: add at least one key action.", "add_action", rec.pk))
         for a in actions:
-            name = f"Key action {a.number}"
+            name = f"Key action {a.code}"
             if not a.units.all():
                 checks.missing.append(Check(f"{name}: choose its responsible unit.", "action", a.pk))
             if a.deadline is None:

@@ -51,7 +51,7 @@ def schedule_outcome(actor: Actor, action: KeyAction, *, ask_on: dt.date | None,
             )
             record = history.change(
                 actor, ChangeRecord.Action.CREATE, outcome, after=history.snapshot(outcome), evaluation_id=current.evaluation_id,
-                message=f"outcome question scheduled on key action {current.number}",
+                message=f"outcome question scheduled on key action {current.code}",
             )
         else:
             before = history.snapshot(existing)
@@ -92,7 +92,7 @@ def answer_outcome(actor: Actor, action: KeyAction, *, confirmed: bool | None, a
             [
                 history.change(
                     actor, ChangeRecord.Action.UPDATE, outcome, before=old, after=new, evaluation_id=current.evaluation_id,
-                    message=f"outcome of key action {current.number} {'confirmed' if confirmed else 'not confirmed'}",
+                    message=f"outcome of key action {current.code} {'confirmed' if confirmed else 'not confirmed'}",
                 )
             ]
         )

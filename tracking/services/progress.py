@@ -96,6 +96,14 @@ def evidence_link(value: str) -> str:
     return link
 
 
+def _own_name(upload: UploadedFile | None) -> str:
+    """The name the file had on the person's computer (no folders, no control characters), at most 255 characters."""
+    if upload is None or not upload.name:
+        return ""
+    name = upload.name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in name if c.isprintable()).strip()[:255]
+
+
 def record_progress(
     actor: Actor,
     action: KeyAction,
@@ -150,6 +158,7 @@ def record_progress(
                 author_name=actor.name,
                 source=actor.source if actor.source in ActionUpdate.Source.values else ActionUpdate.Source.WEB,
                 evidence_file=evidence_file or "",
+                evidence_name=_own_name(evidence_file),
                 evidence_url=evidence_url,
                 evidence_internal=bool(evidence_internal and (evidence_file or evidence_url)),
             )
@@ -160,7 +169,7 @@ def record_progress(
                     update,
                     after=history.snapshot(update),
                     evaluation_id=current.evaluation_id,
-                    message=f"progress update on key action {current.number}",
+                    message=f"progress update on key action {current.code}",
                 )
             ]
             old, new = history.diff(

@@ -116,7 +116,7 @@ def verify_completion(actor: Actor, action: KeyAction, *, version: int, accept: 
                     decision,
                     after=history.snapshot(decision),
                     evaluation_id=current.evaluation_id,
-                    message=f"completion of key action {current.number} {'verified' if accept else 'sent back'}",
+                    message=f"completion of key action {current.code} {'verified' if accept else 'sent back'}",
                 )
             ]
             if not accept:
@@ -138,7 +138,7 @@ def verify_completion(actor: Actor, action: KeyAction, *, version: int, accept: 
                         reopened,
                         after=history.snapshot(reopened),
                         evaluation_id=current.evaluation_id,
-                        message=f"key action {current.number} reopened",
+                        message=f"key action {current.code} reopened",
                     )
                 )
             old, new = history.diff(

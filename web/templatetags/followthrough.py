@@ -65,6 +65,25 @@ def web_link(value) -> str:
 
 
 @register.filter
+def action_name(action, evaluation_chars=None) -> str:
+    """A key action as people name it: "3.2"; with `evaluation_chars`, "Evaluation title — 3.2" (the title cut
+    to that many characters, never the number), for lists and titles that cross evaluations."""
+    if evaluation_chars in (None, ""):
+        return action.code
+    from django.utils.text import Truncator
+
+    return f"{Truncator(str(action.evaluation)).chars(int(evaluation_chars))} — {action.code}"
+
+
+@register.filter
+def readable(records) -> list:
+    """Change records with `lines` in words (web/history_display.py): one query per kind of row named."""
+    from web.history_display import readable as _readable
+
+    return _readable(records)
+
+
+@register.filter
 def is_overdue(action, on) -> bool:
     return action.is_overdue(on)
 

@@ -47,5 +47,5 @@ def action_deadline(request, pk: int):
     except ConflictError as exc:
         form.add_error(None, str(exc))
         return action_detail(request, pk, deadline_form=form, status=409)
-    messages.success(request, f"Deadline of key action {action.number} revised to {revision.deadline:%Y/%m}.")
+    messages.success(request, f"Deadline of key action {action.code} revised to {revision.deadline:%Y/%m}.")
     return redirect("web:action", pk=pk)

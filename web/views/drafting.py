@@ -24,7 +24,6 @@ from tracking.models import (
     Recommendation,
     RecommendationTerm,
     Term,
-    Unit,
 )
 from tracking.permissions import restrict
 from tracking.services import drafting
@@ -44,11 +43,6 @@ from ..forms import (
 def _require(request, permission, obj=None):
     if not permissions.can(request.actor, permission, obj):
         raise PermissionDenied(f"You may not {permission.replace('_', ' ')} here.")
-
-
-def _units_for(office: Office):
-    # The office's own units first, then the corporate ones everybody may name.
-    return Unit.objects.filter(office=office) | Unit.objects.filter(office__type__code__in=("HQ", "EO"))
 
 
 def _response(request, pk: int) -> ManagementResponse:
@@ -148,7 +142,7 @@ def response_edit(request, pk: int):
     )
     header = ResponseHeaderForm(
         initial={"version": response.version, "overall_response": response.overall_response, "units": response.units.all()},
-        units=_units_for(response.evaluation.office),
+        office=response.evaluation.office,
     )
     return render(
         request,
@@ -169,7 +163,7 @@ def response_edit(request, pk: int):
 @require_POST
 def response_header(request, pk: int):
     response = _response(request, pk)
-    form = ResponseHeaderForm(request.POST, units=_units_for(response.evaluation.office))
+    form = ResponseHeaderForm(request.POST, office=response.evaluation.office)
     if form.is_valid():
         try:
             drafting.update_response(
@@ -340,7 +334,7 @@ def action_add(request, pk: int):
     response = rec.management_response
     _require(request, permissions.EDIT_RESPONSE, response)
     number = f"{rec.number}.{rec.key_actions.count() + 1}"
-    form = KeyActionForm(request.POST or None, initial={"number": number}, units=_units_for(response.evaluation.office))
+    form = KeyActionForm(request.POST or None, initial={"number": number}, office=response.evaluation.office)
     if request.method == "POST" and form.is_valid():
         try:
             drafting.add_action(request.actor, rec, fields=form.values(), units=list(form.cleaned_data["units"]))
@@ -367,7 +361,7 @@ def action_edit(request, pk: int):
     _require(request, permissions.EDIT_RESPONSE, response)
     initial = {k: getattr(action, k) for k in ("number", "text", "responsible", "deadline", "status", "comments")}
     initial.update(version=action.version, units=action.units.all())
-    form = KeyActionForm(request.POST or None, initial=initial, units=_units_for(response.evaluation.office))
+    form = KeyActionForm(request.POST or None, initial=initial, office=response.evaluation.office)
     if request.method == "POST" and form.is_valid():
         try:
             drafting.update_action(
@@ -376,7 +370,7 @@ def action_edit(request, pk: int):
         except ValidationError as exc:
             apply_errors(form, exc)
         except ConflictError as exc:
-            return _conflict_page(request, exc, form, f"key action {action.number}", response.evaluation)
+            return _conflict_page(request, exc, form, f"key action {action.code}", response.evaluation)
         else:
             messages.success(request, f"Key action {form.cleaned_data['number']} saved.")
             return redirect(f"{_edit_url(response.pk)}#recommendation-{rec.pk}")
@@ -398,7 +392,7 @@ def action_delete(request, pk: int):
     except ConflictError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Key action {action.number} deleted (kept in the history).")
+        messages.success(request, f"Key action {action.code} deleted (kept in the history).")
     return redirect(f"{_edit_url(response_id)}#recommendation-{action.recommendation_id}")
 
 

@@ -6,9 +6,11 @@ only read its records and change a person's choices through reminders/preference
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -18,8 +20,11 @@ from reminders import preferences
 from reminders.models import Kind, Message
 from reminders.plan import claimed_keys, plan, reminder_today
 from reminders.send import read_unsubscribe_token
+from tracking import params
+from tracking.services import people
 
 from ..forms import ReminderPreferenceForm
+from ..middleware import SESSION_TIME_ZONE
 
 SHOWN = 100
 
@@ -45,7 +50,9 @@ def notifications(request):
     return render(
         request,
         "web/notifications.html",
-        {"address": address, "sent": sent, "pending": pending, "form": form, "nav": "notifications"},
+        {"address": address, "sent": sent, "pending": pending, "form": form, "nav": "notifications",
+         "time_zones": people.time_zones(), "time_zone": request.session.get(SESSION_TIME_ZONE, ""),
+         "site_time_zone": settings.TIME_ZONE},
     )
 
 
@@ -62,6 +69,23 @@ def notification_preferences(request):
         return redirect("web:notifications")
     preferences.save_preferences(address, form.cleaned_data)
     messages.success(request, "Your reminder choices are saved.")
+    return redirect("web:notifications")
+
+
+@login_required
+@require_POST
+def time_zone(request):
+    """The time zone this person reads times in (tracking/services/people.py records it)."""
+    try:
+        setting = people.set_time_zone(request.actor, params.text(request.POST, "time_zone", 64))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("web:notifications")
+    if setting.time_zone:
+        request.session[SESSION_TIME_ZONE] = setting.time_zone
+    else:
+        request.session.pop(SESSION_TIME_ZONE, None)
+    messages.success(request, f"Times are now shown in {setting.time_zone or settings.TIME_ZONE}.")
     return redirect("web:notifications")
 
 

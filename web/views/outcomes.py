@@ -44,7 +44,7 @@ def outcome_schedule(request, pk: int):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"Outcome question on key action {action.number} scheduled.")
+            messages.success(request, f"Outcome question on key action {action.code} scheduled.")
             return redirect("web:action", pk=pk)
     return action_detail(request, pk, outcome_forms={"schedule_form": form}, status=400)
 
@@ -62,6 +62,6 @@ def outcome_answer(request, pk: int):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"Outcome of key action {action.number} recorded.")
+            messages.success(request, f"Outcome of key action {action.code} recorded.")
             return redirect("web:action", pk=pk)
     return action_detail(request, pk, outcome_forms={"answer_form": form}, status=400)

@@ -79,7 +79,7 @@ def action_verify(request, pk: int):
         form.add_error(None, str(exc))
         return action_detail(request, pk, verify_form=form, status=409)
     verdict = "verified" if accept else "sent back: the key action is open again"
-    messages.success(request, f"Completion of key action {action.number} {verdict}.")
+    messages.success(request, f"Completion of key action {action.code} {verdict}.")
     if request.POST.get("next") == "list":
         return redirect("web:verification")
     return redirect("web:action", pk=pk)

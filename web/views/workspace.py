@@ -156,7 +156,7 @@ def action_update(request, pk: int):
                         request, "web/includes/progress_saved_page.html", {"action": fresh, "form": fresh_form, "today": today()}
                     )
                 return render(request, "web/includes/progress_saved_inline.html", {"action": fresh, "today": today()})
-            messages.success(request, f"Progress on key action {fresh.number} recorded.")
+            messages.success(request, f"Progress on key action {fresh.code} recorded.")
             return redirect("web:action", pk=pk)
     else:
         status = 400
@@ -180,4 +180,4 @@ def evidence(request, pk: int):
     update = get_object_or_404(restrict(request.user, ActionUpdate, EVIDENCE), pk=pk)
     if not update.evidence_file:
         raise Http404("This update has no file.")
-    return FileResponse(update.evidence_file.open("rb"), as_attachment=True, filename=update.evidence_file.name.rsplit("/", 1)[-1])
+    return FileResponse(update.evidence_file.open("rb"), as_attachment=True, filename=update.evidence_label)
