@@ -256,10 +256,12 @@ def office_fixes_what_is_missing_and_submits(day: Day) -> None:
     submit.get_by_role("link", name="Recommendation 1 is accepted: add at least one key action.").click()
     expect(heading(page)).to_have_text("New key action")
     page.get_by_label(re.compile(r"^Key action\b")).fill(day.action_text)
-    units = page.get_by_label("Responsible units")
-    unit = [o for o in units.locator("option").all_inner_texts() if o.strip().startswith(UNIT)]
-    assert unit, f"{UNIT} is not offered as a responsible unit"
-    units.select_option(label=unit[0])
+    # The unit picker: typed into (site.js filters the ticks), the unit ticked.
+    picker = page.locator("[data-unit-picker]").first
+    picker.get_by_label("Find a unit").fill(UNIT)
+    unit = picker.locator(".unit-option:visible").filter(has_text=re.compile(rf"^\s*{UNIT}"))
+    expect(unit.first, f"{UNIT} is not offered as a responsible unit").to_be_visible()
+    unit.first.locator("input").check()
     page.get_by_label("Deadline").fill(f"{day.plan_years[1]}-06")
     day.seen(page, "action-form")
     page.get_by_role("button", name="Save").click()
