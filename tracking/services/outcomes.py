@@ -20,15 +20,7 @@ from .. import permissions
 from ..actor import Actor
 from ..models import ChangeRecord, KeyAction, OutcomeQuestion
 from ..models.accountability import DEFAULT_OUTCOME_QUESTION
-from . import history
-
-
-def _locked(action: KeyAction) -> KeyAction:
-    return (
-        KeyAction.objects.select_for_update(of=("self",))
-        .select_related("evaluation__office", "recommendation__management_response")
-        .get(pk=action.pk)
-    )
+from . import history, locking
 
 
 def schedule_outcome(actor: Actor, action: KeyAction, *, ask_on: dt.date | None, question: str = "") -> OutcomeQuestion:
@@ -37,8 +29,7 @@ def schedule_outcome(actor: Actor, action: KeyAction, *, ask_on: dt.date | None,
     if not isinstance(ask_on, dt.date):
         raise ValidationError({"ask_on": ["Give the date from which the unit is asked (YYYY-MM-DD)."]})
     with transaction.atomic():
-        current = _locked(action)
-        permissions.require(actor, permissions.SCHEDULE_OUTCOME, current)
+        current = locking.locked(actor, action, permissions.SCHEDULE_OUTCOME)
         existing = OutcomeQuestion.objects.select_for_update().filter(key_action=current).first()
         if existing is not None and existing.answered:
             raise ValidationError({"ask_on": ["The unit has answered this question already: it stays as answered."]})
@@ -75,8 +66,7 @@ def answer_outcome(actor: Actor, action: KeyAction, *, confirmed: bool | None, a
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        current = _locked(action)
-        permissions.require(actor, permissions.ANSWER_OUTCOME, current)
+        current = locking.locked(actor, action, permissions.ANSWER_OUTCOME)
         outcome = OutcomeQuestion.objects.select_for_update().get(key_action=current)
         day = on or timezone.localdate()
         if outcome.ask_on > day:
