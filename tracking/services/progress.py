@@ -104,11 +104,15 @@ def record_progress(
     evidence_file: UploadedFile | None = None,
     evidence_url: str = "",
     evidence_internal: bool = False,
+    reopen_reason: str = "",
 ) -> ActionUpdate:
     """Record a progress update; the key action takes its new status.
 
     Evidence on an approved response is public, unless `evidence_internal`:
     then only people with a role see it (tracking.permissions, EVIDENCE).
+
+    Moving a Completed action (verified or not) to another status reopens it:
+    that needs `reopen_reason`, kept on the update and in the history.
 
     `version` is the key action's version the person saw. Raises
     PermissionDenied, ValidationError or ConflictError; writes nothing then
@@ -117,15 +121,26 @@ def record_progress(
     validate_progress(status, comment, evidence_file, evidence_url)
     comment = comment.strip()
     evidence_url = evidence_link(evidence_url)
+    reopen_reason = reopen_reason.strip()
+    message = text.problem(reopen_reason, label="reason")
+    if message:
+        raise ValidationError({"reopen_reason": [message]})
     attempted = {
         "status": status,
         "comment": comment,
         "evidence_url": evidence_url,
         **({"evidence_internal": True} if evidence_internal else {}),
+        **({"reopen_reason": reopen_reason} if reopen_reason else {}),
         "based_on_version": version,
     }
     with locking.refusals_kept(actor, attempted, "progress update refused: the key action had changed"), transaction.atomic():
         current = locking.locked(actor, action, permissions.UPDATE_ACTION, version=version)
+        reopening = current.status == ActionStatus.COMPLETED and status != ActionStatus.COMPLETED
+        if reopening and not reopen_reason:
+            # Checked on the action as it is (under the lock): the form may have been opened before it was completed.
+            raise ValidationError(
+                {"reopen_reason": ["Give the reason this Completed action is opened again: it is kept on its timeline."]}
+            )
         now = timezone.now()
         state = verification.state_after_progress(current.verification, status)
         completed_on = verification.completed_on_after_progress(current, status, timezone.localdate(now))
@@ -138,6 +153,7 @@ def record_progress(
             status_before=current.status,
             status_after=status,
             comment=comment,
+            reopen_reason=reopen_reason if reopening else "",
             author=actor.user if actor.is_authenticated else None,
             author_name=actor.name,
             source=actor.source if actor.source in ActionUpdate.Source.values else ActionUpdate.Source.WEB,

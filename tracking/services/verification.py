@@ -20,13 +20,15 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from .. import permissions
 from ..actor import Actor
 from ..models import ActionUpdate, ChangeRecord, KeyAction, Verification
 from ..models.accountability import VerificationState
-from ..models.responses import ActionStatus
+from ..models.responses import ActionStatus, ResponseStatus
+from ..permissions import restrict
 from . import history, locking, tallies
 
 REOPENED_STATUS = ActionStatus.INITIATED.value
@@ -134,3 +136,33 @@ def verify_completion(actor: Actor, action: KeyAction, *, version: int, accept: 
         )
         history.write(records)
         return decision
+
+
+def verifiable(actor: Actor):
+    """The key actions awaiting verification that this person may verify, as a queryset (the rules of VERIFY_ACTION).
+
+    What they read (`restrict`), Completed and awaiting verification on an
+    approved response, in an office they review, not of their own office or
+    units, and not a completion they reported themselves.
+    """
+    rows = restrict(actor, KeyAction)
+    if not permissions.can(actor, permissions.VERIFY_ACTION):
+        return rows.none()
+    access = permissions.Access.of(actor.user)
+    latest_claim = (
+        ActionUpdate.objects.filter(key_action=OuterRef("pk"), status_after=ActionStatus.COMPLETED)
+        .order_by("-created_at", "-id")
+        .values("author_id")[:1]
+    )
+    return (
+        rows.filter(
+            access.review_scope("evaluation__office"),
+            status=ActionStatus.COMPLETED,
+            verification=VerificationState.AWAITING,
+            recommendation__management_response__status=ResponseStatus.APPROVED,
+        )
+        .exclude(evaluation__office_id__in=access.focal_office_ids)
+        .exclude(units__in=access.focal_unit_ids)
+        .annotate(claimed_by=Subquery(latest_claim))
+        .exclude(claimed_by=actor.user.pk)
+    )
