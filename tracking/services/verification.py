@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .. import permissions
@@ -163,6 +164,7 @@ def verifiable(actor: Actor):
         )
         .exclude(evaluation__office_id__in=access.focal_office_ids)
         .exclude(units__in=access.focal_unit_ids)
-        .annotate(claimed_by=Subquery(latest_claim))
+        # 0: no claim here (an imported completion), which nobody reported, so anyone in scope verifies it.
+        .annotate(claimed_by=Coalesce(Subquery(latest_claim), 0, output_field=IntegerField()))
         .exclude(claimed_by=actor.user.pk)
     )
