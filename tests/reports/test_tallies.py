@@ -86,7 +86,8 @@ class World:
             return
         status = self.rng.choice(STATUSES)
         evidence = "https://example.org/evidence" if status == "Completed" else ""  # a completion carries its evidence
-        record_progress(SYSTEM, action, version=action.version, status=status, comment="Progress.", evidence_url=evidence)
+        record_progress(SYSTEM, action, version=action.version, status=status, comment="Progress.", evidence_url=evidence,
+                        reopen_reason="Reopened.")
 
     def draft(self):
         office = Office.objects.order_by("?").first()
