@@ -21,6 +21,13 @@ The reader's own transaction is not in its snapshot's open ones: its own
 changes are included, as it sees them (a request reading the feed writes none
 in production; a test wrapped in one transaction reads its own).
 
+What (txid, id) order is not: commit order between two transactions that
+both changed one record. The services lock the record first, which gives a
+transaction its id then, so for them the two orders agree; a long transaction
+(an import) that had its id already and changes a record after a shorter one
+changed and committed it sorts before that one: a known limit, left for a
+commit-time counter (taken just before commit) to close.
+
 SQLite serialises writes: a transaction commits before the next one inserts,
 so id order is commit order there and txid stays NULL.
 """
