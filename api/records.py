@@ -67,7 +67,9 @@ def recommendation(r) -> dict:
     return {
         "id": r.pk, "evaluation_id": r.evaluation_id, "management_response_id": r.management_response_id,
         "position": r.position, "number": r.number, "text": r.text, "response_text": r.response_text,
-        "description": r.description, "category": r.category, "terms": r.term_ids if hasattr(r, "term_ids") else list(r.tags.order_by("position", "id").values_list("term_id", flat=True)),
+        "description": r.description, "category": r.category,
+        "adoption_by_management": r.adoption_by_management, "adoption_by_management_note": r.adoption_by_management_note,
+        "adoption_validated": r.adoption_validated, "adoption_validated_note": r.adoption_validated_note, "terms": r.term_ids if hasattr(r, "term_ids") else list(r.tags.order_by("position", "id").values_list("term_id", flat=True)),
         "version": r.version,
     }
 
@@ -77,7 +79,8 @@ def key_action(a) -> dict:
         "id": a.pk, "recommendation_id": a.recommendation_id, "evaluation_id": a.evaluation_id, "position": a.position,
         "number": a.number, "text": a.text, "responsible": a.responsible, "units": _units(a),
         "deadline": _iso(a.deadline), "status": a.status, "comments": a.comments,
-        "overdue": is_overdue(a.deadline, a.status), "version": a.version,
+        "overdue": is_overdue(a.deadline, a.status), "first_deadline": _iso(a.first_deadline),
+        "verification": a.verification, "completed_on": _iso(a.completed_on), "version": a.version,
     }
 
 
@@ -90,6 +93,30 @@ def progress_update(u, internal: bool) -> dict:
         "evidence_url": (u.evidence_url or None) if sees_evidence else None,
         "evidence_file": reverse("web:evidence", args=[u.pk]) if sees_evidence and u.evidence_file else None,
         "evidence_internal": u.evidence_internal if internal else None,
+        "reopen_reason": u.reopen_reason,
+    }
+
+
+def verification(v, internal: bool) -> dict:
+    return {
+        "id": v.pk, "key_action_id": v.key_action_id, "claim_id": v.claim_id, "decision": v.decision, "reason": v.reason,
+        "created_at": _iso(v.created_at), "author": v.author_name if internal else None,
+    }
+
+
+def deadline_revision(r, internal: bool) -> dict:
+    return {
+        "id": r.pk, "key_action_id": r.key_action_id, "previous": _iso(r.previous), "deadline": _iso(r.deadline),
+        "reason": r.reason, "created_at": _iso(r.created_at), "author": r.author_name if internal else None,
+    }
+
+
+def outcome(o, internal: bool) -> dict:
+    return {
+        "id": o.pk, "key_action_id": o.key_action_id, "question": o.question, "ask_on": _iso(o.ask_on),
+        "created_at": _iso(o.created_at), "asked_by": o.asked_by_name if internal else None, "confirmed": o.confirmed,
+        "answer": o.answer, "answered_at": _iso(o.answered_at), "answered_by": o.answered_by_name if internal else None,
+        "version": o.version,
     }
 
 

@@ -3,7 +3,7 @@
 
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -96,6 +96,10 @@ class Recommendation(Schema):
     response_text: str
     description: str
     category: str
+    adoption_by_management: str = Field(description="Management's rating of how far it was adopted (\"\": none)")
+    adoption_by_management_note: str
+    adoption_validated: str = Field(description="The evaluation office's rating, validating management's (\"\": none)")
+    adoption_validated_note: str
     terms: list[int]
     version: int
 
@@ -113,6 +117,9 @@ class KeyAction(Schema):
     status: str
     comments: str
     overdue: bool
+    first_deadline: dt.date | None = Field(description="The deadline before its first revision (timeliness is measured against it)")
+    verification: str = Field(description="\"\", awaiting, verified or sent_back")
+    completed_on: dt.date | None
     version: int
 
 
@@ -128,6 +135,41 @@ class ProgressUpdate(Schema):
     evidence_url: str | None
     evidence_file: str | None = Field(description="Where to download the evidence file (as the web app serves it).")
     evidence_internal: bool | None
+    reopen_reason: str = Field(description="Why a Completed action was opened again (\"\" otherwise)")
+
+
+class Verification(Schema):
+    id: int
+    key_action_id: int
+    claim_id: int | None = Field(description="The progress update that claimed the completion")
+    decision: str = Field(description="accepted or sent_back")
+    reason: str
+    created_at: dt.datetime
+    author: str | None = Field(description="Who decided: for people with a role only.")
+
+
+class DeadlineRevision(Schema):
+    id: int
+    key_action_id: int
+    previous: dt.date | None
+    deadline: dt.date
+    reason: str
+    created_at: dt.datetime
+    author: str | None = Field(description="Who revised it: for people with a role only.")
+
+
+class OutcomeQuestion(Schema):
+    id: int
+    key_action_id: int
+    question: str
+    ask_on: dt.date
+    created_at: dt.datetime
+    asked_by: str | None
+    confirmed: bool | None = Field(description="null until answered")
+    answer: str
+    answered_at: dt.datetime | None
+    answered_by: str | None
+    version: int
 
 
 class Change(Schema):
@@ -228,6 +270,32 @@ class ProgressIn(Schema):
     comment: Txt(50_000) = ""
     evidence_url: Txt(500) = ""
     evidence_internal: bool = False
+    reopen_reason: Txt(5_000) = Field("", description="Required when a Completed action moves to another status")
+
+
+class VerifyIn(Schema):
+    decision: Literal["accept", "send_back"]
+    reason: Txt(5_000) = Field("", description="Required to send back: the unit reads it")
+
+
+class DeadlineIn(Schema):
+    deadline: Month
+    reason: Txt(5_000) = Field("", description="Required: kept with the revision and shown on the timeline")
+
+
+class AdoptionIn(Schema):
+    rating: Txt(40) = Field("", description="A value of the adoption scale (\"\": cleared)")
+    note: Txt(5_000) = ""
+
+
+class OutcomeScheduleIn(Schema):
+    ask_on: dt.date = Field(description="From when the unit is asked")
+    question: Txt(5_000) = Field("", description="Default: did it change what the evaluation found?")
+
+
+class OutcomeAnswerIn(Schema):
+    confirmed: bool
+    answer: Txt(50_000) = ""
 
 
 class ImportDocument(Schema):

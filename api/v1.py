@@ -31,11 +31,13 @@ from tracking import permissions
 from tracking.models import (
     ActionUpdate,
     ChangeRecord,
+    DeadlineRevision,
     Evaluation,
     EvaluationPlan,
     KeyAction,
     ManagementResponse,
     Office,
+    OutcomeQuestion,
     Recommendation,
     Region,
     Term,
@@ -43,12 +45,12 @@ from tracking.models import (
 )
 from tracking.permissions import restrict
 from tracking.queries import Filters
-from tracking.services import drafting, progress
+from tracking.services import deadlines, drafting, outcomes, progress, ratings, verification
 from tracking.services.errors import ConflictError
 from tracking.services.importer import CREATED, FAILED, UNCHANGED, UPDATED, Importer
 from tracking.services.importer import ImportResult as ImportResultRow
 
-from . import records
+from . import feed, records
 from . import schemas as s
 from .access import CallerAuth
 from .errors import ApiError, first_error
@@ -395,15 +397,34 @@ def response_detail(request, pk: s.Id, response: HttpResponse):
     return _detail(request, response, "response", records.response(_one(_responses(request), pk)))
 
 
-def _write_response(request, pk: int, if_match: str | None, call):
-    row = _one(_responses(request), pk)
-    version = _version(if_match, "response", row, records.response)
+def _write(request, kind: str, pk: int, if_match: str | None, call):
+    """A write to a versioned record: read it (404), take If-Match (428/412), call the service, 412 if it went stale.
+
+    `call(actor, row, version)` makes the change through a service; a stale one
+    (ConflictError) is already kept in the history as refused by the service.
+    Returns what `call` returned.
+    """
+    rows, show = _KINDS[kind]
+    row = _one(rows(request), pk)
+    version = _version(if_match, kind, row, show)
     try:
-        call(request.auth.actor(request), row, version)
+        made = call(request.auth.actor(request), row, version)
     except ConflictError as exc:
-        raise _conflict("response", records.response, _one(_responses(request), pk)) from exc
-    data = records.response(_one(_responses(request), pk))
-    return data
+        current = exc.current
+        fresh = _one(rows(request), current.pk) if isinstance(current, type(row)) else current
+        raise _conflict(kind, show, fresh) from exc
+    return made
+
+
+def _now(request, kind: str, pk: int) -> dict:
+    """The record as it is after a write."""
+    rows, show = _KINDS[kind]
+    return show(_one(rows(request), pk))
+
+
+def _write_response(request, pk: int, if_match: str | None, call):
+    _write(request, "response", pk, if_match, call)
+    return _now(request, "response", pk)
 
 
 def _with_etag(response: HttpResponse, kind: str, data: dict, status: int = 200):
@@ -490,25 +511,19 @@ def recommendation_add(request, pk: s.Id, data: s.RecommendationIn, response: Ht
 @api.patch("/recommendations/{int:pk}", response={200: s.Recommendation, **WRITE_ERRORS}, tags=["drafting"])
 def recommendation_update(request, pk: s.Id, data: s.RecommendationPatch, response: HttpResponse,
                           if_match: str | None = IfMatch):
-    row = _one(_recommendations(request), pk)
-    version = _version(if_match, "recommendation", row, records.recommendation)
     patch = data.dict(exclude_unset=True, exclude={"terms"})
-    fields = {k: getattr(row, k) for k in drafting.RECOMMENDATION_FIELDS} | {k: v for k, v in patch.items() if v is not None}
-    try:
-        drafting.update_recommendation(request.auth.actor(request), row, version=version, fields=fields, terms=_terms(data.terms))
-    except ConflictError as exc:
-        raise _conflict("recommendation", records.recommendation, _one(_recommendations(request), pk)) from exc
-    return _with_etag(response, "recommendation", records.recommendation(_one(_recommendations(request), pk)))
+
+    def call(actor, row, version):
+        fields = {k: getattr(row, k) for k in drafting.RECOMMENDATION_FIELDS} | {k: v for k, v in patch.items() if v is not None}
+        drafting.update_recommendation(actor, row, version=version, fields=fields, terms=_terms(data.terms))
+
+    _write(request, "recommendation", pk, if_match, call)
+    return _with_etag(response, "recommendation", _now(request, "recommendation", pk))
 
 
 @api.delete("/recommendations/{int:pk}", response={204: None, **WRITE_ERRORS}, tags=["drafting"])
 def recommendation_delete(request, pk: s.Id, if_match: str | None = IfMatch):
-    row = _one(_recommendations(request), pk)
-    version = _version(if_match, "recommendation", row, records.recommendation)
-    try:
-        drafting.delete_recommendation(request.auth.actor(request), row, version=version)
-    except ConflictError as exc:
-        raise _conflict("recommendation", records.recommendation, _one(_recommendations(request), pk)) from exc
+    _write(request, "recommendation", pk, if_match, lambda actor, row, v: drafting.delete_recommendation(actor, row, version=v))
     return Status(204, None)
 
 
@@ -570,25 +585,17 @@ def key_action_add(request, pk: s.Id, data: s.KeyActionIn, response: HttpRespons
 @api.patch("/key-actions/{int:pk}", response={200: s.KeyAction, **WRITE_ERRORS}, tags=["drafting"])
 def key_action_update(request, pk: s.Id, data: s.KeyActionPatch, response: HttpResponse, if_match: str | None = IfMatch):
     """Edit a key action while its response is drafted (on an approved response: post a progress update)."""
-    row = _one(_actions(request).select_related("recommendation", "evaluation"), pk)
-    version = _version(if_match, "keyaction", row, records.key_action)
-    fields, unit_ids = _action_fields(data.dict(exclude_unset=True), row)
-    try:
-        drafting.update_action(request.auth.actor(request), row, version=version, fields=fields,
-                               units=_units_of(request, unit_ids, row.evaluation.office_id))
-    except ConflictError as exc:
-        raise _conflict("keyaction", records.key_action, _one(_actions(request), pk)) from exc
-    return _with_etag(response, "keyaction", records.key_action(_one(_actions(request), pk)))
+    def call(actor, row, version):
+        fields, unit_ids = _action_fields(data.dict(exclude_unset=True), row)
+        drafting.update_action(actor, row, version=version, fields=fields, units=_units_of(request, unit_ids, row.evaluation.office_id))
+
+    _write(request, "keyaction", pk, if_match, call)
+    return _with_etag(response, "keyaction", _now(request, "keyaction", pk))
 
 
 @api.delete("/key-actions/{int:pk}", response={204: None, **WRITE_ERRORS}, tags=["drafting"])
 def key_action_delete(request, pk: s.Id, if_match: str | None = IfMatch):
-    row = _one(_actions(request).select_related("recommendation"), pk)
-    version = _version(if_match, "keyaction", row, records.key_action)
-    try:
-        drafting.delete_action(request.auth.actor(request), row, version=version)
-    except ConflictError as exc:
-        raise _conflict("keyaction", records.key_action, _one(_actions(request), pk)) from exc
+    _write(request, "keyaction", pk, if_match, lambda actor, row, v: drafting.delete_action(actor, row, version=v))
     return Status(204, None)
 
 
@@ -623,16 +630,11 @@ def progress_add(request, pk: s.Id, data: s.ProgressIn, response: HttpResponse, 
 
     If-Match names the key action's ETag; the response's ETag header is the key action's new one.
     """
-    row = _one(_actions(request), pk)
-    version = _version(if_match, "keyaction", row, records.key_action)
-    try:
-        made = progress.record_progress(
-            request.auth.actor(request), row, version=version, status=data.status, comment=data.comment,
-            evidence_url=data.evidence_url, evidence_internal=data.evidence_internal,
-        )
-    except ConflictError as exc:
-        raise _conflict("keyaction", records.key_action, _one(_actions(request), pk)) from exc
-    response["ETag"] = records.etag("keyaction", records.key_action(_one(_actions(request), pk)))
+    made = _write(request, "keyaction", pk, if_match, lambda actor, row, v: progress.record_progress(
+        actor, row, version=v, status=data.status, comment=data.comment, evidence_url=data.evidence_url,
+        evidence_internal=data.evidence_internal, reopen_reason=data.reopen_reason,
+    ))
+    response["ETag"] = records.etag("keyaction", _now(request, "keyaction", pk))
     return Status(201, records.progress_update(_one(restrict(_who(request), ActionUpdate), made.pk), True))
 
 
@@ -640,25 +642,138 @@ class ProgressForm(Schema):
     status: s.Status = Field(description="Not Initiated, Initiated, Completed or No Longer Applicable")
     comment: str = Field("", max_length=50_000)
     evidence_internal: bool = False
+    reopen_reason: str = Field("", max_length=5_000, description="Required when a Completed action moves to another status")
 
 
 @api.post("/key-actions/{int:pk}/progress-updates/with-file", response={201: s.ProgressUpdate, **WRITE_ERRORS}, tags=["progress"])
 def progress_add_with_file(request, pk: s.Id, response: HttpResponse, form: Form[ProgressForm],
                            evidence_file: File[UploadedFile], if_match: str | None = IfMatch):
     """The same, with an evidence file (multipart/form-data; the web form's types and size limit)."""
-    row = _one(_actions(request), pk)
-    version = _version(if_match, "keyaction", row, records.key_action)
     if "\x00" in form.comment or "\x00" in evidence_file.name:
         raise ApiError(400, "invalid", "Text cannot contain NUL characters.", field="comment")
-    try:
-        made = progress.record_progress(
-            request.auth.actor(request), row, version=version, status=form.status, comment=form.comment,
-            evidence_file=evidence_file, evidence_internal=form.evidence_internal,
-        )
-    except ConflictError as exc:
-        raise _conflict("keyaction", records.key_action, _one(_actions(request), pk)) from exc
-    response["ETag"] = records.etag("keyaction", records.key_action(_one(_actions(request), pk)))
+    made = _write(request, "keyaction", pk, if_match, lambda actor, row, v: progress.record_progress(
+        actor, row, version=v, status=form.status, comment=form.comment, evidence_file=evidence_file,
+        evidence_internal=form.evidence_internal, reopen_reason=form.reopen_reason,
+    ))
+    response["ETag"] = records.etag("keyaction", _now(request, "keyaction", pk))
     return Status(201, records.progress_update(_one(restrict(_who(request), ActionUpdate), made.pk), True))
+
+
+# --- accountability: verification, deadline revisions, adoption ratings, outcome follow-up ---------------
+
+
+def _outcomes(request):
+    return restrict(_who(request), OutcomeQuestion)
+
+
+def _outcome_of(request, pk: int) -> OutcomeQuestion:
+    row = _outcomes(request).filter(key_action_id=pk).first()
+    if row is None:
+        raise ApiError(404, "not_found", "This key action has no outcome question (or not one you may read).")
+    return row
+
+
+# What a write reads and shows of each kind of versioned record (its ETag is "<kind>-<id>-v<version>").
+_KINDS = {
+    "response": (_responses, records.response),
+    "recommendation": (_recommendations, records.recommendation),
+    "keyaction": (_actions, records.key_action),
+    "outcome": (_outcomes, lambda o: records.outcome(o, True)),
+}
+
+
+@api.get("/key-actions/awaiting-verification", response={200: s.page(s.KeyAction), **ERRORS}, tags=["verification"])
+def awaiting_verification(request, q: Query[ListQuery]):
+    """Completions awaiting verification that you may verify (not those of your own office or units, nor your own claims)."""
+    qs = verification.verifiable(request.auth.actor(request))
+    return _page(qs, q.cursor, q.limit, records.key_action, _attach_units("key_actions"))
+
+
+@api.post("/key-actions/{int:pk}/verification", response={201: s.Verification, **WRITE_ERRORS}, tags=["verification"])
+def verify(request, pk: s.Id, data: s.VerifyIn, response: HttpResponse, if_match: str | None = IfMatch):
+    """Accept a completion (Completed, verified) or send it back with a reason (the key action is reopened).
+
+    If-Match names the key action's ETag; the response's ETag header is the key action's new one.
+    """
+    made = _write(request, "keyaction", pk, if_match, lambda actor, row, v: verification.verify_completion(
+        actor, row, version=v, accept=data.decision == "accept", reason=data.reason))
+    response["ETag"] = records.etag("keyaction", _now(request, "keyaction", pk))
+    return Status(201, records.verification(made, True))
+
+
+@api.get("/key-actions/{int:pk}/deadline-revisions", response={200: s.page(s.DeadlineRevision), **ERRORS}, tags=["deadlines"])
+def deadline_revisions(request, pk: s.Id, q: Query[ListQuery]):
+    """The revisions of a key action's deadline, oldest first (the first deadline is `previous` of the first)."""
+    action = _one(_actions(request), pk)
+    internal = _internal(request)
+    qs = restrict(_who(request), DeadlineRevision).filter(key_action=action)
+    return _page(qs, q.cursor, q.limit, lambda r: records.deadline_revision(r, internal))
+
+
+@api.post("/key-actions/{int:pk}/deadline-revisions", response={201: s.DeadlineRevision, **WRITE_ERRORS}, tags=["deadlines"])
+def deadline_revise(request, pk: s.Id, data: s.DeadlineIn, response: HttpResponse, if_match: str | None = IfMatch):
+    """Move the deadline of a key action of an approved response, with a reason. If-Match: the key action's ETag."""
+    deadline = _action_fields({"deadline": data.deadline})[0]["deadline"]
+    made = _write(request, "keyaction", pk, if_match, lambda actor, row, v: deadlines.revise_deadline(
+        actor, row, version=v, deadline=deadline, reason=data.reason))
+    response["ETag"] = records.etag("keyaction", _now(request, "keyaction", pk))
+    return Status(201, records.deadline_revision(made, True))
+
+
+def _rate(request, pk: int, side: str, data: s.AdoptionIn, response: HttpResponse, if_match: str | None):
+    _write(request, "recommendation", pk, if_match, lambda actor, row, v: ratings.rate_adoption(
+        actor, row, version=v, side=side, rating=data.rating, note=data.note))
+    return _with_etag(response, "recommendation", _now(request, "recommendation", pk))
+
+
+@api.put("/recommendations/{int:pk}/adoption/management", response={200: s.Recommendation, **WRITE_ERRORS}, tags=["ratings"])
+def adoption_by_management(request, pk: s.Id, data: s.AdoptionIn, response: HttpResponse, if_match: str | None = IfMatch):
+    """Management's rating of how far the recommendation was adopted (the office's focal point). If-Match: its ETag."""
+    return _rate(request, pk, ratings.MANAGEMENT, data, response, if_match)
+
+
+@api.put("/recommendations/{int:pk}/adoption/evaluation-office", response={200: s.Recommendation, **WRITE_ERRORS},
+         tags=["ratings"])
+def adoption_validated(request, pk: s.Id, data: s.AdoptionIn, response: HttpResponse, if_match: str | None = IfMatch):
+    """The evaluation office's own rating, validating management's, kept beside it. If-Match: the recommendation's ETag."""
+    return _rate(request, pk, ratings.EVALUATION_OFFICE, data, response, if_match)
+
+
+@api.get("/key-actions/{int:pk}/outcome-question", response={200: s.OutcomeQuestion, **Headers304, **ERRORS}, tags=["outcomes"])
+def outcome_question(request, pk: s.Id, response: HttpResponse):
+    action = _one(_actions(request), pk)
+    return _detail(request, response, "outcome", records.outcome(_outcome_of(request, action.pk), _internal(request)))
+
+
+@api.put("/key-actions/{int:pk}/outcome-question", response={200: s.OutcomeQuestion, 201: s.OutcomeQuestion, **WRITE_ERRORS},
+         tags=["outcomes"])
+def outcome_schedule(request, pk: s.Id, data: s.OutcomeScheduleIn, response: HttpResponse, if_match: str | None = IfMatch):
+    """Schedule the outcome question of a Completed key action (201), or move an unanswered one (200).
+
+    Moving one takes If-Match with the question's ETag; scheduling the first takes none.
+    """
+    action = _one(_actions(request), pk)
+    existing = _outcomes(request).filter(key_action=action).first()
+    actor = request.auth.actor(request)
+    if existing is None:
+        made = outcomes.schedule_outcome(actor, action, ask_on=data.ask_on, question=data.question)
+    else:
+        made = _write(request, "outcome", existing.pk, if_match, lambda actor, row, v: outcomes.schedule_outcome(
+            actor, action, ask_on=data.ask_on, question=data.question, version=v))
+    return _with_etag(response, "outcome", _now(request, "outcome", made.pk), 201 if existing is None else 200)
+
+
+@api.post("/key-actions/{int:pk}/outcome-question/answer", response={200: s.OutcomeQuestion, **WRITE_ERRORS}, tags=["outcomes"])
+def outcome_answer(request, pk: s.Id, data: s.OutcomeAnswerIn, response: HttpResponse, if_match: str | None = IfMatch):
+    """The unit's answer (from the day it is asked): did it change what the evaluation found, and what changed.
+
+    If-Match: the question's ETag.
+    """
+    action = _one(_actions(request), pk)
+    question = _outcome_of(request, action.pk)
+    _write(request, "outcome", question.pk, if_match, lambda actor, row, v: outcomes.answer_outcome(
+        actor, action, confirmed=data.confirmed, answer=data.answer, version=v))
+    return _with_etag(response, "outcome", _now(request, "outcome", question.pk))
 
 
 # --- bulk: import and export documents ----------------------------------------------------------------
@@ -755,14 +870,34 @@ class ChangesQuery(Schema):
 
 @api.get("/changes", response={200: s.ChangesPage, **ERRORS}, tags=["history"])
 def changes(request, q: Query[ChangesQuery]):
-    """Every change the caller may read, in the order it was written, after `since`.
+    """Every change the caller may read, in the order it was committed, after `since`.
 
     Keep `next` and pass it as `since`: a client that applies each change in
     order (create: `after` is the new record's fields; update: `after` holds
-    the fields that changed; delete) keeps a copy of what it may read.
+    the fields that changed; delete) keeps a copy of what it may read. No
+    committed change is ever skipped: a change of a transaction still open
+    (an import, say) comes later, and everything after it waits for it.
     """
-    since = _decode(q.since, "since")
-    rows = list(_history(request).filter(pk__gt=since).order_by("pk")[: q.limit])
-    return {"items": [records.change(r) for r in rows], "next": _encode(rows[-1].pk if rows else since)}
+    txid, since = _decode_since(q.since)
+    rows = list(feed.after(_history(request), txid, since)[: q.limit])
+    last = (feed.txid_of(rows[-1]), rows[-1].pk) if rows else (txid, since)
+    return {"items": [records.change(r) for r in rows], "next": _encode_since(*last)}
 
 
+def _decode_since(cursor: str | None) -> tuple[int, int]:
+    """(transaction, id) of a `since`; one of before the feed went by transaction (an id alone) reads as (0, id)."""
+    if not cursor:
+        return 0, 0
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode() + b"==").decode()
+        txid, _, pk = text.rpartition(".")
+        values = (int(txid or 0), int(pk))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ApiError(400, "invalid", "This since was not given by the API.", field="since") from None
+    if not all(0 <= v <= s.MAX_ID for v in values):
+        raise ApiError(400, "invalid", "This since was not given by the API.", field="since")
+    return values
+
+
+def _encode_since(txid: int, pk: int) -> str:
+    return _encode(f"{txid}.{pk}") if txid else _encode(pk)

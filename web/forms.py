@@ -62,6 +62,14 @@ class ProgressForm(VersionedForm):
         help_text="Evidence on an approved response is public: anyone can open the file or the link. "
         "Tick this to show it only to people with a role.",
     )
+    # Shown on a Completed action only (web/templates/web/includes/progress_form.html); the service requires it
+    # when a Completed action moves to another status, whatever the form showed.
+    reopen_reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Reason for reopening",
+        help_text="Needed when a Completed action moves to another status: why it is open again.",
+    )
 
 
 class ReturnForm(VersionedForm):

@@ -14,6 +14,7 @@ API's routes, so a new endpoint must be added here.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -34,7 +35,14 @@ from tests.web.test_read_matrix import (
     readable,
     reads,
 )
-from tracking.models import ActionUpdate, KeyAction, ManagementResponse, Office, Recommendation
+from tracking.models import (
+    ActionUpdate,
+    KeyAction,
+    ManagementResponse,
+    Office,
+    OutcomeQuestion,
+    Recommendation,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +126,37 @@ def test_every_detail_answers_as_the_rules_allow(world, role):
     assert first_history.status_code == 200
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_the_accountability_reads_answer_as_the_rules_allow(world, role):
+    """Completions awaiting verification (those the caller may verify), deadline revisions, outcome questions."""
+    client = client_for(world, role)
+    with transaction.atomic():
+        for office in OFFICES:
+            action = _completed(world, office)
+            action.deadline_revisions.create(previous=None, deadline=dt.date(2031, 1, 1), reason=f"REV-{office}",
+                                             author_name="author.zq")
+            OutcomeQuestion.objects.create(key_action=action, question=f"OQ-{office}", ask_on=dt.date(2024, 2, 1),
+                                           asked_by_name="author.zq")
+        awaiting = json.dumps(client.get("/api/v1/key-actions/awaiting-verification?limit=500").json()["items"])
+        assert found(awaiting, "KA") == {mark("KA", o, "Approved") for o in OFFICES if _verifies(role, o)}, role
+        for office, status in RECORDS:
+            key = (office, status)
+            visible = reads(role, office, status)
+            revisions = client.get(f"/api/v1/key-actions/{world.act[key]}/deadline-revisions")
+            question = client.get(f"/api/v1/key-actions/{world.act[key]}/outcome-question")
+            if not visible:
+                assert (revisions.status_code, question.status_code) == (404, 404), (key, role)
+            elif status == "Approved":
+                assert [r["reason"] for r in revisions.json()["items"]] == [f"REV-{office}"]
+                assert question.json()["question"] == f"OQ-{office}" and question["ETag"]
+                # Who revised or asked: people with a role.
+                assert (revisions.json()["items"][0]["author"] is not None) == (role in INTERNAL)
+                assert (question.json()["asked_by"] is not None) == (role in INTERNAL)
+            else:
+                assert revisions.json()["items"] == [] and question.status_code == 404
+        transaction.set_rollback(True)
+
+
 # --- writes ----------------------------------------------------------------------------------------------------
 
 
@@ -141,6 +180,23 @@ def _pdf():
 
 def _tag(kind: str, row) -> str:
     return f'"{kind}-{row.pk}-v{row.version}"'
+
+
+def _completed(w, o, verification: str = "awaiting") -> KeyAction:
+    """The approved response's key action, Completed (set up inside the write's transaction, rolled back after)."""
+    KeyAction.objects.filter(pk=w.act[o, "Approved"]).update(
+        status="Completed", verification=verification, completed_on=dt.date(2024, 1, 1))
+    return KeyAction.objects.get(pk=w.act[o, "Approved"])
+
+
+def _asked(w, o) -> OutcomeQuestion:
+    action = _completed(w, o, "verified")
+    return OutcomeQuestion.objects.create(key_action=action, question="Did it change?", ask_on=dt.date(2024, 2, 1))
+
+
+def _verifies(role: str, office: str) -> bool:
+    # The evaluation office of the action's office; none of the roles here is a focal point of an office it reviews.
+    return _in_scope_of_review(role, office)
 
 
 # name: (status of the record written to, who may, (world, office) -> (method, url, body, If-Match))
@@ -185,6 +241,23 @@ WRITES = {
     "progress_add": ("Approved", _reports, lambda w, o: (
         "post", f"/api/v1/key-actions/{w.act[o, 'Approved']}/progress-updates", {"status": "Completed", "comment": "Done.", "evidence_url": "https://example.org/done.pdf"},
         _tag("keyaction", KeyAction.objects.get(pk=w.act[o, "Approved"])))),
+    "verify": ("Approved", _verifies, lambda w, o: (
+        "post", f"/api/v1/key-actions/{w.act[o, 'Approved']}/verification", {"decision": "send_back", "reason": "No annex."},
+        _tag("keyaction", _completed(w, o)))),
+    "deadline_revise": ("Approved", _reports, lambda w, o: (
+        "post", f"/api/v1/key-actions/{w.act[o, 'Approved']}/deadline-revisions", {"deadline": "2031-07", "reason": "Funds late."},
+        _tag("keyaction", KeyAction.objects.get(pk=w.act[o, "Approved"])))),
+    "adoption_by_management": ("Approved", _drafts, lambda w, o: (
+        "put", f"/api/v1/recommendations/{w.rec[o, 'Approved']}/adoption/management", {"rating": "full"},
+        _tag("recommendation", Recommendation.objects.get(pk=w.rec[o, "Approved"])))),
+    "adoption_validated": ("Approved", _in_scope_of_review, lambda w, o: (
+        "put", f"/api/v1/recommendations/{w.rec[o, 'Approved']}/adoption/evaluation-office", {"rating": "partial"},
+        _tag("recommendation", Recommendation.objects.get(pk=w.rec[o, "Approved"])))),
+    "outcome_schedule": ("Approved", _in_scope_of_review, lambda w, o: (
+        "put", f"/api/v1/key-actions/{_completed(w, o, 'verified').pk}/outcome-question", {"ask_on": "2024-06-01"}, None)),
+    "outcome_answer": ("Approved", _reports, lambda w, o: (
+        "post", f"/api/v1/key-actions/{w.act[o, 'Approved']}/outcome-question/answer", {"confirmed": True, "answer": "Yes."},
+        _tag("outcome", _asked(w, o)))),
 }
 
 
@@ -222,7 +295,8 @@ def test_the_matrices_cover_every_endpoint_of_the_api(client):
     covered_reads = {p for p in LISTS} | {
         "/api/v1/management-responses", "/api/v1/offices", "/api/v1/evaluations/{pk}", "/api/v1/management-responses/{pk}",
         "/api/v1/recommendations/{pk}", "/api/v1/key-actions/{pk}", "/api/v1/progress-updates/{pk}", "/api/v1/history",
-        "/api/v1/evaluations/{pk}/document",
+        "/api/v1/evaluations/{pk}/document", "/api/v1/key-actions/awaiting-verification",
+        "/api/v1/key-actions/{pk}/deadline-revisions", "/api/v1/key-actions/{pk}/outcome-question",
     }
     # Reference data is public (the same for every reader): tests/api/test_api.py and the schema test read it.
     reference = {"/api/v1/regions", "/api/v1/regions/{pk}", "/api/v1/offices/{pk}", "/api/v1/units", "/api/v1/units/{pk}",

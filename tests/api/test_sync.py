@@ -205,7 +205,9 @@ def test_a_copy_kept_through_the_changes_feed_ends_identical(seed, tmp_path, set
             # A completion carries its evidence (the evaluation office verifies it).
             {"status": (done := rnd.choice(["Initiated", "Completed"])), "comment": f"Progress {rnd.random():.4f}",
              "evidence_url": "example.org/proof.pdf" if done == "Completed" else rnd.choice(["", "example.org/proof.pdf"]),
-             "evidence_internal": rnd.random() < 0.3},
+             "evidence_internal": rnd.random() < 0.3,
+             # Moving a Completed action back asks why (kept on the update only when it reopens one).
+             "reopen_reason": f"Reopened {rnd.random():.4f}" if done != "Completed" else ""},
             etag(f"/api/v1/key-actions/{ka.pk}", "fp")),
         "stale progress": lambda: (ka := _pick(KeyAction, responses("Approved"))) and call(
             "post", f"/api/v1/key-actions/{ka.pk}/progress-updates", "fp",

@@ -463,6 +463,8 @@ def test_progress_shows_in_timeline_audit_trail_csv_and_public_page(web, screens
     comment = f"Support to women's civil society expanded: progress {int(time.time())}."
     panel = open_inline_update(web, page, pk)
     panel.get_by_label("New status").select_option(after)
+    if before == "Completed":  # moving a Completed action back asks why (the field shows once another status is chosen)
+        panel.get_by_label("Reason for reopening").fill("Reopened in the walkthrough.")
     panel.get_by_label("Comment").fill(comment)
     panel.get_by_label("Evidence link").fill("https://example.org/walkthrough-proof")  # Completed needs evidence
     panel.get_by_role("button", name="Record progress").click()
@@ -573,6 +575,8 @@ def test_report_progress_on_the_key_action_page_with_javascript(web):
     form = page.locator("section", has=page.get_by_role("heading", name="Report progress"))
     comment = "Reported from the key action's own page."
     form.get_by_label("New status").select_option(after)
+    if before == "Completed":
+        form.get_by_label("Reason for reopening").fill("Reopened in the walkthrough.")
     form.get_by_label("Comment").fill(comment)
     form.get_by_label("Evidence link").fill("https://example.org/walkthrough-proof")  # Completed needs evidence
     form.get_by_role("button", name="Record progress").click()
@@ -581,6 +585,40 @@ def test_report_progress_on_the_key_action_page_with_javascript(web):
     status = page.locator("#action-panel dl.facts dt", has_text="Status").locator("xpath=following-sibling::dd[1]")
     expect(status, f"the key action's panel still shows its old status after recording {after!r} on its page").to_contain_text(after)
     expect(page.locator("#action-panel ol.timeline > li", has_text=comment)).to_have_count(1)
+    web.finish()
+
+
+def test_reopening_a_completed_action_asks_why_and_shows_it_on_the_timeline(web):
+    """The reason field appears once another status than Completed is chosen; without it the server refuses."""
+    demo = web.demo
+    page = web.as_user(demo.user(UNIT_FOCAL_POINT))
+    nav(page, "My actions").click()
+    rows = page.locator("main tbody tr[id^='key-action-']")
+    expect(rows.first).to_be_visible()
+    completed = rows.evaluate_all(
+        "rows => rows.filter(r => r.querySelector('.badge') && [...r.querySelectorAll('.badge')].some("
+        "b => b.textContent.trim() === 'Completed')).map(r => Number(r.id.split('-').pop()))"
+    )
+    assert completed, "the demo gives the unit focal point a Completed key action"
+    pk = max(completed)  # the walk's other tests take the first ones by id
+    page.goto(f"{demo.base}/actions/{pk}/")
+    web.check(page)
+    form = page.locator("section", has=page.get_by_role("heading", name="Report progress"))
+    reason = form.get_by_label("Reason for reopening")
+    expect(reason, "the reason is hidden while Completed stays chosen").to_be_hidden()
+    form.get_by_label("New status").select_option("Initiated")
+    expect(reason).to_be_visible()
+    form.get_by_label("Comment").fill("More to do.")
+    with posting_update(page) as answer:
+        form.get_by_role("button", name="Record progress").click()
+    assert answer.value.status == 400
+    expect(page.locator(".field.has-error", has=page.locator("textarea[name=reopen_reason]"))).to_contain_text(
+        "Give the reason this Completed action is opened again")
+    page.locator("textarea[name=reopen_reason]").fill("The audit found two offices without the note.")
+    page.locator("form", has=page.locator("textarea[name=reopen_reason]")).get_by_role("button", name="Record progress").click()
+    expect(page.get_by_text("Progress recorded.")).to_be_visible()
+    expect(page.locator("#action-panel ol.timeline > li", has_text="The audit found two offices without the note.")).to_have_count(1)
+    web.check(page)
     web.finish()
 
 
@@ -762,6 +800,10 @@ def test_two_tabs_updating_the_same_action_second_sees_the_conflict(web, js):
     expect(scope.get_by_label("New status")).to_have_value("No Longer Applicable")
     web.check(second)
 
+    # The action is Completed now: moving it on asks why (with JavaScript, shown since another status is chosen).
+    reason = scope.get_by_label("Reason for reopening")
+    expect(reason).to_be_visible()
+    reason.fill("The first tab closed it by mistake.")
     # Saving again, knowingly, now works: the kept entry carries the current version.
     scope.get_by_role("button", name="Record progress").click()
     if js:

@@ -41,7 +41,8 @@ def main(stop: Path) -> None:
         action = KeyAction.objects.get(pk=actions[i % len(actions)])
         evidence = SimpleUploadedFile(f"writer-{i}.txt", f"evidence {i}\n".encode()) if i % 5 == 0 else None
         update = progress.record_progress(
-            actor, action, version=action.version, status=statuses[i % 2], comment=f"writer {i}", evidence_file=evidence
+            actor, action, version=action.version, status=statuses[i % 2], comment=f"writer {i}", evidence_file=evidence,
+            reopen_reason=f"writer {i}",  # a demo action may be Completed: moving it back asks why
         )
         print(update.pk, flush=True)
 

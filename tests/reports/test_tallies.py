@@ -88,7 +88,8 @@ class World:
             return
         status = self.rng.choice(STATUSES)
         evidence = "https://example.org/evidence" if status == "Completed" else ""  # a completion carries its evidence
-        record_progress(SYSTEM, action, version=action.version, status=status, comment="Progress.", evidence_url=evidence)
+        record_progress(SYSTEM, action, version=action.version, status=status, comment="Progress.", evidence_url=evidence,
+                        reopen_reason="Reopened.")
 
     def verify(self):
         """The evaluation office accepts a completion (counted as verified) or sends it back (reopened)."""

@@ -219,8 +219,11 @@ def test_a_stale_progress_form_gets_409_with_the_current_status_and_the_entry_ke
     assert ActionUpdate.objects.count() == 1
     refused = ChangeRecord.objects.get(action="refused")
     assert refused.user == office_fp and refused.after["comment"] == "My careful note about the delay."
-    # Sent again from the re-rendered form, it is saved: nothing was lost.
-    again = second.post(url, {"version": 2, "status": "Initiated", "comment": "My careful note about the delay."}, **headers)
+    # The action is Completed now: the re-rendered form asks why it would be opened again.
+    assert 'name="reopen_reason"' in page
+    # Sent again from the re-rendered form, with that reason, it is saved: nothing was lost.
+    again = second.post(url, {"version": 2, "status": "Initiated", "comment": "My careful note about the delay.",
+                              "reopen_reason": "The unit closed it too early."}, **headers)
     assert again.status_code == (200 if htmx else 302)
     assert list(ActionUpdate.objects.order_by("id").values_list("comment", flat=True)) == [
         "Finished by the unit.",

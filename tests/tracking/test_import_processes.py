@@ -98,7 +98,8 @@ def test_a_save_during_a_long_import_goes_through(procs, tmp_path):
             break
         action.refresh_from_db()
         status = "Initiated" if action.status != "Initiated" else "Not Initiated"
-        record_progress(Actor.system("command"), action, version=action.version, status=status, comment=f"save {saves}")
+        record_progress(Actor.system("command"), action, version=action.version, status=status, comment=f"save {saves}",
+                        reopen_reason="Saved again.")
         saves += 1
     assert saves >= 2, "the import ended before the saves:\n" + procs.logs()
     assert run.wait(timeout=600) == 0, procs.log("import")

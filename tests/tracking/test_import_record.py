@@ -69,7 +69,9 @@ def progress_as_system(action: KeyAction, status: str, comment: str) -> ActionUp
     action.refresh_from_db()
     # A completion carries its evidence (the evaluation office verifies it).
     evidence = "https://example.org/evidence" if status == "Completed" else ""
-    return record_progress(Actor.system("command"), action, version=action.version, status=status, comment=comment, evidence_url=evidence)
+    # An imported action may be Completed: moving it back asks why (kept only when it reopens one).
+    return record_progress(Actor.system("command"), action, version=action.version, status=status, comment=comment, evidence_url=evidence,
+                           reopen_reason="Reopened in the test.")
 
 
 def approved_action(evaluation_id: int, number: str) -> KeyAction:

@@ -168,7 +168,8 @@ def test_a_stale_decision_is_refused_and_the_attempt_kept(world):
 def test_progress_after_a_claim_moves_the_verification_state(world):
     action, p = world
     action = claim(action, p["unit"])
-    record_progress(p["unit"], action, version=action.version, status="Initiated", comment="Not finished after all.")
+    record_progress(p["unit"], action, version=action.version, status="Initiated", comment="Not finished after all.",
+                    reopen_reason="The annex is missing.")
     assert KeyAction.objects.get(pk=action.pk).verification == ""
     action = claim(KeyAction.objects.get(pk=action.pk), p["unit"])
     verify_completion(p["eo"], action, version=action.version, accept=False, reason="Missing the annex.")

@@ -115,3 +115,22 @@ def test_a_decision_on_an_older_version_is_a_conflict(world):
     assert stale.status_code == 409 and "Nothing was saved" in stale.content.decode()
     assert KeyAction.objects.get(pk=action.pk).verification == "awaiting"
     assert ChangeRecord.objects.filter(action="refused", user__username="eo").count() == 1
+
+
+def test_moving_a_completed_action_back_asks_for_the_reason_on_the_form(world):
+    action, c = world
+    update_url = reverse("web:action_update", args=[action.pk])
+    # Not Completed: no reason asked.
+    assert 'name="reopen_reason"' not in c["unit"].get(update_url).content.decode()
+    assert post_progress(c["unit"], action, evidence_url="example.org/note.pdf").status_code == 302
+    form = c["unit"].get(update_url).content.decode()
+    assert 'name="reopen_reason"' in form and "data-reopen-reason" in form  # site.js hides it while Completed stays chosen
+    # The server refuses without it, whatever the page showed, and keeps the action Completed.
+    refused = post_progress(c["unit"], action, status="Initiated", comment="More to do.")
+    assert refused.status_code == 400 and "Give the reason this Completed action is opened again" in refused.content.decode()
+    assert KeyAction.objects.get(pk=action.pk).status == "Completed"
+    assert post_progress(c["unit"], action, status="Initiated", reopen_reason="The note missed two offices.").status_code == 302
+    page = c["unit"].get(reverse("web:action", args=[action.pk])).content.decode()
+    assert "Reason for reopening:</strong> The note missed two offices." in page
+    record = ChangeRecord.objects.filter(content_type__model="actionupdate", action="create").order_by("-id").first()
+    assert record.after["reopen_reason"] == "The note missed two offices."

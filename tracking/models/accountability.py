@@ -99,6 +99,8 @@ class OutcomeQuestion(models.Model):
     answered_at = models.DateTimeField(_("answered on"), null=True, blank=True)
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     answered_by_name = models.CharField(_("answered by"), max_length=150, blank=True)
+    # Raised on every change (scheduled again, answered): a change based on an older version is refused.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("outcome question")

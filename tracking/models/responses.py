@@ -401,6 +401,8 @@ class ActionUpdate(models.Model):
     status_before = models.CharField(_("status before"), max_length=40, blank=True)
     status_after = models.CharField(_("status after"), max_length=40)
     comment = models.TextField(_("comment"), blank=True)
+    # Why a Completed action was opened again (required then: tracking/services/progress.py).
+    reopen_reason = models.TextField(_("reason for reopening"), blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="action_updates"
     )

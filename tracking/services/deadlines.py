@@ -14,14 +14,12 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from .. import permissions
 from ..actor import Actor
 from ..models import ChangeRecord, DeadlineRevision, KeyAction
-from . import history, tallies
-from .errors import ConflictError
+from . import history, locking, tallies
 
 
 def revise_deadline(actor: Actor, action: KeyAction, *, version: int, deadline: dt.date | None, reason: str) -> DeadlineRevision:
@@ -39,71 +37,45 @@ def revise_deadline(actor: Actor, action: KeyAction, *, version: int, deadline: 
     if errors:
         raise ValidationError(errors)
     deadline = deadline.replace(day=1)
-    try:
-        with transaction.atomic():
-            current = (
-                KeyAction.objects.select_for_update(of=("self",))
-                .select_related("evaluation__office", "recommendation__management_response", "evaluation__management_response")
-                .get(pk=action.pk)
-            )
-            permissions.require(actor, permissions.REVISE_DEADLINE, current)
-            if current.version != version:
-                raise ConflictError(current)
-            if current.deadline == deadline:
-                raise ValidationError({"deadline": [f"The deadline is {deadline:%Y/%m} already: choose another month."]})
-            first = current.first_deadline or current.deadline or deadline
-            now = timezone.now()
-            # The deadline month is counted behind the figures (tracking.services.tallies).
-            with tallies.kept_in_step(actions=[current.pk]):
-                changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
-                    deadline=deadline, first_deadline=first, version=F("version") + 1, updated_at=now
-                )
-            if changed != 1:
-                raise ConflictError(current)
-            revision = DeadlineRevision.objects.create(
-                key_action=current,
-                previous=current.deadline,
-                deadline=deadline,
-                reason=reason,
-                created_at=now,
-                author=actor.user if actor.is_authenticated else None,
-                author_name=actor.name,
-            )
-            old, new = history.diff(
-                {"deadline": _iso(current.deadline), "first_deadline": _iso(current.first_deadline)},
-                {"deadline": _iso(deadline), "first_deadline": _iso(first)},
-            )
-            history.write(
-                [
-                    history.change(
-                        actor,
-                        ChangeRecord.Action.CREATE,
-                        revision,
-                        after=history.snapshot(revision),
-                        evaluation_id=current.evaluation_id,
-                        message=f"deadline of key action {current.code} revised",
-                    ),
-                    history.change(
-                        actor, ChangeRecord.Action.UPDATE, current, before=old, after=new, evaluation_id=current.evaluation_id
-                    ),
-                ]
-            )
-            return revision
-    except ConflictError as exc:
-        with transaction.atomic():
-            history.write(
-                [
-                    history.change(
-                        actor,
-                        ChangeRecord.Action.REFUSED,
-                        exc.current,
-                        after={"deadline": deadline.isoformat(), "reason": reason, "based_on_version": version},
-                        evaluation_id=exc.current.evaluation_id,
-                        message="deadline revision refused: the key action had changed",
-                    )
-                ]
-            )
-        raise
+    attempted = {"deadline": deadline.isoformat(), "reason": reason, "based_on_version": version}
+    with locking.refusals_kept(actor, attempted, "deadline revision refused: the key action had changed"), transaction.atomic():
+        current = locking.locked(actor, action, permissions.REVISE_DEADLINE, version=version)
+        if current.deadline == deadline:
+            raise ValidationError({"deadline": [f"The deadline is {deadline:%Y/%m} already: choose another month."]})
+        first = current.first_deadline or current.deadline or deadline
+        now = timezone.now()
+        # The deadline month is counted behind the figures (tracking.services.tallies).
+        with tallies.kept_in_step(actions=[current.pk]):
+            locking.bump(current, version, deadline=deadline, first_deadline=first, updated_at=now)
+        revision = DeadlineRevision.objects.create(
+            key_action=current,
+            previous=current.deadline,
+            deadline=deadline,
+            reason=reason,
+            created_at=now,
+            author=actor.user if actor.is_authenticated else None,
+            author_name=actor.name,
+        )
+        old, new = history.diff(
+            {"deadline": _iso(current.deadline), "first_deadline": _iso(current.first_deadline)},
+            {"deadline": _iso(deadline), "first_deadline": _iso(first)},
+        )
+        history.write(
+            [
+                history.change(
+                    actor,
+                    ChangeRecord.Action.CREATE,
+                    revision,
+                    after=history.snapshot(revision),
+                    evaluation_id=current.evaluation_id,
+                    message=f"deadline of key action {current.code} revised",
+                ),
+                history.change(
+                    actor, ChangeRecord.Action.UPDATE, current, before=old, after=new, evaluation_id=current.evaluation_id
+                ),
+            ]
+        )
+        return revision
 
 
 def _iso(day: dt.date | None) -> str | None:

@@ -40,7 +40,7 @@ from ..models import (
 from ..models.responses import ActionStatus, Category, ResponseStatus
 from . import history, joint, tallies
 from .errors import ConflictError
-from .progress import refused
+from .locking import refused
 
 RECOMMENDATION_FIELDS = ("number", "text", "response_text", "description", "category")
 ACTION_FIELDS = ("number", "text", "responsible", "deadline", "status", "comments")

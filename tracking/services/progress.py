@@ -14,15 +14,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from .. import permissions, text
 from ..actor import Actor
 from ..models import ActionUpdate, ChangeRecord, KeyAction
 from ..models.responses import ActionStatus
-from . import history, tallies, verification
-from .errors import ConflictError
+from . import history, locking, tallies, verification
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 MAX_EVIDENCE_LINK = ActionUpdate._meta.get_field("evidence_url").max_length
@@ -114,11 +112,15 @@ def record_progress(
     evidence_file: UploadedFile | None = None,
     evidence_url: str = "",
     evidence_internal: bool = False,
+    reopen_reason: str = "",
 ) -> ActionUpdate:
     """Record a progress update; the key action takes its new status.
 
     Evidence on an approved response is public, unless `evidence_internal`:
     then only people with a role see it (tracking.permissions, EVIDENCE).
+
+    Moving a Completed action (verified or not) to another status reopens it:
+    that needs `reopen_reason`, kept on the update and in the history.
 
     `version` is the key action's version the person saw. Raises
     PermissionDenied, ValidationError or ConflictError; writes nothing then
@@ -127,94 +129,74 @@ def record_progress(
     validate_progress(status, comment, evidence_file, evidence_url)
     comment = comment.strip()
     evidence_url = evidence_link(evidence_url)
-    try:
-        with transaction.atomic():
-            current = (
-                KeyAction.objects.select_for_update(of=("self",))
-                .select_related("evaluation__office", "recommendation__management_response")
-                .get(pk=action.pk)
+    reopen_reason = reopen_reason.strip()
+    message = text.problem(reopen_reason, label="reason")
+    if message:
+        raise ValidationError({"reopen_reason": [message]})
+    attempted = {
+        "status": status,
+        "comment": comment,
+        "evidence_url": evidence_url,
+        **({"evidence_internal": True} if evidence_internal else {}),
+        **({"reopen_reason": reopen_reason} if reopen_reason else {}),
+        "based_on_version": version,
+    }
+    with locking.refusals_kept(actor, attempted, "progress update refused: the key action had changed"), transaction.atomic():
+        current = locking.locked(actor, action, permissions.UPDATE_ACTION, version=version)
+        reopening = current.status == ActionStatus.COMPLETED and status != ActionStatus.COMPLETED
+        if reopening and not reopen_reason:
+            # Checked on the action as it is (under the lock): the form may have been opened before it was completed.
+            raise ValidationError(
+                {"reopen_reason": ["Give the reason this Completed action is opened again: it is kept on its timeline."]}
             )
-            permissions.require(actor, permissions.UPDATE_ACTION, current)
-            if current.version != version:
-                raise ConflictError(current)
-            now = timezone.now()
-            state = verification.state_after_progress(current.verification, status)
-            completed_on = verification.completed_on_after_progress(current, status, timezone.localdate(now))
-            # The counts behind the figures follow the new status and verification (tracking.services.tallies).
-            counted = (current.status, current.is_verified) != (status, tallies.is_verified(status, state))
-            with tallies.kept_in_step(actions=[current.pk] if counted else []):
-                changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
-                    status=status, verification=state, completed_on=completed_on, version=F("version") + 1, updated_at=now
-                )
-            if changed != 1:  # lost the race between the read and the write
-                raise ConflictError(current)
-            update = ActionUpdate.objects.create(
-                key_action=current,
-                created_at=now,
-                status_before=current.status,
-                status_after=status,
-                comment=comment,
-                author=actor.user if actor.is_authenticated else None,
-                author_name=actor.name,
-                source=actor.source if actor.source in ActionUpdate.Source.values else ActionUpdate.Source.WEB,
-                evidence_file=evidence_file or "",
-                evidence_name=_own_name(evidence_file),
-                evidence_url=evidence_url,
-                evidence_internal=bool(evidence_internal and (evidence_file or evidence_url)),
-            )
-            records = [
-                history.change(
-                    actor,
-                    ChangeRecord.Action.CREATE,
-                    update,
-                    after=history.snapshot(update),
-                    evaluation_id=current.evaluation_id,
-                    message=f"progress update on key action {current.code}",
-                )
-            ]
-            old, new = history.diff(
-                {"status": current.status, "verification": current.verification, "completed_on": _day(current.completed_on)},
-                {"status": status, "verification": state, "completed_on": _day(completed_on)},
-            )
-            if new:
-                records.append(
-                    history.change(
-                        actor, ChangeRecord.Action.UPDATE, current, before=old, after=new, evaluation_id=current.evaluation_id
-                    )
-                )
-            history.write(records)
-            return update
-    except ConflictError as exc:
-        refused(
-            actor,
-            exc.current,
-            {
-                "status": status,
-                "comment": comment,
-                "evidence_url": evidence_url,
-                **({"evidence_internal": True} if evidence_internal else {}),
-                "based_on_version": version,
-            },
-            "progress update refused: the key action had changed",
+        now = timezone.now()
+        state = verification.state_after_progress(current.verification, status)
+        completed_on = verification.completed_on_after_progress(current, status, timezone.localdate(now))
+        # The counts behind the figures follow the new status and verification (tracking.services.tallies).
+        counted = (current.status, current.is_verified) != (status, tallies.is_verified(status, state))
+        with tallies.kept_in_step(actions=[current.pk] if counted else []):
+            locking.bump(current, version, status=status, verification=state, completed_on=completed_on, updated_at=now)
+        update = ActionUpdate.objects.create(
+            key_action=current,
+            created_at=now,
+            status_before=current.status,
+            status_after=status,
+            comment=comment,
+            reopen_reason=reopen_reason if reopening else "",
+            author=actor.user if actor.is_authenticated else None,
+            author_name=actor.name,
+            source=actor.source if actor.source in ActionUpdate.Source.values else ActionUpdate.Source.WEB,
+            evidence_file=evidence_file or "",
+            evidence_name=_own_name(evidence_file),
+            evidence_url=evidence_url,
+            evidence_internal=bool(evidence_internal and (evidence_file or evidence_url)),
         )
-        raise
+        records = [
+            history.change(
+                actor,
+                ChangeRecord.Action.CREATE,
+                update,
+                after=history.snapshot(update),
+                evaluation_id=current.evaluation_id,
+                message=f"progress update on key action {current.code}",
+            )
+        ]
+        old, new = history.diff(
+            {"status": current.status, "verification": current.verification, "completed_on": _day(current.completed_on)},
+            {"status": status, "verification": state, "completed_on": _day(completed_on)},
+        )
+        if new:
+            records.append(
+                history.change(
+                    actor, ChangeRecord.Action.UPDATE, current, before=old, after=new, evaluation_id=current.evaluation_id
+                )
+            )
+        history.write(records)
+        return update
 
 
-def refused(actor: Actor, current, attempted: dict, message: str) -> None:
-    """Keep a refused attempt in the history (its own transaction: the change itself rolled back)."""
-    with transaction.atomic():
-        history.write(
-            [
-                history.change(
-                    actor,
-                    ChangeRecord.Action.REFUSED,
-                    current,
-                    after=attempted,
-                    evaluation_id=current.pk if current._meta.model_name == "evaluation" else getattr(current, "evaluation_id", None),
-                    message=message,
-                )
-            ]
-        )
+# Kept here too: older callers import it from this module.
+refused = locking.refused
 
 
 def _day(day) -> str | None:

@@ -13,13 +13,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 
 from .. import permissions
 from ..actor import Actor
 from ..models import ChangeRecord, Recommendation
-from . import history
-from .errors import ConflictError
+from . import history, locking
 
 MANAGEMENT = "management"
 EVALUATION_OFFICE = "evaluation_office"
@@ -48,51 +46,27 @@ def rate_adoption(actor: Actor, recommendation: Recommendation, *, version: int,
     if note and not rating:
         raise ValidationError({"note": ["A note goes with a rating: choose the rating too, or clear the note."]})
     rating_field, note_field, permission = SIDES[side]
-    try:
-        with transaction.atomic():
-            current = (
-                Recommendation.objects.select_for_update(of=("self",))
-                .select_related("evaluation__office", "management_response")
-                .get(pk=recommendation.pk)
-            )
-            permissions.require(actor, permission, current)
-            if current.version != version:
-                raise ConflictError(current)
-            before = {rating_field: getattr(current, rating_field), note_field: getattr(current, note_field)}
-            after = {rating_field: rating, note_field: note}
-            old, new = history.diff(before, after)
-            if not new:
-                return current
-            changed = Recommendation.objects.filter(pk=current.pk, version=version).update(**after, version=F("version") + 1)
-            if changed != 1:
-                raise ConflictError(current)
-            history.write(
-                [
-                    history.change(
-                        actor,
-                        ChangeRecord.Action.UPDATE,
-                        current,
-                        before=old,
-                        after=new,
-                        evaluation_id=current.evaluation_id,
-                        message=f"adoption of recommendation {current.number} rated ({side.replace('_', ' ')})",
-                    )
-                ]
-            )
-            current.refresh_from_db()
+    attempted = {"side": side, "rating": rating, "note": note, "based_on_version": version}
+    with locking.refusals_kept(actor, attempted, "adoption rating refused: the recommendation had changed"), transaction.atomic():
+        current = locking.locked(actor, recommendation, permission, version=version)
+        before = {rating_field: getattr(current, rating_field), note_field: getattr(current, note_field)}
+        after = {rating_field: rating, note_field: note}
+        old, new = history.diff(before, after)
+        if not new:
             return current
-    except ConflictError as exc:
-        with transaction.atomic():
-            history.write(
-                [
-                    history.change(
-                        actor,
-                        ChangeRecord.Action.REFUSED,
-                        exc.current,
-                        after={"side": side, "rating": rating, "note": note, "based_on_version": version},
-                        evaluation_id=exc.current.evaluation_id,
-                        message="adoption rating refused: the recommendation had changed",
-                    )
-                ]
-            )
-        raise
+        locking.bump(current, version, **after)
+        history.write(
+            [
+                history.change(
+                    actor,
+                    ChangeRecord.Action.UPDATE,
+                    current,
+                    before=old,
+                    after=new,
+                    evaluation_id=current.evaluation_id,
+                    message=f"adoption of recommendation {current.number} rated ({side.replace('_', ' ')})",
+                )
+            ]
+        )
+        current.refresh_from_db()
+        return current

@@ -20,16 +20,17 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .. import permissions
 from ..actor import Actor
 from ..models import ActionUpdate, ChangeRecord, KeyAction, Verification
 from ..models.accountability import VerificationState
-from ..models.responses import ActionStatus
-from . import history, tallies
-from .errors import ConflictError
+from ..models.responses import ActionStatus, ResponseStatus
+from ..permissions import restrict
+from . import history, locking, tallies
 
 REOPENED_STATUS = ActionStatus.INITIATED.value
 
@@ -70,97 +71,100 @@ def verify_completion(actor: Actor, action: KeyAction, *, version: int, accept: 
     reason = reason.strip()
     if not accept and not reason:
         raise ValidationError({"reason": ["Give the reason the completion is sent back: the unit reads it."]})
-    try:
-        with transaction.atomic():
-            current = (
-                KeyAction.objects.select_for_update(of=("self",))
-                .select_related("evaluation__office", "recommendation__management_response")
-                .get(pk=action.pk)
+    attempted = {"accept": accept, "reason": reason, "based_on_version": version}
+    with locking.refusals_kept(actor, attempted, "verification refused: the key action had changed"), transaction.atomic():
+        current = locking.locked(actor, action, permissions.VERIFY_ACTION, version=version)
+        claim = claim_of(current)
+        if claim is not None and actor.is_authenticated and claim.author_id == actor.user.pk:
+            raise PermissionDenied("You reported this completion: someone else verifies it.")
+        now = timezone.now()
+        if accept:
+            state, status = VerificationState.VERIFIED.value, current.status
+        else:
+            state, status = VerificationState.SENT_BACK.value, REOPENED_STATUS
+        # Verified, or sent back and open again: the counts behind the figures follow (tracking.services.tallies).
+        with tallies.kept_in_step(actions=[current.pk]):
+            locking.bump(
+                current, version, status=status, verification=state, completed_on=current.completed_on if accept else None, updated_at=now
             )
-            permissions.require(actor, permissions.VERIFY_ACTION, current)
-            if current.version != version:
-                raise ConflictError(current)
-            claim = claim_of(current)
-            if claim is not None and actor.is_authenticated and claim.author_id == actor.user.pk:
-                raise PermissionDenied("You reported this completion: someone else verifies it.")
-            now = timezone.now()
-            if accept:
-                state, status = VerificationState.VERIFIED.value, current.status
-            else:
-                state, status = VerificationState.SENT_BACK.value, REOPENED_STATUS
-            # Verified, or sent back and open again: the counts behind the figures follow (tracking.services.tallies).
-            with tallies.kept_in_step(actions=[current.pk]):
-                changed = KeyAction.objects.filter(pk=current.pk, version=version).update(
-                    status=status,
-                    verification=state,
-                    completed_on=current.completed_on if accept else None,
-                    version=F("version") + 1,
-                    updated_at=now,
-                )
-            if changed != 1:
-                raise ConflictError(current)
-            author = actor.user if actor.is_authenticated else None
-            decision = Verification.objects.create(
+        author = actor.user if actor.is_authenticated else None
+        decision = Verification.objects.create(
+            key_action=current,
+            claim=claim,
+            decision=Verification.Decision.ACCEPTED if accept else Verification.Decision.SENT_BACK,
+            reason=reason,
+            created_at=now,
+            author=author,
+            author_name=actor.name,
+        )
+        records = [
+            history.change(
+                actor,
+                ChangeRecord.Action.CREATE,
+                decision,
+                after=history.snapshot(decision),
+                evaluation_id=current.evaluation_id,
+                message=f"completion of key action {current.code} {'verified' if accept else 'sent back'}",
+            )
+        ]
+        if not accept:
+            # Reopened: on the action's timeline like any change of status.
+            reopened = ActionUpdate.objects.create(
                 key_action=current,
-                claim=claim,
-                decision=Verification.Decision.ACCEPTED if accept else Verification.Decision.SENT_BACK,
-                reason=reason,
                 created_at=now,
+                status_before=current.status,
+                status_after=status,
+                comment=f"Completion sent back by the evaluation office: {reason}",
                 author=author,
                 author_name=actor.name,
+                source=actor.source if actor.source in ActionUpdate.Source.values else ActionUpdate.Source.WEB,
             )
-            records = [
+            records.append(
                 history.change(
                     actor,
                     ChangeRecord.Action.CREATE,
-                    decision,
-                    after=history.snapshot(decision),
+                    reopened,
+                    after=history.snapshot(reopened),
                     evaluation_id=current.evaluation_id,
-                    message=f"completion of key action {current.code} {'verified' if accept else 'sent back'}",
+                    message=f"key action {current.code} reopened",
                 )
-            ]
-            if not accept:
-                # Reopened: on the action's timeline like any change of status.
-                reopened = ActionUpdate.objects.create(
-                    key_action=current,
-                    created_at=now,
-                    status_before=current.status,
-                    status_after=status,
-                    comment=f"Completion sent back by the evaluation office: {reason}",
-                    author=author,
-                    author_name=actor.name,
-                    source=actor.source if actor.source in ActionUpdate.Source.values else ActionUpdate.Source.WEB,
-                )
-                records.append(
-                    history.change(
-                        actor,
-                        ChangeRecord.Action.CREATE,
-                        reopened,
-                        after=history.snapshot(reopened),
-                        evaluation_id=current.evaluation_id,
-                        message=f"key action {current.code} reopened",
-                    )
-                )
-            old, new = history.diff(
-                {"status": current.status, "verification": current.verification}, {"status": status, "verification": state}
             )
-            records.append(
-                history.change(actor, ChangeRecord.Action.UPDATE, current, before=old, after=new, evaluation_id=current.evaluation_id)
-            )
-            history.write(records)
-            return decision
-    except ConflictError as exc:
-        with transaction.atomic():
-            history.write(
-                [
-                    history.change(
-                        actor,
-                        ChangeRecord.Action.REFUSED,
-                        exc.current,
-                        after={"accept": accept, "reason": reason, "based_on_version": version},
-                        evaluation_id=exc.current.evaluation_id,
-                        message="verification refused: the key action had changed",
-                    )
-                ]
-            )
-        raise
+        old, new = history.diff(
+            {"status": current.status, "verification": current.verification}, {"status": status, "verification": state}
+        )
+        records.append(
+            history.change(actor, ChangeRecord.Action.UPDATE, current, before=old, after=new, evaluation_id=current.evaluation_id)
+        )
+        history.write(records)
+        return decision
+
+
+def verifiable(actor: Actor):
+    """The key actions awaiting verification that this person may verify, as a queryset (the rules of VERIFY_ACTION).
+
+    What they read (`restrict`), Completed and awaiting verification on an
+    approved response, in an office they review, not of their own office or
+    units, and not a completion they reported themselves.
+    """
+    rows = restrict(actor, KeyAction)
+    if not permissions.can(actor, permissions.VERIFY_ACTION):
+        return rows.none()
+    access = permissions.Access.of(actor.user)
+    latest_claim = (
+        ActionUpdate.objects.filter(key_action=OuterRef("pk"), status_after=ActionStatus.COMPLETED)
+        .order_by("-created_at", "-id")
+        .values("author_id")[:1]
+    )
+    return (
+        rows.filter(
+            access.review_scope("evaluation__office"),
+            status=ActionStatus.COMPLETED,
+            verification=VerificationState.AWAITING,
+            recommendation__management_response__status=ResponseStatus.APPROVED,
+        )
+        .exclude(evaluation__office_id__in=access.focal_office_ids)
+        .exclude(units__in=access.focal_unit_ids)
+        # 0: no claim here (an imported completion), which nobody reported, so anyone in scope verifies it.
+        .annotate(claimed_by=Coalesce(Subquery(latest_claim), 0, output_field=IntegerField()))
+        .exclude(claimed_by=actor.user.pk)
+    )

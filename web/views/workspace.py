@@ -140,6 +140,7 @@ def action_update(request, pk: int):
                 evidence_file=form.cleaned_data["evidence_file"],
                 evidence_url=form.cleaned_data["evidence_url"],
                 evidence_internal=form.cleaned_data["evidence_internal"],
+                reopen_reason=form.cleaned_data["reopen_reason"],
             )
         except ValidationError as exc:
             apply_errors(form, exc)

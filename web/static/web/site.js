@@ -20,6 +20,31 @@
     true
   );
 
+  // The progress form's reason for reopening ([data-reopen-reason]): shown once another status than
+  // Completed is chosen, hidden while Completed stays chosen. Without this it is simply always shown,
+  // and the server asks for it whenever it is needed.
+  function showReopenReason(form) {
+    var box = form.querySelector("[data-reopen-reason]");
+    var status = form.querySelector("select[name=status]");
+    if (!box || !status) return;
+    var reopening = status.value !== box.getAttribute("data-completed") || box.classList.contains("has-error");
+    box.hidden = !reopening;
+  }
+  function showAll(root) {
+    var boxes = (root || document).querySelectorAll("[data-reopen-reason]");
+    for (var i = 0; i < boxes.length; i++) {
+      var form = boxes[i].closest("form");
+      if (form) showReopenReason(form);
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field instanceof HTMLSelectElement && field.name === "status" && field.form) showReopenReason(field.form);
+  });
+  document.addEventListener("DOMContentLoaded", function () { showAll(document); });
+  // Forms htmx swaps in (the inline progress panel).
+  document.addEventListener("htmx:load", function (event) { showAll(event.target); });
+
   // <details data-fold-on-phone open>: the main menu, the filter forms and the dashboard's definitions are open in the HTML
   // (so they work without JavaScript) and folded here on a phone, where they would fill the screen.
   // A filter form that filters something stays open, so the list never looks whole when it is not.
