@@ -170,8 +170,9 @@ def index_status() -> dict:
 # --- the statements ----------------------------------------------------------------------------
 
 
-def _conditions(user, filters: Filters, kind: Kind, skip: str | None) -> tuple[list[str], list] | None:
-    """What a matching index row `s` of this kind must also be: readable, and as the filters (but `skip`) ask.
+def _conditions(user, filters: Filters, kind: Kind | None, skip: str | None) -> tuple[list[str], list] | None:
+    """What a matching index row `s` of this kind (None: of any kind) must also be: readable, and as the
+    filters (but `skip`) ask.
 
     Conditions over the row's own ids (no join): the candidate selection stops at CANDIDATES rows
     per kind, so the filters must narrow before it. None: no row of this kind can pass.
@@ -180,15 +181,18 @@ def _conditions(user, filters: Filters, kind: Kind, skip: str | None) -> tuple[l
     # (the public: approved responses only); documents by their own rules too (internal ones: people with a role).
     visible, params = queries.visible_evaluations(user).order_by().values("pk").query.sql_with_params()
     conds, params = [f"s.evaluation_id IN ({visible})"], list(params)
-    if kind.name == "document":
+    if kind is None or kind.name == "document":
         docs, doc_params = restrict(user, EvaluationDocument).order_by().values("pk").query.sql_with_params()
-        conds.append(f"{_object_id()} IN ({docs})")
+        other = f"s.kind <> {BY_NAME['document'].code} OR " if kind is None else ""
+        conds.append(f"({other}{_object_id()} IN ({docs}))")
         params += list(doc_params)
     for name in FACETS:
         value = getattr(filters, name)
         if name == skip or value in (None, ""):
             continue
-        if name in FACET_KINDS and kind.code not in FACET_KINDS[name]:
+        if name in FACET_KINDS and kind is None:
+            conds.append(f"s.kind IN ({', '.join(str(k) for k in FACET_KINDS[name])})")
+        elif name in FACET_KINDS and kind.code not in FACET_KINDS[name]:
             return None
         conds.append({
             "office": "s.evaluation_id IN (SELECT id FROM tracking_evaluation WHERE office_id = %s)",
@@ -216,13 +220,15 @@ def _candidates_sql(query: Query, user, filters: Filters, skip: str | None = Non
     beyond, the count is shown as "1,000+" (one more is fetched to know). Each selection stops at
     its LIMIT: FTS5 and PostgreSQL's index scans read the matches newest first.
     """
+    if connection.vendor == "postgresql":
+        return _postgres_candidates(query, user, filters, skip)
     parts, params = [], []
     for kind in KINDS:
         found = _conditions(user, filters, kind, skip)
         if found is None:
             continue
         conds, cond_params = found
-        sql, kind_params, newest = (_sqlite_kind if connection.vendor == "sqlite" else _postgres_kind)(query, kind, conds)
+        sql, kind_params, newest = _sqlite_kind(query, kind, conds)
         first = "exact DESC, " if query.wants_adjacency else ""
         parts.append(f"SELECT * FROM ({sql} ORDER BY {first}{newest} DESC LIMIT {CANDIDATES + 1}) c{kind.code}")
         params += kind_params + cond_params
@@ -265,15 +271,20 @@ def _sqlite_kind(query: Query, kind: Kind, conds: list[str]) -> tuple[str, list]
     return sql, [query.fts5_any(), *params, prefixes], "p.rowid"
 
 
-def _postgres_kind(query: Query, kind: Kind, conds: list[str]) -> tuple[str, list]:
-    """One kind's matches on PostgreSQL (the CTE `q` holds the query); ranked by the caller's outer select."""
+def _postgres_candidates(query: Query, user, filters: Filters, skip: str | None) -> tuple[str, list]:
+    """PostgreSQL: the matches read once (one bitmap scan of the GIN index, no ranking), then the newest
+    CANDIDATES + 1 of each kind; the CTE `q` holds the query. Ranked by the caller, for these only."""
+    conds, params = _conditions(user, filters, None, skip)
     exact = "(s.document @@ q.adjacent)" if query.wants_adjacency else "false"
-    where = " AND ".join([f"s.kind = {kind.code}", "s.document @@ q.query", *conds])
+    first = f"{exact} DESC, " if query.wants_adjacency else ""
     sql = (
+        "SELECT id, kind, object_id, evaluation_id, recommendation_id, action_id, score, exact FROM ("
         f"SELECT s.id, s.kind, s.id / {KIND_BITS} AS object_id, s.evaluation_id, s.recommendation_id, s.action_id, "
-        f"NULL::double precision AS score, {exact} AS exact FROM {TABLE} s, q WHERE {where}"
+        f"NULL::double precision AS score, {exact} AS exact, "
+        f"ROW_NUMBER() OVER (PARTITION BY s.kind ORDER BY {first}s.id DESC) AS rn "
+        f"FROM {TABLE} s, q WHERE s.document @@ q.query AND {' AND '.join(conds)}) m WHERE rn <= {CANDIDATES + 1}"
     )
-    return sql, [], "s.id"
+    return sql, params
 
 
 def _postgres_q(query: Query) -> tuple[str, list]:

@@ -126,7 +126,7 @@ def test_a_long_reports_text_is_indexed_up_to_the_limit(eo):
     )
     assert [h.object_id for h in document_hits(ANON, "aardvark")] == [doc.pk]
     assert document_hits(ANON, "zebrafish") == []
-    assert highlight.plain(document_hits(ANON, "aardvark")[0].snippet).lower().startswith("aardvark")
+    assert "aardvark w000000" in highlight.plain(document_hits(ANON, "aardvark")[0].snippet).lower()
 
 
 def test_the_index_holds_documents_after_a_rebuild(eo):
