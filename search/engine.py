@@ -275,6 +275,10 @@ def _postgres_candidates(query: Query, user, filters: Filters, skip: str | None)
     """PostgreSQL: the matches read once (one bitmap scan of the GIN index, no ranking), then the newest
     CANDIDATES + 1 of each kind; the CTE `q` holds the query. Ranked by the caller, for these only."""
     conds, params = _conditions(user, filters, None, skip)
+    # The query written out here, not read from `q`: so the planner estimates how many rows match (a
+    # common word: most of them) and checks the reading rules with a hash join, not a lookup per row.
+    tsquery, ts_params = _tsquery(query)
+    params = ts_params + params
     exact = "(s.document @@ q.adjacent)" if query.wants_adjacency else "false"
     first = f"{exact} DESC, " if query.wants_adjacency else ""
     sql = (
@@ -282,7 +286,7 @@ def _postgres_candidates(query: Query, user, filters: Filters, skip: str | None)
         f"SELECT s.id, s.kind, s.id / {KIND_BITS} AS object_id, s.evaluation_id, s.recommendation_id, s.action_id, "
         f"NULL::double precision AS score, {exact} AS exact, "
         f"ROW_NUMBER() OVER (PARTITION BY s.kind ORDER BY {first}s.id DESC) AS rn "
-        f"FROM {TABLE} s, q WHERE s.document @@ q.query AND {' AND '.join(conds)}) m WHERE rn <= {CANDIDATES + 1}"
+        f"FROM {TABLE} s, q WHERE s.document @@ {tsquery} AND {' AND '.join(conds)}) m WHERE rn <= {CANDIDATES + 1}"
     )
     return sql, params
 
