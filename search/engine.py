@@ -331,10 +331,9 @@ def _rows_sql(query: Query, user, filters: Filters) -> tuple[str, list, dict[str
         score = "c.score"
         join = ""
         if connection.vendor == "postgresql":
-            # Ranked here, for the candidates only (ts_rank_cd reads each row's whole tsvector), each row
-            # looked up by its id: a join would let the planner scan the whole index table to hash it.
-            score = f"(SELECT ts_rank_cd(s.document, q.query) FROM {TABLE} s WHERE s.id = c.id)"
-            join = " CROSS JOIN q"
+            # Ranked here, for the candidates only: ts_rank_cd reads each row's whole tsvector.
+            score = "ts_rank_cd(s.document, q.query)"
+            join = f" JOIN {TABLE} s ON s.id = c.id CROSS JOIN q"
         ctes.append(
             f"{name} AS MATERIALIZED ("
             f"SELECT c.id, c.kind, c.object_id, c.evaluation_id, c.recommendation_id, c.action_id, {score} AS score, c.exact, "
