@@ -25,6 +25,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--only", help="measure only the queries containing this text")
     args = p.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "followthrough.settings")
     os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 60)
@@ -48,7 +49,7 @@ def main() -> None:
     public, signed = Client(HTTP_HOST="127.0.0.1"), Client(HTTP_HOST="127.0.0.1")
     signed.force_login(viewer)
     print(f"{connection.vendor}", file=sys.stderr)
-    for q in QUERIES:
+    for q in [q for q in QUERIES if not args.only or args.only in q]:
         path = "/search/?q=" + q.format(office=office).replace(" ", "+")
         for who, client in (("public", public), ("viewer", signed)):
             assert client.get(path).status_code == 200
