@@ -337,7 +337,9 @@ def _rows_sql(query: Query, user, filters: Filters) -> tuple[str, list, dict[str
         ctes.append(
             f"{name} AS MATERIALIZED ("
             f"SELECT c.id, c.kind, c.object_id, c.evaluation_id, c.recommendation_id, c.action_id, {score} AS score, c.exact, "
-            "e.office_id, o.region_id, e.year, ka.status, r.category "
+            "e.office_id, o.region_id, e.year, ka.status, r.category, "
+            # The one more than CANDIDATES fetched of a kind only tells that there are more: counted, never shown.
+            "ROW_NUMBER() OVER (PARTITION BY c.kind ORDER BY c.exact DESC, c.id DESC) AS rn "
             f"FROM ({cand}) c{join} "
             "JOIN tracking_evaluation e ON e.id = c.evaluation_id "
             "JOIN tracking_office o ON o.id = e.office_id "
@@ -351,7 +353,7 @@ def _rows_sql(query: Query, user, filters: Filters) -> tuple[str, list, dict[str
 
 def _where(filters: Filters, skip: str | None = None) -> tuple[str, list]:
     """The filters as SQL over `rows` (all of them, or all but one for that one's counts)."""
-    conds, params = ["1 = 1"], []
+    conds, params = ["1 = 1" if skip == "kind" else f"rows.rn <= {CANDIDATES}"], []
     for name in (*FACETS, "kind"):
         value = getattr(filters, name)
         if name == skip or value in (None, ""):
