@@ -21,7 +21,7 @@ from django.db import connection
 
 from tracking import params as qp
 from tracking import queries
-from tracking.models import ManagementResponse, Office, Recommendation, Region, Term
+from tracking.models import EvaluationDocument, ManagementResponse, Office, Recommendation, Region, Term
 from tracking.permissions import restrict
 
 from . import highlight
@@ -29,6 +29,7 @@ from .query import Query, parse
 from .schema import BY_CODE, BY_NAME, KIND_BITS, KINDS, LANGUAGES, PREFIX_TABLE, TABLE, Kind
 
 GROUP_SIZE = 5  # hits shown per kind on the first page
+CANDIDATES = 1000  # matches of each kind ranked and counted (beyond: "1,000+")
 PAGE_SIZE = 20  # hits per page of one kind
 MAX_PAGE = 250
 SNIPPET_TOKENS = 40
@@ -106,6 +107,8 @@ class Hit:
             return ev + f"#recommendation-{self.object_id}"
         if self.kind.name == "action":
             return reverse("web:action", args=[self.object_id])
+        if self.kind.name == "document":
+            return ev + f"#document-{self.object_id}"
         return reverse("web:action", args=[self.action_id]) + f"#update-{self.object_id}"
 
 
@@ -122,6 +125,7 @@ class Group:
     kind: Kind
     count: int
     hits: list[Hit]
+    capped: bool = False  # more than `count` found: only the newest `count` are ranked
 
 
 @dataclass
@@ -132,6 +136,8 @@ class Results:
     groups: list[Group] = field(default_factory=list)
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     has_next: bool = False
+    # Kinds with more than CANDIDATES matches: their count reads "1,000+", the counts per value are of those ranked.
+    capped: set[str] = field(default_factory=set)
 
     @property
     def total(self) -> int:
@@ -164,31 +170,81 @@ def index_status() -> dict:
 # --- the statements ----------------------------------------------------------------------------
 
 
-def _hits_sql(query: Query) -> tuple[str, list]:
-    """Every matching index row: id, kind, object_id, evaluation_id, recommendation_id, action_id, score, exact."""
-    if connection.vendor == "sqlite":
-        return _sqlite_hits(query)
+def _conditions(user, filters: Filters, kind: Kind | None, skip: str | None) -> tuple[list[str], list] | None:
+    """What a matching index row `s` of this kind (None: of any kind) must also be: readable, and as the
+    filters (but `skip`) ask.
+
+    Conditions over the row's own ids (no join): the candidate selection stops at CANDIDATES rows
+    per kind, so the filters must narrow before it. None: no row of this kind can pass.
+    """
+    # Reading rules (queries.visible_* wrap permissions.restrict): every kind is read through its evaluation
+    # (the public: approved responses only); documents by their own rules too (internal ones: people with a role).
+    visible, params = queries.visible_evaluations(user).order_by().values("pk").query.sql_with_params()
+    conds, params = [f"s.evaluation_id IN ({visible})"], list(params)
+    if kind is None or kind.name == "document":
+        docs, doc_params = restrict(user, EvaluationDocument).order_by().values("pk").query.sql_with_params()
+        other = f"s.kind <> {BY_NAME['document'].code} OR " if kind is None else ""
+        conds.append(f"({other}{_object_id()} IN ({docs}))")
+        params += list(doc_params)
+    for name in FACETS:
+        value = getattr(filters, name)
+        if name == skip or value in (None, ""):
+            continue
+        if name in FACET_KINDS and kind is None:
+            conds.append(f"s.kind IN ({', '.join(str(k) for k in FACET_KINDS[name])})")
+        elif name in FACET_KINDS and kind.code not in FACET_KINDS[name]:
+            return None
+        conds.append({
+            "office": "s.evaluation_id IN (SELECT id FROM tracking_evaluation WHERE office_id = %s)",
+            "region": "s.evaluation_id IN (SELECT e.id FROM tracking_evaluation e JOIN tracking_office o ON o.id = e.office_id "
+                      "WHERE o.region_id = %s)",
+            "year": "s.evaluation_id IN (SELECT id FROM tracking_evaluation WHERE year = %s)",
+            "status": "s.action_id IN (SELECT id FROM tracking_keyaction WHERE status = %s)",
+            "category": "s.recommendation_id IN (SELECT id FROM tracking_recommendation WHERE category = %s)",
+            "thematic_area": "s.recommendation_id IN (SELECT recommendation_id FROM tracking_recommendationterm WHERE term_id = %s)",
+        }[name])
+        params.append(value)
+    return conds, params
+
+
+def _object_id() -> str:
+    return f"(s.rowid / {KIND_BITS})" if connection.vendor == "sqlite" else f"(s.id / {KIND_BITS})"
+
+
+def _candidates_sql(query: Query, user, filters: Filters, skip: str | None = None) -> tuple[str, list]:
+    """The matching rows the reader may see, at most CANDIDATES + 1 of each kind: the newest first.
+
+    A common word matches a large share of the index (at L, some 200,000 progress updates):
+    ranking, joining and counting every match is what made such searches slow. The newest
+    CANDIDATES of each kind (exact phrases first, when the query has several words) are ranked;
+    beyond, the count is shown as "1,000+" (one more is fetched to know). Each selection stops at
+    its LIMIT: FTS5 and PostgreSQL's index scans read the matches newest first.
+    """
     if connection.vendor == "postgresql":
-        tsquery, params = _tsquery(query)
-        if query.wants_adjacency:
-            adjacent = " || ".join(f"phraseto_tsquery('{cfg}'::regconfig, %s)" for cfg in CONFIGS)
-            params += [" ".join(query.words)] * len(CONFIGS)
-            exact = "(s.document @@ q.adjacent)"
-        else:
-            adjacent, exact = "NULL::tsquery", "false"
-        sql = (
-            f"SELECT s.id, s.kind, s.id / {KIND_BITS} AS object_id, s.evaluation_id, s.recommendation_id, s.action_id, "
-            f"ts_rank_cd(s.document, q.query) AS score, {exact} AS exact "
-            f"FROM {TABLE} s, (SELECT {tsquery} AS query, {adjacent} AS adjacent) q WHERE s.document @@ q.query"
-        )
-        return sql, params
-    raise SearchUnavailable(f"full-text search needs SQLite or PostgreSQL, not {connection.vendor}")
+        return _postgres_candidates(query, user, filters, skip)
+    parts, params = [], []
+    for kind in KINDS:
+        found = _conditions(user, filters, kind, skip)
+        if found is None:
+            continue
+        conds, cond_params = found
+        sql, kind_params, newest = _sqlite_kind(query, kind, conds)
+        first = "exact DESC, " if query.wants_adjacency else ""
+        parts.append(f"SELECT * FROM ({sql} ORDER BY {first}{newest} DESC LIMIT {CANDIDATES + 1}) c{kind.code}")
+        params += kind_params + cond_params
+    if not parts:
+        return (
+            "SELECT NULL AS id, NULL AS kind, NULL AS object_id, NULL AS evaluation_id, NULL AS recommendation_id, "
+            "NULL AS action_id, NULL AS score, NULL AS exact WHERE 1 = 0"
+        ), []
+    return " UNION ALL ".join(parts), params
 
 
-def _sqlite_hits(query: Query) -> tuple[str, list]:
+def _sqlite_kind(query: Query, kind: Kind, conds: list[str]) -> tuple[str, list]:
+    """One kind's matches on SQLite (without ORDER BY and LIMIT, added by the caller), `s` the index row."""
+    code = kind.code
     columns = (
-        f"s.rowid AS id, s.rowid %% {KIND_BITS} AS kind, s.rowid / {KIND_BITS} AS object_id, s.evaluation_id, "
-        "s.recommendation_id, s.action_id"
+        f"s.rowid AS id, {code} AS kind, s.rowid / {KIND_BITS} AS object_id, s.evaluation_id, s.recommendation_id, s.action_id"
     )
     main, prefixes, adjacent = query.fts5(), query.fts5_prefixes(), query.fts5_adjacent()
     params: list = []
@@ -196,21 +252,53 @@ def _sqlite_hits(query: Query) -> tuple[str, list]:
     if adjacent:
         exact = f"(s.rowid IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s))"
         params.append(adjacent)
-    in_prefix = f"s.rowid IN (SELECT rowid FROM {PREFIX_TABLE} WHERE {PREFIX_TABLE} MATCH %s)"
+    where = " AND ".join([f"s.rowid %% {KIND_BITS} = {code}", *conds])
     if main:
         sql = f"SELECT {columns}, -bm25({TABLE}, 4.0, 2.0, 1.0) AS score, {exact} AS exact FROM {TABLE} s WHERE {TABLE} MATCH %s"
         params.append(main)
         if prefixes:
-            sql += f" AND {in_prefix}"
+            sql += f" AND s.rowid IN (SELECT rowid FROM {PREFIX_TABLE} WHERE {PREFIX_TABLE} MATCH %s)"
             params.append(prefixes)
-        return sql, params
-    # Only prefixes: the unstemmed index finds the rows; where their stems match too, that ranks them.
-    sql = (
-        f"SELECT {columns}, COALESCE(ranked.score, 0) AS score, {exact} AS exact FROM {TABLE} s "
-        f"LEFT JOIN (SELECT rowid, -bm25({TABLE}, 4.0, 2.0, 1.0) AS score FROM {TABLE} WHERE {TABLE} MATCH %s) ranked "
-        f"ON ranked.rowid = s.rowid WHERE {in_prefix}"
+        return f"{sql} AND {where}", params, "s.rowid"
+    # Only prefixes: the unstemmed index finds the rows, newest first; where their stems match too, that ranks them.
+    score = (
+        f"COALESCE((SELECT -bm25({TABLE}, 4.0, 2.0, 1.0) FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid = s.rowid), 0)"
     )
-    return sql, params + [query.fts5_any(), prefixes]
+    sql = (
+        f"SELECT {columns}, {score} AS score, {exact} AS exact FROM {PREFIX_TABLE} p JOIN {TABLE} s ON s.rowid = p.rowid "
+        f"WHERE {PREFIX_TABLE} MATCH %s AND p.rowid %% {KIND_BITS} = {code} AND {where}"
+    )
+    return sql, [query.fts5_any(), *params, prefixes], "p.rowid"
+
+
+def _postgres_candidates(query: Query, user, filters: Filters, skip: str | None) -> tuple[str, list]:
+    """PostgreSQL: the matches read once (one bitmap scan of the GIN index, no ranking), then the newest
+    CANDIDATES + 1 of each kind; the CTE `q` holds the query. Ranked by the caller, for these only."""
+    conds, params = _conditions(user, filters, None, skip)
+    # The query written out here, not read from `q`: so the planner estimates how many rows match (a
+    # common word: most of them) and checks the reading rules with a hash join, not a lookup per row.
+    tsquery, ts_params = _tsquery(query)
+    params = ts_params + params
+    exact = "(s.document @@ q.adjacent)" if query.wants_adjacency else "false"
+    first = f"{exact} DESC, " if query.wants_adjacency else ""
+    sql = (
+        "SELECT id, kind, object_id, evaluation_id, recommendation_id, action_id, score, exact FROM ("
+        f"SELECT s.id, s.kind, s.id / {KIND_BITS} AS object_id, s.evaluation_id, s.recommendation_id, s.action_id, "
+        f"NULL::double precision AS score, {exact} AS exact, "
+        f"ROW_NUMBER() OVER (PARTITION BY s.kind ORDER BY {first}s.id DESC) AS rn "
+        f"FROM {TABLE} s, q WHERE s.document @@ {tsquery} AND {' AND '.join(conds)}) m WHERE rn <= {CANDIDATES + 1}"
+    )
+    return sql, params
+
+
+def _postgres_q(query: Query) -> tuple[str, list]:
+    tsquery, params = _tsquery(query)
+    if query.wants_adjacency:
+        adjacent = " || ".join(f"phraseto_tsquery('{cfg}'::regconfig, %s)" for cfg in CONFIGS)
+        params += [" ".join(query.words)] * len(CONFIGS)
+    else:
+        adjacent = "NULL::tsquery"
+    return f"q AS (SELECT {tsquery} AS query, {adjacent} AS adjacent)", params
 
 
 def _tsquery(query: Query) -> tuple[str, list]:
@@ -228,31 +316,44 @@ def _tsquery(query: Query) -> tuple[str, list]:
     return "(" + " || ".join(branches) + ")", params
 
 
-def _rows_sql(query: Query, user) -> tuple[str, list]:
-    """WITH hits, rows: the hits the reader may see, with what the filters look at."""
-    hits, params = _hits_sql(query)
-    # Reading rules (queries.visible_* wrap permissions.restrict): every kind is read through its evaluation today (the public:
-    # approved responses only); the records shown are checked again, kind by kind, in _records().
-    visible, visible_params = queries.visible_evaluations(user).order_by().values("pk").query.sql_with_params()
-    materialized = "MATERIALIZED " if connection.vendor in ("sqlite", "postgresql") else ""
-    sql = (
-        f"WITH hits AS {materialized}({hits}), "
-        f"rows AS {materialized}("
-        "SELECT h.id, h.kind, h.object_id, h.evaluation_id, h.recommendation_id, h.action_id, h.score, h.exact, "
-        "e.office_id, o.region_id, e.year, ka.status, r.category "
-        "FROM hits h "
-        "JOIN tracking_evaluation e ON e.id = h.evaluation_id "
-        "JOIN tracking_office o ON o.id = e.office_id "
-        "LEFT JOIN tracking_recommendation r ON r.id = h.recommendation_id "
-        "LEFT JOIN tracking_keyaction ka ON ka.id = h.action_id "
-        f"WHERE h.evaluation_id IN ({visible})) "
-    )
-    return sql, params + list(visible_params)
+def _rows_sql(query: Query, user, filters: Filters) -> tuple[str, list, dict[str, str]]:
+    """WITH ..., rows: the candidates with what the filters look at; and for each filter chosen, the
+    candidates without it (its own counts offer its other values). Also: which rows each facet counts."""
+    ctes, params = [], []
+    if connection.vendor == "postgresql":
+        q, q_params = _postgres_q(query)
+        ctes.append(q)
+        params += q_params
+    sources = {}
+    for skip in (None, *filters.active()):
+        cand, cand_params = _candidates_sql(query, user, filters, skip)
+        name = "rows" if skip is None else f"rows_{skip}"
+        score = "c.score"
+        join = ""
+        if connection.vendor == "postgresql":
+            # Ranked here, for the candidates only: ts_rank_cd reads each row's whole tsvector.
+            score = "ts_rank_cd(s.document, q.query)"
+            join = f" JOIN {TABLE} s ON s.id = c.id CROSS JOIN q"
+        ctes.append(
+            f"{name} AS MATERIALIZED ("
+            f"SELECT c.id, c.kind, c.object_id, c.evaluation_id, c.recommendation_id, c.action_id, {score} AS score, c.exact, "
+            "e.office_id, o.region_id, e.year, ka.status, r.category, "
+            # The one more than CANDIDATES fetched of a kind only tells that there are more: counted, never shown.
+            "ROW_NUMBER() OVER (PARTITION BY c.kind ORDER BY c.exact DESC, c.id DESC) AS rn "
+            f"FROM ({cand}) c{join} "
+            "JOIN tracking_evaluation e ON e.id = c.evaluation_id "
+            "JOIN tracking_office o ON o.id = e.office_id "
+            "LEFT JOIN tracking_recommendation r ON r.id = c.recommendation_id "
+            "LEFT JOIN tracking_keyaction ka ON ka.id = c.action_id)"
+        )
+        params += cand_params
+        sources[skip or ""] = name
+    return "WITH " + ", ".join(ctes) + " ", params, sources
 
 
 def _where(filters: Filters, skip: str | None = None) -> tuple[str, list]:
     """The filters as SQL over `rows` (all of them, or all but one for that one's counts)."""
-    conds, params = ["1 = 1"], []
+    conds, params = ["1 = 1" if skip == "kind" else f"rows.rn <= {CANDIDATES}"], []
     for name in (*FACETS, "kind"):
         value = getattr(filters, name)
         if name == skip or value in (None, ""):
@@ -275,13 +376,17 @@ def _where(filters: Filters, skip: str | None = None) -> tuple[str, list]:
     return " AND ".join(conds), params
 
 
-def _counts_sql(filters: Filters) -> tuple[str, list]:
+def _counts_sql(filters: Filters, sources: dict[str, str]) -> tuple[str, list]:
+    """Counts per value of each filter, over the candidates (for a chosen filter: those without it)."""
     selects, params = [], []
+    nulls = ", ".join(["CAST(NULL AS BIGINT)"] * 6 + ["CAST(NULL AS DOUBLE PRECISION)", "CAST(NULL AS BOOLEAN)"])
 
     def add(facet: str, num: str, txt: str, extra_join: str = "", extra_where: str = "", group: str = "") -> None:
         where, where_params = _where(filters, skip=facet)
+        # Typed: PostgreSQL decides a UNION's column types from the first branches.
         selects.append(
-            f"SELECT '{facet}' AS facet, {num} AS num, {txt} AS txt, COUNT(*) AS n FROM rows{extra_join} "
+            f"SELECT '{facet}' AS facet, {num} AS num, {txt} AS txt, COUNT(*) AS n, {nulls} "
+            f"FROM {sources.get(facet, 'rows')} rows{extra_join} "
             f"WHERE {where}{extra_where} GROUP BY {group or (num if num != 'NULL' else txt)}"
         )
         params.extend(where_params)
@@ -292,12 +397,17 @@ def _counts_sql(filters: Filters) -> tuple[str, list]:
     add("year", "rows.year", "NULL")
     add("status", "NULL", "rows.status", extra_where=" AND rows.kind IN (4, 5)")
     add("category", "NULL", "rows.category", extra_where=" AND rows.kind IN (3, 4, 5) AND rows.category <> ''")
-    add(
-        "thematic_area", "rt.term_id", "NULL",
-        extra_join=" JOIN tracking_recommendationterm rt ON rt.recommendation_id = rows.recommendation_id "
-        "JOIN tracking_term t ON t.id = rt.term_id",
-        extra_where=f" AND t.kind = '{Term.Kind.THEMATIC_AREA}'",
+    # Thematic areas: the rows counted per recommendation first, then its terms looked up. CROSS JOIN keeps
+    # SQLite to that order (else it may walk every recommendation's terms and look each up in the rows).
+    where, where_params = _where(filters, skip="thematic_area")
+    selects.append(
+        f"SELECT 'thematic_area' AS facet, rt.term_id AS num, NULL AS txt, SUM(g.n) AS n, {nulls} "
+        f"FROM (SELECT rows.recommendation_id, COUNT(*) AS n FROM {sources.get('thematic_area', 'rows')} rows "
+        f"WHERE {where} AND rows.recommendation_id IS NOT NULL GROUP BY rows.recommendation_id) g "
+        "CROSS JOIN tracking_recommendationterm rt JOIN tracking_term t ON t.id = rt.term_id "
+        f"WHERE rt.recommendation_id = g.recommendation_id AND t.kind = '{Term.Kind.THEMATIC_AREA}' GROUP BY rt.term_id"
     )
+    params.extend(where_params)
     return " UNION ALL ".join(selects), params
 
 
@@ -375,6 +485,10 @@ def _records(user, hits: list[Hit]) -> list[Hit]:
         "update": lambda ids: queries.visible_updates(user).filter(pk__in=ids).select_related(
             "key_action__evaluation__office", "key_action__evaluation__plan", "key_action__recommendation"
         ),
+        # Not the text (up to 2 million characters): the snippet is made from the index.
+        "document": lambda ids: restrict(user, EvaluationDocument).filter(pk__in=ids).defer("text").select_related(
+            "evaluation__office", "evaluation__plan"
+        ),
     }
     records = {}
     for name, ids in by_kind.items():
@@ -418,13 +532,10 @@ def search(user, text: str | Query, filters: Filters | None = None) -> Results:
     results = Results(query=query, filters=filters)
     if not query:
         return results
-    rows, rows_params = _rows_sql(query, user)
-    counts_sql, counts_params = _counts_sql(filters)
+    rows, rows_params, sources = _rows_sql(query, user, filters)
+    counts_sql, counts_params = _counts_sql(filters, sources)
     page_sql, page_params = _page_sql(filters)
-    # One statement: the full-text match runs once for the counts and the page of hits.
-    # Typed: PostgreSQL decides a UNION's column types from the first branches.
-    nulls = ", ".join(["CAST(NULL AS BIGINT)"] * 6 + ["CAST(NULL AS DOUBLE PRECISION)", "CAST(NULL AS BOOLEAN)"])
-    counts_sql = counts_sql.replace(" AS n FROM rows", f" AS n, {nulls} FROM rows")
+    # One statement: the candidates are selected once for the counts and the page of hits.
     sql = (
         f"{rows}{counts_sql} UNION ALL SELECT 'hit', NULL, NULL, NULL, page.id, page.kind, page.object_id, page.evaluation_id, "
         f"page.recommendation_id, page.action_id, page.score, page.exact FROM ({page_sql}) page"
@@ -438,7 +549,9 @@ def search(user, text: str | Query, filters: Filters | None = None) -> Results:
                 page.append(hit)
             else:
                 raw.setdefault(facet, []).append((num if num is not None else txt, n))
-    results.counts = {BY_CODE[int(code)].name: n for code, n in raw.pop("kind", [])}
+    kind_counts = {BY_CODE[int(code)].name: n for code, n in raw.pop("kind", [])}
+    results.capped = {name for name, n in kind_counts.items() if n > CANDIDATES}
+    results.counts = {name: min(n, CANDIDATES) for name, n in kind_counts.items()}
     results.facets = _facet_labels(raw, filters)
     hits = [
         Hit(BY_CODE[int(kind)], int(obj), int(ev), rec, act, float(score or 0), bool(exact))
@@ -447,7 +560,8 @@ def search(user, text: str | Query, filters: Filters | None = None) -> Results:
     # A UNION keeps no order: the page's own, again.
     hits.sort(key=lambda h: ((h.kind.code if not filters.kind else 0), not h.exact, -h.score, h.object_id * KIND_BITS + h.kind.code))
     if filters.kind:
-        results.has_next = len(hits) > PAGE_SIZE
+        # Pages go as far as the candidates do.
+        results.has_next = len(hits) > PAGE_SIZE and filters.page * PAGE_SIZE < CANDIDATES
         hits = hits[:PAGE_SIZE]
     _snippets(query, hits)
     hits = _records(user, hits)
@@ -456,5 +570,5 @@ def search(user, text: str | Query, filters: Filters | None = None) -> Results:
         count = results.counts.get(kind.name, 0)
         if (filters.kind and kind.name != filters.kind) or not count:
             continue
-        results.groups.append(Group(kind, count, mine))
+        results.groups.append(Group(kind, count, mine, capped=kind.name in results.capped))
     return results

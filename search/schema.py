@@ -25,9 +25,12 @@ Python has to remember to index.
   triggers with transition tables: a bulk insert of 500 rows indexes them in
   one INSERT ... SELECT.
 
-Evaluation documents' text is the next kind (code 6): add a `Kind` below
-with its table and fields and a migration that calls `install(..., kinds=[...])`
-for it; the query side reads kinds from `KINDS`.
+Evaluation documents (code 6) are indexed by their title and the text
+extracted from the file, cut at DOCUMENT_TEXT_LIMIT characters (a tsvector
+holds at most 1 MB: a long report's text, its stems and its words as written,
+must fit). Whether a document is internal is not in the index: the engine
+reads document hits through `restrict(user, EvaluationDocument)`, so a
+changed flag, or the evaluation's changed reading rules, count at once.
 
 This module is used by migrations: change what it generates only together
 with a new migration that drops and recreates what an older one made.
@@ -41,6 +44,7 @@ TABLE = "search_entry"
 # SQLite: the words as written (unstemmed, no positions), for prefix queries.
 PREFIX_TABLE = "search_prefix"
 KIND_BITS = 8  # id = record id * 8 + kind
+DOCUMENT_TEXT_LIMIT = 150_000  # characters of a document's text indexed (some 50 pages)
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class Kind:
     action: str | None
     # The parent table joined as `k` (progress updates take their ids from their key action).
     parent: tuple[str, str] | None = None
+    # At most this many characters of the body are indexed (None: all).
+    body_limit: int | None = None
 
 
 KINDS: tuple[Kind, ...] = (
@@ -71,6 +77,8 @@ KINDS: tuple[Kind, ...] = (
          "r.evaluation_id", "r.recommendation_id", "r.id"),
     Kind(5, "update", "Progress updates", "tracking_actionupdate", None, "comment", None,
          "k.evaluation_id", "k.recommendation_id", "r.key_action_id", parent=("tracking_keyaction", "r.key_action_id")),
+    Kind(6, "document", "Documents", "tracking_evaluationdocument", "title", "text", None, "r.evaluation_id", None, None,
+         body_limit=DOCUMENT_TEXT_LIMIT),
 )
 BY_NAME = {k.name: k for k in KINDS}
 BY_CODE = {k.code: k for k in KINDS}
@@ -88,12 +96,14 @@ STOP_WORDS = {
 LANGUAGES = ("english", "french", "spanish")
 
 
-def _col(row: str, name: str | None) -> str:
-    return f"COALESCE({row}.{name}, '')" if name else "''"
+def _col(row: str, name: str | None, limit: int | None = None) -> str:
+    if not name:
+        return "''"
+    return f"substr(COALESCE({row}.{name}, ''), 1, {limit})" if limit else f"COALESCE({row}.{name}, '')"
 
 
 def _fields(kind: Kind, row: str = "r") -> tuple[str, str, str]:
-    return _col(row, kind.title), _col(row, kind.body), _col(row, kind.extra)
+    return _col(row, kind.title), _col(row, kind.body, kind.body_limit), _col(row, kind.extra)
 
 
 def _ids(kind: Kind, row: str = "r") -> tuple[str, str, str]:

@@ -368,3 +368,19 @@ def test_years_are_counted_even_for_evaluations_without_a_region():
     assert results.counts == {"recommendation": 1}
     assert [v.label for v in results.facets["year"]] == ["2019"]
     assert results.facets["region"] == []
+
+
+def test_a_common_word_ranks_and_counts_the_newest_candidates_of_each_kind_and_says_so(client, monkeypatch):
+    monkeypatch.setattr(engine, "CANDIDATES", 3)
+    north, south = make_office("North office"), make_office("South office")
+    old = make_recommendation(make_evaluation(south), text="Older okra recommendation.")
+    recs = [make_recommendation(make_evaluation(north), text=f"Okra recommendation {i}.") for i in range(4)]
+    results = engine.search(ANON, "okra")
+    assert results.counts == {"recommendation": 3} and results.capped == {"recommendation"}
+    assert {h.object_id for h in results.groups[0].hits} == {r.pk for r in recs[1:]}  # the newest three
+    assert {v.label: v.count for v in results.facets["office"]} == {"North office": 3}
+    # A filter narrows before the cut: the older one is found.
+    assert ids(ANON, "okra", "recommendation", office=south.pk) == [old.pk]
+    page = client.get(reverse("web:search"), {"q": "okra"}).content.decode()
+    assert 'id="search-capped"' in page and "(3+)" in page
+    assert 'id="search-capped"' not in client.get(reverse("web:search"), {"q": "older okra"}).content.decode()

@@ -34,6 +34,7 @@ def search(request):
             "kinds": kinds,
             "error": error,
             "page_size": engine.PAGE_SIZE,
+            "candidates": engine.CANDIDATES,
             "nav": "search",
         },
         status=status,
