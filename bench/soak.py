@@ -274,6 +274,8 @@ class User:
             "status": self.rng.choice(["Initiated", "Not Initiated", "Initiated"]),
             "comment": f"Soak update {n}: progress reviewed with the partners; next steps agreed.",
             "evidence_url": f"https://example.org/evidence/{n}" if n % 3 == 0 else "",
+            # Asked (and kept) only when the action was Completed: moving it back needs a reason.
+            "reopen_reason": "Reopened in the soak: more to report.",
         }
         self.request("update", "POST", f"/actions/{action}/update/", form, expect=(302,))
 

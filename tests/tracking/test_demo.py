@@ -45,3 +45,22 @@ def test_the_demo_has_a_joint_evaluation_with_two_partners_one_approved_one_draf
     )
     call_command("loaddemo", stdout=io.StringIO())
     assert Evaluation.objects.filter(title=demo.DEMO_JOINT_TITLE).count() == 3
+
+
+def test_the_demo_units_carry_no_junk_the_pages_line_breaks_made(settings, tmp_path):
+    """"DM A" is merged into DMA (its key actions with it, the broken name its alias), "Intergovernm ental" renamed."""
+    from tracking.models import KeyAction, Unit, UnitAlias
+
+    settings.MEDIA_ROOT = tmp_path
+    call_command("loaddemo", stdout=io.StringIO())
+    names = set(Unit.objects.values_list("name", flat=True))
+    assert "DM A" not in names
+    assert not [n for n in names if "Intergovernm ental" in n]
+    dma = Unit.objects.get(acronym="DMA")
+    assert UnitAlias.objects.filter(unit=dma, name="DM A").exists()
+    assert KeyAction.objects.filter(units=dma).exists()
+    assert Unit.objects.filter(name="Intergovernmental Support Division", acronym="IGSD").exists()
+    assert ChangeRecord.objects.filter(message__contains="merged into").exists()
+    # Again: nothing more to review, nothing undone.
+    call_command("loaddemo", stdout=io.StringIO())
+    assert set(Unit.objects.values_list("name", flat=True)) == names

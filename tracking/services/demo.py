@@ -20,7 +20,18 @@ from ..models import (
     Unit,
 )
 from ..models.responses import ActionStatus
-from . import deadlines, documents, drafting, joint, outcomes, progress, quality, ratings, verification
+from . import (
+    deadlines,
+    documents,
+    drafting,
+    joint,
+    outcomes,
+    progress,
+    quality,
+    ratings,
+    unit_admin,
+    verification,
+)
 
 DEMO_PASSWORD = "followthrough-demo"
 DEMO_OFFICE = "Policy, Programme and Intergovernmental Division"
@@ -34,6 +45,36 @@ DEMO_PLAN = [
     ("Evaluation of UN Women's coordination mandate (demo plan)", Evaluation.Status.PLANNED, Evaluation.Type.CORPORATE, ""),
 ]
 DEMO_REPORT_TITLE = "Evaluation report (demo file)"
+
+
+# Units the demo pages' line breaks made ("DM A", "Intergovernm ental"), reviewed as an administrator does on
+# the units page: merged into the right unit (the broken name kept as its alias, so imports find it) or renamed.
+DEMO_UNIT_REVIEW = [
+    ("merge", "DM A", "DMA"),
+    ("rename", "Intergovernm ental Support Division", "Intergovernmental Support Division"),
+]
+
+
+def load_demo_unit_review() -> int:
+    """The demo's import-made junk units merged or renamed (nothing to do the second time): how many."""
+    actor = Actor.system("command")
+    done = 0
+    for how, name, to in DEMO_UNIT_REVIEW:
+        unit = Unit.objects.filter(name=name).order_by("pk").first()
+        if unit is None:
+            continue
+        if how == "rename":
+            unit_admin.rename_unit(actor, unit, name=to)
+            done += 1
+            continue
+        target = (
+            Unit.objects.filter(office=unit.office_id).filter(name=to).exclude(pk=unit.pk).first()
+            or Unit.objects.filter(office=unit.office_id).filter(acronym=to).exclude(pk=unit.pk).first()
+        )
+        if target is not None:
+            unit_admin.merge_units(actor, unit, target)
+            done += 1
+    return done
 
 
 def demo_people() -> list[tuple[str, str, str]]:

@@ -27,6 +27,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"{item.name}: {result.error}")
             else:
                 self.stdout.write(f"Demo document {item.name}: {result.outcome} (evaluation {result.evaluation_id}).")
+        if demo.load_demo_unit_review():
+            self.stdout.write("Demo units reviewed: the units the pages' line breaks made merged or renamed.")
         if demo.load_demo_draft():
             self.stdout.write("Demo draft response added (to try submitting and approving).")
         if demo.load_demo_ratings():
