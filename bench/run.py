@@ -701,22 +701,28 @@ def main() -> None:
     results = {"started": dt.datetime.now().isoformat(timespec="seconds"), "commit": commit, "machine": machine(),
                "duration": duration, "concurrency": levels, "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg()),
                "scales": {}}
+    stamp = re.sub(r"[^0-9T]", "", results["started"])[:13]
+    name = f"{stamp}-{args.scale}"
     for scale in scales:
         docs = corpus(scale)
         results["scales"][scale] = {}
         for db in dbs:
             r = {"import": measure_import(scale, db, docs)}
-            r.update(measure_pages(scale, db, levels, duration))
             results["scales"][scale][db] = r
+            r.update(measure_pages(scale, db, levels, duration))
+            # Written after each database: a long run stopped half-way keeps what it measured.
+            md = report(results, name)
+    print(md)
+    log(f"results: bench/results/{name}.json and .md (bench/results/latest.md)")
+
+
+def report(results: dict, name: str) -> str:
     results["targets"] = evaluate_targets(results)
-    stamp = re.sub(r"[^0-9T]", "", results["started"])[:13]
-    name = f"{stamp}-{args.scale}"
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1))
     md = markdown(results)
     (RESULTS / f"{name}.md").write_text(md)
     (RESULTS / "latest.md").write_text(md)
-    print(md)
-    log(f"results: bench/results/{name}.json and .md (bench/results/latest.md)")
+    return md
 
 
 if __name__ == "__main__":
