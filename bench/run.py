@@ -335,7 +335,7 @@ def measure_pages(scale: str, db: str, levels: list[int], duration: int) -> dict
     out = {"data": info["counts"], "urls": {k: [p for p, _ in v] for k, v in sets.items()}, "modes": {},
            "similarities": similarities}
     uncached = {**env, "CACHE_BACKEND": "django.core.cache.backends.dummy.DummyCache"}
-    out["modes"]["uncached"] = serve_and_load(scale, db, "uncached", uncached, sets, levels, duration)
+    out["modes"].update(serve_and_load(scale, db, "uncached", uncached, sets, levels, duration))
     redis_db = "7" if db == "sqlite" else "8"
     shared = {**env, "CACHE_URL": f"redis://127.0.0.1:6379/{redis_db}", "CACHE_KEY_PREFIX": f"bench-{scale}-{db}"}
     sh(["redis-cli", "-n", redis_db, "flushdb"], check=False)
