@@ -298,21 +298,34 @@ def refresh_similarities(recommendation_ids=None, *, everything: bool = False) -
     stats.lists_recomputed = len(lists)
     stats.timings["neighbours"] = time.perf_counter() - t
 
+    # The themes are computed before anything is written: on SQLite a write transaction holds the
+    # database's one write lock, and at 10,000 evaluations the themes take minutes (the day's run held
+    # every progress update back until it was done).
+    new_themes = None
+    if everything or not Theme.objects.filter(method=name).exists():
+        every_list = lists if len(lists) == len(ids) else _top(matrix, np.arange(len(ids)), evaluation_of, threshold)
+        new_themes = _theme_rows(matrix, ids, texts, evaluation_of, name, every_list)
+
     t = time.perf_counter()
+    # The lists replaced a few thousand at a time, each batch whole in its own transaction (a reader sees
+    # each list old or new, never half), so writers wait at most a batch's time.
+    changed = list(lists)
+    for start in range(0, len(changed), WRITE_BATCH):
+        batch = changed[start : start + WRITE_BATCH]
+        with transaction.atomic():
+            SimilarRecommendation.objects.filter(recommendation_id__in=[ids[i] for i in batch]).delete()
+            SimilarRecommendation.objects.bulk_create(
+                [
+                    SimilarRecommendation(recommendation_id=ids[i], similar_id=ids[j], score=round(score, 4), rank=rank)
+                    for i in batch
+                    for rank, (j, score) in enumerate(lists[i], start=1)
+                ],
+                batch_size=2000,
+            )
     with transaction.atomic():
-        changed = [ids[i] for i in lists]
-        for start in range(0, len(changed), 5000):
-            SimilarRecommendation.objects.filter(recommendation_id__in=changed[start : start + 5000]).delete()
-        SimilarRecommendation.objects.bulk_create(
-            [
-                SimilarRecommendation(recommendation_id=ids[i], similar_id=ids[j], score=round(score, 4), rank=rank)
-                for i, found in lists.items()
-                for rank, (j, score) in enumerate(found, start=1)
-            ],
-            batch_size=2000,
-        )
         if stats.method == "tfidf":
-            # Remember which text each list was computed from (the weights themselves are not kept).
+            # Remember which text each list was computed from (the weights themselves are not kept): last, so
+            # a run stopped half-way leaves these stale and the next run computes them again.
             fresh = [i for i in range(len(ids)) if ids[i] in stale]
             for start in range(0, len(fresh), 5000):
                 RecommendationVector.objects.filter(
@@ -322,9 +335,8 @@ def refresh_similarities(recommendation_ids=None, *, everything: bool = False) -
                 [RecommendationVector(recommendation_id=ids[i], method=name, text_hash=_hash(texts[i])) for i in fresh],
                 batch_size=2000,
             )
-        if everything or not Theme.objects.filter(method=name).exists():
-            stats.themes = _themes(matrix, ids, texts, evaluation_of, name, lists if len(lists) == len(ids) else _top(
-                matrix, np.arange(len(ids)), evaluation_of, threshold))
+        if new_themes is not None:
+            stats.themes = _write_themes(new_themes, ids, name)
         else:
             _place_in_themes([ids[i] for i in targets])
             stats.themes = Theme.objects.count()
@@ -346,19 +358,20 @@ def _list_floors(ids: list[int], index: dict[int, int]) -> np.ndarray:
 # --- themes ------------------------------------------------------------------------------------
 
 
-THEME_CAP = 60  # a group of mutually similar recommendations larger than this is split by k-means
+THEME_CAP = 60
+WRITE_BATCH = 2000  # similar lists replaced per transaction  # a group of mutually similar recommendations larger than this is split by k-means
 
 
-def _themes(matrix, ids: list[int], texts: list[str], evaluation_of: np.ndarray, name: str, lists: dict) -> int:
-    """Recommendations that are each other's near neighbours (both ways) form a theme; a group too
-    large to read as one theme (similar texts chain into each other) is divided by k-means."""
+def _theme_rows(matrix, ids: list[int], texts: list[str], evaluation_of: np.ndarray, name: str, lists: dict) -> list[dict]:
+    """The themes to write (nothing written here). Recommendations that are each other's near neighbours
+    (both ways) form a theme; a group too large to read as one theme (similar texts chain into each other)
+    is divided by k-means."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     n = len(ids)
-    Theme.objects.all().delete()
     if n < 2:
-        return 0
+        return []
     pairs = {(i, j) for i, found in lists.items() for j, _ in found}
     mutual = [(i, j) for i, j in pairs if (j, i) in pairs and i < j]
     graph = coo_matrix((np.ones(len(mutual)), ([i for i, _ in mutual], [j for _, j in mutual])), shape=(n, n))
@@ -379,22 +392,29 @@ def _themes(matrix, ids: list[int], texts: list[str], evaluation_of: np.ndarray,
             themes.append((rows, _closeness(matrix, rows)))
         else:
             themes += _split(matrix, rows, name)
-    made = 0
+    out = []
     for rows, closeness in themes:
         if len(rows) < 2 or len(set(evaluation_of[rows].tolist())) < 2:
             continue
         terms = labeller.terms(rows)
         public = labeller.terms(np.array([i for i in rows if ids[i] in approved], dtype=np.int64))
+        out.append({"terms": terms, "public": public, "rows": rows, "closeness": closeness})
+    return out
+
+
+def _write_themes(themes: list[dict], ids: list[int], name: str) -> int:
+    """The themes computed by `_theme_rows` in place of every stored one (inside the caller's transaction)."""
+    Theme.objects.all().delete()
+    for t in themes:
         theme = Theme.objects.create(
-            label=_label(terms) or "(no distinctive words)", terms=terms, public_label=_label(public), public_terms=public,
-            method=name,
+            label=_label(t["terms"]) or "(no distinctive words)", terms=t["terms"], public_label=_label(t["public"]),
+            public_terms=t["public"], method=name,
         )
         ThemeMember.objects.bulk_create(
-            [ThemeMember(theme=theme, recommendation_id=ids[i], closeness=round(float(c), 4)) for i, c in zip(rows, closeness)],
+            [ThemeMember(theme=theme, recommendation_id=ids[i], closeness=round(float(c), 4)) for i, c in zip(t["rows"], t["closeness"])],
             batch_size=2000,
         )
-        made += 1
-    return made
+    return len(themes)
 
 
 def _centre(matrix, rows: np.ndarray) -> np.ndarray:
