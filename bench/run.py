@@ -342,6 +342,8 @@ def measure_pages(scale: str, db: str, levels: list[int], duration: int) -> dict
     worker = subprocess.Popen([str(APP), "worker"], env=shared, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     try:
+        # The worker first runs what is due (the day's similar lists and themes): measured after, not during.
+        wait_for_queue(shared)
         cached = serve_and_load(scale, db, "cached", shared, sets, levels, duration, with_writer=True)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
@@ -381,10 +383,38 @@ def serve_and_load(scale: str, db: str, mode: str, env: dict, sets: dict, levels
     return results
 
 
+def wait_for_queue(env: dict, limit: float = 1800) -> None:
+    """Until the job queue holds nothing ready or running (or `limit` seconds)."""
+    code = ("from django_tasks_db.models import DBTaskResult as T;"
+            "print(T.objects.filter(status__in=['READY','RUNNING']).count())")
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        p = sh([APP, "shell", "-c", code], env=env, check=False)
+        left = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else "?"
+        if left == "0":
+            return
+        log(f"waiting for the job queue: {left} jobs ready or running")
+        time.sleep(10)
+
+
+def wait_idle(base: str, ceiling: list[tuple[str, str]], limit: float = 120) -> None:
+    """Until the server answers its bare page at once: requests of the previous run still being computed
+    would otherwise be measured as this page's time."""
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        try:
+            if fetch(base + ceiling[0][0], "") < 100:
+                return
+        except OSError:
+            pass
+        time.sleep(1)
+
+
 def load_pages(scale: str, db: str, mode: str, base: str, sets: dict, levels: list[int], duration: int,
                warm: bool = True) -> dict:
     out: dict = {}
     for name, targets in sets.items():
+        wait_idle(base, sets[CEILING])
         if warm:
             # As in use: each URL asked for once (the slowest first answer is kept: computed afresh,
             # or filling the cache), then every worker warmed up; then measured.
