@@ -32,7 +32,6 @@ def evaluations_for_export(queryset: QuerySet[Evaluation]) -> QuerySet[Evaluatio
 
 
 def to_document(evaluation: Evaluation) -> gateformat.Document:
-    mr = getattr(evaluation, "management_response", None)
     recommendations = []
     for rec in evaluation.recommendations.all():
         if rec.archived_at is not None:
@@ -65,20 +64,10 @@ def to_document(evaluation: Evaluation) -> gateformat.Document:
                 label=rec.label,
             )
         )
+    header, response = evaluation.gate_header()
     return gateformat.Document(
-        evaluation=gateformat.Evaluation(
-            title=evaluation.title,
-            office=evaluation.office.name,
-            plan_office=evaluation.plan.office.name,
-            office_type=evaluation.office.type.code,
-            plan_start_year=evaluation.plan.start_year,
-            plan_end_year=evaluation.plan.end_year,
-        ),
-        management_response=gateformat.ManagementResponse(
-            status=mr.status if mr else "",
-            units=list(mr.units_as_written) if mr else [],
-            overall_response=mr.overall_response if mr else "",
-        ),
+        evaluation=header,
+        management_response=response,
         recommendations=recommendations,
         source=evaluation.source,
     )

@@ -98,6 +98,28 @@ class Evaluation(models.Model):
     def __str__(self) -> str:
         return self.title or f"(untitled evaluation, {self.office}, {self.plan.period})"
 
+    def gate_header(self):
+        """The evaluation and its management response as a GATE page heads them (gateformat's dataclasses):
+        one definition for the exports and the spreadsheet import, which reads a sheet over the stored record."""
+        import gateformat
+
+        mr = getattr(self, "management_response", None)
+        return (
+            gateformat.Evaluation(
+                title=self.title,
+                office=self.office.name,
+                plan_office=self.plan.office.name,
+                office_type=self.office.type.code,
+                plan_start_year=self.plan.start_year,
+                plan_end_year=self.plan.end_year,
+            ),
+            gateformat.ManagementResponse(
+                status=mr.status if mr else "",
+                units=list(mr.units_as_written) if mr else [],
+                overall_response=mr.overall_response if mr else "",
+            ),
+        )
+
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 

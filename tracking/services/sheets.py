@@ -481,7 +481,6 @@ def _stored(evaluations: list[Evaluation]) -> dict[int, _Stored]:
     )
     out = {}
     for ev in qs:
-        mr = getattr(ev, "management_response", None)
         recs, actions, by_id = [], {}, {}
         for rec in ev.recommendations.all():
             if rec.archived_at is not None:
@@ -517,22 +516,8 @@ def _stored(evaluations: list[Evaluation]) -> dict[int, _Stored]:
                 actions[a.pk] = (item, action)
             recs.append(item)
             by_id[rec.pk] = item
-        doc = gateformat.Document(
-            evaluation=gateformat.Evaluation(
-                title=ev.title,
-                office=ev.office.name,
-                plan_office=ev.plan.office.name,
-                office_type=ev.office.type.code,
-                plan_start_year=ev.plan.start_year,
-                plan_end_year=ev.plan.end_year,
-            ),
-            management_response=gateformat.ManagementResponse(
-                status=mr.status if mr else "",
-                units=list(mr.units_as_written) if mr else [],
-                overall_response=mr.overall_response if mr else "",
-            ),
-            recommendations=recs,
-        )
+        header, response = ev.gate_header()
+        doc = gateformat.Document(evaluation=header, management_response=response, recommendations=recs)
         out[ev.pk] = _Stored(ev, doc, by_id, actions)
     return out
 
