@@ -89,14 +89,19 @@ class Col:
 
 KEY_ACTIONS, RECOMMENDATIONS = "Key actions", "Recommendations"
 
+# Where a row belongs: the same columns head both sheets.
+EVALUATION_COLUMNS = [
+    Col("evaluation_id", "Evaluation id", "int"),
+    Col("office", "Office"),
+    Col("office_type", "Office type"),
+    Col("plan", "Plan", "plan"),
+    Col("evaluation", "Evaluation"),
+]
+
 COLUMNS: dict[str, list[Col]] = {
     RECOMMENDATIONS: [
         Col("id", "Recommendation id", "int"),
-        Col("evaluation_id", "Evaluation id", "int"),
-        Col("office", "Office"),
-        Col("office_type", "Office type"),
-        Col("plan", "Plan", "plan"),
-        Col("evaluation", "Evaluation"),
+        *EVALUATION_COLUMNS,
         Col("number", "Number", required=True),
         Col("text", "Recommendation", required=True),
         Col("management_response", "Management response"),
@@ -109,11 +114,7 @@ COLUMNS: dict[str, list[Col]] = {
     ],
     KEY_ACTIONS: [
         Col("id", "Key action id", "int"),
-        Col("evaluation_id", "Evaluation id", "int"),
-        Col("office", "Office"),
-        Col("office_type", "Office type"),
-        Col("plan", "Plan", "plan"),
-        Col("evaluation", "Evaluation"),
+        *EVALUATION_COLUMNS,
         Col("recommendation", "Recommendation", required=True),
         Col("number", "Number", required=True),
         Col("text", "Key action", required=True),
