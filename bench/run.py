@@ -427,7 +427,11 @@ def load_pages(scale: str, db: str, mode: str, base: str, sets: dict, levels: li
             wrk(base, targets, WORKERS, 2)
         else:
             first = None
-        row = {"urls": len(targets), "first_ms": first, **{str(c): wrk(base, targets, c, duration) for c in levels}}
+        row = {"urls": len(targets), "first_ms": first}
+        for c in levels:
+            # The warm-up's (or the previous level's) requests still computing are not this run's.
+            wait_idle(base, sets[CEILING])
+            row[str(c)] = wrk(base, targets, c, duration)
         out[name] = row
         r = row[str(8 if 8 in levels else levels[-1])]
         log(f"{scale}/{db}/{mode}: {name:<26} p95 {r.get('p95_ms', float('nan')):8.1f} ms  {r.get('rps', 0):7.0f} req/s  "

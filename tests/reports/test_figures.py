@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db.models import Q
 
 from reports import figures
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
-from tracking.models import KeyAction, ManagementResponse, RecommendationTerm, Term
+from tracking.models import Evaluation, KeyAction, ManagementResponse, RecommendationTerm, Term
 
 pytestmark = pytest.mark.django_db
 
@@ -157,6 +158,41 @@ def test_timeliness_of_approval():
     assert (t.within, t.late, t.pending, t.unknown) == (1, 1, 1, 1)
     assert t.share == pytest.approx(1 / 3)
     assert figures.timeliness(ManagementResponse.objects.all(), weeks=8).within == 2
+
+
+@pytest.mark.parametrize("at, within", [(dt.time(23, 59, 59), True), (dt.time(0, 0), False)])
+def test_timeliness_at_the_edge_of_the_last_day(at, within):
+    """Approved on the last day of the weeks, however late in it (UTC), is on time; the next midnight is not."""
+    ev = make_evaluation()
+    ev.completion_date = dt.date(2025, 1, 10)
+    ev.save()
+    day = dt.date(2025, 2, 21) if within else dt.date(2025, 2, 22)
+    ManagementResponse.objects.filter(evaluation=ev).update(approved_at=dt.datetime.combine(day, at, tzinfo=dt.UTC))
+    t = figures.timeliness(ManagementResponse.objects.all(), weeks=6)
+    assert (t.within, t.late) == ((1, 0) if within else (0, 1))
+    plan = figures.plan_compliance(Evaluation.objects.all(), weeks=6)[0]
+    assert (plan.within, plan.late) == (t.within, t.late)
+
+
+def test_a_scan_reads_each_part_as_its_own_query_would(django_assert_num_queries):
+    """Parts narrowed by their own condition, in one query, give what each separate query gives."""
+    _world()
+    actions = KeyAction.objects.all()
+    in_2024 = Q(completed_on__gte=dt.date(2024, 1, 1), completed_on__lt=dt.date(2025, 1, 1))
+    scan = (
+        figures.Scan(actions)
+        .add("totals", figures._aggregates(ON))
+        .add("closure", figures.closure_aggregates(2024))
+        .add("outcomes", figures.outcome_aggregates(), in_2024)
+        .add("due", figures.accountability_aggregates(ON), Q(deadline__lt=dt.date(2025, 1, 1)))
+    )
+    with django_assert_num_queries(1):
+        rows = {part: scan[part] for part in ("totals", "closure", "outcomes", "due")}
+    assert figures._figures(rows["totals"]) == figures.totals(actions, ON)
+    assert figures.Closure(year=2024, **rows["closure"]) == figures.closure(actions, 2024)
+    assert figures.Outcomes(**rows["outcomes"]) == figures.outcomes(actions.filter(in_2024))
+    assert rows["due"] == actions.filter(deadline__lt=dt.date(2025, 1, 1)).aggregate(**figures.accountability_aggregates(ON))
+    assert rows["totals"]["total"] > rows["due"]["completed_dated"] >= 0
 
 
 def test_figures_are_computed_in_the_database(django_assert_num_queries):

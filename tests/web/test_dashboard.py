@@ -105,3 +105,17 @@ def test_due_and_tag_drill_downs_list_exactly_the_actions_counted(client):
     (row,) = by_priority["rows"]
     listed = client.get(reverse("web:actions"), {"term": row.key}).context["total"]
     assert listed == row.total == 2
+
+
+def test_the_plans_shown_are_those_running_in_the_year(client):
+    """Each office's earlier plans are on its page; the dashboard lists the plans running in the year shown."""
+    this_year = dt.date.today().year
+    kenya, rwanda = make_office("Kenya"), make_office("Rwanda")
+    make_evaluation(kenya, year=this_year)  # its plan runs last year to this year
+    make_evaluation(rwanda, year=this_year - 5)  # a plan that ended four years ago
+    body = client.get(reverse("web:dashboard")).content.decode()
+    plans = body[body.index('id="plans-heading"'):body.index("</section>", body.index('id="plans-heading"'))]
+    assert f"running in {this_year} (1 plan;" in plans
+    assert reverse("web:office", args=[kenya.slug]) in plans and reverse("web:office", args=[rwanda.slug]) not in plans
+    old = client.get(reverse("web:dashboard"), {"year": this_year - 5}).content.decode()
+    assert f"running in {this_year - 5} (1 plan;" in old

