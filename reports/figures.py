@@ -294,6 +294,10 @@ ACCOUNTABILITY = (
 )
 
 
+# Those figures when not counted: zero, and no average or most days late.
+_BLANK = {k: None if k.startswith("days_late") else 0 for k in ACCOUNTABILITY}
+
+
 def accountability_aggregates(on: dt.date, *, ageing_only: bool = False) -> dict[str, Any]:
     """The figures of the first deadline and completion dates (see `accountability_only`). `ageing_only`: the
     open actions late against their first deadline only (no days late of completions)."""
@@ -350,13 +354,18 @@ def totals(actions: QuerySet[KeyAction], on: dt.date) -> Figures:
     return _figures(actions.order_by().aggregate(**_aggregates(on)))
 
 
-def breakdown(actions: QuerySet[KeyAction], by: str, on: dt.date, *, label: bool = True) -> list[Figures]:
-    """The figures of each group (one GROUP BY), largest first; years in order."""
+def breakdown(actions: QuerySet[KeyAction], by: str, on: dt.date, *, label: bool = True, accountability: bool = True) -> list[Figures]:
+    """The figures of each group (one GROUP BY), largest first; years in order. `accountability=False`: without
+    the first-deadline and days-late figures (zero; the breakdown tables show none, and they are most of the
+    cost per row)."""
     b = BREAKDOWNS[by]
     qs = actions.order_by()
     if b.term_kind:
         qs = qs.filter(recommendation__tags__term__kind=b.term_kind)
-    out = [_figures(r, key=r[b.field]) for r in qs.values(b.field).annotate(**_aggregates(on))]
+    aggs = _aggregates(on)
+    if not accountability:
+        aggs = {k: v for k, v in aggs.items() if k not in ACCOUNTABILITY}
+    out = [_figures({**_BLANK, **r}, key=r[b.field]) for r in qs.values(b.field).annotate(**aggs)]
     return _labelled(by, out) if label else out
 
 
@@ -551,7 +560,7 @@ class Source:
             aggs = self.row_aggregates(on, accountability=accountability)
             row = self.actions.order_by().aggregate(**aggs) if aggs else {}
         if self.tallies is None:
-            return _figures({**{k: None if k.startswith("days_late") else 0 for k in ACCOUNTABILITY}, **row})
+            return _figures({**_BLANK, **row})
         out = tallied_totals(self.tallies, on)
         out = out if self.drafts is None else merged(out, totals(self.drafts, on))
         # Verification and first deadlines are not in the kept counts: those figures from the rows.
@@ -562,11 +571,11 @@ class Source:
         dates per group too (days late, ageing, hidden by a revision), counted from the key actions; the
         breakdown tables show none of them, so by default the kept counts alone answer."""
         if self.tallies is None:
-            return breakdown(self.actions, by, on)
+            return breakdown(self.actions, by, on, accountability=accountability)
         out = tallied_breakdown(self.tallies, by, on, label=False)
         if self.drafts is not None:
             groups = {f.key: f for f in out}
-            for f in breakdown(self.drafts, by, on, label=False):
+            for f in breakdown(self.drafts, by, on, label=False, accountability=False):
                 groups[f.key] = merged(groups[f.key], f) if f.key in groups else f
             out = list(groups.values())
         if not accountability:

@@ -259,8 +259,10 @@ def text_of(response) -> str:
         return "\n".join(" ".join("" if v is None else str(v) for v in row) for row in [header, *rows])
     if kind.startswith("application/pdf"):
         doc = pdfium.PdfDocument(io.BytesIO(data))
-        # Words wrapped across lines come back whole once line breaks are taken out.
-        return "".join(page.get_textpage().get_text_range() for page in doc).replace("\r\n", "").replace("\n", "")
+        # Words wrapped across lines come back whole once line breaks are taken out; a hyphen a line ended on
+        # comes back from pdfium as U+FFFE (where a mark wraps depends on the fonts the machine has).
+        text = "".join(page.get_textpage().get_text_range() for page in doc)
+        return text.replace("\r\n", "").replace("\n", "").replace("\ufffe", "-")
     return data.decode()
 
 

@@ -290,12 +290,14 @@ def _refresh_statistics() -> None:
 
     Without them, SQLite guesses that a response status picks out a few rows and orders its joins
     from there: the home page's newest updates took 2.8 s at 1,000 evaluations, a tag breakdown 1.1 s
-    (0.1 s each with them). A bounded sample (analysis_limit): milliseconds, whatever the size.
+    (0.1 s each with them). Every row read, not a sample (analysis_limit): a sample of 1,000 rows
+    told the planner a key-action status picks out 1,000 of 195,000 rows, not 49,000, and the key-action
+    list filtered by year and status took 215 ms instead of 50. Half a second at L.
     """
     from django.db import connection
 
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA analysis_limit=1000")
+            cursor.execute("PRAGMA analysis_limit=0")
             cursor.execute("ANALYZE")
 
