@@ -1,6 +1,6 @@
 """Every page computed afresh (no cache at all), one request at a time, in process: where the time goes.
 
-    python bench/afresh.py --scale M [--db sqlite|postgres] [--prepare] [--repeat 5] [--profile NAME] [--out FILE]
+    python bench/afresh.py --scale M [--db sqlite|postgres] [--prepare] [--repeat 5] [--profile NAME] [--pages A,B] [--out FILE]
 
 `--prepare` builds the benchmark's database for the scale as `bench/run.py`
 does (the generated corpus imported with `followthrough import`, then
@@ -51,7 +51,7 @@ def urls(info: dict) -> dict[str, list[tuple[str, str]]]:
     return {k: [(p, w) for p, w in v if w != "token"] for k, v in page_sets(info).items() if k not in API_PAGES and k != CEILING}
 
 
-def measure(repeat: int, profile: str | None) -> dict:
+def measure(repeat: int, profile: str | None, only: list[str] | None = None) -> dict:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "followthrough.settings")
     import django
 
@@ -71,6 +71,8 @@ def measure(repeat: int, profile: str | None) -> dict:
         clients[name] = c
     out: dict = {"vendor": connection.vendor, "counts": info["counts"], "pages": {}}
     for page, cases in urls(info).items():
+        if only and page not in only:
+            continue
         rows = []
         for path, who in cases:
             client = clients[who]
@@ -140,11 +142,12 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--profile")
     p.add_argument("--out")
+    p.add_argument("--pages", help="measure only these pages (names as bench/pages.py gives them, comma-separated)")
     p.add_argument("--baseline", help="an earlier run's JSON (--out) to set beside this one in the Markdown")
     p.add_argument("--measure-here", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.measure_here:
-        result = measure(args.repeat, args.profile)
+        result = measure(args.repeat, args.profile, args.pages.split(",") if args.pages else None)
         print(json.dumps(result))
         return
     from bench import run
@@ -152,7 +155,8 @@ def main() -> None:
     env = prepare(args.scale, args.db) if args.prepare else run.env_for(args.scale, args.db, tag="afresh")
     env = {**env, "PYTHONPATH": str(ROOT), "CACHE_BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     run.sh([run.APP, "collectstatic", "--noinput", "-v0"], env=env)
-    cmd = [str(run.PY), __file__, "--measure-here", "--repeat", str(args.repeat)] + (["--profile", args.profile] if args.profile else [])
+    cmd = [str(run.PY), __file__, "--measure-here", "--repeat", str(args.repeat)] + (["--profile", args.profile] if args.profile else []) + \
+        (["--pages", args.pages] if args.pages else [])
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True)
     if p.returncode != 0:
         raise SystemExit(p.returncode)

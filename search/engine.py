@@ -15,9 +15,11 @@ more than the rest (description, responsible).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from tracking import params as qp
 from tracking import queries
@@ -25,11 +27,24 @@ from tracking.models import EvaluationDocument, ManagementResponse, Office, Reco
 from tracking.permissions import restrict
 
 from . import highlight
-from .query import Query, parse
-from .schema import BY_CODE, BY_NAME, KIND_BITS, KINDS, LANGUAGES, PREFIX_TABLE, TABLE, Kind
+from .query import Query, fts5_match, parse
+from .schema import (
+    BY_CODE,
+    BY_NAME,
+    KIND_SPAN,
+    KINDS,
+    LANGUAGES,
+    PREFIX_TABLE,
+    TABLE,
+    VOCAB_TABLE,
+    Kind,
+    entry_id,
+    kind_range,
+)
 
 GROUP_SIZE = 5  # hits shown per kind on the first page
 CANDIDATES = 1000  # matches of each kind ranked and counted (beyond: "1,000+")
+COMMON = 20_000  # SQLite: a word in more rows than this and than half the index is not ranked by (_sqlite_weightless)
 PAGE_SIZE = 20  # hits per page of one kind
 MAX_PAGE = 250
 SNIPPET_TOKENS = 40
@@ -179,13 +194,17 @@ def _conditions(user, filters: Filters, kind: Kind | None, skip: str | None) -> 
     """
     # Reading rules (queries.visible_* wrap permissions.restrict): every kind is read through its evaluation
     # (the public: approved responses only); documents by their own rules too (internal ones: people with a role).
-    visible, params = queries.visible_evaluations(user).order_by().values("pk").query.sql_with_params()
-    conds, params = [f"s.evaluation_id IN ({visible})"], list(params)
+    conds, params = [], []
+    visible = _readable(queries.visible_evaluations(user), "s.evaluation_id")
+    if visible:
+        conds.append(visible[0])
+        params += visible[1]
     if kind is None or kind.name == "document":
-        docs, doc_params = restrict(user, EvaluationDocument).order_by().values("pk").query.sql_with_params()
-        other = f"s.kind <> {BY_NAME['document'].code} OR " if kind is None else ""
-        conds.append(f"({other}{_object_id()} IN ({docs}))")
-        params += list(doc_params)
+        docs = _readable(restrict(user, EvaluationDocument), _object_id())
+        if docs:
+            other = f"s.kind <> {BY_NAME['document'].code} OR " if kind is None else ""
+            conds.append(f"({other}{docs[0]})")
+            params += docs[1]
     for name in FACETS:
         value = getattr(filters, name)
         if name == skip or value in (None, ""):
@@ -207,11 +226,26 @@ def _conditions(user, filters: Filters, kind: Kind | None, skip: str | None) -> 
     return conds, params
 
 
+def _readable(rows, column: str) -> tuple[str, list] | None:
+    """SQL: is the record whose id is `column` among `rows` (a reading door's queryset)? None: every row is.
+
+    SQLite: a lookup per candidate (EXISTS, correlated), which stops with the candidates; an IN (subquery)
+    would be built whole (8,500 evaluations at L) once per kind. PostgreSQL: IN, which it hashes once.
+    """
+    if not rows.query.where:
+        return None  # a reader of everything: nothing to check
+    if connection.vendor == "sqlite":
+        sql, params = rows.filter(pk=RawSQL(column, ())).order_by().values("pk").query.sql_with_params()
+        return f"EXISTS ({sql})", list(params)
+    sql, params = rows.order_by().values("pk").query.sql_with_params()
+    return f"{column} IN ({sql})", list(params)
+
+
 def _object_id() -> str:
-    return f"(s.rowid / {KIND_BITS})" if connection.vendor == "sqlite" else f"(s.id / {KIND_BITS})"
+    return f"(s.rowid %% {KIND_SPAN})" if connection.vendor == "sqlite" else f"(s.id %% {KIND_SPAN})"
 
 
-def _candidates_sql(query: Query, user, filters: Filters, skip: str | None = None) -> tuple[str, list]:
+def _candidates_sql(query: Query, user, filters: Filters, skip: str | None = None, weightless: frozenset = frozenset()) -> tuple[str, list]:
     """The matching rows the reader may see, at most CANDIDATES + 1 of each kind: the newest first.
 
     A common word matches a large share of the index (at L, some 200,000 progress updates):
@@ -227,11 +261,9 @@ def _candidates_sql(query: Query, user, filters: Filters, skip: str | None = Non
         found = _conditions(user, filters, kind, skip)
         if found is None:
             continue
-        conds, cond_params = found
-        sql, kind_params, newest = _sqlite_kind(query, kind, conds)
-        first = "exact DESC, " if query.wants_adjacency else ""
-        parts.append(f"SELECT * FROM ({sql} ORDER BY {first}{newest} DESC LIMIT {CANDIDATES + 1}) c{kind.code}")
-        params += kind_params + cond_params
+        sql, kind_params = _sqlite_kind(query, kind, *found, weightless)
+        parts.append(f"SELECT * FROM ({sql}) c{kind.code}")
+        params += kind_params
     if not parts:
         return (
             "SELECT NULL AS id, NULL AS kind, NULL AS object_id, NULL AS evaluation_id, NULL AS recommendation_id, "
@@ -240,35 +272,114 @@ def _candidates_sql(query: Query, user, filters: Filters, skip: str | None = Non
     return " UNION ALL ".join(parts), params
 
 
-def _sqlite_kind(query: Query, kind: Kind, conds: list[str]) -> tuple[str, list]:
-    """One kind's matches on SQLite (without ORDER BY and LIMIT, added by the caller), `s` the index row."""
-    code = kind.code
-    columns = (
-        f"s.rowid AS id, {code} AS kind, s.rowid / {KIND_BITS} AS object_id, s.evaluation_id, s.recommendation_id, s.action_id"
-    )
+def _sqlite_kind(query: Query, kind: Kind, conds: list[str], cond_params: list, weightless: frozenset) -> tuple[str, list]:
+    """One kind's newest CANDIDATES + 1 matches on SQLite (exact phrases first), `s` the index row.
+
+    Each FTS5 selection reads only this kind's range of ids, newest first, and stops at its LIMIT.
+    bm25() costs more than the selection: FTS5 counts each phrase's matches in the whole index (its
+    IDF) once per cursor, and again for each rowid looked up one by one (`rowid =` per row, as an IN
+    list or a correlated subquery asks). So it is computed in the selecting cursor itself, or in one
+    cursor over the candidates' range of ids; and the `weightless` words (_sqlite_weightless) are
+    left out of it.
+    """
+    code, (lo, hi) = kind.code, kind_range(kind.code)
+    limit = CANDIDATES + 1
+    columns = f"s.rowid AS id, {code} AS kind, s.rowid - {lo} AS object_id, s.evaluation_id, s.recommendation_id, s.action_id"
+    where = " AND ".join([f"s.rowid BETWEEN {lo} AND {hi}", *conds])
     main, prefixes, adjacent = query.fts5(), query.fts5_prefixes(), query.fts5_adjacent()
-    params: list = []
-    exact = "0"
-    if adjacent:
-        exact = f"(s.rowid IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s))"
-        params.append(adjacent)
-    where = " AND ".join([f"s.rowid %% {KIND_BITS} = {code}", *conds])
-    if main:
-        sql = f"SELECT {columns}, -bm25({TABLE}, 4.0, 2.0, 1.0) AS score, {exact} AS exact FROM {TABLE} s WHERE {TABLE} MATCH %s"
-        params.append(main)
-        if prefixes:
-            sql += f" AND s.rowid IN (SELECT rowid FROM {PREFIX_TABLE} WHERE {PREFIX_TABLE} MATCH %s)"
-            params.append(prefixes)
-        return f"{sql} AND {where}", params, "s.rowid"
-    # Only prefixes: the unstemmed index finds the rows, newest first; where their stems match too, that ranks them.
-    score = (
-        f"COALESCE((SELECT -bm25({TABLE}, 4.0, 2.0, 1.0) FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid = s.rowid), 0)"
-    )
+    if not main:
+        # Only prefixes: the unstemmed index finds the rows (it holds no positions: no bm25). Where the
+        # stems match too, bm25 of the stemmed index ranks them.
+        cand = (
+            f"SELECT {columns}, 0 AS exact FROM {PREFIX_TABLE} p JOIN {TABLE} s ON s.rowid = p.rowid "
+            f"WHERE {PREFIX_TABLE} MATCH %s AND p.rowid BETWEEN {lo} AND {hi} AND {where} ORDER BY p.rowid DESC LIMIT {limit}"
+        )
+        return _ranked_apart(cand, [prefixes, *cond_params], query.fts5_any(), hi)
+    ranked_terms = [t for t in query.stemmed_terms if t not in weightless]
+    score = f", {_BM25} AS score" if len(ranked_terms) == len(query.stemmed_terms) else ""
+    extra, extra_params = "", []
+    if prefixes:
+        # `+s.rowid`: a filter on the rows read, never the way to read them (a lookup per rowid, bm25's IDF each time).
+        extra = f" AND +s.rowid IN (SELECT rowid FROM {PREFIX_TABLE} WHERE {PREFIX_TABLE} MATCH %s AND rowid BETWEEN {lo} AND {hi})"
+        extra_params = [prefixes]
     sql = (
-        f"SELECT {columns}, {score} AS score, {exact} AS exact FROM {PREFIX_TABLE} p JOIN {TABLE} s ON s.rowid = p.rowid "
-        f"WHERE {PREFIX_TABLE} MATCH %s AND p.rowid %% {KIND_BITS} = {code} AND {where}"
+        f"SELECT {columns}{score}, 0 AS exact FROM {TABLE} s WHERE {TABLE} MATCH %s AND {where}{extra} "
+        f"ORDER BY s.rowid DESC LIMIT {limit}"
     )
-    return sql, [query.fts5_any(), *params, prefixes], "p.rowid"
+    params = [main, *cond_params, *extra_params]
+    if adjacent:
+        # The newest matches with the exact phrase, and the newest of all, each selection stopping at its
+        # LIMIT: the first CANDIDATES + 1 of (exact ones, then the others) are among them. (Bare columns
+        # beside MAX(): SQLite takes them from the row with the maximum.)
+        exact = f" AND +s.rowid IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid BETWEEN {lo} AND {hi})"
+        exact_sql = sql.replace(" 0 AS exact", " 1 AS exact", 1).replace(" ORDER BY", exact + " ORDER BY", 1)
+        sql = (
+            f"SELECT id, kind, object_id, evaluation_id, recommendation_id, action_id{', score' if score else ''}, MAX(exact) AS exact "
+            f"FROM (SELECT * FROM ({exact_sql}) UNION ALL SELECT * FROM ({sql})) GROUP BY id ORDER BY exact DESC, id DESC LIMIT {limit}"
+        )
+        params = [*params, adjacent, *params]
+    if score:
+        return f"SELECT id, kind, object_id, evaluation_id, recommendation_id, action_id, score, exact FROM ({sql})", params
+    # Some words weigh nothing: the candidates are selected by all the words, ranked by the others (if any).
+    return _ranked_apart(sql, params, fts5_match(ranked_terms) if ranked_terms else None, hi)
+
+
+_BM25 = f"-bm25({TABLE}, 4.0, 2.0, 1.0)"
+
+
+def _ranked_apart(cand: str, params: list, match: str | None, hi: int) -> tuple[str, list]:
+    """The candidates `cand` (columns id ... action_id, exact) scored by bm25 of `match` (None: not ranked, 0),
+    in one FTS5 cursor over their range of ids; 0 where it does not match."""
+    columns = "cand.id, cand.kind, cand.object_id, cand.evaluation_id, cand.recommendation_id, cand.action_id"
+    if match is None:
+        return f"SELECT {columns}, 0 AS score, cand.exact FROM ({cand}) cand", params
+    return (
+        f"SELECT * FROM (WITH cand AS MATERIALIZED ({cand}), "
+        f"ranked AS MATERIALIZED (SELECT s.rowid AS id, {_BM25} AS score FROM {TABLE} s "
+        f"WHERE {TABLE} MATCH %s AND s.rowid BETWEEN (SELECT MIN(id) FROM cand) AND {hi}) "
+        f"SELECT {columns}, COALESCE(ranked.score, 0) AS score, cand.exact FROM cand LEFT JOIN ranked ON ranked.id = cand.id)"
+    ), [*params, match]
+
+
+def _sqlite_weightless(query: Query) -> frozenset:
+    """The query's single words found in more than half the index's rows (and in more than COMMON rows).
+
+    FTS5's bm25 gives such a word an IDF of 1e-6 (it clamps a negative one): it weighs nothing beside
+    any other word, yet counting its rows for that IDF reads all of them (600,000 for "partners" at L,
+    13 ms), once per kind. Told by how many rows hold the word as written (the unstemmed index's
+    vocabulary): a lower bound of its stem's count, so a word that does weigh is never left out.
+    """
+    words: dict[str, list] = {}
+    for term in query.stemmed_terms:
+        if not term.is_phrase:
+            folded = "".join(c for c in unicodedata.normalize("NFD", term.words[0]) if not unicodedata.combining(c))
+            words.setdefault(folded, []).append(term)
+    if not words:
+        return frozenset()
+    with connection.cursor() as cursor:
+        # The index's row count: the first varint of FTS5's "averages" record (id 1 of its data table).
+        cursor.execute(
+            f"SELECT (SELECT block FROM {TABLE}_data WHERE id = 1), term, doc FROM {VOCAB_TABLE} "
+            f"WHERE term IN ({', '.join(['%s'] * len(words))})",
+            list(words),
+        )
+        found = cursor.fetchall()
+    if not found:
+        return frozenset()
+    rows = _varint(found[0][0] or b"")
+    return frozenset(t for _, word, n in found if n > max(rows / 2, COMMON) for t in words.get(word, []))
+
+
+def _varint(data: bytes) -> int:
+    """SQLite's variable-length integer (as FTS5 writes them), from the start of `data`."""
+    value = 0
+    for i, byte in enumerate(data[:9]):
+        if i == 8:
+            return (value << 8) | byte
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            break
+    return value
 
 
 def _postgres_candidates(query: Query, user, filters: Filters, skip: str | None) -> tuple[str, list]:
@@ -283,10 +394,10 @@ def _postgres_candidates(query: Query, user, filters: Filters, skip: str | None)
     first = f"{exact} DESC, " if query.wants_adjacency else ""
     sql = (
         "SELECT id, kind, object_id, evaluation_id, recommendation_id, action_id, score, exact FROM ("
-        f"SELECT s.id, s.kind, s.id / {KIND_BITS} AS object_id, s.evaluation_id, s.recommendation_id, s.action_id, "
+        f"SELECT s.id, s.kind, s.id %% {KIND_SPAN} AS object_id, s.evaluation_id, s.recommendation_id, s.action_id, "
         f"NULL::double precision AS score, {exact} AS exact, "
         f"ROW_NUMBER() OVER (PARTITION BY s.kind ORDER BY {first}s.id DESC) AS rn "
-        f"FROM {TABLE} s, q WHERE s.document @@ {tsquery} AND {' AND '.join(conds)}) m WHERE rn <= {CANDIDATES + 1}"
+        f"FROM {TABLE} s, q WHERE {' AND '.join([f's.document @@ {tsquery}', *conds])}) m WHERE rn <= {CANDIDATES + 1}"
     )
     return sql, params
 
@@ -324,9 +435,10 @@ def _rows_sql(query: Query, user, filters: Filters) -> tuple[str, list, dict[str
         q, q_params = _postgres_q(query)
         ctes.append(q)
         params += q_params
+    weightless = _sqlite_weightless(query) if connection.vendor == "sqlite" else frozenset()
     sources = {}
     for skip in (None, *filters.active()):
-        cand, cand_params = _candidates_sql(query, user, filters, skip)
+        cand, cand_params = _candidates_sql(query, user, filters, skip, weightless)
         name = "rows" if skip is None else f"rows_{skip}"
         score = "c.score"
         join = ""
@@ -413,7 +525,8 @@ def _counts_sql(filters: Filters, sources: dict[str, str]) -> tuple[str, list]:
 
 def _page_sql(filters: Filters) -> tuple[str, list]:
     where, params = _where(filters)
-    order = "rows.exact DESC, rows.score DESC, rows.id"
+    # Equal scores (and the words too common to rank by: score 0), the newest first.
+    order = "rows.exact DESC, rows.score DESC, rows.id DESC"
     columns = "rows.id, rows.kind, rows.object_id, rows.evaluation_id, rows.recommendation_id, rows.action_id, rows.score, rows.exact"
     if filters.kind:
         offset = (filters.page - 1) * PAGE_SIZE
@@ -427,7 +540,7 @@ def _page_sql(filters: Filters) -> tuple[str, list]:
 def _snippets(query: Query, hits: list[Hit]) -> None:
     if not hits:
         return
-    ids = [h.object_id * KIND_BITS + h.kind.code for h in hits]
+    ids = [entry_id(h.kind.code, h.object_id) for h in hits]
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
@@ -458,7 +571,7 @@ def _snippets(query: Query, hits: list[Hit]) -> None:
             )
             found = dict(cursor.fetchall())
     for h in hits:
-        h.snippet = highlight.mark_prefixes(found.get(h.object_id * KIND_BITS + h.kind.code, ""), query.prefixes)
+        h.snippet = highlight.mark_prefixes(found.get(entry_id(h.kind.code, h.object_id), ""), query.prefixes)
 
 
 # --- the records behind the hits ------------------------------------------------------------------
@@ -558,7 +671,7 @@ def search(user, text: str | Query, filters: Filters | None = None) -> Results:
         for _id, kind, obj, ev, rec, act, score, exact in page
     ]
     # A UNION keeps no order: the page's own, again.
-    hits.sort(key=lambda h: ((h.kind.code if not filters.kind else 0), not h.exact, -h.score, h.object_id * KIND_BITS + h.kind.code))
+    hits.sort(key=lambda h: ((h.kind.code if not filters.kind else 0), not h.exact, -h.score, -entry_id(h.kind.code, h.object_id)))
     if filters.kind:
         # Pages go as far as the candidates do.
         results.has_next = len(hits) > PAGE_SIZE and filters.page * PAGE_SIZE < CANDIDATES

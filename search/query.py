@@ -77,7 +77,7 @@ class Query:
         """MATCH expression for the stemmed index: every term a quoted string (no operator of the
         person's survives). None when every term is a single-word prefix."""
         terms = self.stemmed_terms
-        return " AND ".join(_fts5_term(t) for t in terms) if terms else None
+        return fts5_match(terms) if terms else None
 
     def fts5_prefixes(self) -> str | None:
         """MATCH expression for the unstemmed index (single-word prefixes only)."""
@@ -114,6 +114,11 @@ class Query:
             else:
                 parts.append(("phraseto_tsquery", t.text or " ".join(t.words), False))
         return parts
+
+
+def fts5_match(terms: list[Term]) -> str:
+    """MATCH expression: all these terms."""
+    return " AND ".join(_fts5_term(t) for t in terms)
 
 
 def _fts5_term(t: Term) -> str:

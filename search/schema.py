@@ -3,8 +3,10 @@
 One row per searchable record, in one table, `search_entry`: evaluation
 titles, overall management responses, recommendations (text, management
 response, description), key actions (text, comments, responsible) and
-progress comments. Its id encodes the kind and the record (`id * 8 + kind`),
-so a hit names its record without a lookup.
+progress comments. Its id encodes the kind and the record (`kind * 2**40 + id`),
+so a hit names its record without a lookup, and each kind's rows are one range
+of ids: SQLite's FTS5 reads one kind's matches, newest first, without walking
+the other kinds' (a common word matches 600,000 progress updates at L).
 
 Triggers on the tracking tables write it, in the transaction of the change,
 whatever made the change: the services, the admin, the importer's raw
@@ -43,7 +45,23 @@ from dataclasses import dataclass
 TABLE = "search_entry"
 # SQLite: the words as written (unstemmed, no positions), for prefix queries.
 PREFIX_TABLE = "search_prefix"
-KIND_BITS = 8  # id = record id * 8 + kind
+# SQLite: how many rows hold each word as written (fts5vocab over PREFIX_TABLE), for the engine to tell
+# a word found nearly everywhere, which bm25 gives no weight (search.engine._sqlite_weightless).
+VOCAB_TABLE = "search_vocab"
+KIND_SPAN = 1 << 40  # id = kind * KIND_SPAN + record id: each kind one range of ids
+
+
+def entry_id(code: int, record_id: int) -> int:
+    return code * KIND_SPAN + record_id
+
+
+def kind_range(code: int) -> tuple[int, int]:
+    """The first and last index ids a kind may have."""
+    return code * KIND_SPAN, (code + 1) * KIND_SPAN - 1
+
+
+def _entry_id_sql(kind: Kind, record_id: str) -> str:
+    return f"({record_id} + {kind.code * KIND_SPAN})"
 DOCUMENT_TEXT_LIMIT = 150_000  # characters of a document's text indexed (some 50 pages)
 
 
@@ -157,11 +175,12 @@ def sqlite_install(kinds: tuple[Kind, ...] = KINDS, create_table: bool = True) -
             f"CREATE VIRTUAL TABLE {PREFIX_TABLE} USING fts5(words, content='', detail='none', "
             "tokenize = 'unicode61 remove_diacritics 2')"
         )
+        sql.append(f"CREATE VIRTUAL TABLE {VOCAB_TABLE} USING fts5vocab({PREFIX_TABLE}, 'row')")
     for kind in kinds:
         sql += _sqlite_triggers(kind)
         sql.append(f"INSERT INTO {_SQLITE_COLUMNS} {_sqlite_select(kind, kind.table + ' r', 'r')}")
         sql.append(
-            f"INSERT INTO {PREFIX_TABLE}(rowid, words) SELECT r.id * {KIND_BITS} + {kind.code}, {_words(kind)} "
+            f"INSERT INTO {PREFIX_TABLE}(rowid, words) SELECT {_entry_id_sql(kind, 'r.id')}, {_words(kind)} "
             f"FROM {kind.table} r WHERE {_nonempty(kind)}"
         )
     return sql
@@ -170,6 +189,7 @@ def sqlite_install(kinds: tuple[Kind, ...] = KINDS, create_table: bool = True) -
 def sqlite_uninstall(kinds: tuple[Kind, ...] = KINDS, drop_table: bool = True) -> list[str]:
     sql = [f"DROP TRIGGER IF EXISTS search_{k.name}_{op}" for k in kinds for op in ("insert", "update", "delete", "move")]
     if drop_table:
+        sql.append(f"DROP TABLE IF EXISTS {VOCAB_TABLE}")
         sql.append(f"DROP TABLE IF EXISTS {TABLE}")
         sql.append(f"DROP TABLE IF EXISTS {PREFIX_TABLE}")
     return sql
@@ -184,18 +204,18 @@ def _sqlite_select(kind: Kind, source: str | None, row: str) -> str:
     if kind.parent:
         where.insert(0, f"k.id = {row}.{kind.parent[1][2:]}")
     frm = f" FROM {', '.join(tables)}" if tables else ""
-    return f"SELECT {row}.id * {KIND_BITS} + {kind.code}, {title}, {body}, {extra}, {ev}, {rec}, {act}{frm} WHERE {' AND '.join(where)}"
+    return f"SELECT {_entry_id_sql(kind, row + '.id')}, {title}, {body}, {extra}, {ev}, {rec}, {act}{frm} WHERE {' AND '.join(where)}"
 
 
 def _sqlite_triggers(kind: Kind) -> list[str]:
     drop = (
-        f"DELETE FROM {TABLE} WHERE rowid = OLD.id * {KIND_BITS} + {kind.code}; "
-        f"INSERT INTO {PREFIX_TABLE}({PREFIX_TABLE}, rowid, words) SELECT 'delete', OLD.id * {KIND_BITS} + {kind.code}, "
+        f"DELETE FROM {TABLE} WHERE rowid = {_entry_id_sql(kind, 'OLD.id')}; "
+        f"INSERT INTO {PREFIX_TABLE}({PREFIX_TABLE}, rowid, words) SELECT 'delete', {_entry_id_sql(kind, 'OLD.id')}, "
         f"{_words(kind, 'OLD')} WHERE {_nonempty(kind, 'OLD')};"
     )
     insert = (
         f"INSERT INTO {_SQLITE_COLUMNS} {_sqlite_select(kind, None, 'NEW')}; "
-        f"INSERT INTO {PREFIX_TABLE}(rowid, words) SELECT NEW.id * {KIND_BITS} + {kind.code}, {_words(kind, 'NEW')} "
+        f"INSERT INTO {PREFIX_TABLE}(rowid, words) SELECT {_entry_id_sql(kind, 'NEW.id')}, {_words(kind, 'NEW')} "
         f"WHERE {_nonempty(kind, 'NEW')};"
     )
     out = [
@@ -211,7 +231,7 @@ def _sqlite_triggers(kind: Kind) -> list[str]:
             f"CREATE TRIGGER search_action_move AFTER UPDATE ON {kind.table} "
             f"WHEN OLD.evaluation_id IS NOT NEW.evaluation_id OR OLD.recommendation_id IS NOT NEW.recommendation_id BEGIN "
             f"UPDATE {TABLE} SET evaluation_id = NEW.evaluation_id, recommendation_id = NEW.recommendation_id "
-            f"WHERE rowid IN (SELECT id * {KIND_BITS} + {upd.code} FROM {upd.table} WHERE key_action_id = NEW.id); END"
+            f"WHERE rowid IN (SELECT {_entry_id_sql(upd, 'id')} FROM {upd.table} WHERE key_action_id = NEW.id); END"
         )
     return out
 
@@ -362,7 +382,7 @@ def _postgres_select(kind: Kind, source: str) -> str:
     ev, rec, act = _ids(kind)
     join = _parent_join(kind)
     return (
-        f"SELECT r.id * {KIND_BITS} + {kind.code}, {kind.code}, {ev}, {rec}, {act}, "
+        f"SELECT {_entry_id_sql(kind, 'r.id')}, {kind.code}, {ev}, {rec}, {act}, "
         f"search_language(concat_ws(' ', {title}, {body}, {extra})), {title}, {body}, {extra} "
         f"FROM {source} r{join} WHERE {_nonempty(kind)}"
     )
@@ -383,7 +403,7 @@ def _postgres_triggers(kind: Kind) -> list[str]:
              WHERE o.evaluation_id IS DISTINCT FROM r.evaluation_id OR o.recommendation_id IS DISTINCT FROM r.recommendation_id) THEN
     UPDATE {TABLE} s SET evaluation_id = r.evaluation_id, recommendation_id = r.recommendation_id
     FROM new_rows r JOIN old_rows o ON o.id = r.id JOIN {upd.table} u ON u.key_action_id = r.id
-    WHERE s.id = u.id * {KIND_BITS} + {upd.code}
+    WHERE s.id = {_entry_id_sql(upd, 'u.id')}
       AND (o.evaluation_id IS DISTINCT FROM r.evaluation_id OR o.recommendation_id IS DISTINCT FROM r.recommendation_id);
   END IF;"""
     return [
@@ -394,13 +414,13 @@ BEGIN
 END $$""",
         f"""CREATE FUNCTION search_{n}_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  DELETE FROM {TABLE} WHERE id IN (SELECT r.id * {KIND_BITS} + {kind.code} FROM {changed_rows});
+  DELETE FROM {TABLE} WHERE id IN (SELECT {_entry_id_sql(kind, 'r.id')} FROM {changed_rows});
   INSERT INTO {TABLE} {_COLUMNS} {_postgres_select(kind, '(SELECT r.* FROM ' + changed_rows + ')')};{moved}
   RETURN NULL;
 END $$""",
         f"""CREATE FUNCTION search_{n}_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  DELETE FROM {TABLE} WHERE id IN (SELECT id * {KIND_BITS} + {kind.code} FROM old_rows);
+  DELETE FROM {TABLE} WHERE id IN (SELECT {_entry_id_sql(kind, 'id')} FROM old_rows);
   RETURN NULL;
 END $$""",
         f"CREATE TRIGGER search_{n}_insert AFTER INSERT ON {kind.table} REFERENCING NEW TABLE AS new_rows "

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 import gateformat
-from search import engine
+from search import engine, schema
 from tests.conftest import sample_text
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
 from tracking.actor import Actor
@@ -104,7 +104,7 @@ def test_french_and_spanish_records_are_stemmed_in_their_language():
     fr = make_recommendation(ev, text="Les bureaux de pays doivent renforcer les capacités nationales et leurs partenariats.")
     es = make_recommendation(ev, text="Las oficinas deben fortalecer las capacidades nacionales y sus alianzas estratégicas.")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id / 8, language::text FROM search_entry WHERE kind = 3")
+        cursor.execute(f"SELECT id % {schema.KIND_SPAN}, language::text FROM search_entry WHERE kind = 3")
         languages = dict(cursor.fetchall())
     assert languages == {fr.pk: "ft_french", es.pk: "ft_spanish"}
     assert ids(ANON, "capacité nationale", "recommendation") == [fr.pk]  # singular finds plural, French rules
@@ -384,3 +384,39 @@ def test_a_common_word_ranks_and_counts_the_newest_candidates_of_each_kind_and_s
     page = client.get(reverse("web:search"), {"q": "okra"}).content.decode()
     assert 'id="search-capped"' in page and "(3+)" in page
     assert 'id="search-capped"' not in client.get(reverse("web:search"), {"q": "older okra"}).content.decode()
+
+
+def test_the_exact_phrase_comes_first_even_when_older_than_the_newest_candidates(monkeypatch):
+    monkeypatch.setattr(engine, "CANDIDATES", 3)
+    ev = make_evaluation()
+    exact = make_recommendation(ev, text="Strengthen due diligence for partners.")
+    newer = [make_recommendation(ev, text=f"Diligence is due in round {i}.") for i in range(4)]
+    results = engine.search(ANON, "due diligence")
+    hits = results.groups[0].hits
+    assert results.counts == {"recommendation": 3} and results.capped == {"recommendation"}
+    assert hits[0].object_id == exact.pk and hits[0].exact
+    # Then the newest of the others.
+    assert {h.object_id for h in hits[1:]} == {r.pk for r in newer[-2:]} and not any(h.exact for h in hits[1:])
+
+
+def test_equal_scores_list_the_newest_first():
+    ev = make_evaluation()
+    older = make_recommendation(ev, text="Plant more tamarind trees.")
+    newer = make_recommendation(ev, text="Plant more tamarind trees.")
+    assert ids(ANON, "tamarind", "recommendation") == [newer.pk, older.pk]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5's bm25 and its vocabulary (PostgreSQL ranks with ts_rank_cd)")
+def test_a_word_in_more_than_half_the_index_does_not_rank_but_the_other_words_do(monkeypatch):
+    # bm25 gives such a word an IDF of ~0; counting its rows for it would read them all, once per kind.
+    monkeypatch.setattr(engine, "COMMON", 2)
+    ev = make_evaluation(title="Quince evaluation")
+    many = make_recommendation(ev, text="Quince, quince, quince and quince.")  # would rank first by bm25
+    pruned_often = make_recommendation(ev, text="Pruning quince, pruning pears, pruning plums.")
+    pruned = make_recommendation(ev, text="Quince orchards need pruning and care over many long seasons.")
+    newest = make_recommendation(ev, text="A quince.")
+    assert ids(ANON, "quince", "recommendation") == [newest.pk, pruned.pk, pruned_often.pk, many.pk]
+    assert ids(ANON, "quince pruning", "recommendation") == [pruned_often.pk, pruned.pk]
+    # A word in few rows ranks as ever: the one that says it most, first.
+    monkeypatch.setattr(engine, "COMMON", 20_000)
+    assert ids(ANON, "quince", "recommendation")[0] == many.pk
