@@ -29,7 +29,7 @@ from .. import history, tallies
 from ..units import UnitDirectory, fragments
 from .create import create_all
 from .document import DocumentImport
-from .results import FAILED, ImportRefused, ImportResult
+from .results import FAILED, UNCHANGED, ImportRefused, ImportResult
 from .update import load_responses
 
 OFFICE_TYPE_NAMES = {
@@ -358,8 +358,7 @@ class _Batch:
             else:
                 claimed.add(key)
                 new.append(job)
-        # The counts behind the figures (tracking.services.tallies): the known evaluations' counts before...
-        counted_before = tallies.counts(KeyAction.objects.filter(evaluation_id__in=[existing[k].pk for _, k in later if k in existing]))
+        known = {existing[key].pk for _, key in later if key in existing}  # before the batch made any
         records = []
         updates: list[ActionUpdate] = []
         if new:
@@ -369,6 +368,10 @@ class _Batch:
                 records += job.records
         # What the known evaluations hold, read for the batch at once (a few queries, not a few per document).
         loaded = load_responses({existing[key].pk for _, key in later}) if later else {}
+        # The counts behind the figures (tracking.services.tallies) move only with the evaluations a
+        # document changes: what those held is kept from what was just read (values, not counts: the
+        # update changes these objects), and nothing is counted for a document that changed nothing.
+        held = {pk: _counted(*loaded[pk]) for pk in known if pk in loaded}
         updated = set()
         for job, key in later:
             evaluation = existing[key]
@@ -380,10 +383,36 @@ class _Batch:
         history.write(records)
         if updates:
             ActionUpdate.objects.bulk_create(updates)
-        # ...and every evaluation's of the batch after it: the difference added, in this transaction.
-        batch = [existing[key].pk for key in keys if key in existing]
-        tallies.add(tallies.counts(KeyAction.objects.filter(evaluation_id__in=batch)), counted_before)
+        self._count(existing, later, new, held)
         return [job.finish() for job in self.jobs]
+
+    @staticmethod
+    def _count(existing: dict, later: list, new: list, held: dict) -> None:
+        """The difference the batch made to the counts, added to the kept ones (in its transaction).
+
+        Changed evaluations are counted again in the database; new ones the batch did not change
+        again are counted from what it wrote; what changed ones held, from what it read.
+        """
+        changed = sorted({existing[key].pk for job, key in later if job.result.outcome != UNCHANGED})
+        fresh = {job.result.evaluation_id: job.counted for job in new if job.result.evaluation_id not in changed}
+        values = tallies.evaluation_values([*fresh, *(pk for pk in changed if pk in held)])
+        after = tallies.count_responses((values[pk], *counted) for pk, counted in fresh.items())
+        if changed:
+            after.update(tallies.counts(KeyAction.objects.filter(evaluation_id__in=changed)))
+        before = tallies.count_responses((values[pk], *held[pk]) for pk in changed if pk in held)
+        tallies.add(after, before)
+
+
+def _counted(mr, recommendations) -> tuple:
+    """A response as read by `load_responses`, as the counts see it (`tallies.count_responses`)."""
+    return mr.status, [
+        (
+            rec.category,
+            [(tag.term.kind, tag.term_id) for tag in rec.tags.all()],
+            [(a.status, a.deadline, a.verification) for a in rec.key_actions.all()],
+        )
+        for rec in recommendations
+    ]
 
 
 _PARSE_VOCABULARY = None
