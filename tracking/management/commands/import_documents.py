@@ -116,8 +116,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=50,
-            help="documents per transaction at most (default 50; each batch is committed, and holds the database "
+            # Half a second bounds each batch; the count only caps it. At 50, SQLite's pause between
+            # batches (0.11 s each) was a quarter of a 10,000-document import (96 s; 70 s at 100).
+            default=100,
+            help="documents per transaction at most (default 100; each batch is committed, and holds the database "
             "about half a second at most: fewer documents when they take longer)",
         )
         parser.add_argument("--changes", action="store_true", help="list every change made (a dry run always does)")
