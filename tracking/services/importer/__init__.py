@@ -13,7 +13,7 @@ position otherwise; they are never duplicated, and never deleted.
 """
 
 from .document import parse_deadline
-from .pipeline import OFFICE_TYPE_NAMES, Importer
+from .pipeline import OFFICE_TYPE_NAMES, Importer, analyze_changed_tables
 from .results import CREATED, FAILED, UNCHANGED, UPDATED, Conflict, ImportRefused, ImportResult
 
 __all__ = [
@@ -26,5 +26,6 @@ __all__ = [
     "ImportResult",
     "Importer",
     "OFFICE_TYPE_NAMES",
+    "analyze_changed_tables",
     "parse_deadline",
 ]

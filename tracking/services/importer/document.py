@@ -40,6 +40,8 @@ class DocumentImport(Updating):
         self.updates: list = []
         self.preferred: list[str] = []  # fields of the record being saved whose page value was preferred
         self.evaluation_id: int | None = None
+        # A new evaluation's response as the counts see it (set by create_all; tallies.count_responses).
+        self.counted: tuple | None = None
         self.result = ImportResult(source=doc.source, outcome=UNCHANGED)
 
     def locate_offices(self) -> tuple[int, int, int]:

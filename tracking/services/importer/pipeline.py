@@ -29,8 +29,11 @@ from .. import history, tallies
 from ..units import UnitDirectory, fragments
 from .create import create_all
 from .document import DocumentImport
-from .results import FAILED, ImportRefused, ImportResult
+from .results import FAILED, UNCHANGED, ImportRefused, ImportResult
 from .update import load_responses
+
+# SQLite: how long the write lock is left free between two batches (see `Importer._let_others_write`).
+LOCK_PAUSE = 0.11
 
 OFFICE_TYPE_NAMES = {
     "EO": "Evaluation office",
@@ -143,7 +146,7 @@ class Importer:
         if workers is None:
             # One core stays with this process, which writes while the others read.
             workers = min(4, (os.cpu_count() or 1) - 1)
-        parsed: Iterable[tuple[str, gateformat.Document | gateformat.GateFormatError]]
+        parsed: Iterable[tuple[str, gateformat.Document | ImportResult, dict]]
         pool = None
         setup = (self.parse_vocabulary, self.units.known_keys)
         if workers > 0:
@@ -168,23 +171,30 @@ class Importer:
             batch: list[gateformat.Document] = []
             order: list[ImportResult | None] = []
             size = batch_size if batch_seconds is None else min(batch_size, 4)
-            for source, doc, parts in parsed:
+            committed = None  # when the last batch was committed
+            for _source, doc, parts in parsed:
                 self.units.fragments.update(parts)
-                if isinstance(doc, gateformat.GateFormatError):
-                    order.append(ImportResult(source=source, outcome=FAILED, error=str(doc)))
+                if isinstance(doc, ImportResult):  # unreadable, or refused before anything is written
+                    order.append(doc)
                     continue
                 batch.append(doc)
                 order.append(None)
                 if len(batch) >= size:
+                    if batch_seconds is not None:
+                        self._let_others_write(committed)
+                    if not connection.in_atomic_block:
+                        analyze_changed_tables(share=1.0, rough=True)
                     started = time.monotonic()
                     results = list(self._flush(batch, order))
+                    committed = time.monotonic()
                     if batch_seconds is not None:
-                        per_document = (time.monotonic() - started) / len(batch)
+                        per_document = (committed - started) / len(batch)
                         # Shrinks at once, grows by doubling at most (the next documents may be longer).
                         size = max(1, min(batch_size, 2 * size, int(batch_seconds / max(per_document, 1e-6))))
-                        self._let_others_write()
                     yield from results
                     batch, order = [], []
+            if batch_seconds is not None:
+                self._let_others_write(committed)
             yield from self._flush(batch, order)
         finally:
             gc.set_threshold(*gc_threshold)
@@ -194,18 +204,24 @@ class Importer:
                 pool.join()
 
     @staticmethod
-    def _let_others_write() -> None:
-        """Between two batches, leave SQLite's write lock free long enough for a waiting writer to take it.
+    def _let_others_write(committed: float | None) -> None:
+        """Before a batch, leave SQLite's write lock free long enough since the last one for a waiting writer to take it.
 
         SQLite grants the lock to whoever asks when it is free, with no queue: a
         save waiting on it retries every 100 ms at most, and would lose every time
         to batches written back to back. (PostgreSQL locks rows, not the database.)
+        Counted from the last commit: the time spent meanwhile taking in the next
+        documents is part of the pause, not added to it.
         """
-        if connection.vendor == "sqlite" and not connection.in_atomic_block:
-            time.sleep(0.11)
+        if committed is None or connection.vendor != "sqlite" or connection.in_atomic_block:
+            return
+        rest = LOCK_PAUSE - (time.monotonic() - committed)
+        if rest > 0:
+            time.sleep(rest)
 
     def _flush(self, batch: list[gateformat.Document], order: list[ImportResult | None]) -> Iterator[ImportResult]:
-        written = iter(self.import_documents(batch)) if batch else iter(())
+        # Checked by the reader already (`_parse_job`).
+        written = iter(self._import_documents(batch)) if batch else iter(())
         for slot in order:
             yield slot if slot is not None else next(written)
 
@@ -324,6 +340,34 @@ class Importer:
         return self.terms.rows[key]
 
 
+def analyze_changed_tables(share: float, rough: bool = False) -> list[str]:
+    """PostgreSQL: the planner's statistics made again for the tracking tables changed by `share` of their rows since.
+
+    Without them PostgreSQL plans the lookup of a batch's 40 evaluations as scans of
+    whole tables, ever longer as they grow (measured at 10,000 documents: 60-110 ms
+    for each of the queries reading a batch's responses; the re-import took 257 s).
+    Its autovacuum analyzes late during a long import, or never where it is off.
+    During a run (`share` 1.0) a table is analyzed each time it has doubled: a few
+    times in all, and `rough`ly (a sample of 3,000 rows, not 30,000: sizes and ids
+    are all those plans need; 2.5 s for every table at 10,000 documents otherwise).
+    Tables changed by fewer than 1,000 rows are left as they are.
+    """
+    if connection.vendor != "postgresql":
+        return []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname LIKE %s "
+            "AND n_mod_since_analyze >= GREATEST(%s * n_live_tup, 1000) ORDER BY relname",
+            [r"tracking\_%", share],
+        )
+        tables = [row[0] for row in cursor.fetchall()]
+        if tables and rough:
+            cursor.execute("SET LOCAL default_statistics_target = 10")
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    return tables
+
+
 def _failed(doc: gateformat.Document, exc: Exception) -> ImportResult:
     if isinstance(exc, (ImportRefused, PermissionDenied)):
         error = str(exc)
@@ -358,8 +402,7 @@ class _Batch:
             else:
                 claimed.add(key)
                 new.append(job)
-        # The counts behind the figures (tracking.services.tallies): the known evaluations' counts before...
-        counted_before = tallies.counts(KeyAction.objects.filter(evaluation_id__in=[existing[k].pk for _, k in later if k in existing]))
+        known = {existing[key].pk for _, key in later if key in existing}  # before the batch made any
         records = []
         updates: list[ActionUpdate] = []
         if new:
@@ -369,6 +412,10 @@ class _Batch:
                 records += job.records
         # What the known evaluations hold, read for the batch at once (a few queries, not a few per document).
         loaded = load_responses({existing[key].pk for _, key in later}) if later else {}
+        # The counts behind the figures (tracking.services.tallies) move only with the evaluations a
+        # document changes: what those held is kept from what was just read (values, not counts: the
+        # update changes these objects), and nothing is counted for a document that changed nothing.
+        held = {pk: _counted(*loaded[pk]) for pk in known if pk in loaded}
         updated = set()
         for job, key in later:
             evaluation = existing[key]
@@ -380,10 +427,36 @@ class _Batch:
         history.write(records)
         if updates:
             ActionUpdate.objects.bulk_create(updates)
-        # ...and every evaluation's of the batch after it: the difference added, in this transaction.
-        batch = [existing[key].pk for key in keys if key in existing]
-        tallies.add(tallies.counts(KeyAction.objects.filter(evaluation_id__in=batch)), counted_before)
+        self._count(existing, later, new, held)
         return [job.finish() for job in self.jobs]
+
+    @staticmethod
+    def _count(existing: dict, later: list, new: list, held: dict) -> None:
+        """The difference the batch made to the counts, added to the kept ones (in its transaction).
+
+        Changed evaluations are counted again in the database; new ones the batch did not change
+        again are counted from what it wrote; what changed ones held, from what it read.
+        """
+        changed = sorted({existing[key].pk for job, key in later if job.result.outcome != UNCHANGED})
+        fresh = {job.result.evaluation_id: job.counted for job in new if job.result.evaluation_id not in changed}
+        values = tallies.evaluation_values([*fresh, *(pk for pk in changed if pk in held)])
+        after = tallies.count_responses((values[pk], *counted) for pk, counted in fresh.items())
+        if changed:
+            after.update(tallies.counts(KeyAction.objects.filter(evaluation_id__in=changed)))
+        before = tallies.count_responses((values[pk], *held[pk]) for pk in changed if pk in held)
+        tallies.add(after, before)
+
+
+def _counted(mr, recommendations) -> tuple:
+    """A response as read by `load_responses`, as the counts see it (`tallies.count_responses`)."""
+    return mr.status, [
+        (
+            rec.category,
+            [(tag.term.kind, tag.term_id) for tag in rec.tags.all()],
+            [(a.status, a.deadline, a.verification) for a in rec.key_actions.all()],
+        )
+        for rec in recommendations
+    ]
 
 
 _PARSE_VOCABULARY = None
@@ -396,11 +469,17 @@ def _init_parser(vocabulary, known_keys: frozenset[str]) -> None:
 
 
 def _parse_job(item: tuple[str, str]):
-    """Read one document, and divide its responsible texts into unit names (work the writer need not do)."""
+    """Read and check one document, and divide its responsible texts into unit names (work the writer need not do).
+
+    The document, or the failed result of one that cannot be read or stored (`_bounded`).
+    """
     source, text = item
     try:
         doc = gateformat.parse(text, known_units=_PARSE_VOCABULARY, source=source)
     except gateformat.GateFormatError as exc:
-        return source, exc, {}
+        return source, ImportResult(source=source, outcome=FAILED, error=str(exc)), {}
+    refusal = _bounded(doc)
+    if refusal is not None:
+        return source, refusal, {}
     texts = {a.responsible for a in doc.key_actions} | set(doc.management_response.units)
     return source, doc, {t: fragments(t, is_known=_KNOWN_KEYS.__contains__) for t in texts}
