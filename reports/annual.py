@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 
+from tracking import queries
 from tracking.models import Evaluation, KeyAction, ManagementResponse, Recommendation
 from tracking.models.responses import overdue_q
 from tracking.permissions import Reader, restrict
@@ -138,9 +139,5 @@ def build(
     report.trend = [f for f in due.breakdown("year", as_at) if f.key is not None and f.key <= year]
     overdue = figures.overdue_actions(due.actions, on)
     report.overdue_total = scan["overdue"]["n"]
-    # The first ones' ids sorted (narrow rows), then those rows read whole: sorting every overdue action's
-    # whole row (texts included) to keep 500 was most of the report's time at L.
-    ids = list(overdue.values_list("pk", flat=True)[:OVERDUE_LIST_LIMIT])
-    rows = overdue.model.objects.filter(pk__in=ids).select_related("evaluation__office", "recommendation").in_bulk()
-    report.overdue = [rows[pk] for pk in ids]
+    report.overdue = queries.first_rows(overdue, OVERDUE_LIST_LIMIT)
     return report

@@ -250,7 +250,8 @@ class DaysLate(Func):
         return sql, [*done_params, *first_params]
 
 
-def _aggregates(on: dt.date) -> dict[str, Any]:
+def _aggregates(on: dt.date, *, accountability: bool = True) -> dict[str, Any]:
+    """Every figure's aggregate; `accountability=False`: without those of `ACCOUNTABILITY` (left `_BLANK`)."""
     # The rules of overdue and due have one home (tracking.models.responses).
     overdue = overdue_q(on)
     due = due_q(on)
@@ -283,7 +284,7 @@ def _aggregates(on: dt.date) -> dict[str, Any]:
         aggs[f"s{i}"] = Count("pk", filter=Q(status=status))
     for key, q in _ageing(on).items():
         aggs[key] = Count("pk", filter=q)
-    return aggs
+    return aggs if accountability else {k: v for k, v in aggs.items() if k not in ACCOUNTABILITY}
 
 
 # What the kept counts do not hold (the first deadline, completion dates): counted from the key actions even
@@ -362,9 +363,7 @@ def breakdown(actions: QuerySet[KeyAction], by: str, on: dt.date, *, label: bool
     qs = actions.order_by()
     if b.term_kind:
         qs = qs.filter(recommendation__tags__term__kind=b.term_kind)
-    aggs = _aggregates(on)
-    if not accountability:
-        aggs = {k: v for k, v in aggs.items() if k not in ACCOUNTABILITY}
+    aggs = _aggregates(on, accountability=accountability)
     out = [_figures({**_BLANK, **r}, key=r[b.field]) for r in qs.values(b.field).annotate(**aggs)]
     return _labelled(by, out) if label else out
 
@@ -550,8 +549,7 @@ class Source:
         only what they do not hold (first deadlines, completion dates). For a `Scan` of `actions`.
         `accountability=False`: without those figures (they stay zero)."""
         if self.tallies is None:
-            aggs = _aggregates(on)
-            return aggs if accountability else {k: v for k, v in aggs.items() if k not in ACCOUNTABILITY}
+            return _aggregates(on, accountability=accountability)
         return accountability_aggregates(on) if accountability else {}
 
     def totals(self, on: dt.date, *, row: dict[str, Any] | None = None, accountability: bool = True) -> Figures:

@@ -166,10 +166,8 @@ class Reader:
         if self.everything:
             return Q()
         q = Q(**{f"{prefix}management_response__status": ResponseStatus.APPROVED})
-        if self.offices:
-            q |= Q(**{f"{prefix}office_id__in": sorted(self.offices)})
-        if self.regions:
-            q |= Q(**{f"{prefix}office__region_id__in": sorted(self.regions)})
+        if self.offices or self.regions:
+            q |= self.drafts_q(prefix)
         return q
 
     def drafts_q(self, prefix: str = "") -> Q:
