@@ -342,7 +342,7 @@ def measure_pages(scale: str, db: str, levels: list[int], duration: int) -> dict
     worker = subprocess.Popen([str(APP), "worker"], env=shared, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     try:
-        # The worker first runs what is due (the day's similar lists and themes): measured after, not during.
+        # The worker first runs what is due: measured after, not during.
         wait_for_queue(shared)
         cached = serve_and_load(scale, db, "cached", shared, sets, levels, duration, with_writer=True)
     finally:
@@ -388,8 +388,23 @@ def serve_and_load(scale: str, db: str, mode: str, env: dict, sets: dict, levels
     return results
 
 
+# The periodic jobs' due runs, enqueued here rather than left to the worker's next look at the schedule
+# (it came after the queue was found empty, and the day's run of every similar list then took a core
+# through the cached measurements). The day's similar lists and themes were made just before by
+# `similarities --all` (measure_similarities): that run is recorded as the day's, not made again.
+ENQUEUE_DUE = (
+    "from django.utils import timezone; from jobs import schedule; from jobs.models import ScheduledRun;"
+    "now = timezone.now();"
+    "[ScheduledRun.objects.get_or_create(name=p.name, due_at=p.due_at(now)) for p in schedule.registered()"
+    " if p.name.endswith('refresh_recurring_themes')];"
+    "print(schedule.enqueue_due(now))"
+)
+
+
 def wait_for_queue(env: dict, limit: float = 1800) -> None:
-    """Until the job queue holds nothing ready or running (or `limit` seconds)."""
+    """Until the job queue holds nothing ready or running (or `limit` seconds), what is due enqueued first."""
+    p = sh([APP, "shell", "-c", ENQUEUE_DUE], env=env, check=False)
+    log(f"periodic jobs enqueued before measuring: {p.stdout.strip() or p.stderr.strip()[-300:]}")
     code = ("from django_tasks_db.models import DBTaskResult as T;"
             "print(T.objects.filter(status__in=['READY','RUNNING']).count())")
     deadline = time.time() + limit
