@@ -368,6 +368,30 @@ def breakdown(actions: QuerySet[KeyAction], by: str, on: dt.date, *, label: bool
     return _labelled(by, out) if label else out
 
 
+def breakdowns(actions: QuerySet[KeyAction], keys: list[str], on: dt.date, *, label: bool = True,
+               accountability: bool = True) -> dict[str, list[Figures]]:
+    """`breakdown` by each of `keys`; the vocabularies' together, in one GROUP BY on the term and one query for
+    their names (a term belongs to one vocabulary: each group is the one `breakdown` by its vocabulary gives;
+    counted from the rows, a filtered dashboard's four vocabularies cost one pass instead of four)."""
+    kinds = {BREAKDOWNS[k].term_kind: k for k in keys if BREAKDOWNS[k].term_kind}
+    out = {k: breakdown(actions, k, on, label=label, accountability=accountability) for k in keys if k not in kinds.values()}
+    if len(kinds) < 2:
+        out.update({k: breakdown(actions, k, on, label=label, accountability=accountability) for k in kinds.values()})
+        return {k: out[k] for k in keys}
+    field = "recommendation__tags__term_id"
+    rows = list(
+        actions.order_by().filter(recommendation__tags__term__kind__in=list(kinds)).values(field)
+        .annotate(**_aggregates(on, accountability=accountability))
+    )
+    terms = {pk: (kind, name) for pk, kind, name in Term.objects.filter(pk__in=[r[field] for r in rows]).values_list("pk", "kind", "name")}
+    by_kind: dict[str, list[Figures]] = {k: [] for k in kinds.values()}
+    for r in rows:
+        kind, name = terms[r[field]]
+        by_kind[kinds[kind]].append(_figures({**_BLANK, **r}, label=name if label else "", key=r[field]))
+    out.update({k: _ordered(k, v) if label else v for k, v in by_kind.items()})
+    return {k: out[k] for k in keys}
+
+
 def _labelled(by: str, out: list[Figures]) -> list[Figures]:
     """Each group named (one query), in the order of the breakdown."""
     names = _labels(BREAKDOWNS[by], [f.key for f in out])
@@ -563,6 +587,13 @@ class Source:
         out = out if self.drafts is None else merged(out, totals(self.drafts, on))
         # Verification and first deadlines are not in the kept counts: those figures from the rows.
         return _with_accountability(out, row)
+
+    def breakdowns(self, keys: list[str], on: dt.date) -> dict[str, list[Figures]]:
+        """`breakdown` by each of `keys` (the breakdown tables' figures); counted from the rows, the
+        vocabularies in one pass."""
+        if self.tallies is None:
+            return breakdowns(self.actions, keys, on, accountability=False)
+        return {k: self.breakdown(k, on) for k in keys}
 
     def breakdown(self, by: str, on: dt.date, *, accountability: bool = False) -> list[Figures]:
         """Each group's figures. `accountability`: with the figures of the first deadline and completion

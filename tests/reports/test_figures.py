@@ -132,6 +132,29 @@ def test_breakdown_by_a_vocabulary_counts_an_action_once_per_tag():
     assert figures.breakdown(KeyAction.objects.all(), "operating_principle", ON) == []
 
 
+def test_the_vocabularies_in_one_pass_give_each_vocabulary_s_own_breakdown(django_assert_num_queries):
+    """`breakdowns` groups the four vocabularies in one query (and names them in one): each table as its own gives."""
+    _, _, r1, r2 = _world()
+    terms = {(t.kind, t.name): t for t in Term.objects.all()}
+    for rec, keys in [
+        (r1, [("thematic_area", "Women's economic empowerment"), ("thematic_area", "Governance and participation in public life"),
+              ("uneg_criterion", "Relevance"), ("uneg_criterion", "Sustainability")]),
+        (r2, [("thematic_area", "Women's economic empowerment"), ("uneg_criterion", "Sustainability")]),
+    ]:
+        for i, key in enumerate(keys):
+            RecommendationTerm.objects.create(recommendation=rec, term=terms[key], position=i)
+    actions = KeyAction.objects.filter(status__in=["Completed", "Initiated", "Not Initiated", "Ongoing"])
+    keys = list(figures.BREAKDOWNS)
+    # The five other breakdowns, the names of regions, offices and office types; the vocabularies: two.
+    with django_assert_num_queries(5 + 3 + 2):
+        together = figures.breakdowns(actions, keys, ON)
+    assert list(together) == keys
+    for key in keys:
+        assert together[key] == figures.breakdown(actions, key, ON), key
+    assert [f.label for f in together["uneg_criterion"]] == ["Sustainability", "Relevance"]  # largest first
+    assert together["operating_principle"] == []
+
+
 def test_every_breakdown_adds_up_to_the_totals_when_each_action_has_one_group():
     _world()
     total = figures.totals(KeyAction.objects.all(), ON)

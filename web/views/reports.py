@@ -95,10 +95,11 @@ def _dashboard(request) -> dict:
     )
     total = source.totals(on, row=scan["totals"])
     sections = []
+    tables = source.breakdowns(list(figures.BREAKDOWNS), on)
     for key, b in figures.BREAKDOWNS.items():
         if key == "year":
             continue
-        rows = source.breakdown(key, on)
+        rows = tables[key]
         top = rows[:CHART_ROWS]
         sections.append(
             {
@@ -113,7 +114,7 @@ def _dashboard(request) -> dict:
                 "more": len(rows) - len(top),
             }
         )
-    years = source.breakdown("year", on)
+    years = tables["year"]
     trend = {
         "rows": years,
         "breakdown": figures.BREAKDOWNS["year"],
