@@ -133,10 +133,9 @@ def build(
     report.lateness = figures.days_late(source.actions.filter(in_year), row=scan["lateness"])
     report.outcomes = figures.Outcomes(**scan["outcomes"])
     report.late = figures.accountability_only(scan["late"])
-    report.by_region = due.breakdown("region", as_at)
-    report.by_office_type = due.breakdown("office_type", as_at)
-    report.by_office = due.breakdown("office", as_at)
-    report.trend = [f for f in due.breakdown("year", as_at) if f.key is not None and f.key <= year]
+    tables = due.breakdowns(["region", "office_type", "office", "year"], as_at)
+    report.by_region, report.by_office_type, report.by_office = tables["region"], tables["office_type"], tables["office"]
+    report.trend = [f for f in tables["year"] if f.key is not None and f.key <= year]
     overdue = figures.overdue_actions(due.actions, on)
     report.overdue_total = scan["overdue"]["n"]
     report.overdue = queries.first_rows(overdue, OVERDUE_LIST_LIMIT)

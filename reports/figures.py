@@ -372,21 +372,84 @@ def breakdown(actions: QuerySet[KeyAction], by: str, on: dt.date, *, label: bool
 
 def breakdowns(actions: QuerySet[KeyAction], keys: list[str], on: dt.date, *, label: bool = True,
                accountability: bool = True) -> dict[str, list[Figures]]:
-    """`breakdown` by each of `keys`; the vocabularies' together, in one GROUP BY on the term and one query for
-    their names (a term belongs to one vocabulary: each group is the one `breakdown` by its vocabulary gives;
-    counted from the rows, a filtered dashboard's four vocabularies cost one pass instead of four)."""
+    """`breakdown` by each of `keys`, the same tables, in two passes over the key actions whatever their
+    number: the vocabularies' (`_per_term`) and the others' (`_per_dimension`); each group's names in one
+    query per kind of name. Counted from the rows, a filtered dashboard's nine tables read the key actions
+    twice instead of nine times."""
+    aggs = _aggregates(on, accountability=accountability)
     kinds = {BREAKDOWNS[k].term_kind: k for k in keys if BREAKDOWNS[k].term_kind}
-    out = {k: breakdown(actions, k, on, label=label, accountability=accountability) for k in keys if k not in kinds.values()}
-    if len(kinds) < 2:
-        out.update({k: breakdown(actions, k, on, label=label, accountability=accountability) for k in kinds.values()})
-        return {k: out[k] for k in keys}
-    terms = {pk: (kind, name) for pk, kind, name in Term.objects.filter(kind__in=list(kinds)).values_list("pk", "kind", "name")}
-    by_kind: dict[str, list[Figures]] = {k: [] for k in kinds.values()}
-    for term, row in _per_term(actions, list(terms), _aggregates(on, accountability=accountability)):
-        kind, name = terms[term]
-        by_kind[kinds[kind]].append(_figures({**_BLANK, **row}, label=name if label else "", key=term))
-    out.update({k: _ordered(k, v) if label else v for k, v in by_kind.items()})
+    others = [k for k in keys if not BREAKDOWNS[k].term_kind]
+    out: dict[str, list[Figures]] = {}
+    for by, rows in _per_dimension(actions, others, aggs).items():
+        found = [_figures({**_BLANK, **row}, key=key) for key, row in rows]
+        out[by] = _labelled(by, found) if label else found
+    if kinds:
+        terms = {pk: (kind, name) for pk, kind, name in Term.objects.filter(kind__in=list(kinds)).values_list("pk", "kind", "name")}
+        by_kind: dict[str, list[Figures]] = {k: [] for k in kinds.values()}
+        for term, row in _per_term(actions, list(terms), aggs):
+            kind, name = terms[term]
+            by_kind[kinds[kind]].append(_figures({**_BLANK, **row}, label=name if label else "", key=term))
+        out.update({k: _ordered(k, v) if label else v for k, v in by_kind.items()})
     return {k: out[k] for k in keys}
+
+
+class _RolledUp:
+    """Figures counted per small group first, then added up per larger group, in the database: counts are
+    summed, the greatest of the greatest kept, averages carried as sum and count to the end."""
+
+    def __init__(self, aggs: dict[str, Any], source: str = "i"):
+        self.aggs = aggs
+        self.inner: dict[str, Any] = {}
+        outer: list[str] = []
+        q = connection.ops.quote_name
+        for name, a in aggs.items():
+            if isinstance(a, Avg):
+                self.inner[f"{name}__sum"] = Sum(a.get_source_expressions()[0], filter=a.filter)
+                self.inner[f"{name}__n"] = Count("pk", filter=a.filter)
+                outer += [f"SUM({source}.{q(name + '__sum')})", f"SUM({source}.{q(name + '__n')})"]
+            elif isinstance(a, Max):
+                self.inner[name] = a
+                outer.append(f"MAX({source}.{q(name)})")
+            elif isinstance(a, Count):
+                self.inner[name] = a
+                outer.append(f"SUM({source}.{q(name)})")
+            else:
+                raise TypeError(f"{name}: {type(a).__name__} is not added up")
+        self.select = ", ".join(outer)
+
+    def row(self, values: list[Any]) -> dict[str, Any]:
+        row, it = {}, iter(values)
+        for name, a in self.aggs.items():
+            if isinstance(a, Avg):
+                total, n = next(it), next(it)
+                row[name] = total / n if n else None
+            elif isinstance(a, Max):
+                row[name] = next(it)
+            else:
+                row[name] = int(next(it) or 0)  # PostgreSQL's SUM of counts is a numeric
+        return row
+
+
+def _per_dimension(actions: QuerySet[KeyAction], keys: list[str], aggs: dict[str, Any]) -> dict[str, list[tuple[Any, dict[str, Any]]]]:
+    """{breakdown: [(group, its figures)]} for breakdowns by the key actions' own columns (region, office, ...).
+
+    One pass: counted per combination of all their groups (a few thousand at most: offices x years x
+    categories), kept (MATERIALIZED), then added up per breakdown, each a GROUP BY of that small table.
+    """
+    if len(keys) < 2:
+        return {k: [(r.pop(BREAKDOWNS[k].field), r) for r in actions.order_by().values(BREAKDOWNS[k].field).annotate(**aggs)]
+                for k in keys}
+    rolled = _RolledUp(aggs)
+    groups = {f"g{i}": F(BREAKDOWNS[k].field) for i, k in enumerate(keys)}
+    sql, params = actions.order_by().annotate(**groups).values(*groups).annotate(**rolled.inner).query.sql_with_params()
+    # The groups' values as text, one column for all (a UNION's columns have one type); read back by `_group`.
+    parts = [f"SELECT {i}, CAST(i.g{i} AS TEXT), {rolled.select} FROM i GROUP BY i.g{i}" for i in range(len(keys))]
+    out: dict[str, list[tuple[Any, dict[str, Any]]]] = {k: [] for k in keys}
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH i AS MATERIALIZED ({sql}) " + " UNION ALL ".join(parts), params)
+        for i, group, *values in cursor.fetchall():
+            out[keys[i]].append((_group(keys[i], group), rolled.row(values)))
+    return out
 
 
 def _per_term(actions: QuerySet[KeyAction], terms: list[int], aggs: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
@@ -394,49 +457,24 @@ def _per_term(actions: QuerySet[KeyAction], terms: list[int], aggs: dict[str, An
 
     Counted per recommendation first, then those counts added up per tag: each key action's conditions
     are read once, not once per tag of its recommendation (with four vocabularies, about six times), and
-    the tags are joined to a row per recommendation. Averages are carried as sum and count to the end.
+    the tags are joined to a row per recommendation.
     """
-    inner: dict[str, Any] = {}
-    outer: list[str] = []
-    for name, a in aggs.items():
-        q = connection.ops.quote_name
-        if isinstance(a, Avg):
-            inner[f"{name}__sum"] = Sum(a.get_source_expressions()[0], filter=a.filter)
-            inner[f"{name}__n"] = Count("pk", filter=a.filter)
-            outer += [f"SUM(i.{q(name + '__sum')})", f"SUM(i.{q(name + '__n')})"]
-        elif isinstance(a, Max):
-            inner[name] = a
-            outer.append(f"MAX(i.{q(name)})")
-        elif isinstance(a, Count):
-            inner[name] = a
-            outer.append(f"SUM(i.{q(name)})")
-        else:
-            raise TypeError(f"{name}: {type(a).__name__} is not rolled up per tag")
     if not terms:
         return []
-    sql, params = actions.order_by().values("recommendation_id").annotate(**inner).query.sql_with_params()
+    rolled = _RolledUp(aggs)
+    sql, params = actions.order_by().values("recommendation_id").annotate(**rolled.inner).query.sql_with_params()
     tags = connection.ops.quote_name(RecommendationTerm._meta.db_table)
-    marks = ", ".join(["%s"] * len(terms))
     with connection.cursor() as cursor:
+        # Every tag, the other vocabularies' left out below: `term_id IN (...)` made SQLite probe the
+        # tags' index once per recommendation and term (40 times more reads at L).
         cursor.execute(
-            f"SELECT t.term_id, {', '.join(outer)} FROM ({sql}) i JOIN {tags} t ON t.recommendation_id = i.recommendation_id "
-            f"WHERE t.term_id IN ({marks}) GROUP BY t.term_id",
-            [*params, *terms],
+            f"SELECT t.term_id, {rolled.select} FROM ({sql}) i JOIN {tags} t ON t.recommendation_id = i.recommendation_id "
+            "GROUP BY t.term_id",
+            params,
         )
         rows = cursor.fetchall()
-    out = []
-    for term, *values in rows:
-        row, it = {}, iter(values)
-        for name, a in aggs.items():
-            if isinstance(a, Avg):
-                total, n = next(it), next(it)
-                row[name] = total / n if n else None
-            elif isinstance(a, Max):
-                row[name] = next(it)
-            else:
-                row[name] = int(next(it) or 0)
-        out.append((term, row))
-    return out
+    wanted = set(terms)
+    return [(term, rolled.row(values)) for term, *values in rows if term in wanted]
 
 
 def _labelled(by: str, out: list[Figures]) -> list[Figures]:

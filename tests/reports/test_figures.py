@@ -132,8 +132,8 @@ def test_breakdown_by_a_vocabulary_counts_an_action_once_per_tag():
     assert figures.breakdown(KeyAction.objects.all(), "operating_principle", ON) == []
 
 
-def test_the_vocabularies_in_one_pass_give_each_vocabulary_s_own_breakdown(django_assert_num_queries):
-    """`breakdowns` groups the four vocabularies in one query (and names them in one): each table as its own gives."""
+def test_breakdowns_in_two_passes_give_each_breakdown_s_own_table(django_assert_num_queries):
+    """`breakdowns` counts the vocabularies in one pass, the other dimensions in another: each table as its own gives."""
     _, _, r1, r2 = _world()
     terms = {(t.kind, t.name): t for t in Term.objects.all()}
     for rec, keys in [
@@ -143,16 +143,20 @@ def test_the_vocabularies_in_one_pass_give_each_vocabulary_s_own_breakdown(djang
     ]:
         for i, key in enumerate(keys):
             RecommendationTerm.objects.create(recommendation=rec, term=terms[key], position=i)
+    # A category not given: a group of its own, as the table alone gives it.
+    make_action(make_recommendation(make_evaluation(r1.evaluation.office, year=2023), category=""), deadline=LAST_MONTH)
     actions = KeyAction.objects.filter(status__in=["Completed", "Initiated", "Not Initiated", "Ongoing"])
     keys = list(figures.BREAKDOWNS)
-    # The five other breakdowns, the names of regions, offices and office types; the vocabularies: two.
-    with django_assert_num_queries(5 + 3 + 2):
+    # The other five breakdowns in one query, the names of regions, offices and office types; the vocabularies: two.
+    with django_assert_num_queries(1 + 3 + 2):
         together = figures.breakdowns(actions, keys, ON)
     assert list(together) == keys
     for key in keys:
         assert together[key] == figures.breakdown(actions, key, ON), key
     assert [f.label for f in together["uneg_criterion"]] == ["Sustainability", "Relevance"]  # largest first
     assert together["operating_principle"] == []
+    assert [f.key for f in together["year"]] == [2023, 2024, 2025]
+    assert "" in {f.key for f in together["category"]}
 
 
 def test_every_breakdown_adds_up_to_the_totals_when_each_action_has_one_group():
