@@ -136,3 +136,24 @@ def test_a_refresh_that_keeps_failing_lets_the_next_reader_queue_another(client)
             assert job.status == "READY" and cache.get(guard) == 1  # tried again soon: still the one refresh
     assert job.status == "FAILED" and "Resolver404" in job.traceback
     assert cache.get(guard) is None
+
+
+def test_the_annual_report_too_is_kept_and_refreshed_by_the_worker(client):
+    """The annual report costs as much as the dashboard: after a change, the previous report at once (said to be
+    from before), the new one from the worker."""
+    worker = in_process_worker()
+    Importer(Actor.system()).import_text(sample_text("002_543cb0e5625ab64b"), source="002")
+    url = reverse("web:annual_report") + "?year=2026"
+
+    def due(html: str) -> str:
+        return re.search(r"Key actions due by the end of 2026.{0,200}", html.replace("\n", " ")).group(0)  # 1, then 19
+
+    first = client.get(url).content.decode()
+    a_change()
+    stale = client.get(url).content.decode()
+    assert STALE in stale and due(stale) == due(first)
+    [job] = refreshes()
+    assert job.args_kwargs["kwargs"]["path"] == url
+    assert run_queued(worker) == 1
+    fresh = client.get(url).content.decode()
+    assert STALE not in fresh and due(fresh) != due(first)

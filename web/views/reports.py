@@ -12,7 +12,7 @@ import json
 import tempfile
 
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.utils.text import slugify
 
 from reports import annual, charts, exports, figures, pdf, tables
@@ -159,24 +159,32 @@ def annual_report(request):
     year = params.integer(request.GET, "year", low=1990, high=2100, expected="a year from 1990 to 2100") or on.year - 1
     filters = queries.Filters.from_query(request.GET)
     filters.year = None  # the report's year is not an evaluation-year filter on its actions
-    actions = filters.actions(restrict(request.user, KeyAction), on)
-    evaluations = filters.evaluations(restrict(request.user, Evaluation))
-    report = annual.build(
-        year, evaluations, figures.Source.of(request.user, filters, actions), reader=reader_scope(request.user), scope=_scope_label(filters), on=on, weeks=_weeks(request)
-    )
-    context = {"report": report, "charts": report.charts(), "today": on}
+
+    def context() -> dict:
+        actions = filters.actions(restrict(request.user, KeyAction), on)
+        evaluations = filters.evaluations(restrict(request.user, Evaluation))
+        report = annual.build(
+            year, evaluations, figures.Source.of(request.user, filters, actions), reader=reader_scope(request.user),
+            scope=_scope_label(filters), on=on, weeks=_weeks(request),
+        )
+        return {"report": report, "charts": report.charts(), "today": on}
+
     if request.GET.get("format") == "pdf":
         parts = (request.get_full_path(), reader_scope(request.user).key, on, queries.data_version())
         return _pdf_response(
-            request, parts, lambda: pdf.render_pdf("reports/annual_pdf.html", context),
-            f"annual-report-{year}-{slugify(report.scope)}.pdf",
+            request, parts, lambda: pdf.render_pdf("reports/annual_pdf.html", context()),
+            f"annual-report-{year}-{slugify(_scope_label(filters))}.pdf",
         )
     scope = _scope(request)
     scope.pop("year", None)
-    return render(
-        request,
-        "web/annual_report.html",
-        {**context, "year": year, "filters": filters, "scope": scope, "nav": "dashboard", **_filter_choices(request)},
+
+    def page() -> dict:
+        return {**context(), "year": year, "filters": filters, "scope": scope, **_filter_choices(request)}
+
+    # Seconds to compute at L, as the dashboard: kept per data version, shown with its time while a
+    # job worker computes the new one after a change.
+    return cached_page(
+        request, f"Annual report {year}", "dashboard", "annual", (_weeks(request),), "web/annual_report_body.html", page, slow=True,
     )
 
 
