@@ -93,3 +93,13 @@ def send_reminders() -> dict:
     from reminders.send import run
 
     return run().as_dict()
+
+
+@periodic(every=dt.timedelta(days=1), at=dt.time(3, 45))
+@job(attempts=3, backoff=300)
+def refresh_statistics() -> list[str]:
+    """The query planner's statistics made again (tracking/services/statistics.py): tables grow through the web
+    and the API between imports, and a planner that thinks a table small picks slow plans as it grows."""
+    from tracking.services.statistics import refresh_statistics as refresh
+
+    return refresh()

@@ -25,8 +25,8 @@ from tracking.services.importer import (
     UPDATED,
     Importer,
     ImportResult,
-    analyze_changed_tables,
 )
+from tracking.services.statistics import refresh_statistics
 
 
 class DryRun(Exception):
@@ -179,7 +179,7 @@ class Command(BaseCommand):
             pass
         elapsed = time.monotonic() - started
         if not options["dry_run"] and any(r.outcome != FAILED for r in results):
-            _refresh_statistics()
+            refresh_statistics()
         for arg in missing:
             results.append(ImportResult(source=arg, outcome=FAILED, error="no such file, folder or match"))
         self._report(results, elapsed, options)
@@ -293,23 +293,3 @@ class Command(BaseCommand):
                 location = r.error if r.error[:1].isdigit() else f"{r.error}"
                 sep = ":" if r.error[:1].isdigit() else ": "
                 self.stderr.write(f"{r.source}{sep}{location}")
-
-
-def _refresh_statistics() -> None:
-    """After an import, the query planner's statistics made again.
-
-    Without them, SQLite guesses that a response status picks out a few rows and orders its joins
-    from there: the home page's newest updates took 2.8 s at 1,000 evaluations, a tag breakdown 1.1 s
-    (0.1 s each with them). Every row read, not a sample (analysis_limit): a sample of 1,000 rows
-    told the planner a key-action status picks out 1,000 of 195,000 rows, not 49,000, and the key-action
-    list filtered by year and status took 215 ms instead of 50. Half a second at L.
-    PostgreSQL: the tables the import changed by a tenth (as its autovacuum would, sooner or later).
-    """
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA analysis_limit=0")
-            cursor.execute("ANALYZE")
-    else:
-        analyze_changed_tables(share=0.1)

@@ -1,0 +1,47 @@
+"""The planner's statistics made again every night (jobs.tasks.refresh_statistics), not only after imports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from jobs import schedule
+from jobs.tasks import refresh_statistics
+from tracking.models import Term
+
+
+def test_the_statistics_are_made_every_night():
+    entry = {p.name: p for p in schedule.registered()}[refresh_statistics.name]
+    assert (entry.every, entry.at) == (dt.timedelta(days=1), dt.time(3, 45))
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statistics table")
+def test_on_sqlite_every_table_is_analyzed_from_every_row():
+    Term.objects.bulk_create(Term(kind="thematic_area", name=f"Area {i}") for i in range(50))
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS sqlite_stat1")  # no statistics at all, as before any ANALYZE
+    assert refresh_statistics.call() == ["*"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s AND idx IS NOT NULL", [Term._meta.db_table])
+        stats = [row[0] for row in cursor.fetchall()]
+    assert stats and {int(s.split()[0]) for s in stats} == {Term.objects.count()}  # the rows counted
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics views")
+def test_on_postgresql_the_tables_changed_by_a_tenth_are_analyzed():
+    Term.objects.bulk_create(Term(kind="thematic_area", name=f"Area {i}") for i in range(1500))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    with connection.cursor() as cursor:  # the counts of this session's changes, flushed at its next statement
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+    analyzed = refresh_statistics.call()
+    assert Term._meta.db_table in analyzed
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = %s", [Term._meta.db_table])
+        assert cursor.fetchone() == (True,)
+    assert Term._meta.db_table not in refresh_statistics.call()  # unchanged since: left as it is

@@ -1,0 +1,30 @@
+"""The query planner's statistics, made again after imports and every night.
+
+Without them SQLite guesses that a response status picks out a few rows and orders its joins from
+there: the home page's newest updates took 2.8 s at 1,000 evaluations, a tag breakdown 1.1 s (0.1 s
+each with them). Every row read, not a sample (analysis_limit): a sample of 1,000 rows told the
+planner a key-action status picks out 1,000 of 195,000 rows, not 49,000, and the key-action list
+filtered by year and status took 215 ms instead of 50. Half a second at L.
+
+PostgreSQL: the tracking tables changed by a tenth of their rows since their last statistics (as its
+autovacuum would, sooner or later; where it is off, only this does).
+
+Tables grow through the web and the API too, not only through imports: hence the nightly job
+(`jobs.tasks.refresh_statistics`).
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from .importer import analyze_changed_tables
+
+
+def refresh_statistics() -> list[str]:
+    """The statistics made again; the tables analyzed (on SQLite: every table, "*")."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA analysis_limit=0")
+            cursor.execute("ANALYZE")
+        return ["*"]
+    return analyze_changed_tables(share=0.1)
