@@ -30,7 +30,8 @@ from django.utils.translation import ngettext
 
 from tracking.actor import Actor
 from tracking.models import KeyAction, ManagementResponse, Office, Role, RoleAssignment
-from tracking.models.responses import ResponseStatus, due_q, month_start, overdue_q
+from tracking.models.accountability import VerificationState
+from tracking.models.responses import ActionStatus, ResponseStatus, due_q, month_start, overdue_q
 from tracking.permissions import EDITABLE_STATUSES, UPDATE, Access, restrict
 
 from .models import Escalation, Frequency, Kind, OfficeHead, Preference, Reminder
@@ -92,6 +93,10 @@ def end_of_month(day: dt.date) -> dt.date:
 def overdue_days(deadline: dt.date, on: dt.date) -> int:
     """How long an overdue key action has been overdue: days since its deadline month ended."""
     return (on - end_of_month(deadline)).days
+
+
+# Completions awaiting verification named one by one in the weekly summary (the rest counted).
+VERIFY_LISTED = 10
 
 
 def age_bucket(days: int) -> str:
@@ -303,7 +308,14 @@ class Planner:
                 .select_related("evaluation__office")
                 .order_by("submitted_at", "pk")
             )
-            if not new and not awaiting and not buckets:
+            # Completions the units claimed, waiting for the evaluation office to accept their evidence: the oldest
+            # claims listed, the rest counted (the verification list has them all).
+            verifying = approved.filter(scope).filter(status=ActionStatus.COMPLETED, verification=VerificationState.AWAITING)
+            claims = verifying.count()
+            oldest = list(
+                verifying.select_related("evaluation__office", "recommendation").order_by("updated_at", "pk")[:VERIFY_LISTED]
+            ) if claims else []
+            if not new and not awaiting and not buckets and not claims:
                 continue
             with translation.override(p.language):
                 p.reason = _("evaluation office")
@@ -319,13 +331,23 @@ class Planner:
                     item["path"] = reverse("web:evaluation", args=[r.evaluation_id])
                     item["url"] = absolute(item["path"])
                     awaiting_items.append(item)
+                to_verify = [_action_item(a, self.on) for a in oldest]  # its page has the verification panel
+                if claims > len(oldest):
+                    path = reverse("web:verification")
+                    more = claims - len(oldest)
+                    to_verify.append({
+                        "label": ngettext("and %(count)d more completion awaiting verification",
+                                          "and %(count)d more completions awaiting verification", more) % {"count": more},
+                        "detail": "", "url": absolute(path), "path": path, "short": f"+{more}",
+                    })
                 p.sections = [
                     {"heading": _("Newly overdue this week"), "items": [_action_item(a, self.on) for a in new]},
                     {"heading": _("Management responses awaiting approval"), "items": awaiting_items},
+                    {"heading": _("Completed key actions awaiting verification"), "items": to_verify},
                     {"heading": _("Overdue key actions by age"), "items": age},
                 ]
             p.action_ids = [a.pk for a in new]
-            p.counts = {"new": len(new), "awaiting": len(awaiting), "overdue": sum(buckets.values())}
+            p.counts = {"new": len(new), "awaiting": len(awaiting), "verify": claims, "overdue": sum(buckets.values())}
             out.append(p)
         return out
 

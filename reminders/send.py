@@ -67,7 +67,8 @@ def unsubscribe_url(address: str, kind: str) -> str:
 SUBJECTS = {
     Kind.UNIT_DIGEST: lambda c: _("Key actions: %(overdue)d overdue, %(due)d due soon") % c,
     Kind.OFFICE_DIGEST: lambda c: _("Your office: %(responses)d responses to draft or submit, %(overdue)d overdue key actions") % c,
-    Kind.WEEKLY_SUMMARY: lambda c: _("Weekly summary: %(new)d newly overdue, %(awaiting)d responses awaiting approval") % c,
+    Kind.WEEKLY_SUMMARY: lambda c: _("Weekly summary: %(new)d newly overdue, %(awaiting)d responses awaiting approval") % c
+    + (_(", %(verify)d completions awaiting verification") % c if c.get("verify") else ""),
     Kind.ESCALATION: lambda c: _("Escalation: %(actions)d key actions long overdue") % c,
     Kind.QUARTERLY_CALL: lambda c: _("Quarterly call for progress: %(open)d open key actions") % c,
 }

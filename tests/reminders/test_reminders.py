@@ -190,6 +190,29 @@ def test_newly_overdue_actions_are_in_the_weekly_summary(world, smtp):
     assert "Newly overdue this week" in smtp.text(summary) and "LATE overdue action" in smtp.text(summary)
 
 
+def test_completions_awaiting_verification_are_in_the_weekly_summary(world, smtp, monkeypatch):
+    """The evaluation office is told of the completions waiting for it: the oldest claims by name, the rest counted."""
+    from reminders import plan as planning
+    from tracking.models import KeyAction
+    from tracking.models.accountability import VerificationState
+
+    KeyAction.objects.filter(pk=world.done.pk).update(verification=VerificationState.AWAITING)
+    run(DAY)
+    (summary,) = [m for m in smtp.to("eo@example.org") if m["Subject"].startswith("Weekly")]
+    assert summary["Subject"] == "Weekly summary: 0 newly overdue, 1 responses awaiting approval, 1 completions awaiting verification"
+    text = smtp.text(summary)
+    assert "Completed key actions awaiting verification" in text and "DONE action" in text
+    assert f"http://testserver/actions/{world.done.pk}/" in text  # its page, where the verification panel is
+
+    # More than are named: the rest counted, with the verification list's link.
+    monkeypatch.setattr(planning, "VERIFY_LISTED", 0)
+    run(DAY + dt.timedelta(days=7))
+    (later,) = [m for m in smtp.to("eo@example.org") if m["Subject"].startswith("Weekly")][1:]
+    text = smtp.text(later)
+    assert "and 1 more completion awaiting verification" in text and "http://testserver/workspace/verification/" in text
+    assert "DONE action" not in text
+
+
 def test_a_second_run_sends_nothing_again_and_the_next_period_does(world, smtp):
     run(DAY)
     first = len(smtp.messages)
