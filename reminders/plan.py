@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.text import Truncator
@@ -97,6 +97,22 @@ def overdue_days(deadline: dt.date, on: dt.date) -> int:
 
 # Completions awaiting verification named one by one in the weekly summary (the rest counted).
 VERIFY_LISTED = 10
+
+
+AGE_BUCKETS = ("1–90", "91–180", "181–365", "> 365")
+
+
+def age_counts(overdue, on: dt.date) -> dict[str, int]:
+    """{`age_bucket`: how many of the `overdue` key actions}, counted in the database: "at most N days since
+    the deadline month ended" is "the deadline is in the month of (on - N days) or later"."""
+    edges = [month_start(on - dt.timedelta(days=n)) for n in (90, 180, 365)]
+    row = overdue.aggregate(
+        b0=Count("pk", filter=Q(deadline__gte=edges[0])),
+        b1=Count("pk", filter=Q(deadline__lt=edges[0], deadline__gte=edges[1])),
+        b2=Count("pk", filter=Q(deadline__lt=edges[1], deadline__gte=edges[2])),
+        b3=Count("pk", filter=Q(deadline__lt=edges[2])),
+    )
+    return {label: row[f"b{i}"] for i, label in enumerate(AGE_BUCKETS) if row[f"b{i}"]}
 
 
 def age_bucket(days: int) -> str:
@@ -298,9 +314,7 @@ class Planner:
             approved = restrict(user, KeyAction).filter(evaluation__management_response__status=ResponseStatus.APPROVED)
             overdue_all = approved.filter(scope).filter(overdue_q(self.on))
             new = _actions(overdue_all.exclude(overdue_q(week_ago)))
-            buckets: dict[str, int] = defaultdict(int)
-            for deadline in overdue_all.values_list("deadline", flat=True):
-                buckets[age_bucket(overdue_days(deadline, self.on))] += 1
+            buckets = age_counts(overdue_all, self.on)
             awaiting = list(
                 restrict(user, ManagementResponse)
                 .filter(status=ResponseStatus.SUBMITTED)
@@ -323,7 +337,7 @@ class Planner:
                     {"label": _("%(bucket)s days overdue: %(count)d") % {"bucket": b, "count": buckets[b]}, "detail": "",
                      "url": absolute(reverse("web:actions") + "?overdue=1"), "path": reverse("web:actions") + "?overdue=1",
                      "short": f"{b}: {buckets[b]}"}
-                    for b in ("1–90", "91–180", "181–365", "> 365") if buckets.get(b)
+                    for b in AGE_BUCKETS if buckets.get(b)
                 ]
                 awaiting_items = []
                 for r in awaiting:

@@ -540,3 +540,22 @@ def test_planning_costs_the_same_queries_however_many_actions(world):
         make_action(rec, deadline=dt.date(2025, 1 + n, 1), units=[world.unit])
         make_evaluation(world.office_a, title=f"Draft {n}", status="Draft")
     assert queries() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("on", [dt.date(2026, 12, 1), dt.date(2026, 3, 31), dt.date(2024, 3, 1)])
+def test_the_summary_s_age_counts_are_each_overdue_action_s_age_bucket(on):
+    """Counted in the database, the buckets hold what `age_bucket` of each action's days overdue says, edges included."""
+    from collections import Counter
+
+    from reminders.plan import age_bucket, age_counts
+    from tracking.models import KeyAction
+    from tracking.models.responses import overdue_q
+
+    rec = make_recommendation(make_evaluation(make_office("Kenya", "CO")))
+    for days in range(1, 800, 7):
+        make_action(rec, deadline=on - dt.timedelta(days=days), status="Initiated")
+    overdue = KeyAction.objects.filter(overdue_q(on))
+    expected = Counter(age_bucket(overdue_days(d, on)) for d in overdue.values_list("deadline", flat=True))
+    assert age_counts(overdue, on) == dict(expected)
+    assert len(expected) == 4
