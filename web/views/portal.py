@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 
@@ -62,11 +61,10 @@ def _choices(request) -> dict:
 @public_page
 def home(request):
     def context():
-        evaluations = restrict(request.user, Evaluation)
         return {
             # A joint evaluation is one evaluation, and its shared recommendations one each, however many
             # partners' records it has (each partner's key actions still count in its own office).
-            "n_evaluations": evaluations.aggregate(n=Count(Coalesce("joint_lead_id", "id"), distinct=True))["n"],
+            "n_evaluations": queries.count_evaluations(request.user),
             "n_recommendations": queries.count_recommendations(request.user),
             "figures": queries.counted_status_figures(request.user),
             "updates": queries.recent_updates(request.user, 10),
