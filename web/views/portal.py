@@ -58,6 +58,12 @@ def _choices(request) -> dict:
     }
 
 
+def _offices_read(who):
+    """The offices with an evaluation `who` reads (a filter's choices): for each office, the first such evaluation
+    found in the office's index ends the look (listing every readable evaluation's office first cost 5 ms at L)."""
+    return Office.objects.filter(Exists(restrict(who, Evaluation).filter(office=OuterRef("pk")))).order_by("name")
+
+
 @public_page
 def home(request):
     def context():
@@ -136,12 +142,16 @@ def office_detail(request, slug: str):
 def evaluation_list(request):
     def context():
         filters = queries.Filters.from_query(request.GET)
-        qs = filters.evaluations(restrict(request.user, Evaluation))
-        qs = queries.with_counts(
-            qs.select_related("office__type", "plan", "management_response").order_by("-year", "title", "pk")
-        )
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-        offices = Office.objects.filter(pk__in=restrict(request.user, Evaluation).values("office_id")).order_by("name")
+        qs = filters.evaluations(restrict(request.user, Evaluation)).order_by("-year", "title", "pk")
+        # The page's ids first, sorted on narrow rows; then its rows with their counts. Sorted whole, every
+        # evaluation's three counts were computed before the sort kept 50 (10,000 of each at L, 24 ms).
+        page = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+        ids = list(page.object_list)
+        rows = queries.with_counts(
+            qs.order_by().filter(pk__in=ids).select_related("office__type", "plan", "management_response")
+        ).in_bulk()
+        page.object_list = [rows[pk] for pk in ids]
+        offices = _offices_read(request.user)
         return {"page": page, "filters": filters, "offices": offices, **_choices(request)}
 
     return _page(request, "Evaluations", "evaluations", "evaluations", (), "web/evaluation_list_body.html", context)
@@ -217,7 +227,7 @@ def action_list(request):
         qs = filters.actions(restrict(request.user, KeyAction))
         total, more = capped_count(qs)
         rows, cursor = queries.seek(queries.action_list(qs), request.GET.get("after"), PAGE_SIZE)
-        offices = Office.objects.filter(pk__in=restrict(request.user, Evaluation).values("office_id")).order_by("name")
+        offices = _offices_read(request.user)
         return {
             "actions": rows,
             "total": total,
