@@ -216,6 +216,20 @@ def first_rows(qs: QuerySet, n: int) -> list:
     return [by_id[pk] for pk in ids]
 
 
+def page_of(qs: QuerySet, number, size: int):
+    """A Paginator page of an ordered queryset, its rows read as `first_rows` reads them: the page's ids sorted on
+    narrow rows, then those rows whole (with their annotations, select_related and prefetches). Sorted whole, each
+    row's joined records and annotations (an evaluation's three counts) were computed for every row before the
+    sort kept 50."""
+    from django.core.paginator import Paginator
+
+    page = Paginator(qs.values_list("pk", flat=True), size).get_page(number)
+    ids = list(page.object_list)
+    by_id = qs.order_by().filter(pk__in=ids).in_bulk()
+    page.object_list = [by_id[pk] for pk in ids]
+    return page
+
+
 def seek(qs: QuerySet[KeyAction], after: str | None, size: int) -> tuple[list[KeyAction], str | None]:
     """One page of actions by deadline (none last), then id; `after` is the previous page's cursor."""
     qs = qs.order_by(F("deadline").asc(nulls_last=True), "pk")
