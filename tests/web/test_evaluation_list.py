@@ -79,3 +79,22 @@ def test_query_count_does_not_grow_with_the_rows(client, no_page_cache, django_a
     few = _queries_for(client, django_assert_max_num_queries, 2)
     many = _queries_for(client, django_assert_max_num_queries, 30)
     assert few == many
+
+
+def test_pages_in_order_of_year_then_title_each_row_with_its_own_counts(client):
+    """The page's ids are sorted first and its rows read after: the order and each row's counts survive that."""
+    office = make_office("Ordered office")
+    made = []
+    for i in range(60):
+        ev = make_evaluation(office, title=f"Evaluation {59 - i:02d}", year=2020 + i % 3)
+        for _ in range(i % 4):
+            make_recommendation(ev)
+        made.append(ev)
+    expected = sorted(made, key=lambda e: (-e.year, e.title, e.pk))
+    seen = []
+    for number in (1, 2):
+        r = client.get(reverse("web:evaluations"), {"office": office.pk, "page": number})
+        seen += list(r.context["page"].object_list)
+    assert [e.pk for e in seen] == [e.pk for e in expected]
+    assert [e.n_recommendations for e in seen] == [e.recommendations.count() for e in expected]
+    assert r.context["page"].paginator.count == 60

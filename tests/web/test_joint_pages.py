@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -174,3 +175,36 @@ def test_the_home_page_counts_a_joint_evaluation_and_its_shared_recommendations_
     drafting.add_recommendation(Actor.system("command"), b.management_response, fields={"number": "B1", "text": "Office B's own.", "category": ""})
     html = p["eo"].get(reverse("web:home")).content.decode()
     assert '<span class="value">3</span> recommendations' in html
+
+
+def test_the_home_page_counts_a_joint_evaluation_once_for_readers_of_its_partners_only(world):
+    lead, a, b, o, p = world
+    ManagementResponse.objects.filter(evaluation=lead).update(status="Draft")  # the lead is nobody's here but the office's
+    for who, evaluations, recommendations in (("public", 1, 2), ("fp_a", 1, 2), ("fp_b", 1, 2), ("eo", 1, 2)):
+        html = p[who].get(reverse("web:home")).content.decode()
+        assert f'<span class="value">{evaluations}</span> evaluations' in html, who
+        assert f'<span class="value">{recommendations}</span> recommendations' in html, who
+    ManagementResponse.objects.filter(evaluation=a).update(status="Draft")  # now the public reads none of it
+    cache.clear()  # changed behind the services' back: no record moved the page's version
+    html = p["public"].get(reverse("web:home")).content.decode()
+    assert '<span class="value">0</span> evaluations' in html and '<span class="value">0</span> recommendations' in html
+
+
+def test_the_home_counts_equal_the_distinct_records_each_reader_reads(world):
+    """The counts (in the indexes, with copies and partners apart) against the plain DISTINCT over what `restrict` gives."""
+    from django.db.models import Count
+    from django.db.models.functions import Coalesce
+
+    from tracking import queries
+    from tracking.permissions import restrict
+
+    lead, a, b, o, p = world
+    solo = drafting.create_evaluation(Actor.system("command"), office=o["C"], start_year=2024, end_year=2025, title="Alone")
+    drafting.add_recommendation(Actor.system("command"), solo.management_response, fields={"number": "1", "text": "Own.", "category": ""})
+    users = {"public": None, **{name: User.objects.get(username=name) for name in ("eo", "fp.a", "fp.b")}}
+    for lead_status in ("Approved", "Draft"):
+        ManagementResponse.objects.filter(evaluation=lead).update(status=lead_status)
+        for name, user in users.items():
+            evaluations = restrict(user, Evaluation).aggregate(n=Count(Coalesce("joint_lead_id", "id"), distinct=True))["n"]
+            recommendations = restrict(user, Recommendation).aggregate(n=Count(Coalesce("shared_from_id", "id"), distinct=True))["n"]
+            assert (queries.count_evaluations(user), queries.count_recommendations(user)) == (evaluations, recommendations), (name, lead_status)

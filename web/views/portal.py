@@ -8,9 +8,7 @@ their roles read (see the table there).
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 
@@ -59,14 +57,19 @@ def _choices(request) -> dict:
     }
 
 
+def _offices_read(who):
+    """The offices with an evaluation `who` reads (a filter's choices): for each office, the first such evaluation
+    found in the office's index ends the look (listing every readable evaluation's office first cost 5 ms at L)."""
+    return Office.objects.filter(Exists(restrict(who, Evaluation).filter(office=OuterRef("pk")))).order_by("name")
+
+
 @public_page
 def home(request):
     def context():
-        evaluations = restrict(request.user, Evaluation)
         return {
             # A joint evaluation is one evaluation, and its shared recommendations one each, however many
             # partners' records it has (each partner's key actions still count in its own office).
-            "n_evaluations": evaluations.aggregate(n=Count(Coalesce("joint_lead_id", "id"), distinct=True))["n"],
+            "n_evaluations": queries.count_evaluations(request.user),
             "n_recommendations": queries.count_recommendations(request.user),
             "figures": queries.counted_status_figures(request.user),
             "updates": queries.recent_updates(request.user, 10),
@@ -138,12 +141,13 @@ def office_detail(request, slug: str):
 def evaluation_list(request):
     def context():
         filters = queries.Filters.from_query(request.GET)
-        qs = filters.evaluations(restrict(request.user, Evaluation))
         qs = queries.with_counts(
-            qs.select_related("office__type", "plan", "management_response").order_by("-year", "title", "pk")
+            filters.evaluations(restrict(request.user, Evaluation))
+            .select_related("office__type", "plan", "management_response").order_by("-year", "title", "pk")
         )
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-        offices = Office.objects.filter(pk__in=restrict(request.user, Evaluation).values("office_id")).order_by("name")
+        # Ids first: sorted whole, every evaluation's three counts were computed before the sort kept 50 (24 ms at L).
+        page = queries.page_of(qs, request.GET.get("page"), PAGE_SIZE)
+        offices = _offices_read(request.user)
         return {"page": page, "filters": filters, "offices": offices, **_choices(request)}
 
     return _page(request, "Evaluations", "evaluations", "evaluations", (), "web/evaluation_list_body.html", context)
@@ -219,7 +223,7 @@ def action_list(request):
         qs = filters.actions(restrict(request.user, KeyAction))
         total, more = capped_count(qs)
         rows, cursor = queries.seek(queries.action_list(qs), request.GET.get("after"), PAGE_SIZE)
-        offices = Office.objects.filter(pk__in=restrict(request.user, Evaluation).values("office_id")).order_by("name")
+        offices = _offices_read(request.user)
         return {
             "actions": rows,
             "total": total,
