@@ -407,7 +407,7 @@ class ActionUpdate(models.Model):
         COMMAND = "command", _("Command line")
 
     key_action = models.ForeignKey(KeyAction, on_delete=models.CASCADE, related_name="updates")
-    created_at = models.DateTimeField(_("recorded on"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("recorded on"), default=timezone.now)
     status_before = models.CharField(_("status before"), max_length=40, blank=True)
     status_after = models.CharField(_("status after"), max_length=40)
     comment = models.TextField(_("comment"), blank=True)
@@ -430,6 +430,9 @@ class ActionUpdate(models.Model):
     class Meta:
         ordering = ["key_action", "created_at", "id"]
         verbose_name = _("progress update")
+        # The newest first (home page, feeds) as an index walk: on created_at alone, the many updates of one
+        # moment (an import's) were sorted by id whole (PostgreSQL: 88 ms for the newest 200 at L).
+        indexes = [models.Index(fields=["created_at", "id"], name="action_update_newest")]
 
     def __str__(self) -> str:
         return f"{self.status_before or '—'} → {self.status_after} ({self.created_at:%Y-%m-%d})"
