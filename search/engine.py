@@ -15,6 +15,7 @@ more than the rest (description, responsible).
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -245,7 +246,9 @@ def _object_id() -> str:
     return f"(s.rowid %% {KIND_SPAN})" if connection.vendor == "sqlite" else f"(s.id %% {KIND_SPAN})"
 
 
-def _candidates_sql(query: Query, user, filters: Filters, skip: str | None = None, weightless: frozenset = frozenset()) -> tuple[str, list]:
+def _candidates_sql(
+    query: Query, user, filters: Filters, skip: str | None = None, weightless: frozenset = frozenset(), common: bool = False
+) -> tuple[str, list]:
     """The matching rows the reader may see, at most CANDIDATES + 1 of each kind: the newest first.
 
     A common word matches a large share of the index (at L, some 200,000 progress updates):
@@ -255,7 +258,7 @@ def _candidates_sql(query: Query, user, filters: Filters, skip: str | None = Non
     its LIMIT: FTS5 and PostgreSQL's index scans read the matches newest first.
     """
     if connection.vendor == "postgresql":
-        return _postgres_candidates(query, user, filters, skip)
+        return _postgres_candidates(query, user, filters, skip, common)
     parts, params = [], []
     for kind in KINDS:
         found = _conditions(user, filters, kind, skip)
@@ -382,24 +385,95 @@ def _varint(data: bytes) -> int:
     return value
 
 
-def _postgres_candidates(query: Query, user, filters: Filters, skip: str | None) -> tuple[str, list]:
-    """PostgreSQL: the matches read once (one bitmap scan of the GIN index, no ranking), then the newest
-    CANDIDATES + 1 of each kind; the CTE `q` holds the query. Ranked by the caller, for these only."""
-    conds, params = _conditions(user, filters, None, skip)
-    # The query written out here, not read from `q`: so the planner estimates how many rows match (a
-    # common word: most of them) and checks the reading rules with a hash join, not a lookup per row.
+COMMON_MATCHES = 20_000  # PostgreSQL: a query the planner expects in more rows reads each kind newest first
+SCANNED = 5_000  # PostgreSQL, a common query: each kind's newest rows looked at before its GIN index is asked
+
+
+def _postgres_common(query: Query) -> bool:
+    """Does the planner expect the query in more than COMMON_MATCHES rows (ANALYZE's statistics of the lexemes)?"""
+    tsquery, params = _tsquery(query)
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {TABLE} s WHERE s.document @@ {tsquery}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return plan[0]["Plan"]["Plan Rows"] > COMMON_MATCHES
+
+
+def _postgres_candidates(query: Query, user, filters: Filters, skip: str | None, common: bool) -> tuple[str, list]:
+    """PostgreSQL: the newest CANDIDATES + 1 matches of each kind (exact phrases first), not ranked (the
+    caller ranks these only), each kind's through its own GIN index (schema: one per kind).
+
+    A GIN index finds the matches in no order: a common word's would all be read to keep the newest
+    (584,000 progress updates hold "partners" at L). So for a `common` query (_postgres_common) each
+    kind's newest SCANNED rows are read first, down the primary key, each looked at; only if they hold
+    too few matches are the older ones found through the index, and sorted (an Append under a LIMIT
+    runs its parts one after the other, and stops). Not left to the planner: its statistics are of the
+    whole index, and a word common in some kinds may be in none of another's rows (reading those down
+    the primary key would look at all of them).
+    """
+    # The query written out, not read from `q`: so the planner knows what it looks up.
     tsquery, ts_params = _tsquery(query)
-    params = ts_params + params
-    exact = "(s.document @@ q.adjacent)" if query.wants_adjacency else "false"
-    first = f"{exact} DESC, " if query.wants_adjacency else ""
-    sql = (
-        "SELECT id, kind, object_id, evaluation_id, recommendation_id, action_id, score, exact FROM ("
-        f"SELECT s.id, s.kind, s.id %% {KIND_SPAN} AS object_id, s.evaluation_id, s.recommendation_id, s.action_id, "
-        f"NULL::double precision AS score, {exact} AS exact, "
-        f"ROW_NUMBER() OVER (PARTITION BY s.kind ORDER BY {first}s.id DESC) AS rn "
-        f"FROM {TABLE} s, q WHERE {' AND '.join([f's.document @@ {tsquery}', *conds])}) m WHERE rn <= {CANDIDATES + 1}"
+    adjacent, adjacent_params = _adjacent(query)
+    limit = CANDIDATES + 1
+    steps = 2 if common else 1
+    parts, params = [], []
+    for kind in KINDS:
+        found = _conditions(user, filters, kind, skip)
+        if found is None:
+            continue
+        conds, cond_params = found
+        if adjacent:
+            # The newest exact ones, then the newest others: the first CANDIDATES + 1 of (exact ones, then
+            # the others) are among them.
+            exact = _postgres_steps(kind, tsquery, f"s.document @@ {adjacent}", conds, True, common)
+            other = _postgres_steps(kind, tsquery, f"NOT s.document @@ {adjacent}", conds, False, common)
+            sql = f"SELECT * FROM (({exact}) UNION ALL ({other})) x ORDER BY exact DESC, id DESC LIMIT {limit}"
+            params += [*ts_params, *adjacent_params, *cond_params] * steps * 2
+        else:
+            sql = _postgres_steps(kind, tsquery, None, conds, False, common)
+            params += [*ts_params, *cond_params] * steps
+        parts.append(f"SELECT * FROM ({sql}) c{kind.code}")
+    if not parts:
+        return (
+            "SELECT NULL::bigint AS id, NULL::smallint AS kind, NULL::bigint AS object_id, NULL::bigint AS evaluation_id, "
+            "NULL::bigint AS recommendation_id, NULL::bigint AS action_id, NULL::double precision AS score, "
+            "NULL::boolean AS exact WHERE false"
+        ), []
+    return " UNION ALL ".join(parts), params
+
+
+def _postgres_steps(kind: Kind, tsquery: str, extra: str | None, conds: list[str], exact: bool, common: bool) -> str:
+    """One kind's newest CANDIDATES + 1 matches (and `extra`), through its GIN index, after a look at its
+    newest SCANNED rows if `common` (_postgres_candidates). Its parameters, in order, for each step: the
+    query's, the `extra`'s (the phrase), the conditions'."""
+    lo, hi = kind_range(kind.code)
+    limit = CANDIDATES + 1
+    columns = (
+        f"s.id, {kind.code}::smallint AS kind, s.id - {lo} AS object_id, s.evaluation_id, s.recommendation_id, s.action_id, "
+        f"NULL::double precision AS score, {'true' if exact else 'false'} AS exact"
     )
-    return sql, params
+    match = " AND ".join([f"s.document @@ {tsquery}", *([extra] if extra else []), *conds])
+    steps, older = [], ""
+    if common:
+        rows = f"SELECT * FROM {TABLE} WHERE id BETWEEN {lo} AND {hi} ORDER BY id DESC LIMIT {SCANNED}"
+        steps.append(f"(SELECT {columns} FROM ({rows}) s WHERE {match} ORDER BY s.id DESC)")
+        # Below the last of those rows (NULL: the kind has no more).
+        older = f" AND s.id + 0 < (SELECT id FROM {TABLE} WHERE id BETWEEN {lo} AND {hi} ORDER BY id DESC OFFSET {SCANNED - 1} LIMIT 1)"
+    # `s.kind = n`: the kind's own GIN index (partial). `s.id + 0`: sorted, never read down the primary key
+    # (the planner, costing a query OR-ed over four configurations high, would look at each of the kind's rows).
+    steps.append(
+        f"(SELECT {columns} FROM {TABLE} s WHERE s.kind = {kind.code}{older} AND {match} ORDER BY s.id + 0 DESC LIMIT {limit})"
+    )
+    return f"SELECT * FROM ({' UNION ALL '.join(steps)}) steps LIMIT {limit}"
+
+
+def _adjacent(query: Query) -> tuple[str | None, list]:
+    """The exact phrase of all the words, in each configuration (None: moot)."""
+    if not query.wants_adjacency:
+        return None, []
+    sql = "(" + " || ".join(f"phraseto_tsquery('{cfg}'::regconfig, %s)" for cfg in CONFIGS) + ")"
+    return sql, [" ".join(query.words)] * len(CONFIGS)
 
 
 def _postgres_q(query: Query) -> tuple[str, list]:
@@ -436,27 +510,33 @@ def _rows_sql(query: Query, user, filters: Filters) -> tuple[str, list, dict[str
         ctes.append(q)
         params += q_params
     weightless = _sqlite_weightless(query) if connection.vendor == "sqlite" else frozenset()
+    common = connection.vendor == "postgresql" and _postgres_common(query)
     sources = {}
     for skip in (None, *filters.active()):
-        cand, cand_params = _candidates_sql(query, user, filters, skip, weightless)
+        cand, cand_params = _candidates_sql(query, user, filters, skip, weightless, common)
         name = "rows" if skip is None else f"rows_{skip}"
-        score = "c.score"
-        join = ""
+        score, status, category = "c.score", "ka.status", "r.category"
+        joins = (
+            "LEFT JOIN tracking_recommendation r ON r.id = c.recommendation_id "
+            "LEFT JOIN tracking_keyaction ka ON ka.id = c.action_id"
+        )
         if connection.vendor == "postgresql":
-            # Ranked here, for the candidates only: ts_rank_cd reads each row's whole tsvector.
-            score = "ts_rank_cd(s.document, q.query)"
-            join = f" JOIN {TABLE} s ON s.id = c.id CROSS JOIN q"
+            # Ranked here, for the candidates only: ts_rank_cd reads each row's whole tsvector. Each
+            # candidate's index row, status and category looked up by id: the planner, expecting more
+            # candidates than the LIMITs let through, would otherwise hash whole tables to join them.
+            score = f"(SELECT ts_rank_cd(x.document, q.query) FROM {TABLE} x WHERE x.id = c.id)"
+            status = "(SELECT ka.status FROM tracking_keyaction ka WHERE ka.id = c.action_id)"
+            category = "(SELECT r.category FROM tracking_recommendation r WHERE r.id = c.recommendation_id)"
+            joins = "CROSS JOIN q"
         ctes.append(
             f"{name} AS MATERIALIZED ("
             f"SELECT c.id, c.kind, c.object_id, c.evaluation_id, c.recommendation_id, c.action_id, {score} AS score, c.exact, "
-            "e.office_id, o.region_id, e.year, ka.status, r.category, "
+            f"e.office_id, o.region_id, e.year, {status} AS status, {category} AS category, "
             # The one more than CANDIDATES fetched of a kind only tells that there are more: counted, never shown.
             "ROW_NUMBER() OVER (PARTITION BY c.kind ORDER BY c.exact DESC, c.id DESC) AS rn "
-            f"FROM ({cand}) c{join} "
+            f"FROM ({cand}) c "
             "JOIN tracking_evaluation e ON e.id = c.evaluation_id "
-            "JOIN tracking_office o ON o.id = e.office_id "
-            "LEFT JOIN tracking_recommendation r ON r.id = c.recommendation_id "
-            "LEFT JOIN tracking_keyaction ka ON ka.id = c.action_id)"
+            f"JOIN tracking_office o ON o.id = e.office_id {joins})"
         )
         params += cand_params
         sources[skip or ""] = name

@@ -277,6 +277,10 @@ def install(connection) -> None:
     with connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql)
+        if connection.vendor == "postgresql":
+            # The planner's statistics of the lexemes, which the engine reads (engine._postgres_common):
+            # where autovacuum is off or late, none would be there.
+            cursor.execute(f"ANALYZE {TABLE}")
 
 
 def uninstall(connection) -> None:
@@ -353,7 +357,10 @@ def postgres_install(unaccent: bool, kinds: tuple[Kind, ...] = KINDS, create_tab
   ) STORED
 )"""
         )
-        sql.append(f"CREATE INDEX {TABLE}_document ON {TABLE} USING gin (document)")
+        # One GIN index per kind (partial): the engine reads each kind's matches apart, and one index
+        # for all would hand every kind's matches to each (engine._postgres_candidates).
+        for kind in KINDS:
+            sql.append(f"CREATE INDEX {TABLE}_document_{kind.code} ON {TABLE} USING gin (document) WHERE kind = {kind.code}")
         sql.append(f"CREATE INDEX {TABLE}_evaluation ON {TABLE} (evaluation_id)")
     for kind in kinds:
         sql += _postgres_triggers(kind)

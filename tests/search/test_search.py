@@ -420,3 +420,44 @@ def test_a_word_in_more_than_half_the_index_does_not_rank_but_the_other_words_do
     # A word in few rows ranks as ever: the one that says it most, first.
     monkeypatch.setattr(engine, "COMMON", 20_000)
     assert ids(ANON, "quince", "recommendation")[0] == many.pk
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's two ways to a kind's newest matches")
+@pytest.mark.parametrize("scanned", [1, 2, 3, 50])
+def test_a_common_query_read_newest_rows_first_finds_what_the_index_alone_finds(monkeypatch, scanned):
+    # A common query: each kind's newest `scanned` rows looked at, then its older matches through its GIN index.
+    monkeypatch.setattr(engine, "CANDIDATES", 3)
+    ev = make_evaluation(title="Diligence due")
+    older_exact = make_recommendation(ev, text="Strengthen due diligence for partners.")
+    make_recommendation(ev, text="Diligence is due in round 0.")
+    newer = [make_recommendation(ev, text=f"Diligence is due in round {i}.") for i in range(1, 4)]
+    make_recommendation(ev, text="Nothing to see here.")  # the newest row matches nothing
+    action = make_action(newer[0], text="Plant okra.")
+
+    def run(text):
+        results = engine.search(ANON, text)
+        return results.counts, results.capped, {g.kind.name: [h.object_id for h in g.hits] for g in results.groups}
+
+    rare = {text: run(text) for text in ("due diligence", '"due diligence"', "diligen*", "okra")}
+    assert rare["due diligence"][2]["recommendation"][0] == older_exact.pk
+    assert rare["due diligence"][:2] == ({"recommendation": 3, "evaluation": 1}, {"recommendation"})
+    assert rare["okra"][2] == {"action": [action.pk]}
+    monkeypatch.setattr(engine, "COMMON_MATCHES", -1)
+    monkeypatch.setattr(engine, "SCANNED", scanned)
+    for text, expected in rare.items():
+        with CaptureQueriesContext(connection) as ctx:
+            assert run(text) == expected, text
+        assert any(f"ORDER BY id DESC LIMIT {scanned}" in q["sql"] for q in ctx.captured_queries)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner statistics")
+def test_the_planner_tells_a_common_query_from_a_rare_one(monkeypatch):
+    ev = make_evaluation()
+    for i in range(40):
+        make_recommendation(ev, text=f"Grow okra in plot {i}.")
+    make_recommendation(ev, text="Grow quince.")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {schema.TABLE}")
+    monkeypatch.setattr(engine, "COMMON_MATCHES", 20)
+    assert engine._postgres_common(engine.parse("okra"))
+    assert not engine._postgres_common(engine.parse("quince"))

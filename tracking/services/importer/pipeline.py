@@ -356,9 +356,10 @@ def analyze_changed_tables(share: float, rough: bool = False) -> list[str]:
         return []
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname LIKE %s "
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() AND (relname LIKE %s OR relname = %s) "
             "AND n_mod_since_analyze >= GREATEST(%s * n_live_tup, 1000) ORDER BY relname",
-            [r"tracking\_%", share],
+            # The search index too (its triggers write it with the tracking tables): search reads its statistics.
+            [r"tracking\_%", "search_entry", share],
         )
         tables = [row[0] for row in cursor.fetchall()]
         if tables and rough:
