@@ -447,3 +447,22 @@ def office_version(office_id: int) -> tuple[int, int]:
         )
         own, reference = cursor.fetchone()
     return own or 0, reference or 0
+
+
+def actions_version(actions: QuerySet[KeyAction]) -> tuple[int, int, int, int]:
+    """Moves on a change to the records of the evaluations `actions` are in, to which actions those are, or to
+    reference data: a list of some key actions (a person's) keeps through the changes of every other evaluation.
+
+    The evaluations are those of the actions now: an action moved out of the set took its evaluation's
+    changes with it, so the set itself (how many, which) is part of the version.
+    """
+    from django.db.models import Max
+
+    from .models import ChangeRecord
+
+    ids = actions.order_by().values("pk")
+    held = KeyAction.objects.filter(pk__in=ids).aggregate(n=Count("pk"), ids=Sum("pk"))
+    changes = ChangeRecord.objects.filter(evaluation_id__in=KeyAction.objects.filter(pk__in=ids).values("evaluation_id"))
+    own = changes.aggregate(m=Max("pk"))["m"]
+    reference = ChangeRecord.objects.filter(evaluation__isnull=True).aggregate(m=Max("pk"))["m"]
+    return own or 0, reference or 0, held["n"], held["ids"] or 0

@@ -155,3 +155,34 @@ def test_a_new_release_renders_afresh_rather_than_serve_what_an_older_template_m
     monkeypatch.setattr(caching, "release", lambda: "next-release")
     after, _ = queries(client, url)
     assert after == first
+
+
+def test_my_actions_keep_through_other_evaluations_changes_not_through_their_own(client, evaluation_id):
+    """A person's key actions are computed again after a change in their evaluations, not after one elsewhere."""
+    from tracking import queries as q
+    from tracking.permissions import UPDATE, restrict
+
+    other = Importer(Actor.system()).import_text(sample_text("000_6da9e6de966dff24"), source="000").evaluation_id
+    unit = Unit.objects.get(name="PPID")
+    person = User.objects.create_user("ufp3", password="pw-ufp-123456")
+    RoleAssignment.objects.create(user=person, role=Role.UNIT_FOCAL_POINT, unit=unit)
+    elsewhere = User.objects.create_user("ofp", password="pw-ofp-123456")
+    theirs = KeyAction.objects.filter(evaluation_id=other).first()
+    RoleAssignment.objects.create(user=elsewhere, role=Role.OFFICE_FOCAL_POINT, office=theirs.evaluation.office)
+    client.force_login(person)
+    url = reverse("web:my_actions")
+    assert client.get(url).status_code == 200  # cached now
+    _behind_the_back("UPDATE tracking_office SET name = name || ' (renamed)'", [])
+    record_progress(Actor(user=elsewhere), theirs, version=theirs.version, status="Completed", comment="Elsewhere.",
+                    evidence_url="https://example.org/elsewhere.pdf")
+    assert "(renamed)" not in client.get(url).content.decode()  # kept: not one of theirs
+    mine = KeyAction.objects.filter(evaluation_id=evaluation_id, units=unit).exclude(status="Completed").first()
+    record_progress(Actor(user=person), mine, version=mine.version, status="Initiated", comment="Mine.")
+    assert "(renamed)" in client.get(url).content.decode()  # computed again
+
+    # An action leaving the set moves the version, even where its evaluation's changes are no newer than the rest's.
+    actions = restrict(Actor(user=person), KeyAction, UPDATE)
+    before = q.actions_version(actions)
+    assert q.actions_version(actions) == before
+    mine.units.remove(unit)  # behind the back: no history record
+    assert q.actions_version(actions) != before

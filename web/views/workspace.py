@@ -72,8 +72,10 @@ def my_actions(request):
         return {"page": page, "filters": filters, "today": on, "statuses": ActionStatus.values}
 
     roles = tuple(sorted((a.role, a.office_id, a.unit_id, a.region_id) for a in access.assignments))
+    # Kept through the changes of other evaluations (a progress update elsewhere does not touch this list).
     return cached_page(
-        request, "My key actions", "my-actions", "my-actions", (request.user.pk, roles), "web/my_actions_body.html", context
+        request, "My key actions", "my-actions", "my-actions", (request.user.pk, roles), "web/my_actions_body.html", context,
+        version=lambda: queries.actions_version(restrict(request.actor, KeyAction, UPDATE)),
     )
 
 
