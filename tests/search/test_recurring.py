@@ -223,6 +223,12 @@ def test_the_portfolio_shows_recurring_themes_filterable_by_office_and_period(cl
     members = client.get(reverse("web:recurring_theme", args=[theme.pk])).content.decode()
     assert all(f"#recommendation-{r.pk}" in members for r in recs)
     assert "Zyxwv" not in members
+    # The page is kept (its figures cost seconds at scale); the themes' next run shows at once, no history
+    # record needed: a new member, a new theme.
+    Theme.objects.filter(pk=theme.pk).update(public_label="renamed behind the back")
+    assert "renamed behind the back" not in client.get(reverse("web:recurring")).content.decode()
+    ThemeMember.objects.create(theme=theme, recommendation=make_recommendation(recs[1].evaluation, text="Again."), closeness=0.8)
+    assert "renamed behind the back" in client.get(reverse("web:recurring")).content.decode()
 
 
 def test_the_command_measures_a_generated_corpus(tmp_path, tfidf):

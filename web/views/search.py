@@ -64,16 +64,27 @@ def recurring(request):
     from django.core.paginator import Paginator
 
     from search import portfolio
+    from search.models import Theme, ThemeMember
     from tracking import queries
 
-    filters = portfolio.PortfolioFilters.from_query(request.GET)
-    internal = queries.is_internal(request.user)
-    rows = portfolio.themes(request.user, filters, internal=internal)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "web/recurring.html",
-        {"page": page, "filters": filters, "offices": portfolio.offices_in_themes(request.user), "nav": "search"},
+    from ..caching import cached_page
+
+    def context() -> dict:
+        filters = portfolio.PortfolioFilters.from_query(request.GET)
+        rows = portfolio.themes(request.user, filters, internal=queries.is_internal(request.user))
+        page = Paginator(rows, 50).get_page(request.GET.get("page"))
+        return {"page": page, "filters": filters, "offices": portfolio.offices_in_themes(request.user)}
+
+    def version() -> tuple:
+        # The themes' figures follow the key actions; the themes themselves are written by the similarity
+        # jobs (no history record): the newest theme and member say when they changed.
+        newest = lambda model: model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0  # noqa: E731
+        return queries.data_version(), newest(Theme), newest(ThemeMember)
+
+    # Half a second at L (every theme's rates): kept like the dashboard, its time shown while a worker
+    # computes the new one after a change.
+    return cached_page(
+        request, "Recurring recommendations", "search", "recurring", (), "web/recurring_body.html", context, slow=True, version=version,
     )
 
 
