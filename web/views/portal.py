@@ -13,11 +13,15 @@ from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
 
 from reports import figures
 from reports.joint import group_ids
 from tracking import permissions, queries
 from tracking.models import (
+    ActionUpdate,
     Evaluation,
     EvaluationDocument,
     EvaluationPlan,
@@ -33,6 +37,7 @@ from tracking.permissions import reader_scope, restrict
 from ..caching import cached, public_page
 from ..caching import cached_page as _page
 from ..forms import DocumentForm
+from ..templatetags.followthrough import ACTION_STATUS_CLASS
 
 PAGE_SIZE = 50
 COUNT_LIMIT = 10_000
@@ -149,6 +154,103 @@ def evaluation_list(request):
     return _page(request, "Evaluations", "evaluations", "evaluations", (), "web/evaluation_list_body.html", context)
 
 
+def evaluation_body_html(request, pk: int, on, access, internal: bool) -> str:
+    """The recommendations and key actions of an evaluation page (`access`: to offer the progress form, or None).
+
+    ~40 key actions and ~120 updates at L: what each row shows is worked out here once, in plain Python, and the
+    template only writes it out (a filter, an include or a {% url %} per row cost more than the SQL of the page).
+    """
+    full = queries.evaluation_page(restrict(request.user, Evaluation).filter(pk=pk), page=True, units=access is not None).get()
+    action_path = _path_of("web:action")
+    update_path = _path_of("web:action_update") if access is not None else None
+    similar_path = _path_of("web:similar")
+    months: dict[int, str] = {}
+    evaluation_field = KeyAction._meta.get_field("evaluation")
+    recommendations = full.page_recommendations
+    for rec in recommendations:
+        kinds: dict[str, list] = {}
+        for tag in rec.page_tags:
+            kinds.setdefault(tag.term.kind, []).append(tag.term)
+        rec.page_terms = [
+            (label, kinds.get(kind, ()))
+            for label, kind in (
+                ("Operating principles", Term.Kind.OPERATING_PRINCIPLE),
+                ("Organizational priorities", Term.Kind.ORGANIZATIONAL_PRIORITY),
+                ("UNEG criteria", Term.Kind.UNEG_CRITERION),
+            )
+        ]
+        rec.page_areas = kinds.get(Term.Kind.THEMATIC_AREA, ())
+        rec.page_similar_url = similar_path(rec.pk)
+        rows = []
+        for a in rec.page_actions:
+            evaluation_field.set_cached_value(a, full)  # the permission check reads it: no copy per row
+            outcome = a.outcome_or_none if a.status == ActionStatus.COMPLETED else None
+            updates = []
+            for u in a.page_updates:
+                when = timezone.localtime(u.created_at)
+                if when.month not in months:
+                    months[when.month] = str(MONTHS_3[when.month]).title()
+                changed = bool(u.status_before) and u.status_before != u.status_after
+                evidence = internal or not u.evidence_internal
+                updates.append({
+                    "pk": u.pk,
+                    "iso": when.isoformat(),
+                    "when": f"{when.day} {months[when.month]} {when.year}, {when:%H:%M}",
+                    "author": u.author_name,
+                    "before": u.status_before if changed else "",
+                    "before_class": ACTION_STATUS_CLASS.get(u.status_before, "info") if changed else "",
+                    "after": u.status_after,
+                    "after_class": ACTION_STATUS_CLASS.get(u.status_after, "info"),
+                    "source": u.get_source_display().lower() if u.source != ActionUpdate.Source.WEB else "",
+                    "comment": u.comment,
+                    "long": len(u.comment) > 400,
+                    # The rarer parts in one test: most updates have none of them.
+                    "more": bool(u.reopen_reason or (evidence and (u.evidence_url or u.evidence_file))),
+                    "reopen_reason": u.reopen_reason,
+                    "evidence": evidence,
+                    "update": u,
+                })
+            rows.append({
+                "pk": a.pk,
+                "url": action_path(a.pk),
+                "code": a.code,
+                "archived": a.archived_at is not None,
+                "text": a.text,
+                "responsible": a.responsible,
+                "deadline": a.deadline.strftime("%Y/%m") if a.deadline else "",
+                "overdue": a.is_overdue(on),
+                "status": a.status,
+                "status_class": ACTION_STATUS_CLASS.get(a.status, "info"),
+                "verification": VERIFICATION_BADGES.get(a.verification),
+                "comments": a.comments,
+                "updates": updates,
+                "outcome": outcome if outcome is not None and outcome.answered else None,
+                "update_url": update_path(a.pk) if update_path and permissions.can(access.user, permissions.UPDATE_ACTION, a) else "",
+            })
+        rec.page_rows = rows
+    return render_to_string(
+        "web/includes/evaluation_body.html",
+        {"evaluation": full, "recommendations": recommendations, "internal": internal},
+        request,
+    )
+
+
+# The badge beside a key action's status for its verification (tracking/models/accountability.py), as
+# web/includes/verification_badge.html writes it.
+VERIFICATION_BADGES = {
+    "awaiting": ("warn", "Awaiting verification"),
+    "verified": ("ok", "Verified"),
+    "sent_back": ("bad", "Completion sent back"),
+}
+
+
+def _path_of(name: str):
+    """A function from a pk to its address under this URL name: one reverse() a page, not one a row."""
+    mark = 987654321
+    head, tail = reverse(name, args=[mark]).split(str(mark))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
 @public_page(version=lambda request, pk: queries.evaluation_version(pk))
 def evaluation_detail(request, pk: int):
     evaluation = get_object_or_404(
@@ -169,18 +271,7 @@ def evaluation_detail(request, pk: int):
     personal = permissions.update_scope(actor).any_in(evaluation)
 
     def body() -> str:
-        full = queries.evaluation_page(restrict(request.user, Evaluation).filter(pk=evaluation.pk)).get()
-        return render_to_string(
-            "web/includes/evaluation_body.html",
-            {
-                "evaluation": full,
-                "recommendations": full.recommendations.all(),
-                "today": on,
-                "access": access if personal else None,
-                "internal": internal,
-            },
-            request,
-        )
+        return evaluation_body_html(request, evaluation.pk, on, access if personal else None, internal)
 
     may_manage = permissions.can(actor, permissions.MANAGE_EVALUATIONS, evaluation)
     html = body() if personal else cached("evaluation", (evaluation.pk, queries.evaluation_version(evaluation.pk), on, reader.key), body)
