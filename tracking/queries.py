@@ -67,11 +67,11 @@ def with_counts(qs: QuerySet[Evaluation], on: dt.date | None = None) -> QuerySet
 def evaluation_page(qs: QuerySet[Evaluation], *, page: bool = False, units: bool = True) -> QuerySet[Evaluation]:
     """Everything the evaluation page shows, in a fixed number of queries.
 
-    `page`: for the page's body only (web.views.portal.evaluation_body_html), read as plain lists rather than
-    managers (`page_recommendations`, each with `page_tags` and `page_actions`, each with `page_updates`), without
-    what the body never shows (the import baselines, each action's own copy of the evaluation) and, without
-    `units`, the actions' units (only the progress links read them): every related manager's `.all()` made a
-    queryset and every JSON baseline was decoded, ~100 times a page, for nothing.
+    `page`: for the page's body only (web.views.portal.evaluation_body_html, which reads the updates itself, as
+    rows), read as plain lists rather than managers (`page_recommendations`, each with `page_tags` and
+    `page_actions`), without what the body never shows (the import baselines, each action's own copy of the
+    evaluation) and, without `units`, the actions' units (only the progress links read them): every related
+    manager's `.all()` made a queryset and every JSON baseline was decoded, ~100 times a page, for nothing.
     """
     if not page:
         return qs.select_related(
@@ -91,10 +91,9 @@ def evaluation_page(qs: QuerySet[Evaluation], *, page: bool = False, units: bool
                 ),
             ),
         )
-    actions = KeyAction.objects.select_related("outcome").defer("imported").order_by("position").prefetch_related(
-        *(["units"] if units else []),
-        Prefetch("updates", queryset=ActionUpdate.objects.order_by("-created_at", "-id"), to_attr="page_updates"),
-    )
+    actions = KeyAction.objects.select_related("outcome").defer("imported").order_by("position")
+    if units:
+        actions = actions.prefetch_related("units")
     return qs.select_related("management_response").prefetch_related(
         Prefetch(
             "recommendations",

@@ -164,9 +164,9 @@ def evaluation_body_html(request, pk: int, on, access, internal: bool) -> str:
     action_path = _path_of("web:action")
     update_path = _path_of("web:action_update") if access is not None else None
     similar_path = _path_of("web:similar")
-    months: dict[int, str] = {}
     evaluation_field = KeyAction._meta.get_field("evaluation")
     recommendations = full.page_recommendations
+    timelines = _timelines([a.pk for rec in recommendations for a in rec.page_actions], internal)
     for rec in recommendations:
         kinds: dict[str, list] = {}
         for tag in rec.page_tags:
@@ -185,31 +185,7 @@ def evaluation_body_html(request, pk: int, on, access, internal: bool) -> str:
         for a in rec.page_actions:
             evaluation_field.set_cached_value(a, full)  # the permission check reads it: no copy per row
             outcome = a.outcome_or_none if a.status == ActionStatus.COMPLETED else None
-            updates = []
-            for u in a.page_updates:
-                when = timezone.localtime(u.created_at)
-                if when.month not in months:
-                    months[when.month] = str(MONTHS_3[when.month]).title()
-                changed = bool(u.status_before) and u.status_before != u.status_after
-                evidence = internal or not u.evidence_internal
-                updates.append({
-                    "pk": str(u.pk),  # written as is: an int goes through number formatting, ~200 times a page
-                    "iso": when.isoformat(),
-                    "when": f"{when.day} {months[when.month]} {when.year}, {when:%H:%M}",
-                    "author": u.author_name,
-                    "before": u.status_before if changed else "",
-                    "before_class": ACTION_STATUS_CLASS.get(u.status_before, "info") if changed else "",
-                    "after": u.status_after,
-                    "after_class": ACTION_STATUS_CLASS.get(u.status_after, "info"),
-                    "source": u.get_source_display().lower() if u.source != ActionUpdate.Source.WEB else "",
-                    "comment": u.comment,
-                    "long": len(u.comment) > 400,
-                    # The rarer parts in one test: most updates have none of them.
-                    "more": bool(u.reopen_reason or (evidence and (u.evidence_url or u.evidence_file))),
-                    "reopen_reason": u.reopen_reason,
-                    "evidence": evidence,
-                    "update": u,
-                })
+            updates = timelines.get(a.pk, ())
             rows.append({
                 "pk": str(a.pk),
                 "url": action_path(a.pk),
@@ -233,6 +209,53 @@ def evaluation_body_html(request, pk: int, on, access, internal: bool) -> str:
         {"evaluation": full, "recommendations": recommendations, "internal": internal},
         request,
     )
+
+
+def _timelines(action_ids: list[int], internal: bool) -> dict[int, list[dict]]:
+    """Each key action's progress updates, newest first, as the timeline writes them (web/includes/timeline.html).
+
+    Read as rows, not model instances: ~150 of them a page, each only written out.
+    """
+    months: dict[int, str] = {}
+    sources = {value: str(label).lower() for value, label in ActionUpdate.Source.choices}
+    timelines: dict[int, list[dict]] = {}
+    rows = (
+        ActionUpdate.objects.filter(key_action__in=action_ids)
+        .order_by("-created_at", "-id")
+        .values_list(
+            "pk", "key_action_id", "created_at", "status_before", "status_after", "comment", "reopen_reason", "author_name",
+            "source", "evidence_url", "evidence_file", "evidence_name", "evidence_internal",
+        )
+    )
+    for pk, action_id, created_at, before, after, comment, reopen_reason, author, source, url, file, file_name, private in rows:
+        when = timezone.localtime(created_at)
+        if when.month not in months:
+            months[when.month] = str(MONTHS_3[when.month]).title()
+        changed = bool(before) and before != after
+        evidence = internal or not private
+        timelines.setdefault(action_id, []).append({
+            "pk": str(pk),  # written as is: an int goes through number formatting, ~200 times a page
+            "iso": when.isoformat(),
+            "when": f"{when.day} {months[when.month]} {when.year}, {when:%H:%M}",
+            "author": author,
+            "before": before if changed else "",
+            "before_class": ACTION_STATUS_CLASS.get(before, "info") if changed else "",
+            "after": after,
+            "after_class": ACTION_STATUS_CLASS.get(after, "info"),
+            "source": "" if source == ActionUpdate.Source.WEB else sources.get(source, source.lower()),
+            "comment": comment,
+            "long": len(comment) > 400,
+            # The rarer parts behind one test: most updates have none of them.
+            "more": bool(reopen_reason or (evidence and (url or file))),
+            "reopen_reason": reopen_reason,
+            "evidence": evidence,
+            "evidence_internal": private,
+            "evidence_url": url,
+            "evidence_file": bool(file),
+            # As ActionUpdate.evidence_label: the file by its own name (as sent), else the stored file's last part.
+            "evidence_label": (file_name or file.rsplit("/", 1)[-1]) if file else "",
+        })
+    return timelines
 
 
 # The badge beside a key action's status for its verification (tracking/models/accountability.py), as
