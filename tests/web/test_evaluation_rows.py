@@ -17,7 +17,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
-from tracking.models import ActionUpdate, OutcomeQuestion, RecommendationTerm, Role, RoleAssignment, Term, Unit
+from tracking.models import (
+    ActionUpdate,
+    OutcomeQuestion,
+    RecommendationTerm,
+    Role,
+    RoleAssignment,
+    Term,
+    Unit,
+)
 from tracking.models.responses import today
 
 pytestmark = pytest.mark.django_db
