@@ -166,7 +166,7 @@ def evaluation_body_html(request, pk: int, on, access, internal: bool) -> str:
     similar_path = _path_of("web:similar")
     evaluation_field = KeyAction._meta.get_field("evaluation")
     recommendations = full.page_recommendations
-    timelines = _timelines([a.pk for rec in recommendations for a in rec.page_actions], internal)
+    timelines = _timelines(request.user, [a.pk for rec in recommendations for a in rec.page_actions], internal)
     for rec in recommendations:
         kinds: dict[str, list] = {}
         for tag in rec.page_tags:
@@ -211,7 +211,7 @@ def evaluation_body_html(request, pk: int, on, access, internal: bool) -> str:
     )
 
 
-def _timelines(action_ids: list[int], internal: bool) -> dict[int, list[dict]]:
+def _timelines(who, action_ids: list[int], internal: bool) -> dict[int, list[dict]]:
     """Each key action's progress updates, newest first, as the timeline writes them (web/includes/timeline.html).
 
     Read as rows, not model instances: ~150 of them a page, each only written out.
@@ -220,7 +220,7 @@ def _timelines(action_ids: list[int], internal: bool) -> dict[int, list[dict]]:
     sources = {value: str(label).lower() for value, label in ActionUpdate.Source.choices}
     timelines: dict[int, list[dict]] = {}
     rows = (
-        ActionUpdate.objects.filter(key_action__in=action_ids)
+        restrict(who, ActionUpdate).filter(key_action__in=action_ids)
         .order_by("-created_at", "-id")
         .values_list(
             "pk", "key_action_id", "created_at", "status_before", "status_after", "comment", "reopen_reason", "author_name",
