@@ -64,23 +64,44 @@ def with_counts(qs: QuerySet[Evaluation], on: dt.date | None = None) -> QuerySet
     )
 
 
-def evaluation_page(qs: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
-    """Everything the evaluation page shows, in a fixed number of queries."""
-    return qs.select_related(
-        "office__type", "office__region", "plan__office", "management_response"
-    ).prefetch_related(
-        "management_response__units",
-        Prefetch(
-            "recommendations",
-            queryset=Recommendation.objects.order_by("position").prefetch_related(
-                Prefetch("tags", queryset=RecommendationTerm.objects.select_related("term").order_by("position")),
-                Prefetch(
-                    "key_actions",
-                    queryset=KeyAction.objects.select_related("evaluation__management_response", "outcome")
-                    .order_by("position")
-                    .prefetch_related("units", Prefetch("updates", queryset=ActionUpdate.objects.order_by("-created_at", "-id"))),
+def evaluation_page(qs: QuerySet[Evaluation], *, page: bool = False, units: bool = True) -> QuerySet[Evaluation]:
+    """Everything the evaluation page shows, in a fixed number of queries.
+
+    `page`: for the page's body only (web.views.portal.evaluation_body_html, which reads the updates itself, as
+    rows), read as plain lists rather than managers (`page_recommendations`, each with `page_tags` and
+    `page_actions`), without what the body never shows (the import baselines, each action's own copy of the
+    evaluation) and, without `units`, the actions' units (only the progress links read them): every related
+    manager's `.all()` made a queryset and every JSON baseline was decoded, ~100 times a page, for nothing.
+    """
+    if not page:
+        return qs.select_related(
+            "office__type", "office__region", "plan__office", "management_response"
+        ).prefetch_related(
+            "management_response__units",
+            Prefetch(
+                "recommendations",
+                queryset=Recommendation.objects.order_by("position").prefetch_related(
+                    Prefetch("tags", queryset=RecommendationTerm.objects.select_related("term").order_by("position")),
+                    Prefetch(
+                        "key_actions",
+                        queryset=KeyAction.objects.select_related("evaluation__management_response", "outcome")
+                        .order_by("position")
+                        .prefetch_related("units", Prefetch("updates", queryset=ActionUpdate.objects.order_by("-created_at", "-id"))),
+                    ),
                 ),
             ),
+        )
+    actions = KeyAction.objects.select_related("outcome").defer("imported").order_by("position")
+    if units:
+        actions = actions.prefetch_related("units")
+    return qs.select_related("management_response").prefetch_related(
+        Prefetch(
+            "recommendations",
+            queryset=Recommendation.objects.defer("imported").order_by("position").prefetch_related(
+                Prefetch("tags", queryset=RecommendationTerm.objects.select_related("term").order_by("position"), to_attr="page_tags"),
+                Prefetch("key_actions", queryset=actions, to_attr="page_actions"),
+            ),
+            to_attr="page_recommendations",
         ),
     )
 

@@ -11,11 +11,15 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
 
 from reports import figures
 from reports.joint import group_ids
 from tracking import permissions, queries
 from tracking.models import (
+    ActionUpdate,
     Evaluation,
     EvaluationDocument,
     EvaluationPlan,
@@ -31,6 +35,7 @@ from tracking.permissions import reader_scope, restrict
 from ..caching import cached, public_page
 from ..caching import cached_page as _page
 from ..forms import DocumentForm
+from ..templatetags.followthrough import ACTION_STATUS_CLASS
 
 PAGE_SIZE = 50
 COUNT_LIMIT = 10_000
@@ -153,6 +158,126 @@ def evaluation_list(request):
     return _page(request, "Evaluations", "evaluations", "evaluations", (), "web/evaluation_list_body.html", context)
 
 
+def evaluation_body_html(request, pk: int, on, access, internal: bool) -> str:
+    """The recommendations and key actions of an evaluation page (`access`: to offer the progress form, or None).
+
+    ~40 key actions and ~120 updates at L: what each row shows is worked out here once, in plain Python, and the
+    template only writes it out (a filter, an include or a {% url %} per row cost more than the SQL of the page).
+    """
+    full = queries.evaluation_page(restrict(request.user, Evaluation).filter(pk=pk), page=True, units=access is not None).get()
+    action_path = _path_of("web:action")
+    update_path = _path_of("web:action_update") if access is not None else None
+    similar_path = _path_of("web:similar")
+    evaluation_field = KeyAction._meta.get_field("evaluation")
+    recommendations = full.page_recommendations
+    timelines = _timelines(request.user, [a.pk for rec in recommendations for a in rec.page_actions], internal)
+    for rec in recommendations:
+        kinds: dict[str, list] = {}
+        for tag in rec.page_tags:
+            kinds.setdefault(tag.term.kind, []).append(tag.term)
+        rec.page_terms = [
+            (label, kinds.get(kind, ()))
+            for label, kind in (
+                ("Operating principles", Term.Kind.OPERATING_PRINCIPLE),
+                ("Organizational priorities", Term.Kind.ORGANIZATIONAL_PRIORITY),
+                ("UNEG criteria", Term.Kind.UNEG_CRITERION),
+            )
+        ]
+        rec.page_areas = kinds.get(Term.Kind.THEMATIC_AREA, ())
+        rec.page_similar_url = similar_path(rec.pk)
+        rows = []
+        for a in rec.page_actions:
+            evaluation_field.set_cached_value(a, full)  # the permission check reads it: no copy per row
+            outcome = a.outcome_or_none if a.status == ActionStatus.COMPLETED else None
+            updates = timelines.get(a.pk, ())
+            rows.append({
+                "pk": str(a.pk),
+                "url": action_path(a.pk),
+                "code": a.code,
+                "archived": a.archived_at is not None,
+                "text": a.text,
+                "responsible": a.responsible,
+                "deadline": a.deadline.strftime("%Y/%m") if a.deadline else "",
+                "overdue": a.is_overdue(on),
+                "status": a.status,
+                "status_class": ACTION_STATUS_CLASS.get(a.status, "info"),
+                "verification": VERIFICATION_BADGES.get(a.verification),
+                "comments": a.comments,
+                "updates": updates,
+                "outcome": outcome if outcome is not None and outcome.answered else None,
+                "update_url": update_path(a.pk) if update_path and permissions.can(access.user, permissions.UPDATE_ACTION, a) else "",
+            })
+        rec.page_rows = rows
+    return render_to_string(
+        "web/includes/evaluation_body.html",
+        {"evaluation": full, "recommendations": recommendations, "internal": internal},
+        request,
+    )
+
+
+def _timelines(who, action_ids: list[int], internal: bool) -> dict[int, list[dict]]:
+    """Each key action's progress updates, newest first, as the timeline writes them (web/includes/timeline.html).
+
+    Read as rows, not model instances: ~150 of them a page, each only written out.
+    """
+    months: dict[int, str] = {}
+    sources = {value: str(label).lower() for value, label in ActionUpdate.Source.choices}
+    timelines: dict[int, list[dict]] = {}
+    rows = (
+        restrict(who, ActionUpdate).filter(key_action__in=action_ids)
+        .order_by("-created_at", "-id")
+        .values_list(
+            "pk", "key_action_id", "created_at", "status_before", "status_after", "comment", "reopen_reason", "author_name",
+            "source", "evidence_url", "evidence_file", "evidence_name", "evidence_internal",
+        )
+    )
+    for pk, action_id, created_at, before, after, comment, reopen_reason, author, source, url, file, file_name, private in rows:
+        when = timezone.localtime(created_at)
+        if when.month not in months:
+            months[when.month] = str(MONTHS_3[when.month]).title()
+        changed = bool(before) and before != after
+        evidence = internal or not private
+        timelines.setdefault(action_id, []).append({
+            "pk": str(pk),  # written as is: an int goes through number formatting, ~200 times a page
+            "iso": when.isoformat(),
+            "when": f"{when.day} {months[when.month]} {when.year}, {when:%H:%M}",
+            "author": author,
+            "before": before if changed else "",
+            "before_class": ACTION_STATUS_CLASS.get(before, "info") if changed else "",
+            "after": after,
+            "after_class": ACTION_STATUS_CLASS.get(after, "info"),
+            "source": "" if source == ActionUpdate.Source.WEB else sources.get(source, source.lower()),
+            "comment": comment,
+            "long": len(comment) > 400,
+            # The rarer parts behind one test: most updates have none of them.
+            "more": bool(reopen_reason or (evidence and (url or file))),
+            "reopen_reason": reopen_reason,
+            "evidence": evidence,
+            "evidence_internal": private,
+            "evidence_url": url,
+            "evidence_file": bool(file),
+            # As ActionUpdate.evidence_label: the file by its own name (as sent), else the stored file's last part.
+            "evidence_label": (file_name or file.rsplit("/", 1)[-1]) if file else "",
+        })
+    return timelines
+
+
+# The badge beside a key action's status for its verification (tracking/models/accountability.py), as
+# web/includes/verification_badge.html writes it.
+VERIFICATION_BADGES = {
+    "awaiting": ("warn", "Awaiting verification"),
+    "verified": ("ok", "Verified"),
+    "sent_back": ("bad", "Completion sent back"),
+}
+
+
+def _path_of(name: str):
+    """A function from a pk to its address under this URL name: one reverse() a page, not one a row."""
+    mark = 987654321
+    head, tail = reverse(name, args=[mark]).split(str(mark))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
 @public_page(version=lambda request, pk: queries.evaluation_version(pk))
 def evaluation_detail(request, pk: int):
     evaluation = get_object_or_404(
@@ -173,18 +298,7 @@ def evaluation_detail(request, pk: int):
     personal = permissions.update_scope(actor).any_in(evaluation)
 
     def body() -> str:
-        full = queries.evaluation_page(restrict(request.user, Evaluation).filter(pk=evaluation.pk)).get()
-        return render_to_string(
-            "web/includes/evaluation_body.html",
-            {
-                "evaluation": full,
-                "recommendations": full.recommendations.all(),
-                "today": on,
-                "access": access if personal else None,
-                "internal": internal,
-            },
-            request,
-        )
+        return evaluation_body_html(request, evaluation.pk, on, access if personal else None, internal)
 
     may_manage = permissions.can(actor, permissions.MANAGE_EVALUATIONS, evaluation)
     html = body() if personal else cached("evaluation", (evaluation.pk, queries.evaluation_version(evaluation.pk), on, reader.key), body)
