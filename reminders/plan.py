@@ -99,27 +99,30 @@ def overdue_days(deadline: dt.date, on: dt.date) -> int:
 VERIFY_LISTED = 10
 
 
-AGE_BUCKETS = ("1–90", "91–180", "181–365", "> 365")
+# Overdue key actions by age: at most N days since the deadline month ended, and the rest.
+AGE_LIMITS = ((90, "1–90"), (180, "91–180"), (365, "181–365"))
+AGE_OVER = "> 365"
+AGE_BUCKETS = (*(label for _, label in AGE_LIMITS), AGE_OVER)
 
 
 def age_counts(overdue, on: dt.date) -> dict[str, int]:
     """{`age_bucket`: how many of the `overdue` key actions}, counted in the database: "at most N days since
     the deadline month ended" is "the deadline is in the month of (on - N days) or later"."""
-    edges = [month_start(on - dt.timedelta(days=n)) for n in (90, 180, 365)]
-    row = overdue.aggregate(
-        b0=Count("pk", filter=Q(deadline__gte=edges[0])),
-        b1=Count("pk", filter=Q(deadline__lt=edges[0], deadline__gte=edges[1])),
-        b2=Count("pk", filter=Q(deadline__lt=edges[1], deadline__gte=edges[2])),
-        b3=Count("pk", filter=Q(deadline__lt=edges[2])),
-    )
+    edges = [month_start(on - dt.timedelta(days=n)) for n, _ in AGE_LIMITS]
+    counts, newer = {}, None
+    for i, edge in enumerate(edges):
+        counts[f"b{i}"] = Count("pk", filter=Q(deadline__gte=edge) & (Q(deadline__lt=newer) if newer else Q()))
+        newer = edge
+    counts[f"b{len(edges)}"] = Count("pk", filter=Q(deadline__lt=newer))
+    row = overdue.aggregate(**counts)
     return {label: row[f"b{i}"] for i, label in enumerate(AGE_BUCKETS) if row[f"b{i}"]}
 
 
 def age_bucket(days: int) -> str:
-    for limit, label in ((90, "1–90"), (180, "91–180"), (365, "181–365")):
+    for limit, label in AGE_LIMITS:
         if days <= limit:
             return label
-    return "> 365"
+    return AGE_OVER
 
 
 # --- what is planned --------------------------------------------------------------------------

@@ -78,8 +78,7 @@ def recurring(request):
     def version() -> tuple:
         # The themes' figures follow the key actions; the themes themselves are written by the similarity
         # jobs (no history record): the newest theme and member say when they changed.
-        newest = lambda model: model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0  # noqa: E731
-        return queries.data_version(), newest(Theme), newest(ThemeMember)
+        return queries.data_version(), queries.newest_pk(Theme), queries.newest_pk(ThemeMember)
 
     # Half a second at L (every theme's rates): kept like the dashboard, its time shown while a worker
     # computes the new one after a change.
