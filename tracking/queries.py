@@ -319,6 +319,15 @@ def counted_status_figures(who, office: Office | None = None, on: dt.date | None
     return {"by_status": known, "other_statuses": by_status, "total": sum(known.values()) + sum(by_status.values()), "overdue": n_overdue}
 
 
+def offices_read(who) -> QuerySet[Office]:
+    """The offices with an evaluation `who` reads (a filter's choices), by name: for each office, the first such
+    evaluation found in the office's index ends the look (listing every readable evaluation's office first cost
+    5 ms at L)."""
+    from django.db.models import Exists
+
+    return Office.objects.filter(Exists(restrict(who, Evaluation).filter(office=OuterRef("pk")))).order_by("name")
+
+
 def count_evaluations(who) -> int:
     """The evaluations `who` reads, a joint evaluation once: those of no joint evaluation or leading one, and each
     lead the reader reaches only through its partners. (A DISTINCT over 10,000 evaluations sorted them all.)"""

@@ -35,7 +35,7 @@ from tracking.permissions import reader_scope, restrict
 from ..caching import cached, public_page
 from ..caching import cached_page as _page
 from ..forms import DocumentForm
-from ..templatetags.followthrough import ACTION_STATUS_CLASS
+from ..templatetags.followthrough import action_status_class
 
 PAGE_SIZE = 50
 COUNT_LIMIT = 10_000
@@ -60,12 +60,6 @@ def _choices(request) -> dict:
         "qualities": Evaluation.Quality.choices,
         "internal": reader_scope(request.user).internal,
     }
-
-
-def _offices_read(who):
-    """The offices with an evaluation `who` reads (a filter's choices): for each office, the first such evaluation
-    found in the office's index ends the look (listing every readable evaluation's office first cost 5 ms at L)."""
-    return Office.objects.filter(Exists(restrict(who, Evaluation).filter(office=OuterRef("pk")))).order_by("name")
 
 
 @public_page
@@ -152,7 +146,7 @@ def evaluation_list(request):
         )
         # Ids first: sorted whole, every evaluation's three counts were computed before the sort kept 50 (24 ms at L).
         page = queries.page_of(qs, request.GET.get("page"), PAGE_SIZE)
-        offices = _offices_read(request.user)
+        offices = queries.offices_read(request.user)
         return {"page": page, "filters": filters, "offices": offices, **_choices(request)}
 
     return _page(request, "Evaluations", "evaluations", "evaluations", (), "web/evaluation_list_body.html", context)
@@ -197,10 +191,10 @@ def evaluation_body_html(request, pk: int, on, access, internal: bool) -> str:
                 "archived": a.archived_at is not None,
                 "text": a.text,
                 "responsible": a.responsible,
-                "deadline": a.deadline.strftime("%Y/%m") if a.deadline else "",
+                "deadline": a.deadline_label,
                 "overdue": a.is_overdue(on),
                 "status": a.status,
-                "status_class": ACTION_STATUS_CLASS.get(a.status, "info"),
+                "status_class": action_status_class(a.status),
                 "verification": VERIFICATION_BADGES.get(a.verification),
                 "comments": a.comments,
                 "updates": updates,
@@ -243,9 +237,9 @@ def _timelines(who, action_ids: list[int], internal: bool) -> dict[int, list[dic
             "when": f"{when.day} {months[when.month]} {when.year}, {when:%H:%M}",
             "author": author,
             "before": before if changed else "",
-            "before_class": ACTION_STATUS_CLASS.get(before, "info") if changed else "",
+            "before_class": action_status_class(before) if changed else "",
             "after": after,
-            "after_class": ACTION_STATUS_CLASS.get(after, "info"),
+            "after_class": action_status_class(after),
             "source": "" if source == ActionUpdate.Source.WEB else sources.get(source, source.lower()),
             "comment": comment,
             "long": len(comment) > 400,
@@ -337,7 +331,7 @@ def action_list(request):
         qs = filters.actions(restrict(request.user, KeyAction))
         total, more = capped_count(qs)
         rows, cursor = queries.seek(queries.action_list(qs), request.GET.get("after"), PAGE_SIZE)
-        offices = _offices_read(request.user)
+        offices = queries.offices_read(request.user)
         return {
             "actions": rows,
             "total": total,

@@ -63,7 +63,7 @@ def _scope_label(filters: queries.Filters) -> str:
 def _filter_choices(request) -> dict:
     return {
         "regions": Region.objects.order_by("position", "name"),
-        "offices": Office.objects.filter(pk__in=restrict(request.user, Evaluation).values("office_id")).order_by("name"),
+        "offices": queries.offices_read(request.user),
         "office_types": OfficeType.objects.order_by("position"),
         "thematic_areas": Term.objects.filter(kind=Term.Kind.THEMATIC_AREA).order_by("position", "name"),
     }
