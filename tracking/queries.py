@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -444,6 +445,30 @@ def newest_pk(model) -> int:
     return model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
+def _newest_records(evaluations: str, column: str = "id") -> str:
+    """SQL of the newest change record among `evaluations` (SQL of a column of evaluation ids) and of the
+    newest record of reference data. One probe per evaluation down the (evaluation, id) index: a MAX over
+    all their records would read each evaluation's whole history (an office's tens of thousands of rows)."""
+    from django.db import connection
+
+    from .models import ChangeRecord
+
+    table = connection.ops.quote_name(ChangeRecord._meta.db_table)
+    return (
+        f"SELECT (SELECT MAX((SELECT MAX(r.id) FROM {table} r WHERE r.evaluation_id = v.{column})) FROM ({evaluations}) v), "
+        f"(SELECT MAX(id) FROM {table} WHERE evaluation_id IS NULL)"
+    )
+
+
+def _versions(sql: str, params) -> tuple[int, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        own, reference = cursor.fetchone()
+    return own or 0, reference or 0
+
+
 def evaluation_version(evaluation_id: int) -> tuple[int, int]:
     """Moves on a change to this evaluation's records, or to reference data (offices, units, vocabularies).
 
@@ -452,38 +477,20 @@ def evaluation_version(evaluation_id: int) -> tuple[int, int]:
     """
     from django.db import connection
 
-    from .models import ChangeRecord
-
-    table = connection.ops.quote_name(ChangeRecord._meta.db_table)
     evaluations = connection.ops.quote_name(Evaluation._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT MAX(id) FROM {table} WHERE evaluation_id IN ("
-            f"SELECT e.id FROM {evaluations} e, (SELECT COALESCE(joint_lead_id, id) AS lead FROM {evaluations} WHERE id = %s) g "
-            f"WHERE e.id = g.lead OR e.joint_lead_id = g.lead)), "
-            f"(SELECT MAX(id) FROM {table} WHERE evaluation_id IS NULL)",
-            [evaluation_id],
-        )
-        own, reference = cursor.fetchone()
-    return own or 0, reference or 0
+    group = (
+        f"SELECT e.id FROM {evaluations} e, (SELECT COALESCE(joint_lead_id, id) AS lead FROM {evaluations} WHERE id = %s) g "
+        f"WHERE e.id = g.lead OR e.joint_lead_id = g.lead"
+    )
+    return _versions(_newest_records(group), [evaluation_id])
 
 
 def office_version(office_id: int) -> tuple[int, int]:
     """Moves on a change to the records of this office's evaluations, or to reference data."""
     from django.db import connection
 
-    from .models import ChangeRecord
-
-    records = connection.ops.quote_name(ChangeRecord._meta.db_table)
     evaluations = connection.ops.quote_name(Evaluation._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT MAX(r.id) FROM {records} r WHERE r.evaluation_id IN (SELECT e.id FROM {evaluations} e WHERE e.office_id = %s)), "
-            f"(SELECT MAX(id) FROM {records} WHERE evaluation_id IS NULL)",
-            [office_id],
-        )
-        own, reference = cursor.fetchone()
-    return own or 0, reference or 0
+    return _versions(_newest_records(f"SELECT e.id FROM {evaluations} e WHERE e.office_id = %s"), [office_id])
 
 
 def actions_version(actions: QuerySet[KeyAction]) -> tuple[int, int, int, int]:
@@ -493,13 +500,11 @@ def actions_version(actions: QuerySet[KeyAction]) -> tuple[int, int, int, int]:
     The evaluations are those of the actions now: an action moved out of the set took its evaluation's
     changes with it, so the set itself (how many, which) is part of the version.
     """
-    from django.db.models import Max
-
-    from .models import ChangeRecord
-
     # Each action once (the reading rules may join its units: an action of two of them comes twice).
     held = KeyAction.objects.filter(pk__in=actions.order_by().values("pk")).aggregate(n=Count("pk"), ids=Sum("pk"))
-    changes = ChangeRecord.objects.filter(evaluation_id__in=actions.order_by().values("evaluation_id"))
-    own = changes.aggregate(m=Max("pk"))["m"]
-    reference = ChangeRecord.objects.filter(evaluation__isnull=True).aggregate(m=Max("pk"))["m"]
-    return own or 0, reference or 0, held["n"], held["ids"] or 0
+    try:
+        sql, params = actions.order_by().values("evaluation_id").distinct().query.sql_with_params()
+    except EmptyResultSet:  # a reader who may change no action
+        sql, params = "SELECT 0 AS evaluation_id WHERE 1 = 0", ()
+    own, reference = _versions(_newest_records(sql, "evaluation_id"), params)
+    return own, reference, held["n"], held["ids"] or 0
