@@ -186,3 +186,15 @@ def test_my_actions_keep_through_other_evaluations_changes_not_through_their_own
     assert q.actions_version(actions) == before
     mine.units.remove(unit)  # behind the back: no history record
     assert q.actions_version(actions) != before
+
+
+def test_my_actions_of_a_reader_who_may_change_none_are_a_page_with_a_version(client, evaluation_id):
+    """No action to change: the version is the reference data's alone, and the page opens (no empty-set error)."""
+    from tracking import queries as q
+    from tracking.permissions import UPDATE, restrict
+
+    reader = User.objects.create_user("reader-only", password="pw-reader-123456")
+    assert q.actions_version(restrict(Actor(user=reader), KeyAction, UPDATE)) == (0, q.actions_version(KeyAction.objects.none())[1], 0, 0)
+    assert q.actions_version(KeyAction.objects.all())[0] == q.data_version()  # every evaluation's newest record: the newest
+    client.force_login(reader)
+    assert client.get(reverse("web:my_actions")).status_code == 200
