@@ -11,7 +11,6 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 
@@ -35,6 +34,7 @@ from tracking.permissions import reader_scope, restrict
 from ..caching import cached, public_page
 from ..caching import cached_page as _page
 from ..forms import DocumentForm
+from ..paths import path_of as _path_of
 from ..templatetags.followthrough import action_status_class
 
 PAGE_SIZE = 50
@@ -263,13 +263,6 @@ VERIFICATION_BADGES = {
     "verified": ("ok", "Verified"),
     "sent_back": ("bad", "Completion sent back"),
 }
-
-
-def _path_of(name: str):
-    """A function from a pk to its address under this URL name: one reverse() a page, not one a row."""
-    mark = 987654321
-    head, tail = reverse(name, args=[mark]).split(str(mark))
-    return lambda pk: f"{head}{pk}{tail}"
 
 
 @public_page(version=lambda request, pk: queries.evaluation_version(pk))

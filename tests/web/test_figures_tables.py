@@ -1,0 +1,75 @@
+"""The figures tables of the dashboard, the annual report and joint evaluations, written in Python
+(web/templatetags/figures_tables.py): links, numbers, missing rates, escaping, empty tables, plans."""
+
+from __future__ import annotations
+
+import re
+
+from django.template import Context, Template
+
+from reports.figures import BREAKDOWNS, Figures, PlanCompliance
+
+
+def _render(source: str, **context) -> str:
+    return Template("{% load figures_tables %}" + source).render(Context(context))
+
+
+def _cells(html: str) -> list[str]:
+    return re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", html.split("<tbody>")[1])
+
+
+def test_a_row_links_each_count_to_the_key_actions_it_counts_within_the_page_s_scope():
+    row = Figures(label='Asia & <Pacific> "East"', key=5, total=1234, due=10, overdue=3, completed_verified=2,
+                  by_status={"Completed": 7}, completed_due=5, overdue_age_avg=2.0)
+    html = _render("{% figures_table rows caption dimension drill %}", rows=[row], caption="By <region>", dimension="Region",
+                   drill=BREAKDOWNS["region"], scope={"year": 2023})
+    assert "<caption>By &lt;region&gt;</caption>" in html
+    assert '<th scope="col">Region</th>' in html
+    cells = _cells(html)
+    base = "/actions/?year=2023&amp;region=5"
+    assert cells[0] == f'<a href="{base}">Asia &amp; &lt;Pacific&gt; &quot;East&quot;</a>'
+    assert cells[1] == f'<a href="{base}">1,234</a>'
+    assert cells[2] == f'<a href="{base}&amp;status=Completed">{row.completed}</a>'
+    assert cells[3] == "2"
+    assert cells[4] == f'<a href="{base}&amp;due=1">10</a>'
+    assert cells[5] == f"{row.rate_due:.0%}" and cells[6] == f"{row.rate_all:.0%}"
+    assert cells[7] == f'<a href="{base}&amp;overdue=1">3</a>'
+    assert cells[9] == "2.0"
+
+
+def test_without_drill_down_nothing_links_and_missing_figures_are_dashes():
+    row = Figures(label=2021, key=2021)
+    html = _render('{% figures_table rows "By year" "Year" %}', rows=[row])
+    assert "<a " not in html
+    cells = _cells(html)
+    assert cells[0] == "2021" and cells[1] == "0"
+    assert cells[5] == cells[6] == cells[8] == cells[9] == "—"  # no rate without key actions, no age without overdue ones
+
+
+def test_an_empty_table_says_so():
+    assert '<tr><td colspan="10">No key action.</td></tr>' in _render('{% figures_table rows "C" "D" %}', rows=[])
+
+
+def test_plans_name_their_office_and_plan_their_cancellations_and_whether_closed():
+    plans = [
+        PlanCompliance(plan_id=7, office="Office <A>", office_slug="office-a", period="2022–2025", closed=True, planned=4,
+                       completed=2, cancelled=1, in_progress=1, within=1, late=1, pending=0,
+                       cancellations=[("Eval <1>", "Funding"), ("Eval 2", "")]),
+        PlanCompliance(plan_id=8, office="Office B", office_slug="office-b", period="2023", closed=False, planned=1,
+                       in_progress=1),
+    ]
+    html = _render("{% plan_compliance_table plans weeks %}", plans=plans, weeks=6)
+    assert "responses approved within 6 weeks of completion</caption>" in html
+    first, second = html.split("<tbody>")[1].split("</tr>")[:2]
+    assert '<a href="/offices/office-a/">Office &lt;A&gt;</a>' in first
+    assert '<a href="/plans/7/">2022–2025</a> <span class="badge">closed</span>' in first
+    assert "<td class=\"num\">67%</td>" in first  # 2 completed of the 3 not cancelled
+    assert '<span class="small muted">(1 of 2)</span>' in first
+    assert '<td class="small">Eval &lt;1&gt;: Funding; Eval 2: no reason given</td>' in first
+    assert "badge" not in second and '<td class="small">—</td>' in second and "<td class=\"num\">—" in second
+
+
+def test_plan_counts_follow_the_thousands_separator_setting(settings):
+    settings.USE_THOUSAND_SEPARATOR = True
+    plan = PlanCompliance(plan_id=1, office="O", office_slug="o", period="P", closed=False, planned=12345)
+    assert '<td class="num">12,345</td>' in _render("{% plan_compliance_table plans 6 %}", plans=[plan])
