@@ -49,3 +49,34 @@ def test_without_a_secret_key_one_is_made_once_and_kept(tmp_path):
 def test_bad_boolean_is_a_clear_error(tmp_path):
     p = check({"DEBUG": "maybe", "FOLLOWTHROUGH_VAR_DIR": str(tmp_path)})
     assert p.returncode != 0 and "DEBUG must be true or false" in p.stderr
+
+
+def test_postgresql_connections_compile_no_statement_unless_asked(tmp_path):
+    """JIT off for the app's PostgreSQL connections (its compiling took half a search's time at L);
+    POSTGRES_JIT=server leaves the server's setting; other settings of the URL are kept. Read from the
+    settings as a process started with that environment builds them."""
+    code = "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS', {}).get('options'))"
+
+    def options(env: dict[str, str]) -> str:
+        base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "POSTGRES_JIT")}
+        p = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], env={
+            **base, "DJANGO_SETTINGS_MODULE": "followthrough.settings", "FOLLOWTHROUGH_VAR_DIR": str(tmp_path), **env,
+        }, capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        return p.stdout.strip()
+
+    url = "postgres://app@db.example.org:5432/followthrough"
+    assert options({"DATABASE_URL": url}) == "-c jit=off"
+    assert options({"DATABASE_URL": url, "POSTGRES_JIT": "server"}) == "None"
+    assert options({}) == "None"  # SQLite: nothing of the kind
+
+
+def test_the_test_database_connection_runs_without_jit_on_postgresql(db):
+    import pytest
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
