@@ -36,6 +36,7 @@ from ..caching import cached, public_page
 from ..caching import cached_page as _page
 from ..forms import DocumentForm
 from ..templatetags.followthrough import action_status_class
+from . import evaluation_tables as tables
 
 PAGE_SIZE = 50
 COUNT_LIMIT = 10_000
@@ -122,8 +123,13 @@ def office_detail(request, slug: str):
         weeks = settings.RESPONSE_WEEKS
         compliance = {c.plan_id: c for c in figures.plan_compliance(restrict(request.user, Evaluation).filter(office=office), weeks)}
         # Every plan of the office (plans are public), with the evaluations its reader reads.
+        evaluation_path = _path_of("web:evaluation")
         plans = [
-            (plan, by_plan.get(plan.pk, []), compliance.get(plan.pk))
+            (
+                plan,
+                tables.office_rows(by_plan.get(plan.pk, ()), evaluation_path),
+                tables.plan_compliance(compliance[plan.pk], weeks) if plan.pk in compliance else "",
+            )
             for plan in EvaluationPlan.objects.filter(office=office).order_by("-start_year", "-end_year")
         ]
         return {
@@ -147,7 +153,8 @@ def evaluation_list(request):
         # Ids first: sorted whole, every evaluation's three counts were computed before the sort kept 50 (24 ms at L).
         page = queries.page_of(qs, request.GET.get("page"), PAGE_SIZE)
         offices = queries.offices_read(request.user)
-        return {"page": page, "filters": filters, "offices": offices, **_choices(request)}
+        rows = tables.list_rows(page, _path_of("web:evaluation"), reverse("web:actions"))
+        return {"page": page, "rows": rows, "filters": filters, "offices": offices, **_choices(request)}
 
     return _page(request, "Evaluations", "evaluations", "evaluations", (), "web/evaluation_list_body.html", context)
 
