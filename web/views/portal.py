@@ -123,10 +123,11 @@ def office_detail(request, slug: str):
         weeks = settings.RESPONSE_WEEKS
         compliance = {c.plan_id: c for c in figures.plan_compliance(restrict(request.user, Evaluation).filter(office=office), weeks)}
         # Every plan of the office (plans are public), with the evaluations its reader reads.
-        evaluation_path = _path_of("web:evaluation")
+        evaluation_path, plan_path = _path_of("web:evaluation"), _path_of("web:plan")
         plans = [
             (
                 plan,
+                plan_path(plan.pk),
                 tables.office_rows(by_plan.get(plan.pk, ()), evaluation_path),
                 tables.plan_compliance(compliance[plan.pk], weeks) if plan.pk in compliance else "",
             )
