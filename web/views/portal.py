@@ -158,6 +158,8 @@ def evaluation_list(request):
         qs = queries.with_counts(
             filters.evaluations(restrict(request.user, Evaluation))
             .select_related("office__type", "plan", "management_response").order_by("-year", "title", "pk")
+            # Only the columns the rows show: every column of four tables, their dates converted, cost more than the rows.
+            .only("title", "year", "plan__start_year", "plan__end_year", "office__name", "office__type__code", "management_response__status")
         )
         # Ids first: sorted whole, every evaluation's three counts were computed before the sort kept 50 (24 ms at L).
         page = queries.page_of(qs, request.GET.get("page"), PAGE_SIZE)
