@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 
 from django import template
+from django.utils.html import conditional_escape
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -105,6 +107,24 @@ def actions_url(scope=None, **params) -> str:
 
     query = {**(scope or {}), **{k: v for k, v in params.items() if v not in (None, "")}}
     return _actions_path(get_script_prefix()) + ("?" + urlencode(query) if query else "")
+
+
+@register.simple_tag
+def options(items, selected, value=None, label=None) -> str:
+    """A select's <option>s, the one equal to `selected` selected (web/includes/filters.html).
+
+    `value` and `label`: attribute names of each item (e.g. "pk", "name"), or indexes into (value, label) pairs;
+    without them each item is its own value, written without a value attribute. Written here rather than with
+    {% for %} and {% if %}: the filter form's ~170 options cost ~8 ms a page.
+    """
+    if value is None:
+        return mark_safe("".join(f"<option {'selected' if x == selected else ''}>{conditional_escape(x)}</option>" for x in items))
+    get = (lambda item, key: item[key]) if isinstance(value, int) else getattr
+    out = []
+    for item in items:
+        v = get(item, value)
+        out.append(f'<option value="{conditional_escape(v)}" {"selected" if v == selected else ""}>{conditional_escape(get(item, label))}</option>')
+    return mark_safe("".join(out))
 
 
 @register.filter
