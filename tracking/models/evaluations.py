@@ -92,7 +92,11 @@ class Evaluation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["office", "plan", "title"], name="evaluation_unique_per_plan"),
         ]
-        indexes = [models.Index(fields=["office", "year"])]
+        indexes = [
+            models.Index(fields=["office", "year"]),
+            # The evaluation list's order: a page of it is read down this index, not 10,000 rows sorted (~20 ms at L).
+            models.Index(fields=["-year", "title", "id"], name="evaluation_list_order"),
+        ]
         verbose_name = _("evaluation")
 
     def __str__(self) -> str:
