@@ -11,7 +11,6 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 
@@ -32,6 +31,8 @@ from tracking.models import (
 from tracking.models.responses import ActionStatus, Category, ResponseStatus, today
 from tracking.permissions import reader_scope, restrict
 
+from ..action_rows import VERIFICATION_BADGES, action_list_rows
+from ..action_rows import path_of as _path_of
 from ..caching import cached, public_page
 from ..caching import cached_page as _page
 from ..forms import DocumentForm
@@ -256,22 +257,6 @@ def _timelines(who, action_ids: list[int], internal: bool) -> dict[int, list[dic
     return timelines
 
 
-# The badge beside a key action's status for its verification (tracking/models/accountability.py), as
-# web/includes/verification_badge.html writes it.
-VERIFICATION_BADGES = {
-    "awaiting": ("warn", "Awaiting verification"),
-    "verified": ("ok", "Verified"),
-    "sent_back": ("bad", "Completion sent back"),
-}
-
-
-def _path_of(name: str):
-    """A function from a pk to its address under this URL name: one reverse() a page, not one a row."""
-    mark = 987654321
-    head, tail = reverse(name, args=[mark]).split(str(mark))
-    return lambda pk: f"{head}{pk}{tail}"
-
-
 @public_page(version=lambda request, pk: queries.evaluation_version(pk))
 def evaluation_detail(request, pk: int):
     evaluation = get_object_or_404(
@@ -330,17 +315,16 @@ def action_list(request):
         filters = queries.Filters.from_query(request.GET)
         qs = filters.actions(restrict(request.user, KeyAction))
         total, more = capped_count(qs)
-        rows, cursor = queries.seek(queries.action_list(qs), request.GET.get("after"), PAGE_SIZE)
+        actions, cursor = queries.seek(queries.action_list(qs), request.GET.get("after"), PAGE_SIZE)
         offices = queries.offices_read(request.user)
         return {
-            "actions": rows,
+            "rows": action_list_rows(actions, today()),  # written in Python: web/action_rows.py
             "total": total,
             "more_than_total": more,
             "cursor": cursor,
             "first_page": not request.GET.get("after"),
             "filters": filters,
             "offices": offices,
-            "today": today(),
             **_choices(request),
         }
 
