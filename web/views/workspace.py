@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -69,7 +68,8 @@ def my_actions(request):
         on = today()
         qs = filters.actions(restrict(request.actor, KeyAction, UPDATE), on)
         qs = queries.action_list(qs).with_overdue(on).order_by(F("is_overdue_flag").desc(), "deadline", "pk")
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        # The page's ids sorted first, on narrow rows, then those rows whole (sorting whole rows cost ~15 ms at L).
+        page = queries.page_of(qs, request.GET.get("page"), PAGE_SIZE)
         # The rows written in Python, for speed (web/action_rows.py); the page for its count and links.
         return {"page": page, "rows": my_action_rows(page, on), "filters": filters, "statuses": ActionStatus.values}
 
