@@ -74,6 +74,10 @@ def world():
         {"status": "No Longer Applicable", "deadline": old},
         {"status": "Initiated", "deadline": soon, "archived_at": timezone.now(), "number": "1.a.", "text": "<script>x</script>"},
         {"status": "Odd <status>", "deadline": soon},  # a status outside the choices (written behind the service's back)
+        # At the limits: exactly as long as a cell shows, one more, and combining marks that do not count.
+        {"status": "Initiated", "deadline": soon, "text": "b" * 220, "responsible": "c" * 121},
+        {"status": "Initiated", "deadline": soon, "text": "x\u0301" * 150, "responsible": "a" * 120},
+        {"status": "Initiated", "deadline": soon, "text": "d" * 160, "responsible": "e" * 80},
     ]
     actions = [make_action(rec, units=[unit], **kind) for kind in kinds]
     actions.append(make_action(make_recommendation(untitled), deadline=None, status="Initiated", units=[unit]))
