@@ -32,6 +32,7 @@ from tracking.models import (
 from tracking.models.responses import ActionStatus, Category, ResponseStatus, today
 from tracking.permissions import reader_scope, restrict
 
+from ..action_rows import VERIFICATION_BADGES, action_list_rows
 from ..caching import cached, public_page
 from ..caching import cached_page as _page
 from ..forms import DocumentForm
@@ -275,15 +276,6 @@ def _timelines(who, action_ids: list[int], internal: bool) -> dict[int, list[dic
     return timelines
 
 
-# The badge beside a key action's status for its verification (tracking/models/accountability.py), as
-# web/includes/verification_badge.html writes it.
-VERIFICATION_BADGES = {
-    "awaiting": ("warn", "Awaiting verification"),
-    "verified": ("ok", "Verified"),
-    "sent_back": ("bad", "Completion sent back"),
-}
-
-
 @public_page(version=lambda request, pk: queries.evaluation_version(pk))
 def evaluation_detail(request, pk: int):
     evaluation = get_object_or_404(
@@ -342,17 +334,16 @@ def action_list(request):
         filters = queries.Filters.from_query(request.GET)
         qs = filters.actions(restrict(request.user, KeyAction))
         total, more = capped_count(qs)
-        rows, cursor = queries.seek(queries.action_list(qs), request.GET.get("after"), PAGE_SIZE)
+        actions, cursor = queries.seek(queries.action_list(qs), request.GET.get("after"), PAGE_SIZE)
         offices = queries.offices_read(request.user)
         return {
-            "actions": rows,
+            "rows": action_list_rows(actions, today()),  # written in Python: web/action_rows.py
             "total": total,
             "more_than_total": more,
             "cursor": cursor,
             "first_page": not request.GET.get("after"),
             "filters": filters,
             "offices": offices,
-            "today": today(),
             **_choices(request),
         }
 

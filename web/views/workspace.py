@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +22,7 @@ from tracking.permissions import EVIDENCE, UPDATE, restrict
 from tracking.services import progress
 from tracking.services.errors import ConflictError
 
+from ..action_rows import my_action_rows
 from ..caching import cached_page, public_page
 from ..forms import ProgressForm, apply_errors
 
@@ -68,8 +68,10 @@ def my_actions(request):
         on = today()
         qs = filters.actions(restrict(request.actor, KeyAction, UPDATE), on)
         qs = queries.action_list(qs).with_overdue(on).order_by(F("is_overdue_flag").desc(), "deadline", "pk")
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-        return {"page": page, "filters": filters, "today": on, "statuses": ActionStatus.values}
+        # The page's ids sorted first, on narrow rows, then those rows whole (sorting whole rows cost ~15 ms at L).
+        page = queries.page_of(qs, request.GET.get("page"), PAGE_SIZE)
+        # The rows written in Python, for speed (web/action_rows.py); the page for its count and links.
+        return {"page": page, "rows": my_action_rows(page, on), "filters": filters, "statuses": ActionStatus.values}
 
     roles = tuple(sorted((a.role, a.office_id, a.unit_id, a.region_id) for a in access.assignments))
     # Kept through the changes of other evaluations (a progress update elsewhere does not touch this list).
