@@ -445,26 +445,21 @@ def newest_pk(model) -> int:
     return model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def _newest_records(evaluations: str, column: str = "id") -> str:
-    """SQL of the newest change record among `evaluations` (SQL of a column of evaluation ids) and of the
-    newest record of reference data. One probe per evaluation down the (evaluation, id) index: a MAX over
-    all their records would read each evaluation's whole history (an office's tens of thousands of rows)."""
+def _newest_records(evaluations: str, params, column: str = "id") -> tuple[int, int]:
+    """The newest change record among `evaluations` (SQL of a column of evaluation ids, with its `params`) and
+    the newest record of reference data (0: none). One probe per evaluation down the (evaluation, id) index:
+    a MAX over all their records would read each evaluation's whole history (an office's tens of thousands)."""
     from django.db import connection
 
     from .models import ChangeRecord
 
     table = connection.ops.quote_name(ChangeRecord._meta.db_table)
-    return (
-        f"SELECT (SELECT MAX((SELECT MAX(r.id) FROM {table} r WHERE r.evaluation_id = v.{column})) FROM ({evaluations}) v), "
-        f"(SELECT MAX(id) FROM {table} WHERE evaluation_id IS NULL)"
-    )
-
-
-def _versions(sql: str, params) -> tuple[int, int]:
-    from django.db import connection
-
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            f"SELECT (SELECT MAX((SELECT MAX(r.id) FROM {table} r WHERE r.evaluation_id = v.{column})) FROM ({evaluations}) v), "
+            f"(SELECT MAX(id) FROM {table} WHERE evaluation_id IS NULL)",
+            params,
+        )
         own, reference = cursor.fetchone()
     return own or 0, reference or 0
 
@@ -482,7 +477,7 @@ def evaluation_version(evaluation_id: int) -> tuple[int, int]:
         f"SELECT e.id FROM {evaluations} e, (SELECT COALESCE(joint_lead_id, id) AS lead FROM {evaluations} WHERE id = %s) g "
         f"WHERE e.id = g.lead OR e.joint_lead_id = g.lead"
     )
-    return _versions(_newest_records(group), [evaluation_id])
+    return _newest_records(group, [evaluation_id])
 
 
 def office_version(office_id: int) -> tuple[int, int]:
@@ -490,7 +485,7 @@ def office_version(office_id: int) -> tuple[int, int]:
     from django.db import connection
 
     evaluations = connection.ops.quote_name(Evaluation._meta.db_table)
-    return _versions(_newest_records(f"SELECT e.id FROM {evaluations} e WHERE e.office_id = %s"), [office_id])
+    return _newest_records(f"SELECT e.id FROM {evaluations} e WHERE e.office_id = %s", [office_id])
 
 
 def actions_version(actions: QuerySet[KeyAction]) -> tuple[int, int, int, int]:
@@ -506,5 +501,5 @@ def actions_version(actions: QuerySet[KeyAction]) -> tuple[int, int, int, int]:
         sql, params = actions.order_by().values("evaluation_id").distinct().query.sql_with_params()
     except EmptyResultSet:  # a reader who may change no action
         sql, params = "SELECT 0 AS evaluation_id WHERE 1 = 0", ()
-    own, reference = _versions(_newest_records(sql, "evaluation_id"), params)
+    own, reference = _newest_records(sql, params, "evaluation_id")
     return own, reference, held["n"], held["ids"] or 0
