@@ -1,0 +1,69 @@
+"""Keyset pages of key actions (`queries.seek`): by deadline, undated last, then id; every action once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from django.db.models import F
+
+from tests.tracking.factories import make_action, make_recommendation
+from tracking import queries
+from tracking.models import KeyAction
+
+pytestmark = pytest.mark.django_db
+
+
+def _walk(qs, size: int) -> list[int]:
+    """Every page's ids, following the cursors from the first page."""
+    out, after = [], None
+    for _ in range(100):
+        rows, after = queries.seek(qs, after, size)
+        out += [r.pk for r in rows]
+        if after is None:
+            return out
+    raise AssertionError("the cursors do not end")
+
+
+@pytest.fixture
+def actions():
+    rng = random.Random(7)
+    recommendation = make_recommendation()
+    days = [dt.date(2025, 1, 1), dt.date(2025, 1, 2), dt.date(2026, 6, 30), None]
+    # Several actions share each deadline, the undated ones among them: ties broken by id across pages.
+    return [make_action(recommendation, deadline=rng.choice(days), status=rng.choice(["Initiated", "Completed"])) for _ in range(23)]
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, 7, 23, 50])
+def test_pages_follow_deadline_undated_last_then_id(actions, size):
+    expected = list(KeyAction.objects.order_by(F("deadline").asc(nulls_last=True), "pk").values_list("pk", flat=True))
+    assert _walk(KeyAction.objects.all(), size) == expected
+    assert len(expected) == 23
+
+
+def test_pages_of_a_filtered_list(actions):
+    qs = KeyAction.objects.filter(status="Initiated")
+    expected = list(qs.order_by(F("deadline").asc(nulls_last=True), "pk").values_list("pk", flat=True))
+    assert expected and _walk(qs, 3) == expected
+
+
+def test_a_page_ending_among_the_undated_goes_on_among_them():
+    recommendation = make_recommendation()
+    dated = make_action(recommendation, deadline=dt.date(2025, 3, 1))
+    undated = [make_action(recommendation, deadline=None) for _ in range(3)]
+    first, cursor = queries.seek(KeyAction.objects.all(), None, 2)
+    assert [r.pk for r in first] == [dated.pk, undated[0].pk] and cursor == f"none_{undated[0].pk}"
+    second, cursor = queries.seek(KeyAction.objects.all(), cursor, 2)
+    assert [r.pk for r in second] == [undated[1].pk, undated[2].pk] and cursor is None
+
+
+@pytest.mark.parametrize("after", ["nonsense", "2025-13-01_4", "none_x", ""])
+def test_a_cursor_that_is_not_one_gives_the_first_page(actions, after):
+    assert queries.seek(KeyAction.objects.all(), after, 5) == queries.seek(KeyAction.objects.all(), None, 5)
+
+
+@pytest.mark.parametrize("after", [None, "2025-01-01_1", "none_1"])
+def test_nothing_to_read_is_an_empty_page(actions, after):
+    assert queries.seek(KeyAction.objects.none(), after, 5) == ([], None)
+    assert queries.seek(KeyAction.objects.filter(pk__in=[]), after, 5) == ([], None)
