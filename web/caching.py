@@ -23,6 +23,7 @@ import contextvars
 import functools
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -37,13 +38,46 @@ T = TypeVar("T")
 TIMEOUT = 3600
 
 
+# After a change every reader of a busy page misses its entry at once; rather than each compute it again,
+# the first computes it and the others wait for its value, at most this long (then they compute it too).
+COMPUTING_WAIT = 2.0
+# The mark of an entry being computed, in the shared cache (so across servers); a request that died leaves
+# one that expires.
+COMPUTING_TIMEOUT = 60
+
+
 def cached(namespace: str, parts: tuple, compute: Callable[[], T]) -> T:
     key = _key(namespace, parts)
     value = cache.get(key)
     if value is None:
-        value = compute()
-        cache.set(key, value, TIMEOUT)
+        value = computed_once(key, compute, lambda v: cache.set(key, v, TIMEOUT))
     return value
+
+
+def computed_once(key: str, compute: Callable[[], T], keep: Callable[[T], None], found: Callable[[], object] | None = None):
+    """`compute()` and `keep` its value under `key`, unless another request is computing it: then wait for
+    theirs (`found()`, by default the value under `key`). One computation of an entry at a time, not one per
+    reader who missed it. Returns what `compute()` or `found()` gave."""
+    found = found or (lambda: cache.get(key))
+    guard = key + ":computing"
+    claimed = cache.add(guard, 1, COMPUTING_TIMEOUT)
+    if not claimed:
+        delay, until = 0.005, time.monotonic() + COMPUTING_WAIT
+        while time.monotonic() < until:
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+            value = found()
+            if value is not None:
+                return value
+            if cache.get(guard) is None:
+                break  # done without keeping a value (an error, a page not to keep): compute it here
+    try:
+        value = compute()
+        keep(value)
+        return value
+    finally:
+        if claimed:
+            cache.delete(guard)
 
 
 def cached_page(
@@ -96,7 +130,7 @@ def public_page(view=None, *, version: Callable[..., object] | None = None):
     """
     from functools import wraps
 
-    from django.http import HttpResponse
+    from django.http import HttpResponse, HttpResponseBase
 
     from tracking import queries
     from tracking.models.responses import today
@@ -111,22 +145,28 @@ def public_page(view=None, *, version: Callable[..., object] | None = None):
             moved = version(request, *args, **kwargs) if version else queries.data_version()
             key = ("page", request.get_full_path(), PUBLIC.key, today(), moved)
             hit = cached_raw(key)
-            if hit is not None:
-                status, content_type, body = hit
-                return HttpResponse(body, status=status, content_type=content_type)
-            response = view(request, *args, **kwargs)
-            if (
-                response.status_code == 200
-                and not response.cookies
-                and not getattr(response, "streaming", False)
-                and not getattr(response, "stale", False)
-            ):
-                store_raw(key, (response.status_code, response["Content-Type"], response.content))
-            return response
+            if hit is None:
+                hit = computed_once(_key("raw", key), lambda: view(request, *args, **kwargs), lambda r: _keep_page(key, r),
+                                    lambda: cached_raw(key))
+                if isinstance(hit, HttpResponseBase):
+                    return hit  # computed here
+            status, content_type, body = hit
+            return HttpResponse(body, status=status, content_type=content_type)
 
         return wrapper
 
     return decorate(view) if view is not None else decorate
+
+
+def _keep_page(key: tuple, response) -> None:
+    """A whole page kept for the public if it can be (served whole, no cookie, not a stale figure)."""
+    if (
+        response.status_code == 200
+        and not response.cookies
+        and not getattr(response, "streaming", False)
+        and not getattr(response, "stale", False)
+    ):
+        store_raw(key, (response.status_code, response["Content-Type"], response.content))
 
 
 # Figures that cost seconds at scale are kept for days: the version says when they are stale.

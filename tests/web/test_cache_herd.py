@@ -1,0 +1,108 @@
+"""Readers who miss the same cache entry at once: one computes it, the others wait for its value
+(`web.caching.computed_once`), so a change does not make every reader of a busy page compute it again."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from web import caching
+
+
+class Slow:
+    """A computation that takes `seconds`, counted; `started` is set when the first one begins."""
+
+    def __init__(self, seconds: float = 0.3, fail: bool = False):
+        self.seconds, self.fail = seconds, fail
+        self.calls = 0
+        self.started = threading.Event()
+
+    def __call__(self):
+        self.calls += 1
+        n = self.calls
+        self.started.set()
+        time.sleep(self.seconds)
+        if self.fail and n == 1:
+            raise RuntimeError("the first computation fails")
+        return f"value {n}"
+
+
+def _both(first, second, started: threading.Event) -> list:
+    """Run `first` in a thread, then `second` in another once `first` is computing; their results."""
+    out: dict[str, object] = {}
+
+    def run(name, fn):
+        try:
+            out[name] = fn()
+        except RuntimeError as e:
+            out[name] = e
+
+    a = threading.Thread(target=run, args=("a", first))
+    a.start()
+    assert started.wait(5)
+    b = threading.Thread(target=run, args=("b", second))
+    b.start()
+    a.join(10)
+    b.join(10)
+    return [out["a"], out["b"]]
+
+
+def test_a_reader_who_misses_while_another_computes_gets_that_value():
+    compute = Slow()
+    results = _both(lambda: caching.cached("herd", ("page",), compute), lambda: caching.cached("herd", ("page",), compute),
+                    compute.started)
+    assert results == ["value 1", "value 1"] and compute.calls == 1
+    assert caching.cached("herd", ("page",), compute) == "value 1" and compute.calls == 1
+
+
+def test_different_entries_are_computed_side_by_side():
+    compute = Slow()
+    results = _both(lambda: caching.cached("herd", ("a",), compute), lambda: caching.cached("herd", ("b",), compute),
+                    compute.started)
+    assert sorted(results) == ["value 1", "value 2"] and compute.calls == 2
+
+
+def test_when_the_computation_fails_the_waiting_reader_computes_it():
+    compute = Slow(fail=True)
+    results = _both(lambda: caching.cached("herd", ("page",), compute), lambda: caching.cached("herd", ("page",), compute),
+                    compute.started)
+    assert isinstance(results[0], RuntimeError) and results[1] == "value 2"
+    assert compute.calls == 2
+    # No mark is left behind: the next reader gets the kept value at once.
+    assert cache.get(caching._key("herd", ("page",)) + ":computing") is None
+
+
+def test_a_mark_left_by_a_request_that_died_delays_a_reader_at_most_the_wait(monkeypatch):
+    monkeypatch.setattr(caching, "COMPUTING_WAIT", 0.2)
+    cache.add(caching._key("herd", ("page",)) + ":computing", 1, 60)
+    start = time.monotonic()
+    assert caching.cached("herd", ("page",), lambda: "computed") == "computed"
+    assert 0.15 <= time.monotonic() - start < 2
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_public_page_missed_by_two_readers_at_once_is_made_once(status):
+    made = Slow()
+
+    @caching.public_page(version=lambda request: 1)
+    def view(request):
+        return HttpResponse(made(), status=status)
+
+    def get():
+        request = RequestFactory().get("/herd/")
+        request.user = AnonymousUser()
+        response = view(request)
+        return response.status_code, response.content
+
+    results = _both(get, get, made.started)
+    if status == 200:
+        assert results == [(200, b"value 1"), (200, b"value 1")] and made.calls == 1
+    else:
+        # A page that is not kept (not found): the waiting reader finds nothing kept and makes it itself.
+        assert results == [(404, b"value 1"), (404, b"value 2")] and made.calls == 2
