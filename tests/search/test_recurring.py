@@ -261,3 +261,37 @@ def test_a_joint_evaluations_shared_recommendation_is_not_similar_to_its_own_cop
     assert not SimilarRecommendation.objects.filter(recommendation=shared, similar=copy).exists()
     assert not SimilarRecommendation.objects.filter(recommendation=copy, similar=shared).exists()
     assert SimilarRecommendation.objects.filter(recommendation=shared, similar=other).exists()
+
+
+def test_every_page_of_themes_shows_its_offices_and_rates_and_the_office_filter_only_offices_in_themes(client, monkeypatch):
+    """The offices and rates are read for the page's themes only (`portfolio.with_figures`): the second page's
+    too; and the office filter lists the offices whose readable recommendations are in a theme."""
+    from web.views import search as views
+
+    monkeypatch.setattr(views, "THEMES_PER_PAGE", 1)
+    offices = [make_office(f"Office {c}") for c in "ABC"]
+    hidden = make_office("Office of drafts only")
+    make_office("Office of no theme")  # an evaluation, no theme member
+    themes = []
+    for i in range(3):
+        theme = Theme.objects.create(label=f"theme {i}", public_label=f"theme {i}", method="tfidf")
+        for j in range(3 - i):  # theme 0 in three evaluations, theme 1 in two, theme 2 in one (no recurrence)
+            rec = make_recommendation(make_evaluation(offices[j], year=2020 + j), text=f"Text {i} {j}.")
+            make_action(rec, deadline=dt.date(2020, 1, 1), status="Completed" if j == 0 else "Initiated")
+            ThemeMember.objects.create(theme=theme, recommendation=rec, closeness=0.9)
+        themes.append(theme)
+    draft = make_recommendation(make_evaluation(hidden, status="Draft"), text="A draft.")
+    ThemeMember.objects.create(theme=themes[2], recommendation=draft, closeness=0.5)
+    make_recommendation(make_evaluation(offices[2]), text="In no theme.")
+
+    whole = {r.theme.pk: (r.offices, r.done, r.due) for r in portfolio.themes(ANON, portfolio.PortfolioFilters(), internal=False)}
+    assert whole == {themes[0].pk: (["Office A", "Office B", "Office C"], 1, 3), themes[1].pk: (["Office A", "Office B"], 1, 2)}
+    bare = portfolio.themes(ANON, portfolio.PortfolioFilters(), internal=False, figures=False)
+    assert [(r.offices, r.due) for r in bare] == [([], 0), ([], 0)]
+    second = client.get(reverse("web:recurring") + "?page=2").content.decode()
+    assert "theme 1" in second and "theme 0" not in second
+    assert "Office A; Office B" in second and "50%" in second and "(1/2)" in second
+
+    assert [o.name for o in portfolio.offices_in_themes(ANON)] == ["Office A", "Office B", "Office C"]
+    assert [o.name for o in portfolio.offices_in_themes(_viewer())] == ["Office A", "Office B", "Office C", "Office of drafts only"]
+

@@ -59,6 +59,9 @@ def similar(request, pk: int):
     )
 
 
+THEMES_PER_PAGE = 50
+
+
 def recurring(request):
     """Recurring themes across the portfolio, filterable by office and period."""
     from django.core.paginator import Paginator
@@ -71,8 +74,10 @@ def recurring(request):
 
     def context() -> dict:
         filters = portfolio.PortfolioFilters.from_query(request.GET)
-        rows = portfolio.themes(request.user, filters, internal=queries.is_internal(request.user))
-        page = Paginator(rows, 50).get_page(request.GET.get("page"))
+        rows = portfolio.themes(request.user, filters, internal=queries.is_internal(request.user), figures=False)
+        page = Paginator(rows, THEMES_PER_PAGE).get_page(request.GET.get("page"))
+        # The offices and rates of the page's themes only: they read every key action of their recommendations.
+        portfolio.with_figures(request.user, filters, page.object_list)
         return {"page": page, "filters": filters, "offices": portfolio.offices_in_themes(request.user)}
 
     def version() -> tuple:
