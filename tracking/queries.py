@@ -351,8 +351,17 @@ def count_recommendations(who) -> int:
     each recommendation's response after it (35 ms for an office's reader, 15 this way). A reader of everything
     counts the index whole."""
     readable = restrict(who, Recommendation)
-    own = readable if reader_scope(who).everything else Recommendation.objects.filter(evaluation__in=restrict(who, Evaluation).values("pk"))
-    n = own.filter(shared_from__isnull=True).count()
+    reader = reader_scope(who)
+    if reader.everything:
+        n = readable.filter(shared_from__isnull=True).count()
+    else:
+        # Those of approved responses, then the drafts of the reader's offices (few), apart: as one OR over
+        # the evaluations, SQLite looked at every evaluation for either (21 ms for an office's reader, 9 this way).
+        originals = Recommendation.objects.filter(shared_from__isnull=True)
+        n = originals.filter(evaluation__in=Evaluation.objects.filter(management_response__status=ResponseStatus.APPROVED).values("pk")).count()
+        if reader.offices or reader.regions:
+            drafts = Evaluation.objects.filter(reader.drafts_q()).exclude(management_response__status=ResponseStatus.APPROVED)
+            n += originals.filter(evaluation__in=drafts.values("pk")).count()
     # Copies are few (most databases have none): one look in the shared_from index spares the second count.
     if Recommendation.objects.filter(shared_from__isnull=False).exists():
         copies = readable.filter(shared_from__isnull=False).exclude(shared_from__in=readable.values("pk"))

@@ -201,7 +201,10 @@ def test_the_home_counts_equal_the_distinct_records_each_reader_reads(world):
     lead, a, b, o, p = world
     solo = drafting.create_evaluation(Actor.system("command"), office=o["C"], start_year=2024, end_year=2025, title="Alone")
     drafting.add_recommendation(Actor.system("command"), solo.management_response, fields={"number": "1", "text": "Own.", "category": ""})
-    users = {"public": None, **{name: User.objects.get(username=name) for name in ("eo", "fp.a", "fp.b")}}
+    # Readers of drafts through an office (its own draft "Alone" among them) or a region, apart from those of approved responses.
+    client_of("fp.c", Role.OFFICE_FOCAL_POINT, office=o["C"])
+    client_of("eo.region", Role.EVALUATION_OFFICE, region=o["C"].region)
+    users = {"public": None, **{name: User.objects.get(username=name) for name in ("eo", "fp.a", "fp.b", "fp.c", "eo.region")}}
     for lead_status in ("Approved", "Draft"):
         ManagementResponse.objects.filter(evaluation=lead).update(status=lead_status)
         for name, user in users.items():
