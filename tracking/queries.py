@@ -242,14 +242,17 @@ def _whole(qs: QuerySet, ids: list) -> list:
     return [by_id[pk] for pk in ids]
 
 
-def page_of(qs: QuerySet, number, size: int):
+def page_of(qs: QuerySet, number, size: int, count: int | None = None):
     """A Paginator page of an ordered queryset, its rows read as `first_rows` reads them: the page's ids sorted on
     narrow rows, then those rows whole (with their annotations, select_related and prefetches). Sorted whole, each
     row's joined records and annotations (an evaluation's three counts) were computed for every row before the
-    sort kept 50."""
+    sort kept 50. `count`: the number of rows, when the caller knows it already (not counted again)."""
     from django.core.paginator import Paginator
 
-    page = Paginator(qs.values_list("pk", flat=True), size).get_page(number)
+    paginator = Paginator(qs.values_list("pk", flat=True), size)
+    if count is not None:
+        paginator.count = count  # a cached_property: set, it is not computed
+    page = paginator.get_page(number)
     page.object_list = _whole(qs, list(page.object_list))
     return page
 
