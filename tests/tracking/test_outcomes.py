@@ -12,8 +12,17 @@ from django.urls import reverse
 from reports import figures
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
 from tracking.actor import Actor
-from tracking.models import ChangeRecord, KeyAction, OutcomeQuestion, Role, RoleAssignment, Unit
+from tracking.models import (
+    ChangeRecord,
+    KeyAction,
+    ManagementResponse,
+    OutcomeQuestion,
+    Role,
+    RoleAssignment,
+    Unit,
+)
 from tracking.models.responses import today
+from tracking.permissions import restrict
 from tracking.services.outcomes import answer_outcome, schedule_outcome
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +137,23 @@ def test_through_the_web_each_side_sees_its_own_form(world):
     assert clients["unit"].post(answer, {"confirmed": "yes", "answer": "Plans changed."}).status_code == 302
     public = Client().get(url).content.decode()
     assert "Outcome confirmed" in public and "Plans changed." in public and "unit.fp" not in public
+
+
+def test_outcome_figures_count_the_questions_of_what_is_counted_only(world):
+    """Questions are counted apart from the pass over the key actions: of the Completed actions among those
+    counted (read by the reader, within the filters), each once."""
+    action, p = world
+    schedule_outcome(p["eo"], action, ask_on=dt.date(2025, 9, 1))
+    answer_outcome(p["unit"], action, confirmed=True, answer="Yes.")
+    draft = make_action(make_recommendation(make_evaluation(action.evaluation.office, status="Draft")), status="Completed")
+    OutcomeQuestion.objects.create(key_action=draft, question="Did it?", ask_on=dt.date(2025, 9, 1), confirmed=True)
+    reopened = make_action(action.recommendation, status="Completed")
+    OutcomeQuestion.objects.create(key_action=reopened, question="Did it?", ask_on=dt.date(2025, 9, 1))
+    KeyAction.objects.filter(pk=reopened.pk).update(status="Initiated")  # its question stays, it no longer counts
+    ManagementResponse.objects.filter(evaluation=draft.evaluation).update(status="Draft")
+    public = figures.outcomes(restrict(None, KeyAction))
+    everything = figures.outcomes(restrict(p["eo"].user, KeyAction))
+    assert (public.completed, public.asked, public.answered, public.confirmed) == (1, 1, 1, 1)
+    assert (everything.completed, everything.asked, everything.answered, everything.confirmed) == (2, 2, 2, 2)
+    # Narrowed by a filter: the questions of the actions it keeps.
+    assert figures.outcomes(KeyAction.objects.exclude(pk=action.pk)).asked == 1

@@ -146,7 +146,7 @@ def _dashboard(request) -> dict:
             "plans": figures.plan_compliance(evaluations.filter(plan__start_year__lte=plan_year, plan__end_year__gte=plan_year), weeks),
             "plan_year": plan_year,
             "closure": figures.Closure(year=on.year, **scan["closure"]),
-            "outcomes": figures.Outcomes(**scan["outcomes"]),
+            "outcomes": figures.outcomes(actions, row=scan["outcomes"]),
             "weeks": weeks,
             "today": on,
             **_filter_choices(request),
