@@ -42,6 +42,20 @@ def test_on_postgresql_the_tables_changed_by_a_tenth_are_analyzed():
     assert Term._meta.db_table in analyzed
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = %s", [Term._meta.db_table])
+        cursor.execute("SELECT last_analyze IS NOT NULL, last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = %s",
+                       [Term._meta.db_table])
+        assert cursor.fetchone() == (True, True)
+        # Vacuumed: its pages marked all visible, so an index that covers a query is read alone.
+        cursor.execute("SELECT relallvisible > 0 FROM pg_class WHERE relname = %s", [Term._meta.db_table])
         assert cursor.fetchone() == (True,)
     assert Term._meta.db_table not in refresh_statistics.call()  # unchanged since: left as it is
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's VACUUM, which no transaction may hold")
+def test_on_postgresql_inside_a_transaction_the_tables_are_analyzed_not_vacuumed():
+    Term.objects.bulk_create(Term(kind="thematic_area", name=f"Area {i}") for i in range(1500))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    assert connection.in_atomic_block
+    assert isinstance(refresh_statistics.call(), list)  # no "VACUUM cannot run inside a transaction block"
