@@ -91,7 +91,7 @@ from tracking.models.responses import (
     overdue_q,
 )
 from tracking.models.tallies import NO_DEADLINE, MonthIndex, month_index
-from tracking.permissions import reader_scope, restrict
+from tracking.permissions import EVERYTHING, reader_scope, restrict
 
 COMPLETED = ActionStatus.COMPLETED.value
 NLA = ActionStatus.NO_LONGER_APPLICABLE.value
@@ -908,8 +908,11 @@ def outcome_aggregates() -> dict[str, Any]:
 def outcomes(actions: QuerySet[KeyAction], row: dict[str, Any] | None = None) -> Outcomes:
     """Outcome follow-up of the Completed actions (two queries). `row`: the `outcome_aggregates` already read (a `Scan`)."""
     row = row if row is not None else actions.order_by().aggregate(**outcome_aggregates())
-    # Each question of a Completed action among `actions`, looked up by its action (one question per action at most).
-    questions = OutcomeQuestion.objects.filter(Exists(actions.order_by().filter(pk=OuterRef("key_action_id"), status=COMPLETED)))
+    # Each question (few), kept if its action is a Completed one among `actions` (which hold the reading rules:
+    # every question is looked at, only theirs counted), one per action at most.
+    questions = restrict(EVERYTHING, OutcomeQuestion).filter(
+        Exists(actions.order_by().filter(pk=OuterRef("key_action_id"), status=COMPLETED))
+    )
     asked = questions.aggregate(
         asked=Count("pk"), answered=Count("pk", filter=Q(confirmed__isnull=False)), confirmed=Count("pk", filter=Q(confirmed=True))
     )
