@@ -131,7 +131,7 @@ def build(
     report.due = due.totals(as_at, row=scan["due"], accountability=False)
     report.closure = figures.Closure(year=year, **scan["closure"])
     report.lateness = figures.days_late(source.actions.filter(in_year), row=scan["lateness"])
-    report.outcomes = figures.outcomes(source.actions.filter(in_year), row=scan["outcomes"])
+    report.outcomes = figures.outcomes(source.actions.filter(in_year), reader, row=scan["outcomes"])
     report.late = figures.accountability_only(scan["late"])
     tables = due.breakdowns(["region", "office_type", "office", "year"], as_at)
     report.by_region, report.by_office_type, report.by_office = tables["region"], tables["office_type"], tables["office"]

@@ -45,7 +45,7 @@ the services keep beside the key actions (a few thousand rows per figure at
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
@@ -91,7 +91,7 @@ from tracking.models.responses import (
     overdue_q,
 )
 from tracking.models.tallies import NO_DEADLINE, MonthIndex, month_index
-from tracking.permissions import EVERYTHING, reader_scope, restrict
+from tracking.permissions import reader_scope, restrict
 
 COMPLETED = ActionStatus.COMPLETED.value
 NLA = ActionStatus.NO_LONGER_APPLICABLE.value
@@ -635,7 +635,7 @@ class Source:
     @classmethod
     def of(cls, who, filters, actions: QuerySet[KeyAction]) -> Source:
         """`actions`: `filters.actions(restrict(who, KeyAction))`, counted when a filter narrows the figures."""
-        if any(getattr(filters, f.name) for f in fields(filters)):
+        if filters.narrows:
             return cls(actions)
         reader = reader_scope(who)
         drafts = None
@@ -905,12 +905,13 @@ def outcome_aggregates() -> dict[str, Any]:
     return {"completed": Count("pk", filter=Q(status=COMPLETED))}
 
 
-def outcomes(actions: QuerySet[KeyAction], row: dict[str, Any] | None = None) -> Outcomes:
-    """Outcome follow-up of the Completed actions (two queries). `row`: the `outcome_aggregates` already read (a `Scan`)."""
+def outcomes(actions: QuerySet[KeyAction], who, row: dict[str, Any] | None = None) -> Outcomes:
+    """Outcome follow-up of the Completed actions among `actions` (two queries). `who`: the reader `actions` were
+    restricted for (the questions are read for them too). `row`: the `outcome_aggregates` already read (a `Scan`)."""
     row = row if row is not None else actions.order_by().aggregate(**outcome_aggregates())
-    # Each question (few), kept if its action is a Completed one among `actions` (which hold the reading rules:
-    # every question is looked at, only theirs counted), one per action at most.
-    questions = restrict(EVERYTHING, OutcomeQuestion).filter(
+    # The reader's questions (few), each kept if its action is a Completed one among `actions`: one question per
+    # action at most.
+    questions = restrict(who, OutcomeQuestion).filter(
         Exists(actions.order_by().filter(pk=OuterRef("key_action_id"), status=COMPLETED))
     )
     asked = questions.aggregate(

@@ -217,7 +217,7 @@ def test_a_scan_reads_each_part_as_its_own_query_would(django_assert_num_queries
         rows = {part: scan[part] for part in ("totals", "closure", "outcomes", "due")}
     assert figures._figures(rows["totals"]) == figures.totals(actions, ON)
     assert figures.Closure(year=2024, **rows["closure"]) == figures.closure(actions, 2024)
-    assert figures.outcomes(actions.filter(in_2024), row=rows["outcomes"]) == figures.outcomes(actions.filter(in_2024))
+    assert rows["outcomes"] == {"completed": actions.filter(in_2024, status="Completed").count()}  # the questions: apart
     assert rows["due"] == actions.filter(deadline__lt=dt.date(2025, 1, 1)).aggregate(**figures.accountability_aggregates(ON))
     assert rows["totals"]["total"] > rows["due"]["completed_dated"] >= 0
 

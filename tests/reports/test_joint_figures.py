@@ -81,7 +81,7 @@ def test_the_public_and_the_evaluation_office_see_the_figures_of_what_they_read(
     assert by_office == {"Office L": 2, "Office A": 3, "Office B": 1}
     lateness = figures.days_late(restrict(None, KeyAction))
     assert (lateness.dated, lateness.on_time, lateness.average, lateness.median) == (3, 1, 23.0, 31.0)
-    assert figures.outcomes(restrict(None, KeyAction)).confirmed == 1
+    assert figures.outcomes(restrict(None, KeyAction), None).confirmed == 1
 
 
 def test_the_annual_report_gives_the_accountability_figures(world):

@@ -103,7 +103,7 @@ def test_the_dashboard_counts_confirmed_outcomes(world, client):
     schedule_outcome(p["eo"], others[0], ask_on=dt.date(2025, 9, 1))
     answer_outcome(p["unit"], others[0], confirmed=False, answer="No change yet.")
     schedule_outcome(p["eo"], others[1], ask_on=today() + dt.timedelta(days=30))
-    o = figures.outcomes(KeyAction.objects.all())
+    o = figures.outcomes(KeyAction.objects.all(), p["eo"])
     assert (o.completed, o.asked, o.answered, o.confirmed) == (4, 3, 2, 1)
     html = client.get(reverse("web:dashboard")).content.decode()
     assert '<span class="value">1</span> completed with the outcome confirmed' in html
@@ -151,9 +151,11 @@ def test_outcome_figures_count_the_questions_of_what_is_counted_only(world):
     OutcomeQuestion.objects.create(key_action=reopened, question="Did it?", ask_on=dt.date(2025, 9, 1))
     KeyAction.objects.filter(pk=reopened.pk).update(status="Initiated")  # its question stays, it no longer counts
     ManagementResponse.objects.filter(evaluation=draft.evaluation).update(status="Draft")
-    public = figures.outcomes(restrict(None, KeyAction))
-    everything = figures.outcomes(restrict(p["eo"].user, KeyAction))
+    public = figures.outcomes(restrict(None, KeyAction), None)
+    eo = figures.outcomes(restrict(p["eo"], KeyAction), p["eo"])  # the evaluation office of the draft's office
     assert (public.completed, public.asked, public.answered, public.confirmed) == (1, 1, 1, 1)
-    assert (everything.completed, everything.asked, everything.answered, everything.confirmed) == (2, 2, 2, 2)
+    assert (eo.completed, eo.asked, eo.answered, eo.confirmed) == (2, 2, 2, 2)
     # Narrowed by a filter: the questions of the actions it keeps.
-    assert figures.outcomes(KeyAction.objects.exclude(pk=action.pk)).asked == 1
+    assert figures.outcomes(KeyAction.objects.exclude(pk=action.pk), p["eo"]).asked == 1
+    # The questions are read for the reader too: the public's count of every key action holds no draft's question.
+    assert figures.outcomes(KeyAction.objects.all(), None).asked == 1

@@ -718,7 +718,8 @@ MANAGERS = {"objects", "_default_manager", "_base_manager", "through"}
 
 def reads_around(source: str) -> list[str]:
     """Places that query a tracked model without `restrict`: `Model.objects...`, `Model.rel.through`,
-    `get_object_or_404(Model, ...)`. A `Prefetch(...)` of rows below ones already read is fine."""
+    `get_object_or_404(Model, ...)`, or through it as the reader of everything (`EVERYTHING`). A
+    `Prefetch(...)` of rows below ones already read is fine."""
     tree = ast.parse(source)
     inside_prefetch: set[int] = set()
     for node in ast.walk(tree):
@@ -734,6 +735,8 @@ def reads_around(source: str) -> list[str]:
                 root = root.value
             if isinstance(root, ast.Name) and root.id in TRACKED:
                 found_at.append(f"line {node.lineno}: {ast.unparse(node)}")
+        if isinstance(node, (ast.Name, ast.alias)) and getattr(node, "id", getattr(node, "name", "")) == "EVERYTHING":
+            found_at.append(f"line {getattr(node, 'lineno', 0)}: EVERYTHING")
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("get_object_or_404", "get_list_or_404"):
             if node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in TRACKED:
                 found_at.append(f"line {node.lineno}: {ast.unparse(node)}")
@@ -798,6 +801,8 @@ def test_the_scan_finds_what_it_looks_for():
     assert reads_around("x = get_object_or_404(ChangeRecord, pk=1)")
     assert reads_around("x = ActionUpdate._default_manager.all()")
     assert not reads_around("x = restrict(user, Evaluation).filter(pk=1)")
+    assert reads_around("x = restrict(EVERYTHING, OutcomeQuestion).filter(pk=1)")
+    assert reads_around("from tracking.permissions import EVERYTHING, restrict")
     assert not reads_around("x = Prefetch('updates', queryset=ActionUpdate.objects.order_by('-id'))")
     assert not reads_around("x = Office.objects.all(); y = ChangeRecord.Action.values")
 

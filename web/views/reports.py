@@ -86,7 +86,8 @@ def _dashboard(request) -> dict:
     evaluations = filters.evaluations(restrict(request.user, Evaluation))
     weeks = _weeks(request)
     source = figures.Source.of(request.user, filters, actions)
-    # What only the key actions themselves give (first deadlines, completion dates, outcomes): one pass.
+    # What only the key actions themselves give (first deadlines, completion dates, completions): one pass
+    # (the outcome questions apart, `figures.outcomes`).
     scan = (
         figures.Scan(actions)
         .add("totals", source.row_aggregates(on))
@@ -146,7 +147,7 @@ def _dashboard(request) -> dict:
             "plans": figures.plan_compliance(evaluations.filter(plan__start_year__lte=plan_year, plan__end_year__gte=plan_year), weeks),
             "plan_year": plan_year,
             "closure": figures.Closure(year=on.year, **scan["closure"]),
-            "outcomes": figures.outcomes(actions, row=scan["outcomes"]),
+            "outcomes": figures.outcomes(actions, request.user, row=scan["outcomes"]),
             "weeks": weeks,
             "today": on,
             **_filter_choices(request),
