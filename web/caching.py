@@ -23,6 +23,7 @@ import contextvars
 import functools
 import hashlib
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -39,7 +40,8 @@ TIMEOUT = 3600
 
 
 # After a change every reader of a busy page misses its entry at once; rather than each compute it again,
-# the first computes it and the others wait for its value, at most this long (then they compute it too).
+# the first computes it and the others wait for its value, at most this long: a page slower than that is
+# computed by its waiters too, as before (pages that take seconds are `slow` ones, kept and refreshed by a job).
 COMPUTING_WAIT = 2.0
 # The mark of an entry being computed, in the shared cache (so across servers); a request that died leaves
 # one that expires.
@@ -60,16 +62,22 @@ def computed_once(key: str, compute: Callable[[], T], keep: Callable[[T], None],
     reader who missed it. Returns what `compute()` or `found()` gave."""
     found = found or (lambda: cache.get(key))
     guard = key + ":computing"
-    claimed = cache.add(guard, 1, COMPUTING_TIMEOUT)
-    if not claimed:
+    token = secrets.token_hex(8)
+    claimed = cache.add(guard, token, COMPUTING_TIMEOUT)
+    if claimed:
+        value = found()  # kept by another request between this one's miss and its claim
+        if value is not None:
+            _release(guard, token)
+            return value
+    else:
         delay, until = 0.005, time.monotonic() + COMPUTING_WAIT
         while time.monotonic() < until:
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
-            value = found()
-            if value is not None:
-                return value
-            if cache.get(guard) is None:
+            if cache.get(guard) is None:  # done: its value is kept by now, if it was one to keep
+                value = found()
+                if value is not None:
+                    return value
                 break  # done without keeping a value (an error, a page not to keep): compute it here
     try:
         value = compute()
@@ -77,7 +85,13 @@ def computed_once(key: str, compute: Callable[[], T], keep: Callable[[T], None],
         return value
     finally:
         if claimed:
-            cache.delete(guard)
+            _release(guard, token)
+
+
+def _release(guard: str, token: str) -> None:
+    # Ours still? A computation that outlived COMPUTING_TIMEOUT may find another request's mark there.
+    if cache.get(guard) == token:
+        cache.delete(guard)
 
 
 def cached_page(

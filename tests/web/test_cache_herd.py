@@ -53,7 +53,16 @@ def _both(first, second, started: threading.Event) -> list:
     return [out["a"], out["b"]]
 
 
-def test_a_reader_who_misses_while_another_computes_gets_that_value():
+@pytest.fixture(params=["locmem", "file"])
+def shared_cache(request, settings, tmp_path):
+    """The in-process cache, and the file cache (the default for one machine: each thread its own instance, as
+    each server process has)."""
+    if request.param == "file":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(tmp_path)}}
+    return request.param
+
+
+def test_a_reader_who_misses_while_another_computes_gets_that_value(shared_cache):
     compute = Slow()
     results = _both(lambda: caching.cached("herd", ("page",), compute), lambda: caching.cached("herd", ("page",), compute),
                     compute.started)
@@ -106,3 +115,37 @@ def test_a_public_page_missed_by_two_readers_at_once_is_made_once(status):
     else:
         # A page that is not kept (not found): the waiting reader finds nothing kept and makes it itself.
         assert results == [(404, b"value 1"), (404, b"value 2")] and made.calls == 2
+
+
+def test_a_computation_longer_than_the_wait_is_computed_by_the_waiting_reader_too(monkeypatch):
+    monkeypatch.setattr(caching, "COMPUTING_WAIT", 0.1)
+    compute = Slow(seconds=0.5)
+    results = _both(lambda: caching.cached("herd", ("page",), compute), lambda: caching.cached("herd", ("page",), compute),
+                    compute.started)
+    assert sorted(results) == ["value 1", "value 2"] and compute.calls == 2
+
+
+def test_a_computation_that_outlived_its_mark_leaves_another_requests_mark_alone(monkeypatch):
+    guard = caching._key("herd", ("page",)) + ":computing"
+
+    def compute():
+        cache.set(guard, "another request's", 60)  # ours expired meanwhile; another request claimed the entry
+        return "computed"
+
+    assert caching.cached("herd", ("page",), compute) == "computed"
+    assert cache.get(guard) == "another request's"
+
+
+def test_an_entry_kept_between_a_miss_and_the_claim_is_not_computed_again(monkeypatch):
+    """A request that missed just before another kept the value (and released its mark) takes that value."""
+    key = caching._key("herd", ("page",))
+    real_add = cache.add
+
+    def add_after_another_kept_it(k, *args, **kwargs):
+        if k == key + ":computing":
+            cache.set(key, "kept by the other", 60)
+        return real_add(k, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "add", add_after_another_kept_it)
+    assert caching.computed_once(key, lambda: "computed again", lambda v: None) == "kept by the other"
+    assert cache.get(key + ":computing") is None
