@@ -58,4 +58,13 @@ def test_on_postgresql_inside_a_transaction_the_tables_are_analyzed_not_vacuumed
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_force_next_flush()")
     assert connection.in_atomic_block
+
+    def last_vacuum():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = %s", [Term._meta.db_table])
+            return cursor.fetchone()[0]
+
+    before = last_vacuum()
     assert isinstance(refresh_statistics.call(), list)  # no "VACUUM cannot run inside a transaction block"
+    assert last_vacuum() == before

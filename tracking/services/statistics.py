@@ -34,22 +34,4 @@ def refresh_statistics() -> list[str]:
             cursor.execute("PRAGMA analysis_limit=0")
             cursor.execute("ANALYZE")
         return ["*"]
-    if connection.in_atomic_block:  # VACUUM cannot run in a transaction
-        return analyze_changed_tables(share=0.1)
-    return _vacuum_changed_tables(share=0.1)
-
-
-def _vacuum_changed_tables(share: float) -> list[str]:
-    """PostgreSQL: VACUUM (ANALYZE) the tracking tables (and the search index) changed by `share` of their rows
-    since their last statistics, or grown by it since their last vacuum."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() AND (relname LIKE %s OR relname = %s) "
-            "AND (n_mod_since_analyze >= GREATEST(%s * n_live_tup, 1000) OR n_ins_since_vacuum >= GREATEST(%s * n_live_tup, 1000)) "
-            "ORDER BY relname",
-            [r"tracking\_%", "search_entry", share, share],
-        )
-        tables = [row[0] for row in cursor.fetchall()]
-        for table in tables:
-            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
-    return tables
+    return analyze_changed_tables(share=0.1, vacuum=not connection.in_atomic_block)  # VACUUM: outside a transaction

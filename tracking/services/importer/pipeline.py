@@ -340,7 +340,7 @@ class Importer:
         return self.terms.rows[key]
 
 
-def analyze_changed_tables(share: float, rough: bool = False) -> list[str]:
+def analyze_changed_tables(share: float, rough: bool = False, vacuum: bool = False) -> list[str]:
     """PostgreSQL: the planner's statistics made again for the tracking tables changed by `share` of their rows since.
 
     Without them PostgreSQL plans the lookup of a batch's 40 evaluations as scans of
@@ -351,22 +351,37 @@ def analyze_changed_tables(share: float, rough: bool = False) -> list[str]:
     times in all, and `rough`ly (a sample of 3,000 rows, not 30,000: sizes and ids
     are all those plans need; 2.5 s for every table at 10,000 documents otherwise).
     Tables changed by fewer than 1,000 rows are left as they are.
+
+    `vacuum` (outside a transaction only): VACUUM (ANALYZE) them, and the tables grown by `share` since their
+    last vacuum too (tracking/services/statistics.py says why).
     """
     if connection.vendor != "postgresql":
         return []
+    changed = "n_mod_since_analyze >= GREATEST(%s * n_live_tup, 1000)"
+    if vacuum:
+        with connection.cursor() as cursor:  # VACUUM cannot run in a transaction
+            tables = _tables_where(cursor, f"({changed} OR n_ins_since_vacuum >= GREATEST(%s * n_live_tup, 1000))", [share, share])
+            for table in tables:
+                cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
+        return tables
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() AND (relname LIKE %s OR relname = %s) "
-            "AND n_mod_since_analyze >= GREATEST(%s * n_live_tup, 1000) ORDER BY relname",
-            # The search index too (its triggers write it with the tracking tables): search reads its statistics.
-            [r"tracking\_%", "search_entry", share],
-        )
-        tables = [row[0] for row in cursor.fetchall()]
+        tables = _tables_where(cursor, changed, [share])
         if tables and rough:
             cursor.execute("SET LOCAL default_statistics_target = 10")
         for table in tables:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
     return tables
+
+
+def _tables_where(cursor, condition: str, params: list) -> list[str]:
+    """The tracking tables, and the search index (its triggers write it with them: search reads its statistics),
+    whose `pg_stat_user_tables` row meets `condition`."""
+    cursor.execute(
+        "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() AND (relname LIKE %s OR relname = %s) "
+        f"AND {condition} ORDER BY relname",
+        [r"tracking\_%", "search_entry", *params],
+    )
+    return [row[0] for row in cursor.fetchall()]
 
 
 def _failed(doc: gateformat.Document, exc: Exception) -> ImportResult:
