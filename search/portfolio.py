@@ -196,15 +196,17 @@ def with_figures(user, filters: PortfolioFilters, rows: list[ThemeRow]) -> list[
             done=Count("recommendation__key_actions", filter=due & Q(recommendation__key_actions__status=COMPLETED)),
         )
     }
-    # Each theme's offices by id, named here: joining every member's office for its name cost 40% more.
-    offices: dict[int, list[int]] = {}
+    # Each theme's offices by id, named here: joining every member's office for its name cost 40% more. In the
+    # database's order of names (its collation, as the list was sorted before).
+    offices: dict[int, set[int]] = {}
     for theme_id, office_id in qs.values_list("theme_id", "recommendation__evaluation__office_id").distinct().order_by():
-        offices.setdefault(theme_id, []).append(office_id)
-    names = dict(Office.objects.filter(pk__in={pk for ids in offices.values() for pk in ids}).values_list("pk", "name"))
+        offices.setdefault(theme_id, set()).add(office_id)
+    named = list(Office.objects.filter(pk__in=set().union(*offices.values())).order_by("name").values_list("pk", "name"))
     for row in rows:
         rate = rates.get(row.theme.pk, {})
         row.due, row.done = rate.get("due", 0), rate.get("done", 0)
-        row.offices = sorted(names[pk] for pk in offices.get(row.theme.pk, []))[:3]
+        theirs = offices.get(row.theme.pk, set())
+        row.offices = [name for pk, name in named if pk in theirs][:3]
     return rows
 
 

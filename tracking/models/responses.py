@@ -273,8 +273,9 @@ class KeyAction(models.Model):
         ]
         indexes = [
             # The key-action list's order within a status (deadline, then id) and the evaluation each row's
-            # reading rules join on: PostgreSQL walks it alone, never the table (a list by status and
-            # evaluation year at L: 150 -> 50 ms; it read 63,000 table rows to keep 51).
+            # reading rules join on: PostgreSQL walks it alone, not the table, once VACUUM has marked the
+            # table's pages all visible (tracking/services/statistics.py) (a list by status and evaluation
+            # year at L: 150 -> 50 ms; it read 63,000 table rows to keep 51).
             models.Index(fields=["status", "deadline", "id", "evaluation"], name="key_action_list_order"),
             models.Index(fields=["deadline"]),
             # Every figure counted from the key actions reads them by evaluation (who may read them is decided
