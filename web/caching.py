@@ -144,7 +144,7 @@ def public_page(view=None, *, version: Callable[..., object] | None = None):
     """
     from functools import wraps
 
-    from django.http import HttpResponse, HttpResponseBase
+    from django.http import HttpResponse
 
     from tracking import queries
     from tracking.models.responses import today
@@ -159,13 +159,15 @@ def public_page(view=None, *, version: Callable[..., object] | None = None):
             moved = version(request, *args, **kwargs) if version else queries.data_version()
             key = ("page", request.get_full_path(), PUBLIC.key, today(), moved)
             hit = cached_raw(key)
-            if hit is None:
-                hit = computed_once(_key("raw", key), lambda: view(request, *args, **kwargs), lambda r: _keep_page(key, r),
-                                    lambda: cached_raw(key))
-                if isinstance(hit, HttpResponseBase):
-                    return hit  # computed here
-            status, content_type, body = hit
-            return HttpResponse(body, status=status, content_type=content_type)
+            if hit is not None:
+                status, content_type, body = hit
+                return HttpResponse(body, status=status, content_type=content_type)
+            # Not one computation at a time here (`computed_once`): a page that is not kept (stale figures
+            # shown while a job computes the new ones, a 404) would make its readers wait for each other in
+            # turn. Its body, the costly part, is computed once (`cached`).
+            response = view(request, *args, **kwargs)
+            _keep_page(key, response)
+            return response
 
         return wrapper
 
