@@ -116,15 +116,18 @@ def test_a_computation_that_outlived_its_mark_leaves_another_requests_mark_alone
 
 def test_an_entry_kept_between_a_miss_and_the_claim_is_not_computed_again(monkeypatch):
     """A request that missed just before another kept the value (and released its mark) takes that value."""
+    from django.core.cache import caches
+
     key = caching._key("herd", ("page",))
-    real_add = cache.add
+    backend = caches["default"]  # the object itself, not the proxy: undone on it whatever the settings are then
+    real_add = backend.add
 
     def add_after_another_kept_it(k, *args, **kwargs):
         if k == key + ":computing":
-            cache.set(key, "kept by the other", 60)
+            backend.set(key, "kept by the other", 60)
         return real_add(k, *args, **kwargs)
 
-    monkeypatch.setattr(cache, "add", add_after_another_kept_it)
+    monkeypatch.setattr(backend, "add", add_after_another_kept_it)
     assert caching.computed_once(key, lambda: "computed again", lambda v: None) == "kept by the other"
     assert cache.get(key + ":computing") is None
 
