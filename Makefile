@@ -32,11 +32,14 @@ demo: migrate
 
 # Local use: SQLite in var/, debug pages on, served by Django on http://$(HOST):$(PORT), with a job
 # worker beside it (slow figures, and later reminders and imports, run there). Ctrl-C stops both:
-# the trap stops the worker whichever way the server ends.
+# the terminal sends it to the worker too, which finishes its job in hand, so the trap only waits
+# (a TERM on top would be a second signal: the worker's "stop now"); however else the server ends,
+# the trap stops the worker.
 run: demo
 	@echo "followthrough on http://$(HOST):$(PORT)/ with a job worker beside it (Ctrl-C stops both)"
 	@DEBUG=1 $(BIN)/followthrough worker & worker=$$!; \
-	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	trap 'wait $$worker' INT; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT TERM; \
 	DEBUG=1 $(BIN)/followthrough runserver $(HOST):$(PORT)
 
 # The linter and the layering contracts: the format imports no Django, the domain no

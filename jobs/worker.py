@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from traceback import format_exception
 
 from django.core.exceptions import SuspiciousOperation
@@ -56,6 +58,24 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()[:40]}-{os.getpid()}-{get_random_string(6)}"[:64]
 
 
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGQUIT") if hasattr(signal, name))
+
+
+@contextmanager
+def stop_signals_held():
+    """Stop signals are logged, not acted on, inside; their handlers are put back after."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread has handlers
+        yield
+        return
+    held = lambda signum, frame: log.warning("%s while the worker writes that it stopped: it stops once written", signal.strsignal(signum))  # noqa: E731
+    before = {s: signal.signal(s, held) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+
+
 class QueueWorker(LibraryWorker):
     def __init__(self, *, schedule: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -76,11 +96,15 @@ class QueueWorker(LibraryWorker):
         try:
             self._loop()
         finally:
-            if self._current is not None:  # stopped between its claim and its outcome
-                self._release(self._current, "the worker stopped before it finished")
-            self._stop_beating.set()
-            beat.join(timeout=5)
-            Worker.objects.filter(pk=self.worker_id).update(stopped_at=Now(), seen_at=Now(), job=None)
+            # A stop signal arriving now (a second Ctrl-C, a supervisor's TERM after an INT) would raise
+            # SystemExit in the middle of these writes: the job left claimed, the worker waited for as a
+            # lost one for a whole lease. Held until they are written; the process is ending anyway.
+            with stop_signals_held():
+                if self._current is not None:  # stopped between its claim and its outcome
+                    self._release(self._current, "the worker stopped before it finished")
+                self._stop_beating.set()
+                beat.join(timeout=5)
+                Worker.objects.filter(pk=self.worker_id).update(stopped_at=Now(), seen_at=Now(), job=None)
             log.info("worker %s stopped", self.worker_id)
 
     def _loop(self) -> None:

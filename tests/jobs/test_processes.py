@@ -3,7 +3,7 @@
 A job is killed mid-run with its worker (SIGKILL: no goodbye, no clean-up):
 another worker takes it over once the lease runs out, and it is done once.
 A worker told to stop (SIGTERM, as systemd and Ctrl-C do) finishes the job
-in hand first.
+in hand first; told twice, it stops at once and the job goes back to the queue.
 """
 
 from __future__ import annotations
@@ -94,3 +94,20 @@ def test_a_worker_told_to_stop_finishes_its_job_first(workers, tmp_path):
     job = Job.objects.get(pk=result.id)
     assert (job.status, job.return_value) == ("SUCCESSFUL", w.pid)
     assert Worker.objects.get(pid=w.pid).stopped_at is not None  # said goodbye: not waited for as a lost one
+
+
+def test_a_worker_told_twice_stops_at_once_and_gives_its_job_back(workers, tmp_path):
+    w = workers.start_worker("worker")
+    wait_until("the worker to start", lambda: registered({w.pid}), procs=workers)
+    result = sample_jobs.wait_for_go.enqueue(str(tmp_path))
+    wait_until("the job to start", lambda: trace(tmp_path), procs=workers)
+
+    os.kill(w.pid, signal.SIGINT)  # Ctrl-C: after the job in hand ...
+    wait_until("the worker to take the first signal", lambda: "shutting down gracefully" in workers.log("worker"), procs=workers)
+    os.kill(w.pid, signal.SIGTERM)  # ... then a second signal: now
+    assert w.wait(timeout=30) == 1, workers.logs()
+    job = Job.objects.get(pk=result.id)
+    assert job.status == "READY"  # back in the queue for any worker, not left running on a stopped one
+    assert job.exception_class_path == "jobs.worker.Interrupted"
+    assert trace(tmp_path) == [f"start {w.pid}"]  # never finished here
+    assert Worker.objects.get(pid=w.pid).stopped_at is not None  # said goodbye all the same
