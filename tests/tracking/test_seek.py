@@ -6,7 +6,9 @@ import datetime as dt
 import random
 
 import pytest
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
 from tests.tracking.factories import make_action, make_recommendation
 from tracking import queries
@@ -67,3 +69,26 @@ def test_a_cursor_that_is_not_one_gives_the_first_page(actions, after):
 def test_nothing_to_read_is_an_empty_page(actions, after):
     assert queries.seek(KeyAction.objects.none(), after, 5) == ([], None)
     assert queries.seek(KeyAction.objects.filter(pk__in=[]), after, 5) == ([], None)
+
+
+def test_a_page_is_read_whole_by_its_ids_alone_with_what_it_shows(actions):
+    """The ids are chosen through the list's filters; the rows, by those ids only (SQLite read them through the
+    widest filter), with the list's joined records and annotations, in the page's order."""
+    qs = queries.action_list(KeyAction.objects.filter(status="Initiated")).annotate(twice=F("pk") * 2)
+    expected = list(qs.order_by(F("deadline").asc(nulls_last=True), "pk").values_list("pk", flat=True))[:4]
+    with CaptureQueriesContext(connection) as ctx:
+        rows, _ = queries.seek(qs, None, 4)
+    assert [r.pk for r in rows] == expected
+    assert [r.twice for r in rows] == [2 * pk for pk in expected]
+    assert all(r.evaluation.office.type and r.recommendation for r in rows)
+    ids_sql, whole_sql = (q["sql"] for q in ctx.captured_queries)
+    assert "Initiated" in ids_sql and "Initiated" not in whole_sql
+
+
+def test_a_row_gone_between_its_id_and_its_reading_is_left_out(actions):
+    """Deleted by another request in between: the page is one row short, not an error."""
+    gone = actions[0]
+    qs = KeyAction.objects.all()
+    ids = list(qs.order_by("pk").values_list("pk", flat=True))
+    KeyAction.objects.filter(pk=gone.pk).delete()
+    assert [r.pk for r in queries._whole(qs, ids)] == [pk for pk in ids if pk != gone.pk]
