@@ -398,16 +398,19 @@ def recent_updates(who, n: int = 10) -> list[ActionUpdate]:
     fewer than `n` of those are readable, among all: ordering 600,000 updates joined to their
     responses to keep ten costs hundreds of milliseconds; a window of the newest costs one.
     """
-    visible = (
-        restrict(who, ActionUpdate)
-        .select_related("key_action__evaluation__office", "key_action__evaluation__plan", "key_action__recommendation")
-        .order_by("-created_at", "-id")
-    )
+    visible = restrict(who, ActionUpdate).order_by("-created_at", "-id")
     window = list(ActionUpdate.objects.order_by("-created_at", "-id").values_list("pk", flat=True)[:RECENT_WINDOW])
-    rows = list(visible.filter(pk__in=window)[:n])
-    if len(rows) < n and len(window) == RECENT_WINDOW:
-        rows = list(visible[:n])
-    return rows
+    ids = list(visible.filter(pk__in=window).values_list("pk", flat=True)[:n])
+    if len(ids) < n and len(window) == RECENT_WINDOW:
+        ids = list(visible.values_list("pk", flat=True)[:n])
+    # Then the rows, whole, by id: planning the reading rules' joins, what a row shows and the window's 200 ids
+    # in one statement cost PostgreSQL 15 ms, three times its running.
+    return _whole(
+        ActionUpdate.objects.select_related(
+            "key_action__evaluation__office", "key_action__evaluation__plan", "key_action__recommendation"
+        ),
+        ids,
+    )
 
 
 def regions_with_counts(who) -> QuerySet[Region]:
