@@ -195,6 +195,10 @@ def _conditions(user, filters: Filters, kind: Kind | None, skip: str | None) -> 
     """
     # Reading rules (queries.visible_* wrap permissions.restrict): every kind is read through its evaluation
     # (the public: approved responses only); documents by their own rules too (internal ones: people with a role).
+    if skip is not None and filters.kind and kind is not None and kind.name != filters.kind:
+        # A filter's own counts are of the chosen kind's rows (`_where`): no other kind's candidates are needed
+        # (at L on PostgreSQL, "strategy" among the recommendations of a year: 500 -> 390 ms of SQL).
+        return None
     conds, params = [], []
     visible = _readable(queries.visible_evaluations(user), "s.evaluation_id")
     if visible:

@@ -294,6 +294,12 @@ def test_filters_count_per_value_in_the_database_and_narrow_the_results():
     assert ids(ANON, "sorghum", "action", status="Completed") == [done.pk]
     assert found(ANON, "sorghum", thematic_area=theme.pk) == {"recommendation": [a.pk], "action": [a.key_actions.get().pk]}
     assert found(ANON, "sorghum", kind="recommendation", year=2020) == {"recommendation": [a.pk]}
+    # With a kind chosen, a chosen filter's own counts are of that kind's rows; the tabs still count every kind.
+    one_kind = engine.search(ANON, "sorghum", engine.Filters(kind="action", year=2022))
+    assert one_kind.counts == {"recommendation": 1, "action": 1}
+    assert {v.label: v.count for v in one_kind.facets["year"]} == {"2020": 1, "2022": 1}
+    assert {v.label: v.count for v in one_kind.facets["status"]} == {"Completed": 1}
+    assert {v.label: v.count for v in engine.search(ANON, "sorghum", engine.Filters(kind="recommendation", status="Completed")).facets["status"]} == {"Completed": 0}
 
 
 def test_one_kind_pages_through_all_its_hits():
