@@ -43,3 +43,35 @@ def test_a_migration_that_rebuilds_a_followed_table_keeps_the_index_in_step():
     assert _found(reader, "quokka") == [before.pk]
     after = ActionUpdate.objects.create(key_action=action, status_after="Completed", comment="after the migration: wombat")
     assert _found(reader, "wombat") == [after.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's GIN indexes")
+def test_the_index_made_again_from_the_rows_leaves_nothing_pending_for_searches_to_read():
+    """Made after the backfill, each GIN index holds the rows in its tree: none in its pending list, which
+    every search reads row by row (until a VACUUM, where autovacuum is off or late)."""
+    from django.db.utils import DatabaseError
+
+    from search import schema
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+    except DatabaseError:
+        pytest.skip("pgstattuple (PostgreSQL's contrib) cannot be had here")
+    ev = make_evaluation(make_office("Office P"), title="Pending")
+    for i in range(30):
+        make_action(make_recommendation(ev, text=f"Recommendation {i} on the numbat census"), text=f"Count numbats, part {i}")
+    schema.uninstall(connection)
+    schema.install(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.relname, (pgstatginindex(c.oid)).pending_tuples FROM pg_class c WHERE c.relname LIKE '{schema.TABLE}_document_%%'"
+        )
+        pending = dict(cursor.fetchall())
+    assert len(pending) == len(schema.KINDS) and set(pending.values()) == {0}, pending
+    assert _found_any("numbat")
+
+
+def _found_any(text: str) -> bool:
+    return bool(engine.search(get_user_model().objects.create(username="any", is_superuser=True), text, engine.Filters()).total)
