@@ -68,3 +68,12 @@ def test_on_postgresql_inside_a_transaction_the_tables_are_analyzed_not_vacuumed
     before = last_vacuum()
     assert isinstance(refresh_statistics.call(), list)  # no "VACUUM cannot run inside a transaction block"
     assert last_vacuum() == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics views")
+def test_on_postgresql_the_changes_just_made_on_this_connection_count():
+    """As at the end of an import: its last writes, under a second old, not yet in the statistics views."""
+    Term.objects.create(kind="thematic_area", name="First")  # a commit: this connection's counts flushed now ...
+    Term.objects.bulk_create(Term(kind="thematic_area", name=f"Area {i}") for i in range(1500))  # ... not these, yet
+    assert Term._meta.db_table in refresh_statistics.call()

@@ -360,6 +360,10 @@ def analyze_changed_tables(share: float, rough: bool = False, vacuum: bool = Fal
     changed = "n_mod_since_analyze >= GREATEST(%s * n_live_tup, 1000)"
     if vacuum:
         with connection.cursor() as cursor:  # VACUUM cannot run in a transaction
+            if connection.pg_version >= 150000:
+                # This connection's last writes are counted in the statistics views only once it flushes its
+                # counts, at most once a second: right after an import, the last tables it wrote looked unchanged.
+                cursor.execute("SELECT pg_stat_force_next_flush()")
             tables = _tables_where(cursor, f"({changed} OR n_ins_since_vacuum >= GREATEST(%s * n_live_tup, 1000))", [share, share])
             for table in tables:
                 cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
