@@ -235,6 +235,13 @@ def _ageing(on: dt.date) -> dict[str, Q]:
     return buckets
 
 
+def _rows(filter: Q | None = None) -> Count:
+    """COUNT(1) of the rows (that pass `filter`), not COUNT(id): id is not in the covering index (key_action_figures),
+    so PostgreSQL read the key actions' table for a pass over them (151 MB at L), not the index alone (13 MB). As fast
+    while the table is in memory; far less to read when it is not. (Django refuses COUNT(*) with a filter.)"""
+    return Count(Value(1), filter=filter)
+
+
 class DaysLate(Func):
     """Days from the end of the first deadline's month to the completion date (negative: early)."""
 
@@ -268,27 +275,25 @@ def _aggregates(on: dt.date, *, accountability: bool = True) -> dict[str, Any]:
     dated = Q(status=COMPLETED, completed_on__isnull=False) & (Q(first_deadline__isnull=False) | Q(deadline__isnull=False))
     late = dated & GreaterThan(DaysLate(), 0)
     aggs: dict[str, Any] = {
-        "total": Count("pk"),
-        "due": Count("pk", filter=due),
-        "completed_due": Count("pk", filter=due & Q(status=COMPLETED)),
-        "completed_verified": Count("pk", filter=VERIFIED),
-        "completed_due_verified": Count("pk", filter=due & VERIFIED),
-        "completed_dated": Count("pk", filter=dated),
-        "completed_late": Count("pk", filter=late),
+        "total": _rows(),
+        "due": _rows(filter=due),
+        "completed_due": _rows(filter=due & Q(status=COMPLETED)),
+        "completed_verified": _rows(filter=VERIFIED),
+        "completed_due_verified": _rows(filter=due & VERIFIED),
+        "completed_dated": _rows(filter=dated),
+        "completed_late": _rows(filter=late),
         "days_late_avg": Avg(DaysLate(), filter=late),
         "days_late_max": Max(DaysLate(), filter=late),
-        "overdue_hidden": Count(
-            "pk", filter=~Q(status__in=[COMPLETED, NLA]) & first_deadline_q("lt", month_start(on)) & ~overdue
-        ),
-        "overdue": Count("pk", filter=overdue),
-        "overdue_long": Count("pk", filter=overdue & Q(deadline__lt=long_cutoff)),
+        "overdue_hidden": _rows(filter=~Q(status__in=[COMPLETED, NLA]) & first_deadline_q("lt", month_start(on)) & ~overdue),
+        "overdue": _rows(filter=overdue),
+        "overdue_long": _rows(filter=overdue & Q(deadline__lt=long_cutoff)),
         "overdue_age_avg": Avg(age, filter=overdue),
         "overdue_age_max": Max(age, filter=overdue),
     }
     for i, status in enumerate(STATUS_ORDER):
-        aggs[f"s{i}"] = Count("pk", filter=Q(status=status))
+        aggs[f"s{i}"] = _rows(filter=Q(status=status))
     for key, q in _ageing(on).items():
-        aggs[key] = Count("pk", filter=q)
+        aggs[key] = _rows(filter=q)
     return aggs if accountability else {k: v for k, v in aggs.items() if k not in ACCOUNTABILITY}
 
 
@@ -408,7 +413,7 @@ class _RolledUp:
         for name, a in aggs.items():
             if isinstance(a, Avg):
                 self.inner[f"{name}__sum"] = Sum(a.get_source_expressions()[0], filter=a.filter)
-                self.inner[f"{name}__n"] = Count("pk", filter=a.filter)
+                self.inner[f"{name}__n"] = _rows(filter=a.filter)
                 outer += [f"SUM({source}.{q(name + '__sum')})", f"SUM({source}.{q(name + '__n')})"]
             elif isinstance(a, Max):
                 self.inner[name] = a
@@ -877,9 +882,9 @@ def closure_aggregates(year: int) -> dict[str, Any]:
     start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
     closed = Q(status=COMPLETED, completed_on__gte=start, completed_on__lt=end)
     return {
-        "closed": Count("pk", filter=closed),
-        "closed_verified": Count("pk", filter=closed & VERIFIED),
-        "due": Count("pk", filter=~Q(status=NLA) & first_deadline_q("gte", start) & first_deadline_q("lt", end)),
+        "closed": _rows(filter=closed),
+        "closed_verified": _rows(filter=closed & VERIFIED),
+        "due": _rows(filter=~Q(status=NLA) & first_deadline_q("gte", start) & first_deadline_q("lt", end)),
     }
 
 
@@ -902,7 +907,7 @@ def outcome_aggregates() -> dict[str, Any]:
     """What `outcomes` counts of the key actions themselves (for a `Scan`): the Completed ones. The questions
     are counted apart, from their own rows: joined to every key action of a pass, they cost it a lookup per
     action (a fifth of the dashboard's pass over 195,000 at L on SQLite), for a few thousand questions at most."""
-    return {"completed": Count("pk", filter=Q(status=COMPLETED))}
+    return {"completed": _rows(filter=Q(status=COMPLETED))}
 
 
 def outcomes(actions: QuerySet[KeyAction], who, row: dict[str, Any] | None = None) -> Outcomes:
@@ -955,8 +960,8 @@ DATED = Q(status=COMPLETED, completed_on__isnull=False) & (Q(first_deadline__isn
 def lateness_aggregates() -> dict[str, Any]:
     """Of the dated Completed actions (`DATED`): how many, on time, the average days late (on time: 0)."""
     return {
-        "n": Count("pk", filter=DATED),
-        "on_time": Count("pk", filter=DATED & ~GreaterThan(DaysLate(), 0)),
+        "n": _rows(filter=DATED),
+        "on_time": _rows(filter=DATED & ~GreaterThan(DaysLate(), 0)),
         "avg": Avg(NotNegative(DaysLate()), filter=DATED),
     }
 
