@@ -193,12 +193,12 @@ def _conditions(user, filters: Filters, kind: Kind | None, skip: str | None) -> 
     Conditions over the row's own ids (no join): the candidate selection stops at CANDIDATES rows
     per kind, so the filters must narrow before it. None: no row of this kind can pass.
     """
-    # Reading rules (queries.visible_* wrap permissions.restrict): every kind is read through its evaluation
-    # (the public: approved responses only); documents by their own rules too (internal ones: people with a role).
     if skip is not None and filters.kind and kind is not None and kind.name != filters.kind:
         # A filter's own counts are of the chosen kind's rows (`_where`): no other kind's candidates are needed
         # (at L on PostgreSQL, "strategy" among the recommendations of a year: 500 -> 390 ms of SQL).
         return None
+    # Reading rules (queries.visible_* wrap permissions.restrict): every kind is read through its evaluation
+    # (the public: approved responses only); documents by their own rules too (internal ones: people with a role).
     conds, params = [], []
     visible = _readable(queries.visible_evaluations(user), "s.evaluation_id")
     if visible:

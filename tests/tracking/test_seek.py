@@ -10,9 +10,9 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from tests.tracking.factories import make_action, make_recommendation
+from tests.tracking.factories import make_action, make_office, make_recommendation
 from tracking import queries
-from tracking.models import KeyAction
+from tracking.models import KeyAction, Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -78,9 +78,9 @@ def test_a_page_is_read_whole_by_its_ids_alone_with_what_it_shows(actions):
     expected = list(qs.order_by(F("deadline").asc(nulls_last=True), "pk").values_list("pk", flat=True))[:4]
     with CaptureQueriesContext(connection) as ctx:
         rows, _ = queries.seek(qs, None, 4)
+        assert all(r.evaluation.office.type and r.recommendation for r in rows)  # selected with them: no query
     assert [r.pk for r in rows] == expected
     assert [r.twice for r in rows] == [2 * pk for pk in expected]
-    assert all(r.evaluation.office.type and r.recommendation for r in rows)
     ids_sql, whole_sql = (q["sql"] for q in ctx.captured_queries)
     assert "Initiated" in ids_sql and "Initiated" not in whole_sql
 
@@ -92,3 +92,19 @@ def test_a_row_gone_between_its_id_and_its_reading_is_left_out(actions):
     ids = list(qs.order_by("pk").values_list("pk", flat=True))
     KeyAction.objects.filter(pk=gone.pk).delete()
     assert [r.pk for r in queries._whole(qs, ids)] == [pk for pk in ids if pk != gone.pk]
+
+
+def test_nothing_readable_is_read_whole_whatever_the_ids(actions):
+    """Deny by default is in the WHERE too: ids from elsewhere never come back through an empty queryset."""
+    assert queries._whole(KeyAction.objects.none(), [a.pk for a in actions]) == []
+
+
+def test_a_list_joined_to_many_keeps_its_filters_for_its_rows(actions):
+    """A filter across a join to many (units) stays: left without its conditions, the join would bring back the
+    rows of every unit."""
+    office = make_office("Seek office")
+    mine, other = (Unit.objects.create(office=office, name=name) for name in ("Mine", "Other"))
+    for i, action in enumerate(actions):
+        action.units.add(mine if i % 2 else other)
+    qs = KeyAction.objects.filter(units__name="Mine")
+    assert [r.pk for r in queries._whole(qs, [a.pk for a in actions])] == [a.pk for i, a in enumerate(actions) if i % 2]
