@@ -38,8 +38,8 @@ demo: migrate
 run: demo
 	@echo "followthrough on http://$(HOST):$(PORT)/ with a job worker beside it (Ctrl-C stops both)"
 	@DEBUG=1 $(BIN)/followthrough worker & worker=$$!; \
-	trap 'wait $$worker' INT; \
-	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT TERM; \
+	trap 'wait $$worker; worker=' INT; \
+	trap '[ -z "$$worker" ] || { kill -TERM $$worker 2>/dev/null; wait $$worker; }' EXIT TERM; \
 	DEBUG=1 $(BIN)/followthrough runserver $(HOST):$(PORT)
 
 # The linter and the layering contracts: the format imports no Django, the domain no

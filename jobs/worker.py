@@ -176,7 +176,10 @@ class QueueWorker(LibraryWorker):
                     value = task.call(*result.args, **result.kwargs)
                 self._succeed(row, value)
             except (KeyboardInterrupt, SystemExit):
-                self._release(row, "the worker was stopped while running it")
+                # A second signal stopped it (the library put the default handlers back): a third must not kill
+                # it mid-write, the job left claimed.
+                with stop_signals_held():
+                    self._release(row, "the worker was stopped while running it")
                 raise
             except Exception as exc:
                 self._fail(row, exc, final=len(row.worker_ids) >= queue.policy(row.task_path).max_attempts)
