@@ -482,10 +482,12 @@ def newest_pk(model) -> int:
     return model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def _newest_records(evaluations: str, params, column: str = "id") -> tuple[int, int]:
+def _newest_records(evaluations: str, params, column: str = "id", *, held: str = "", also: tuple[str, ...] = ()) -> tuple:
     """The newest change record among `evaluations` (SQL of a column of evaluation ids, with its `params`) and
     the newest record of reference data (0: none). One probe per evaluation down the (evaluation, id) index:
-    a MAX over all their records would read each evaluation's whole history (an office's tens of thousands)."""
+    a MAX over all their records would read each evaluation's whole history (an office's tens of thousands).
+    `held`: a WITH clause the statement starts with; `also`: more expressions read in the same statement
+    (their values follow the two)."""
     from django.db import connection
 
     from .models import ChangeRecord
@@ -493,12 +495,12 @@ def _newest_records(evaluations: str, params, column: str = "id") -> tuple[int, 
     table = connection.ops.quote_name(ChangeRecord._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT MAX((SELECT MAX(r.id) FROM {table} r WHERE r.evaluation_id = v.{column})) FROM ({evaluations}) v), "
-            f"(SELECT MAX(id) FROM {table} WHERE evaluation_id IS NULL)",
+            f"{held}SELECT (SELECT MAX((SELECT MAX(r.id) FROM {table} r WHERE r.evaluation_id = v.{column})) FROM ({evaluations}) v), "
+            f"(SELECT MAX(id) FROM {table} WHERE evaluation_id IS NULL)" + "".join(f", {e}" for e in also),
             params,
         )
-        own, reference = cursor.fetchone()
-    return own or 0, reference or 0
+        own, reference, *rest = cursor.fetchone()
+    return own or 0, reference or 0, *rest
 
 
 def evaluation_version(evaluation_id: int) -> tuple[int, int]:
@@ -532,24 +534,14 @@ def actions_version(actions: QuerySet[KeyAction]) -> tuple[int, int, int, int]:
     The evaluations are those of the actions now: an action moved out of the set took its evaluation's
     changes with it, so the set itself (how many, which) is part of the version.
     """
-    from django.db import connection
-
-    from .models import ChangeRecord
-
     # Each action once (the reading rules may join its units: an action of two of them comes twice), read once
     # for the three: a person's actions counted, summed and their evaluations probed in one pass, not three.
     try:
         sql, params = actions.order_by().values("pk", "evaluation_id").distinct().query.sql_with_params()
     except EmptyResultSet:  # a reader who may change no action
         sql, params = "SELECT 0, 0 WHERE 1 = 0", ()
-    table = connection.ops.quote_name(ChangeRecord._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH held (id, evaluation_id) AS MATERIALIZED ({sql}) "
-            f"SELECT (SELECT MAX((SELECT MAX(r.id) FROM {table} r WHERE r.evaluation_id = v.evaluation_id)) "
-            f"FROM (SELECT DISTINCT evaluation_id FROM held) v), "
-            f"(SELECT MAX(id) FROM {table} WHERE evaluation_id IS NULL), (SELECT COUNT(*) FROM held), (SELECT SUM(id) FROM held)",
-            params,
-        )
-        own, reference, n, ids = cursor.fetchone()
-    return own or 0, reference or 0, n, ids or 0
+    own, reference, n, ids = _newest_records(
+        "SELECT DISTINCT evaluation_id FROM held", params, "evaluation_id",
+        held=f"WITH held (id, evaluation_id) AS MATERIALIZED ({sql}) ", also=("(SELECT COUNT(*) FROM held)", "(SELECT SUM(id) FROM held)"),
+    )
+    return own, reference, n, ids or 0
