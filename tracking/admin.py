@@ -28,7 +28,7 @@ from .models import (
     Unit,
     UnitAlias,
 )
-from .services import history
+from .services import history, tallies
 
 
 class FollowthroughAdminSite(admin.AdminSite):
@@ -154,17 +154,35 @@ class RegionAdmin(ReferenceAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class CountedReferenceAdmin(ReferenceAdmin):
+    """Reference data the figures' kept counts are grouped by (an office's region and type, a type's code): a change
+    moves the counts of the key actions under it, in the admin's transaction (tracking.services.tallies)."""
+
+    def counted_evaluations(self, obj) -> list[int]:
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        with tallies.kept_in_step(self.counted_evaluations(obj) if change else ()):
+            super().save_model(request, obj, form, change)
+
+
 @admin.register(OfficeType, site=site)
-class OfficeTypeAdmin(ReferenceAdmin):
+class OfficeTypeAdmin(CountedReferenceAdmin):
     list_display = ["code", "name", "position"]
+
+    def counted_evaluations(self, obj) -> list[int]:
+        return list(Evaluation.objects.filter(office__type_id=obj.pk).values_list("pk", flat=True))
 
 
 @admin.register(Office, site=site)
-class OfficeAdmin(ReferenceAdmin):
+class OfficeAdmin(CountedReferenceAdmin):
     list_display = ["name", "type", "region"]
     list_filter = ["type", "region"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def counted_evaluations(self, obj) -> list[int]:
+        return list(Evaluation.objects.filter(office_id=obj.pk).values_list("pk", flat=True))
 
 
 class UnitAliasInline(admin.TabularInline):

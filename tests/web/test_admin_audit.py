@@ -88,3 +88,33 @@ def test_an_office_renamed_in_the_admin_shows_in_the_history_page(client, admini
     assert Office.objects.get(pk=office.pk).name == "New name"
     html = client.get(reverse("web:history")).content.decode()
     assert "New name" in html and "in the admin" in html
+
+
+def _kept_in_step() -> bool:
+    from tracking.models import ActionTally, KeyAction
+    from tracking.services import tallies
+
+    kept = {r[:-1]: r[-1] for r in ActionTally.objects.exclude(dimension="_version").values_list(
+        "dimension", "group_key", "approved", "status", "deadline_month", "verified", "n")}
+    return kept == {k: n for k, n in tallies.counts(KeyAction.objects.all()).items() if n}
+
+
+def test_an_office_moved_to_another_region_or_type_in_the_admin_moves_its_counts(client, administrator):
+    """The figures' kept counts are grouped by the office's region and type: the admin's change moves them with it."""
+    from tests.tracking.factories import make_action, make_evaluation, make_recommendation
+    from tracking.models import OfficeType, Region
+
+    office = make_office("Kenya", region="Arab States")
+    make_action(make_recommendation(make_evaluation(office)), status="Completed")
+    make_action(make_recommendation(make_evaluation(make_office("Chad", region="West and Central Africa"))))
+    east = Region.objects.create(name="East and Southern Africa", slug="esa")
+    assert _kept_in_step()
+    form = {"name": office.name, "slug": office.slug, "type": office.type_id, "region": east.pk, "aliases": "[]"}
+    assert client.post(reverse("admin:tracking_office_change", args=[office.pk]), form).status_code == 302
+    assert Office.objects.get(pk=office.pk).region == east
+    assert _kept_in_step()
+    kind = office.type
+    form = {"code": "CX", "name": kind.name, "position": kind.position}
+    assert client.post(reverse("admin:tracking_officetype_change", args=[kind.pk]), form).status_code == 302
+    assert OfficeType.objects.get(pk=kind.pk).code == "CX"
+    assert _kept_in_step()

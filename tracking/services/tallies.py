@@ -27,7 +27,7 @@ from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 from ..models import ActionTally, Evaluation, KeyAction
 from ..models.accountability import VerificationState
 from ..models.responses import ActionStatus, ResponseStatus
-from ..models.tallies import NO_DEADLINE, VERSION, MonthIndex, month_index
+from ..models.tallies import NO_DEADLINE, VERSION, MonthIndex, in_region, month_index
 from . import bulk
 
 # The dimensions of the plain counts: where each is on a key action.
@@ -39,6 +39,7 @@ PLAIN = {
     "category": "recommendation__category",
 }
 Key = tuple[str, str, bool, str, int, bool]  # (dimension, key, approved, status, deadline month, verified)
+REGION = PLAIN["region"]
 
 
 def is_verified(status: str, verification: str) -> bool:
@@ -68,10 +69,10 @@ def counts(actions) -> Counter:
         _count_plain(out, _tail(r["ok"], r["st"], r["month"], r["ver"]), {d: r[f"d_{d}"] for d in PLAIN}, r["n"])
     # Tags: one dimension per vocabulary (thematic_area, operating_principle, ...), the term's id as the group.
     tagged = actions.order_by().filter(recommendation__tags__isnull=False).annotate(
-        **common, term=F("recommendation__tags__term_id"), kind=F("recommendation__tags__term__kind")
+        **common, term=F("recommendation__tags__term_id"), kind=F("recommendation__tags__term__kind"), reg=F(REGION)
     )
-    for r in tagged.values("ok", "month", "st", "ver", "term", "kind").annotate(n=Count("pk")):
-        out[(r["kind"], str(r["term"]), *_tail(r["ok"], r["st"], r["month"], r["ver"]))] += r["n"]
+    for r in tagged.values("ok", "month", "st", "ver", "term", "kind", "reg").annotate(n=Count("pk")):
+        _count_tag(out, r["kind"], r["term"], r["reg"], _tail(r["ok"], r["st"], r["month"], r["ver"]), r["n"])
     return out
 
 
@@ -80,10 +81,18 @@ def _tail(approved, status: str, month: int | None, verified) -> tuple:
 
 
 def _count_plain(out: Counter, tail: tuple, values: dict, n: int) -> None:
-    out[("all", "", *tail)] += n
-    for d in PLAIN:
-        value = values[d]
-        out[(d, "" if value is None else str(value), *tail)] += n
+    """Every dimension's count, across the regions and within the office's region (when it has one)."""
+    for region in (None, values["region"]) if values["region"] else (None,):
+        out[(in_region("all", region), "", *tail)] += n
+        for d in PLAIN:
+            value = values[d]
+            out[(in_region(d, region), "" if value is None else str(value), *tail)] += n
+
+
+def _count_tag(out: Counter, kind: str, term: int, region: int | None, tail: tuple, n: int) -> None:
+    out[(kind, str(term), *tail)] += n
+    if region:
+        out[(in_region(kind, region), str(term), *tail)] += n
 
 
 # What `count_responses` reads of an evaluation's response: each recommendation's
@@ -107,7 +116,7 @@ def count_responses(responses: Iterable[tuple[dict, str, Recommendations]]) -> C
                 tail = _tail(approved, st, month_index(deadline), is_verified(st, verification))
                 _count_plain(out, tail, values, 1)
                 for kind, term in tags:
-                    out[(kind, str(term), *tail)] += 1
+                    _count_tag(out, kind, term, values["region"], tail, 1)
     return out
 
 
