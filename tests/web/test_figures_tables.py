@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.template import Context, Template
 
 from reports.figures import BREAKDOWNS, Figures, PlanCompliance
@@ -73,3 +74,38 @@ def test_plan_counts_follow_the_thousands_separator_setting(settings):
     settings.USE_THOUSAND_SEPARATOR = True
     plan = PlanCompliance(plan_id=1, office="O", office_slug="o", period="P", closed=False, planned=12345)
     assert '<td class="num">12,345</td>' in _render("{% plan_compliance_table plans 6 %}", plans=[plan])
+
+
+# The annual report's overdue rows as reports/templates/reports/annual_body.html wrote them, {% for %} and all.
+OVERDUE_ROWS = (
+    "{% for a in actions %}\n"
+    "    <tr><td>{{ a.evaluation.office.name }}</td><td>{{ a.evaluation|truncatechars:80 }}</td><td>{{ a.number }}</td>"
+    "<td>{{ a.text|truncatechars:200 }}</td><td>{{ a.deadline_label }}</td><td>{{ a.status }}</td></tr>\n"
+    '  {% empty %}<tr><td colspan="6">No key action is overdue.</td></tr>{% endfor %}'
+)
+NEW_OVERDUE_ROWS = '{% overdue_rows actions %}{% if not actions %}<tr><td colspan="6">No key action is overdue.</td></tr>{% endif %}'
+
+
+@pytest.mark.django_db
+def test_the_annual_report_s_overdue_rows_are_what_its_template_wrote():
+    """Long and short texts, ASCII or not (accents, a combining mark, which truncatechars counts as nothing), untitled
+    evaluations, no deadline, and user text with <, & and quotes."""
+    import datetime as dt
+
+    from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
+
+    office = make_office('Rock & <roll> "Office"')
+    titled = make_evaluation(office, title="Évaluation " + "très longue " * 10)
+    untitled = make_evaluation(office, title="")
+    texts = [
+        "Short & <sweet>", "a" * 200, "a" * 201, "b " * 150, "Réviser " * 40, "e\u0301" * 150 + "x" * 60, "",
+        'Quotes "double" and \'single\' ' * 10,
+    ]
+    actions = []
+    for i, text in enumerate(texts):
+        rec = make_recommendation(titled if i % 2 else untitled)
+        actions.append(make_action(rec, text=text, number=f"{i}.<1>", deadline=dt.date(2020, 1 + i, 1) if i % 3 else None))
+    actions = list(type(actions[0]).objects.filter(pk__in=[a.pk for a in actions]).select_related("evaluation__office", "evaluation__plan"))
+    assert _render(NEW_OVERDUE_ROWS, actions=actions) == _render(OVERDUE_ROWS, actions=actions)
+    assert "…" in _render(NEW_OVERDUE_ROWS, actions=actions)
+    assert _render(NEW_OVERDUE_ROWS, actions=[]) == _render(OVERDUE_ROWS, actions=[])
