@@ -36,10 +36,9 @@ Definitions (shown on the dashboard page too):
 
 Every figure is one GROUP BY with conditional counts; no rows are loaded
 into Python, whatever the number of key actions. Where the filters allow
-(none narrows them, or a region alone), the counts are added up from
-`ActionTally`, the counts the services keep beside the key actions (a few
-thousand rows per figure at 200,000 actions); with another filter they are
-counted from the key actions.
+(none narrows them), the counts are added up from `ActionTally`, the counts
+the services keep beside the key actions (a few thousand rows per figure at
+200,000 actions); with a filter they are counted from the key actions.
 `Source` chooses; both give the same figures (tests/reports/test_tallies.py).
 """
 
@@ -91,7 +90,7 @@ from tracking.models.responses import (
     month_start,
     overdue_q,
 )
-from tracking.models.tallies import NO_DEADLINE, MonthIndex, in_region, month_index
+from tracking.models.tallies import NO_DEADLINE, MonthIndex, month_index
 from tracking.permissions import reader_scope, restrict
 
 COMPLETED = ActionStatus.COMPLETED.value
@@ -551,16 +550,14 @@ def _tallied(row: dict[str, Any], key: Any = None) -> Figures:
     return _with_accountability(_figures({**dict.fromkeys(ACCOUNTABILITY), **_tally_row(row)}, key=key), None)
 
 
-def tallied_totals(tallies: QuerySet[ActionTally], on: dt.date, region: int | None = None) -> Figures:
-    """The status and deadline figures from the kept counts (the accountability ones are zero: see `Source`);
-    `region`: of that region's key actions."""
-    return _tallied(tallies.filter(dimension=in_region("all", region)).order_by().aggregate(**_tally_aggregates(on)))
+def tallied_totals(tallies: QuerySet[ActionTally], on: dt.date) -> Figures:
+    """The status and deadline figures from the kept counts (the accountability ones are zero: see `Source`)."""
+    return _tallied(tallies.filter(dimension="all").order_by().aggregate(**_tally_aggregates(on)))
 
 
-def tallied_breakdown(tallies: QuerySet[ActionTally], by: str, on: dt.date, *, label: bool = True,
-                      region: int | None = None) -> list[Figures]:
-    """`breakdown` from the kept counts (tags: one dimension per vocabulary); `region`: of that region's key actions."""
-    rows = tallies.filter(dimension=in_region(by, region)).order_by().values("group_key").annotate(**_tally_aggregates(on))
+def tallied_breakdown(tallies: QuerySet[ActionTally], by: str, on: dt.date, *, label: bool = True) -> list[Figures]:
+    """`breakdown` from the kept counts (tags: one dimension per vocabulary)."""
+    rows = tallies.filter(dimension=by).order_by().values("group_key").annotate(**_tally_aggregates(on))
     out = [_tallied(r, key=_group(by, r["group_key"])) for r in rows]
     return _labelled(by, out) if label else out
 
@@ -627,31 +624,29 @@ class Scan:
 
 
 class Source:
-    """Where a page's figures are counted: the kept counts when nothing but a region narrows them, else the key actions.
+    """Where a page's figures are counted: the kept counts when nothing narrows them, else the key actions.
 
     `tallies`: the kept counts the reader reads (approved responses; everything for readers of every
     draft); `drafts`: the key actions of the drafts a reader of some offices reads, counted from the rows
-    and added; `region`: the region `actions` are narrowed to (its own counts are read).
+    and added.
     """
 
     def __init__(self, actions: QuerySet[KeyAction], tallies: QuerySet[ActionTally] | None = None,
-                 drafts: QuerySet[KeyAction] | None = None, region: int | None = None):
+                 drafts: QuerySet[KeyAction] | None = None):
         self.actions = actions
         self.tallies = tallies
         self.drafts = drafts
-        self.region = region
 
     @classmethod
     def of(cls, who, filters, actions: QuerySet[KeyAction]) -> Source:
-        """`actions`: `filters.actions(restrict(who, KeyAction))`, counted when a filter narrows the figures, except
-        a region alone: each count is kept per region too (a region's dashboard adds up its own counts)."""
-        if filters.narrows_beyond("region"):
+        """`actions`: `filters.actions(restrict(who, KeyAction))`, counted when a filter narrows the figures."""
+        if filters.narrows:
             return cls(actions)
         reader = reader_scope(who)
         drafts = None
         if reader.internal and not reader.everything:
             drafts = actions.filter(reader.drafts_q("evaluation__")).exclude(evaluation__management_response__status=ResponseStatus.APPROVED)
-        return cls(actions, restrict(who, ActionTally), drafts, filters.region)
+        return cls(actions, restrict(who, ActionTally), drafts)
 
     @property
     def tallied(self) -> bool:
@@ -664,7 +659,6 @@ class Source:
             self.actions.filter(deadline__lt=before),
             None if self.tallies is None else self.tallies.filter(deadline_month__gt=NO_DEADLINE, deadline_month__lte=year * 12 + 12),
             None if self.drafts is None else self.drafts.filter(deadline__lt=before),
-            self.region,
         )
 
     def row_aggregates(self, on: dt.date, *, accountability: bool = True) -> dict[str, Any]:
@@ -682,7 +676,7 @@ class Source:
             row = self.actions.order_by().aggregate(**aggs) if aggs else {}
         if self.tallies is None:
             return _figures({**_BLANK, **row})
-        out = tallied_totals(self.tallies, on, self.region)
+        out = tallied_totals(self.tallies, on)
         out = out if self.drafts is None else merged(out, totals(self.drafts, on))
         # Verification and first deadlines are not in the kept counts: those figures from the rows.
         return _with_accountability(out, row)
@@ -700,7 +694,7 @@ class Source:
         breakdown tables show none of them, so by default the kept counts alone answer."""
         if self.tallies is None:
             return breakdown(self.actions, by, on, accountability=accountability)
-        out = tallied_breakdown(self.tallies, by, on, label=False, region=self.region)
+        out = tallied_breakdown(self.tallies, by, on, label=False)
         if self.drafts is not None:
             groups = {f.key: f for f in out}
             for f in breakdown(self.drafts, by, on, label=False, accountability=False):

@@ -155,20 +155,25 @@ class RegionAdmin(ReferenceAdmin):
 
 
 class CountedReferenceAdmin(ReferenceAdmin):
-    """Reference data the figures' kept counts are grouped by (an office's region and type, a type's code): a change
-    moves the counts of the key actions under it, in the admin's transaction (tracking.services.tallies)."""
+    """Reference data the figures' kept counts are grouped by (an office's region and type, a type's code, a term's
+    vocabulary): a change to `counted_fields` moves the counts of the key actions under it, in the admin's transaction
+    (tracking.services.tallies)."""
+
+    counted_fields: tuple[str, ...] = ()
 
     def counted_evaluations(self, obj) -> list[int]:
         raise NotImplementedError
 
     def save_model(self, request, obj, form, change):
-        with tallies.kept_in_step(self.counted_evaluations(obj) if change else ()):
+        moved = change and any(f in form.changed_data for f in self.counted_fields)
+        with tallies.kept_in_step(self.counted_evaluations(obj) if moved else ()):
             super().save_model(request, obj, form, change)
 
 
 @admin.register(OfficeType, site=site)
 class OfficeTypeAdmin(CountedReferenceAdmin):
     list_display = ["code", "name", "position"]
+    counted_fields = ("code",)
 
     def counted_evaluations(self, obj) -> list[int]:
         return list(Evaluation.objects.filter(office__type_id=obj.pk).values_list("pk", flat=True))
@@ -180,6 +185,7 @@ class OfficeAdmin(CountedReferenceAdmin):
     list_filter = ["type", "region"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    counted_fields = ("region", "type")
 
     def counted_evaluations(self, obj) -> list[int]:
         return list(Evaluation.objects.filter(office_id=obj.pk).values_list("pk", flat=True))
@@ -208,10 +214,14 @@ class UnitAdmin(ReferenceAdmin):
 
 
 @admin.register(Term, site=site)
-class TermAdmin(ReferenceAdmin):
+class TermAdmin(CountedReferenceAdmin):
     list_display = ["name", "kind", "active", "position", "auto_created"]
     list_filter = ["kind", "active", "auto_created"]
     search_fields = ["name"]
+    counted_fields = ("kind",)  # a tag's counts are kept under its vocabulary
+
+    def counted_evaluations(self, obj) -> list[int]:
+        return list(Evaluation.objects.filter(recommendations__tags__term_id=obj.pk).values_list("pk", flat=True).distinct())
 
 
 class RoleAssignmentInline(admin.TabularInline):

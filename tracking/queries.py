@@ -163,10 +163,6 @@ class Filters:
         """Does any filter narrow the list (else it holds everything its reader reads)?"""
         return any(getattr(self, f.name) for f in fields(self))
 
-    def narrows_beyond(self, *names: str) -> bool:
-        """Does a filter other than `names` narrow the list?"""
-        return any(getattr(self, f.name) for f in fields(self) if f.name not in names)
-
     def evaluations(self, qs: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
         if self.q:
             qs = qs.filter(search_filter(self.q))

@@ -252,3 +252,39 @@ def test_a_stale_recommendation_form_shows_both_versions_and_keeps_the_attempt()
     assert refused.object_id == rec.pk and refused.after["text"] == "My stale text." and refused.after["based_on_version"] == 1
     rec.refresh_from_db()
     assert (rec.text, rec.version) == ("Colleague's text.", 2)
+
+
+def test_a_progress_update_during_a_counted_change_of_its_evaluation_is_counted_once(shared_db):
+    """An office moved to another region (as the admin does: inside `kept_in_step`) while a progress update is recorded
+    on one of its key actions. The change's counts before are made, then the update arrives: it waits for the change
+    to commit (the key actions are locked with the counts), else its new status would be in the change's difference
+    as well as its own, counted twice."""
+    from django.db import transaction
+
+    from tracking.models import ActionTally, Office, Region
+    from tracking.services import tallies
+
+    action, unit_fp, _ = scene()
+    office = Office.objects.get(pk=action.evaluation.office_id)
+    elsewhere = Region.objects.create(name="Elsewhere", slug="elsewhere")
+    counted, update_started = threading.Event(), threading.Event()
+
+    def move():
+        with transaction.atomic(), tallies.kept_in_step([action.evaluation_id]):
+            counted.set()
+            assert update_started.wait(10)
+            time.sleep(0.4)  # the update would commit now, were it not made to wait
+            Office.objects.filter(pk=office.pk).update(region=elsewhere)
+
+    def update():
+        assert counted.wait(10)
+        update_started.set()
+        return record_progress(Actor(user=unit_fp), action, version=1, status="Completed", comment="Done.",
+                               evidence_url="https://example.org/proof")
+
+    results = run_in_threads(move, update)
+    assert [r[0] for r in results] == ["ok", "ok"], results
+    kept = {r[:-1]: r[-1] for r in ActionTally.objects.exclude(dimension="_version").values_list(
+        "dimension", "group_key", "approved", "status", "deadline_month", "verified", "n")}
+    assert kept == {k: n for k, n in tallies.counts(KeyAction.objects.all()).items() if n}
+    assert kept[("all", "", True, "Completed", 2030 * 12 + 1, False)] == 1

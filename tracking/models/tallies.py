@@ -8,13 +8,6 @@ is none), apart for approved responses and the rest (`approved`). The
 deadline month is all the rules of due, overdue and age look at, so the
 counts stay right as the months pass.
 
-Each count is kept a second time within its office's region, under the
-dimension's name and the region's id ("year@3": `in_region`): figures
-narrowed to a region (a regional director's dashboard, a region's annual
-report) add up that region's counts, not its 40,000 key actions. Readers of
-the plain dimensions never meet them (a region column beside every count
-made every breakdown read five times the rows).
-
 The services keep the rows in step, in the same transaction as the change,
 by adding the difference a change makes (`tracking.services.tallies`);
 tests compare them with the counts made again from the key actions.
@@ -28,11 +21,6 @@ from django.db.models import Func, IntegerField
 NO_DEADLINE = 0  # deadline_month of actions without a deadline
 # One row more, not a count: its `n` moves on every change of the counts (the figures' cache version).
 VERSION = ("_version", "", True, "", NO_DEADLINE, False)
-
-
-def in_region(dimension: str, region: int | None) -> str:
-    """The dimension of `dimension`'s counts within a region (None: across every region)."""
-    return dimension if region is None else f"{dimension}@{region}"
 
 
 class ActionTally(models.Model):

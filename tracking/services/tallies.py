@@ -27,7 +27,7 @@ from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 from ..models import ActionTally, Evaluation, KeyAction
 from ..models.accountability import VerificationState
 from ..models.responses import ActionStatus, ResponseStatus
-from ..models.tallies import NO_DEADLINE, VERSION, MonthIndex, in_region, month_index
+from ..models.tallies import NO_DEADLINE, VERSION, MonthIndex, month_index
 from . import bulk
 
 # The dimensions of the plain counts: where each is on a key action.
@@ -39,7 +39,6 @@ PLAIN = {
     "category": "recommendation__category",
 }
 Key = tuple[str, str, bool, str, int, bool]  # (dimension, key, approved, status, deadline month, verified)
-REGION = PLAIN["region"]
 
 
 def is_verified(status: str, verification: str) -> bool:
@@ -69,10 +68,10 @@ def counts(actions) -> Counter:
         _count_plain(out, _tail(r["ok"], r["st"], r["month"], r["ver"]), {d: r[f"d_{d}"] for d in PLAIN}, r["n"])
     # Tags: one dimension per vocabulary (thematic_area, operating_principle, ...), the term's id as the group.
     tagged = actions.order_by().filter(recommendation__tags__isnull=False).annotate(
-        **common, term=F("recommendation__tags__term_id"), kind=F("recommendation__tags__term__kind"), reg=F(REGION)
+        **common, term=F("recommendation__tags__term_id"), kind=F("recommendation__tags__term__kind")
     )
-    for r in tagged.values("ok", "month", "st", "ver", "term", "kind", "reg").annotate(n=Count("pk")):
-        _count_tag(out, r["kind"], r["term"], r["reg"], _tail(r["ok"], r["st"], r["month"], r["ver"]), r["n"])
+    for r in tagged.values("ok", "month", "st", "ver", "term", "kind").annotate(n=Count("pk")):
+        out[(r["kind"], str(r["term"]), *_tail(r["ok"], r["st"], r["month"], r["ver"]))] += r["n"]
     return out
 
 
@@ -81,18 +80,10 @@ def _tail(approved, status: str, month: int | None, verified) -> tuple:
 
 
 def _count_plain(out: Counter, tail: tuple, values: dict, n: int) -> None:
-    """Every dimension's count, across the regions and within the office's region (when it has one)."""
-    for region in (None, values["region"]) if values["region"] else (None,):
-        out[(in_region("all", region), "", *tail)] += n
-        for d in PLAIN:
-            value = values[d]
-            out[(in_region(d, region), "" if value is None else str(value), *tail)] += n
-
-
-def _count_tag(out: Counter, kind: str, term: int, region: int | None, tail: tuple, n: int) -> None:
-    out[(kind, str(term), *tail)] += n
-    if region:
-        out[(in_region(kind, region), str(term), *tail)] += n
+    out[("all", "", *tail)] += n
+    for d in PLAIN:
+        value = values[d]
+        out[(d, "" if value is None else str(value), *tail)] += n
 
 
 # What `count_responses` reads of an evaluation's response: each recommendation's
@@ -116,7 +107,7 @@ def count_responses(responses: Iterable[tuple[dict, str, Recommendations]]) -> C
                 tail = _tail(approved, st, month_index(deadline), is_verified(st, verification))
                 _count_plain(out, tail, values, 1)
                 for kind, term in tags:
-                    _count_tag(out, kind, term, values["region"], tail, 1)
+                    out[(kind, str(term), *tail)] += 1
     return out
 
 
@@ -144,9 +135,19 @@ def kept_in_step(evaluations: Iterable[int] = (), actions: Iterable[int] = ()) -
     Yields a set to which the change may add evaluations it creates. Runs inside the change's transaction.
     """
     ids, action_ids = set(evaluations), set(actions)
+    _lock(ids, action_ids)
     before = _of(ids, action_ids)
     yield ids
     add(_of(ids, action_ids), before)
+
+
+def _lock(evaluations: set[int], actions: set[int]) -> None:
+    """The key actions about to be counted, locked until the change commits, in one order (PostgreSQL; SQLite's
+    writers take turns anyway). Else a progress update on one of them (which locks only its own row) committed
+    between the counts before and after this change would be counted twice: by itself, and in this difference."""
+    if connection.features.has_select_for_update and (evaluations or actions):
+        rows = KeyAction.objects.select_for_update().filter(Q(evaluation_id__in=sorted(evaluations)) | Q(pk__in=sorted(actions)))
+        list(rows.order_by("pk").values_list("pk", flat=True))
 
 
 def added(actions: Iterable[int]) -> None:
