@@ -119,6 +119,8 @@ def _value(value) -> str:
 def _truncated(text: str, length: int) -> str:
     """What the truncatechars filter writes. Its walk over every character (combining marks count for nothing) is
     skipped for ASCII text, which has none: 1,000 walks were a sixth of an annual report at L."""
+    if length <= 0:
+        return ""
     if text.isascii():
         return text if len(text) <= length else text[: length - 1] + "…"
     return truncatechars(text, length)
