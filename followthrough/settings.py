@@ -159,7 +159,8 @@ _default_sqlite = f"sqlite:///{VAR_DIR / 'followthrough.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Kept open between requests (each thread its own), as on PostgreSQL: opening one costs 3.6 ms at L
+    # (the schema parsed, the pragmas run, the 64 MiB page cache empty again), about a tenth of a page.
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN, so busy_timeout is honoured
         # instead of failing with "database is locked" on the first write.

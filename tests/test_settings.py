@@ -80,3 +80,25 @@ def test_the_test_database_connection_runs_without_jit_on_postgresql(db):
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_a_sqlite_connection_is_kept_from_one_request_to_the_next(tmp_path):
+    """Opening one costs a few milliseconds per request at L (schema parsed, pragmas, empty page cache).
+    The request signals as a web server sends them; the pragmas still hold on the kept connection."""
+    code = (
+        "from django.core.signals import request_finished, request_started; from django.db import connection\n"
+        "seen = []\n"
+        "for _ in range(2):\n"
+        "    request_started.send(None)\n"
+        "    with connection.cursor() as c:\n"
+        "        c.execute('PRAGMA foreign_keys'); fk = c.fetchone()[0]\n"
+        "    seen.append((id(connection.connection), fk))\n"
+        "    request_finished.send(None)\n"
+        "print(seen[0][0] == seen[1][0], seen[1][1])"
+    )
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    p = subprocess.run([sys.executable, "-c", f"import django; django.setup()\n{code}"], env={
+        **base, "DJANGO_SETTINGS_MODULE": "followthrough.settings", "FOLLOWTHROUGH_VAR_DIR": str(tmp_path),
+    }, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["True", "1"]
