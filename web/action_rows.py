@@ -2,22 +2,20 @@
 
 Fifty rows through the templates cost more than the page's SQL at L: per row an include or two, a dozen filters
 and {% url %} tags. Here a row is one f-string; user text is escaped as the templates' autoescape does
-(`django.utils.html.escape`) and cut by the same `Truncator` as `truncatechars`, and the rules come from their
+(`django.utils.html.escape`) and cut as `truncatechars` cuts (`truncated`), and the rules come from their
 one place (`KeyAction.is_overdue`, `deadline_label`, `code`, `action_status_class`, `action_name`). The HTML is
 the templates', byte for byte: tests/web/test_action_rows.py renders the shared includes beside these rows.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
 
 from .paths import path_of
-from .templatetags.followthrough import action_name, action_status_class
+from .templatetags.followthrough import action_name, action_status_class, truncated
 
 # The badge beside a key action's status for its verification (tracking/models/accountability.py), as
 # web/includes/verification_badge.html writes it.
@@ -30,10 +28,8 @@ OVERDUE = ' class="overdue"'
 
 
 def _cut(text, chars: int) -> str:
-    """`{{ text|truncatechars:chars }}`. A text no longer than `chars` once normalized is never cut: `Truncator`
-    would return it as is after counting it character by character (most of what 50 rows cost)."""
-    text = unicodedata.normalize("NFC", text)
-    return escape(text if len(text) <= chars else Truncator(text).chars(chars))
+    """`{{ text|truncatechars:chars }}`, escaped as autoescape does."""
+    return escape(truncated(text, chars))
 
 
 def status_cell(a, overdue: bool) -> str:

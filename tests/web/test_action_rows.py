@@ -128,3 +128,18 @@ def test_the_pages_show_those_rows(world, no_page_cache):
     assert "No key action" not in mine
     empty = client.get(reverse("web:actions") + "?q=nothing-matches-this").content.decode()
     assert '<tr><td colspan="6">No key action matches.</td></tr>' in empty
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+def test_truncated_writes_what_truncatechars_writes_for_every_length(language):
+    from django.template.defaultfilters import truncatechars
+    from django.utils import translation
+
+    from web.templatetags.followthrough import truncated
+
+    texts = ["", "a", "Plan the workshop", "x" * 300, "Re\u0301sume\u0301 " * 12, "Évaluation des données ventilées " * 4,
+             "ends with an ellipsis…", "tab\tand\nnewline " * 10]
+    with translation.override(language):
+        for text in texts:
+            for length in (-1, 0, 1, 2, 3, 10, 17, 18, 60, len(text) - 1, len(text), len(text) + 1):
+                assert truncated(text, length) == truncatechars(text, length), (text, length)

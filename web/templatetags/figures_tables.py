@@ -11,13 +11,13 @@ from __future__ import annotations
 from django import template
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.template.defaultfilters import floatformat, truncatechars
+from django.template.defaultfilters import floatformat
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from ..paths import path_of
-from .followthrough import drill_links, percent
+from .followthrough import drill_links, percent, truncated
 
 register = template.Library()
 CLOSED = ' <span class="badge">closed</span>'
@@ -116,23 +116,13 @@ def _value(value) -> str:
     return conditional_escape(localize(value))
 
 
-def _truncated(text: str, length: int) -> str:
-    """What the truncatechars filter writes. Its walk over every character (combining marks count for nothing) is
-    skipped for ASCII text, which has none: 1,000 walks were a sixth of an annual report at L."""
-    if length <= 0:
-        return ""
-    if text.isascii():
-        return text if len(text) <= length else text[: length - 1] + "…"
-    return truncatechars(text, length)
-
-
 @register.simple_tag
 def overdue_rows(actions) -> str:
     """The annual report's overdue key actions (up to 500 rows) as its template wrote them, a row at a time."""
     e = conditional_escape
     return mark_safe("".join(
-        f"\n    <tr><td>{e(a.evaluation.office.name)}</td><td>{e(_truncated(str(a.evaluation), 80))}</td><td>{e(a.number)}</td>"
-        f"<td>{e(_truncated(a.text, 200))}</td><td>{e(a.deadline_label)}</td><td>{e(a.status)}</td></tr>\n  "
+        f"\n    <tr><td>{e(a.evaluation.office.name)}</td><td>{e(truncated(str(a.evaluation), 80))}</td><td>{e(a.number)}</td>"
+        f"<td>{e(truncated(a.text, 200))}</td><td>{e(a.deadline_label)}</td><td>{e(a.status)}</td></tr>\n  "
         for a in actions
     ))
 

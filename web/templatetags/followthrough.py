@@ -8,8 +8,23 @@ from django import template
 from django.utils.html import conditional_escape
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator, add_truncation_text, calculate_truncate_chars_length
 
 register = template.Library()
+
+
+def truncated(text: str, length: int) -> str:
+    """What `{{ text|truncatechars:length }}` writes, before escaping. Django's walk over every character (combining
+    marks count for nothing) is skipped for ASCII text, which has none: 110 walks were a tenth of "my actions" at L.
+    The ellipsis is still the language's (`add_truncation_text`)."""
+    length = int(length)
+    if length <= 0:
+        return ""
+    if not text.isascii():
+        return Truncator(text).chars(length)
+    if len(text) <= length:
+        return text
+    return add_truncation_text(text[: calculate_truncate_chars_length(length, None)])
 
 ACTION_STATUS_CLASS = {
     "Completed": "ok",
@@ -72,9 +87,7 @@ def action_name(action, evaluation_chars=None) -> str:
     to that many characters, never the number), for lists and titles that cross evaluations."""
     if evaluation_chars in (None, ""):
         return action.code
-    from django.utils.text import Truncator
-
-    return f"{Truncator(str(action.evaluation)).chars(int(evaluation_chars))} — {action.code}"
+    return f"{truncated(str(action.evaluation), evaluation_chars)} — {action.code}"
 
 
 @register.filter
