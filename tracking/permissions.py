@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from .actor import Actor
 from .models import (
@@ -161,11 +161,17 @@ class Reader:
         drafts = ("all",) if self.everything else (tuple(sorted(self.offices)), tuple(sorted(self.regions)))
         return ("internal", self.administrator, *drafts)
 
-    def evaluations_q(self, prefix: str = "") -> Q:
-        """The evaluations this reader reads, as a filter (`prefix` reaches the evaluation from another model)."""
+    def evaluations_q(self, prefix: str = "", per_row: bool = False) -> Q:
+        """The evaluations this reader reads, as a filter (`prefix` reaches the evaluation from another model).
+
+        `per_row`: the approval tested row by row (EXISTS) instead of joined (see `restrict`)."""
         if self.everything:
             return Q()
-        q = Q(**{f"{prefix}management_response__status": ResponseStatus.APPROVED})
+        if per_row:
+            approved = ManagementResponse.objects.filter(evaluation_id=OuterRef(f"{prefix}pk"), status=ResponseStatus.APPROVED)
+            q = Q(Exists(approved))
+        else:
+            q = Q(**{f"{prefix}management_response__status": ResponseStatus.APPROVED})
         if self.offices or self.regions:
             q |= self.drafts_q(prefix)
         return q
@@ -400,12 +406,18 @@ _HISTORY_OF_REFERENCE = tuple(m._meta.model_name for m in _REFERENCE)
 _HISTORY_OF_RECORDS = tuple(m._meta.model_name for m in (*_EVALUATION_PATH, EvaluationPlan))
 
 
-def restrict(who, model: type[Model], action: str = VIEW) -> QuerySet:
+def restrict(who, model: type[Model], action: str = VIEW, *, per_row: bool = False) -> QuerySet:
     """What this person may read (or, with action=UPDATE, update) of a model: the one door to every read.
 
     `who`: a user, None or AnonymousUser (the public), an Actor, or a Reader.
     Deny by default: an action not named here gives an empty queryset; a model not named here is
     administration (accounts, jobs, sign-in records), for administrators only.
+
+    `per_row` (VIEW): the same rows, the approval of each row's response tested by EXISTS rather than
+    joined. For a page read in an index's order and cut short (the key-action list's 51 rows by deadline):
+    SQLite then walks the index and tests the rows it keeps (0.1 ms at L) where with the join it starts from
+    the approved responses and sorts their 47,000 actions (31 ms). Counts keep the join: tested row by row,
+    counting every action took 10 times as long.
     """
     rows = model._default_manager.all()
     if action == UPDATE:
@@ -435,7 +447,7 @@ def restrict(who, model: type[Model], action: str = VIEW) -> QuerySet:
         return rows if reader.administrator else rows.none()
     if model is EvaluationDocument and not reader.internal:
         rows = rows.filter(internal=False)  # internal documents: people with a role
-    return rows if reader.everything else rows.filter(reader.evaluations_q(path))
+    return rows if reader.everything else rows.filter(reader.evaluations_q(path, per_row))
 
 
 def _history(reader: Reader, rows: QuerySet[ChangeRecord]) -> QuerySet[ChangeRecord]:

@@ -372,6 +372,8 @@ def test_each_reader_reads_what_the_table_says_and_nothing_else(model):
         expected = {r.pk for r in rows if _reads(name, evaluation_of(r))}
         got = set(restrict(w.who[name], model).values_list("pk", flat=True))
         assert got == expected, name
+        # The approval tested per row (the key-action list's page) reads the same rows.
+        assert set(restrict(w.who[name], model, per_row=True).values_list("pk", flat=True)) == expected, name
         if name in PEOPLE:  # the same through an Actor, as the web passes it
             assert set(restrict(Actor(user=w.who[name]), model).values_list("pk", flat=True)) == expected, name
 
