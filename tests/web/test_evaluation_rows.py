@@ -1,5 +1,5 @@
-"""The evaluation page writes each key action's row itself (web/views/portal.py evaluation_body_html, for speed):
-what it writes is what the shared includes write for the same action (the key action page and the lists use them),
+"""The evaluation page writes each key action's row itself (web/views/portal.py evaluation_body_html and
+web/action_rows.py evaluation_row, for speed): byte for byte what its template's loop wrote, and what the shared includes write for the same action (the key action page and the lists use them),
 for every kind of row: statuses, verification, overdue, archived, outcomes, long comments, and a timeline with
 status changes, imports, reopening and evidence, public and internal."""
 
@@ -11,6 +11,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template import engines
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
@@ -27,6 +28,7 @@ from tracking.models import (
     Unit,
 )
 from tracking.models.responses import today
+from web import action_rows
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -128,3 +130,81 @@ def test_each_row_writes_what_the_shared_includes_write(world, reader, no_page_c
     assert "Organizational priorities" not in html
     assert f'href="{reverse("web:similar", args=[rec.pk])}"' in html and f'href="{reverse("web:similar", args=[other.pk])}"' in html
     assert "No key action added." in html
+
+
+# The key-action rows as web/includes/evaluation_body.html wrote them before web/action_rows.py wrote them in Python.
+TEMPLATE_ROWS = """{% load followthrough %}{% for a in rec.page_rows %}
+        <tr id="key-action-{{ a.pk }}"{% if a.overdue %} class="overdue"{% endif %}>
+          <td><a href="{{ a.url }}">{{ a.code }}</a>{% if a.archived %} <span class="badge plain" title="No longer on the imported page; kept with its progress">Archived</span>{% endif %}</td>
+          <td>{{ a.text }}</td>
+          <td>{{ a.responsible|default:"—" }}</td>
+          <td>{{ a.deadline|default:"—" }}</td>
+          <td>
+<span id="status-{{ a.pk }}"><span class="badge {{ a.status_class }}">{{ a.status }}</span>{% if a.verification %} <span class="badge {{ a.verification.0 }}">{{ a.verification.1 }}</span>{% endif %}{% if a.overdue %} <span class="badge bad">Overdue</span>{% endif %}</span>
+</td>
+          <td>
+            {% if a.comments %}{% if a.comments|length > 400 %}<details class="folded prose small"><summary><span class="preview">{{ a.comments|truncatechars:280 }}</span> <span class="show-more">Show more</span><span class="show-less">Show less</span></summary>{{ a.comments|linebreaksbr }}</details>{% else %}<p class="prose small">{{ a.comments }}</p>{% endif %}{% endif %}
+            {% if a.updates %}
+            <details class="small"><summary>Timeline ({{ a.updates|length }} update{{ a.updates|length|pluralize }})</summary>
+              <ol class="timeline">
+              {% for u in a.updates %}
+              <li id="update-{{ u.pk }}">
+                <time datetime="{{ u.iso }}">{{ u.when }}</time>
+                {# Who reported is for the people inside; the public sees what was reported. #}
+                {% if internal %}<span>{{ u.author|default:"—" }}</span>{% endif %}
+                {% if u.before %}<span class="badge {{ u.before_class }}">{{ u.before }}</span> →{% endif %}
+                <span class="badge {{ u.after_class }}">{{ u.after }}</span>
+                {% if u.source %}<span class="muted small">({{ u.source }})</span>{% endif %}
+                {% if u.comment %}{% if u.long %}<details class="folded prose"><summary><span class="preview">{{ u.comment|truncatechars:280 }}</span> <span class="show-more">Show more</span><span class="show-less">Show less</span></summary>{{ u.comment|linebreaksbr }}</details>{% else %}<p class="prose">{{ u.comment }}</p>{% endif %}{% endif %}
+                {% if u.more %}
+                {% if u.reopen_reason %}<p class="prose"><strong>Reason for reopening:</strong> {{ u.reopen_reason }}</p>{% endif %}
+                {# Evidence marked internal is for the people inside (tracking.permissions, EVIDENCE). #}
+                {% if u.evidence %}
+                {% if u.evidence_url %}<p class="small">Evidence{% if u.evidence_internal %} (internal){% endif %}: {% with href=u.evidence_url|web_link %}{% if href %}<a href="{{ href }}" rel="noopener noreferrer">{{ u.evidence_url|truncatechars:80 }}</a>{% else %}{{ u.evidence_url|truncatechars:80 }}{% endif %}{% endwith %}</p>{% endif %}
+                {% if u.evidence_file %}<p class="small">Evidence{% if u.evidence_internal %} (internal){% endif %}: <a href="{% url 'web:evidence' u.pk %}">{{ u.evidence_label|truncatechars:80 }}</a></p>{% endif %}
+                {% endif %}
+                {% endif %}
+              </li>
+              {% endfor %}
+              </ol>
+            </details>{% endif %}
+            {% if a.outcome %}{% with o=a.outcome %}
+            <p class="small"><span class="badge {% if o.confirmed %}ok{% else %}warn{% endif %}">{% if o.confirmed %}Outcome confirmed{% else %}Outcome not confirmed{% endif %}</span> {{ o.answer|truncatechars:200 }}</p>{% endwith %}{% endif %}
+            {% if a.update_url %}
+            <p class="no-print"><a href="{{ a.update_url }}" hx-get="{{ a.update_url }}" hx-target="#panel-{{ a.pk }}" hx-swap="innerHTML">Update progress</a></p>
+            {% endif %}
+            <div id="panel-{{ a.pk }}" class="panel" aria-live="polite"></div>
+          </td>
+        </tr>
+      {% endfor %}"""
+NASTY = 'Fish & <chips> "quoted" it\'s'
+
+
+@pytest.mark.parametrize("reader", ["public", "viewer", "focal"])
+def test_each_row_is_byte_for_byte_what_the_template_wrote(world, reader, no_page_cache, monkeypatch):
+    ev, rec, other, actions, viewer, focal = world
+    # User text with every character autoescape changes, line breaks in long and short texts.
+    nasty = make_action(rec, text=NASTY, responsible=NASTY, comments=f"{NASTY}\nsecond line\r\nthird " + LONG, units=list(actions[0].units.all()))
+    ActionUpdate.objects.create(key_action=nasty, status_before="Initiated", status_after="Completed", comment=f"{NASTY}\r\n" + LONG,
+                                author_name=NASTY, evidence_url=f"https://example.org/?a=1&b=<{NASTY}>")
+    ActionUpdate.objects.create(key_action=nasty, status_after="Completed", comment=f"short {NASTY}\nline", reopen_reason=NASTY)
+    written = []
+
+    def spy(row, internal, evidence_path):
+        html = action_rows.evaluation_row(row, internal, evidence_path)
+        written.append((row, internal, html))
+        return html
+
+    monkeypatch.setattr("web.views.portal.evaluation_row", spy)  # the real writer, its calls recorded
+    client = Client()
+    user = {"public": None, "viewer": viewer, "focal": focal}[reader]
+    if user:
+        client.force_login(user)
+    page = client.get(reverse("web:evaluation", args=[ev.pk])).content.decode()
+    template = engines["django"].from_string(TEMPLATE_ROWS)
+    assert len(written) == len(actions) + 1
+    for row, internal, html in written:
+        assert internal == (user is not None)
+        assert html == template.render({"rec": {"page_rows": [row]}, "internal": internal}), row["code"]
+        assert html in page
+    assert ("&lt;chips&gt;" in page) and "<chips>" not in page and "second line<br>third" in page

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
+from django.utils.safestring import mark_safe
 
 from reports import figures
 from reports.joint import group_ids
@@ -32,7 +33,7 @@ from tracking.models import (
 from tracking.models.responses import ActionStatus, Category, ResponseStatus, today
 from tracking.permissions import reader_scope, restrict
 
-from ..action_rows import VERIFICATION_BADGES, action_list_rows
+from ..action_rows import VERIFICATION_BADGES, action_list_rows, evaluation_row
 from ..caching import cached, public_page
 from ..caching import cached_page as _page
 from ..forms import DocumentForm
@@ -182,6 +183,7 @@ def evaluation_body_html(request, pk: int, on, access, internal: bool) -> str:
     action_path = _path_of("web:action")
     update_path = _path_of("web:action_update") if access is not None else None
     similar_path = _path_of("web:similar")
+    evidence_path = _path_of("web:evidence")
     evaluation_field = KeyAction._meta.get_field("evaluation")
     recommendations = full.page_recommendations
     timelines = _timelines(request.user, [a.pk for rec in recommendations for a in rec.page_actions], internal)
@@ -222,6 +224,7 @@ def evaluation_body_html(request, pk: int, on, access, internal: bool) -> str:
                 "update_url": update_path(a.pk) if update_path and permissions.can(access.user, permissions.UPDATE_ACTION, a) else "",
             })
         rec.page_rows = rows
+        rec.page_rows_html = mark_safe("".join(evaluation_row(row, internal, evidence_path) for row in rows))
     return render_to_string(
         "web/includes/evaluation_body.html",
         {"evaluation": full, "recommendations": recommendations, "internal": internal},
