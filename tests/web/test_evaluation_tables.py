@@ -171,6 +171,10 @@ def test_options_are_what_the_for_loops_wrote(world, chosen):
     tag = OPTIONS_TAG.render(Context(context))
     assert tag == OPTIONS.render(Context(context))
     assert tag.count("selected") == len(chosen)
+    # Querysets, as the views pass them, are read as pairs of columns: the same options as their model instances.
+    given = {**context, "offices": queries.offices_read(request.user), "regions": _choices(request)["regions"]}
+    instances = {**given, **{k: list(given[k]) for k in ("offices", "regions", "office_types", "thematic_areas")}}
+    assert OPTIONS_TAG.render(Context(given)) == OPTIONS.render(Context(instances))
 
 
 def test_pages_write_the_rows(world, no_page_cache):

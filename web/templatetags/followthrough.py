@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from django import template
+from django.db.models import QuerySet
 from django.utils.html import conditional_escape
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
@@ -132,6 +133,10 @@ def options(items, selected, value=None, label=None) -> str:
     """
     if value is None:
         return mark_safe("".join(f"<option {'selected' if x == selected else ''}>{conditional_escape(x)}</option>" for x in items))
+    if isinstance(items, QuerySet) and isinstance(value, str):
+        # Only the two columns, as pairs: a model instance per office (~120 a page) cost more than its query.
+        items = ((v, v) for (v,) in items.values_list(value)) if value == label else items.values_list(value, label)
+        value, label = 0, 1
     get = (lambda item, key: item[key]) if isinstance(value, int) else getattr
     out = []
     for item in items:
