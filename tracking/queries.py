@@ -27,7 +27,7 @@ from .models import (
     Region,
 )
 from .models.responses import CLOSED_STATUSES, ActionStatus, ResponseStatus, overdue_q, today
-from .models.tallies import month_index
+from .models.tallies import EVALUATIONS, RECOMMENDATIONS, month_index
 from .permissions import reader_scope, restrict
 
 
@@ -352,46 +352,34 @@ def offices_read(who) -> QuerySet[Office]:
     return Office.objects.filter(Exists(restrict(who, Evaluation).filter(office=OuterRef("pk")))).order_by("name")
 
 
-def count_evaluations(who) -> int:
-    """The evaluations `who` reads, a joint evaluation once: those of no joint evaluation or leading one, and each
-    lead the reader reaches only through its partners. (A DISTINCT over 10,000 evaluations sorted them all.)"""
-    readable = restrict(who, Evaluation)
-    partners = readable.filter(joint_lead__isnull=False)
-    n = readable.filter(joint_lead__isnull=True).count()
-    # Partners are few (most databases have none): one look in the joint_lead index spares the second count.
-    if Evaluation.objects.filter(joint_lead__isnull=False).exists():
-        n += partners.exclude(joint_lead__in=readable.values("pk")).values("joint_lead").distinct().count()
-    return n
+def count_records(who) -> tuple[int, int]:
+    """The evaluations and the recommendations `who` reads, a joint evaluation once, with its shared recommendations.
 
-
-def count_recommendations(who) -> int:
-    """The recommendations `who` reads, a joint evaluation's shared ones once: those not copied from another,
-    and each lead recommendation the reader reaches only through its copies. (A DISTINCT over every
-    recommendation sorted 75,000 values at L; the copies are few.)
-
-    Counted in the (evaluation, shared_from) index alone (reading each of 75,000 rows cost 27 ms at L), for each
-    evaluation `who` reads: as `restrict(who, Recommendation)` joined, SQLite walked every evaluation and looked up
-    each recommendation's response after it (35 ms for an office's reader, 15 this way). A reader of everything
-    counts the index whole."""
-    readable = restrict(who, Recommendation)
+    Those of no joint evaluation or leading one, and the recommendations not copied from another, are counted
+    beside them (tracking.services.tallies records; counted from the rows, 10 and 7 to 12 ms at L): of approved
+    responses, or all for a reader of every draft, plus the drafts of their offices a reader of some reads, counted
+    from the rows (few). Then each lead, and each lead recommendation, the reader reaches only through its partners.
+    """
+    kept = dict(
+        restrict(who, ActionTally).filter(dimension__in=[EVALUATIONS, RECOMMENDATIONS])
+        .order_by().values_list("dimension").annotate(n=Sum("n"))
+    )
+    evaluations, recommendations = kept.get(EVALUATIONS) or 0, kept.get(RECOMMENDATIONS) or 0
     reader = reader_scope(who)
-    if reader.everything:
-        n = readable.filter(shared_from__isnull=True).count()
-    else:
-        # Of the evaluations the reader reads, those of approved responses, then the drafts of their offices (few),
-        # apart: as one OR, SQLite looked at every evaluation for either (21 ms for an office's reader, 9 this way).
-        originals = Recommendation.objects.filter(shared_from__isnull=True)
-        readable_evaluations = restrict(who, Evaluation)
-        approved = Q(management_response__status=ResponseStatus.APPROVED)
-        n = originals.filter(evaluation__in=readable_evaluations.filter(approved).values("pk")).count()
-        if reader.offices or reader.regions:
-            drafts = readable_evaluations.filter(reader.drafts_q()).exclude(approved)
-            n += originals.filter(evaluation__in=drafts.values("pk")).count()
-    # Copies are few (most databases have none): one look in the shared_from index spares the second count.
+    if not reader.everything and (reader.offices or reader.regions):
+        drafts = restrict(who, Evaluation).filter(reader.drafts_q()).exclude(management_response__status=ResponseStatus.APPROVED)
+        evaluations += drafts.filter(joint_lead__isnull=True).count()
+        recommendations += Recommendation.objects.filter(shared_from__isnull=True, evaluation__in=drafts.values("pk")).count()
+    # Partners and copies are few (most databases have none): one look in each index spares the counts.
+    if Evaluation.objects.filter(joint_lead__isnull=False).exists():
+        readable = restrict(who, Evaluation)
+        partners = readable.filter(joint_lead__isnull=False)
+        evaluations += partners.exclude(joint_lead__in=readable.values("pk")).values("joint_lead").distinct().count()
     if Recommendation.objects.filter(shared_from__isnull=False).exists():
+        readable = restrict(who, Recommendation)
         copies = readable.filter(shared_from__isnull=False).exclude(shared_from__in=readable.values("pk"))
-        n += copies.values("shared_from").distinct().count()
-    return n
+        recommendations += copies.values("shared_from").distinct().count()
+    return evaluations, recommendations
 
 
 RECENT_WINDOW = 200

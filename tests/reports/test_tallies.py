@@ -24,7 +24,16 @@ from gateformat.generate import Generator
 from reports import figures
 from tracking import queries
 from tracking.actor import Actor
-from tracking.models import ActionTally, Evaluation, KeyAction, ManagementResponse, Office, Term, Unit
+from tracking.models import (
+    ActionTally,
+    Evaluation,
+    KeyAction,
+    ManagementResponse,
+    Office,
+    Recommendation,
+    Term,
+    Unit,
+)
 from tracking.models.accountability import VerificationState
 from tracking.models.responses import ActionStatus, ResponseStatus
 from tracking.permissions import EVERYTHING, PUBLIC, Reader, restrict
@@ -45,7 +54,7 @@ def kept() -> Counter:
 
 
 def truth() -> Counter:
-    return Counter({k: n for k, n in tallies.counts(KeyAction.objects.all()).items() if n})
+    return tallies.everything()
 
 
 class World:
@@ -146,6 +155,18 @@ class World:
                 SYSTEM, rec, fields={"number": f"1.{i + 1}", "text": "Act.", "deadline": deadline, "status": self.rng.choice(STATUSES)}
             )
 
+    def discard(self):
+        """An empty evaluation: created (and kept, at times), or deleted (one left without recommendations)."""
+        empty = Evaluation.objects.filter(recommendations__isnull=True).order_by("?").first()
+        if empty is None or self.rng.random() < 0.5:
+            office = Office.objects.order_by("?").first()
+            if office is None:
+                return self.import_new()
+            empty = drafting.create_evaluation(SYSTEM, office=office, start_year=2020, end_year=2022, title=f"Empty {self.rng.random()}")
+            if self.rng.random() < 0.5:
+                return
+        drafting.delete_evaluation(SYSTEM, empty, version=empty.version)
+
     def _draft_response(self):
         return (
             ManagementResponse.objects.filter(status__in=[ResponseStatus.DRAFT, ResponseStatus.RETURNED], recommendations__isnull=False)
@@ -211,7 +232,8 @@ class World:
         else:
             drafting.return_response(SYSTEM, submitted, version=submitted.version, reason="Again.")
 
-    STEPS = ("import_new", "import_changed", "import_batch", "progress", "progress", "verify", "verify", "draft", "edit", "delete", "review")
+    STEPS = ("import_new", "import_changed", "import_batch", "progress", "progress", "verify", "verify", "draft", "edit", "delete", "review",
+             "discard")
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -248,6 +270,11 @@ def _same_figures(reader):
                 _accountable(f) for f in b.breakdown(by, on, accountability=True)
             ], by
         assert _accountable(a.totals(on)) == _accountable(b.totals(on))
+    # The home page's counts: each evaluation and recommendation read once (a joint evaluation's partners and copies
+    # with their lead), as a DISTINCT over the rows counts them.
+    evaluations = {lead or pk for pk, lead in restrict(reader, Evaluation).values_list("pk", "joint_lead_id")}
+    recommendations = {lead or pk for pk, lead in restrict(reader, Recommendation).values_list("pk", "shared_from_id")}
+    assert queries.count_records(reader) == (len(evaluations), len(recommendations))
     office = Office.objects.order_by("pk").first()
     assert queries.counted_status_figures(reader, on=on) == queries.status_figures(actions, on)
     assert queries.counted_status_figures(reader, office, on) == queries.status_figures(actions.filter(evaluation__office=office), on)
@@ -333,5 +360,5 @@ def test_an_unchanged_reimport_counts_nothing_and_writes_no_count():
     with CaptureQueriesContext(connection) as queries:
         world.importer.import_documents(docs)
     grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
-    assert len(grouped) == 2  # the plain counts and the tags', of the changed evaluation
+    assert len(grouped) == 4  # the plain counts and the tags', and its records (evaluations, recommendations), of the changed evaluation
     assert kept() == truth()

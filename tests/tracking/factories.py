@@ -30,8 +30,10 @@ def make_office(name: str | None = None, type_code: str = "CO", region: str | No
 def make_evaluation(office: Office | None = None, title: str | None = None, status: str = "Approved", year: int = 2024) -> Evaluation:
     office = office or make_office()
     plan, _ = EvaluationPlan.objects.get_or_create(office=office, start_year=year - 1, end_year=year)
-    ev = Evaluation.objects.create(plan=plan, office=office, title=title or f"Evaluation {next(_seq)}", year=year)
-    ManagementResponse.objects.create(evaluation=ev, status=status)
+    with tallies.kept_in_step() as counted:  # as the services do: the home page's counts
+        ev = Evaluation.objects.create(plan=plan, office=office, title=title or f"Evaluation {next(_seq)}", year=year)
+        ManagementResponse.objects.create(evaluation=ev, status=status)
+        counted.add(ev.pk)
     return ev
 
 
@@ -40,9 +42,10 @@ def make_recommendation(evaluation: Evaluation | None = None, **fields) -> Recom
     position = evaluation.recommendations.count() + 1
     defaults = {"number": str(position), "text": f"Recommendation text {position}", "category": "Accepted"}
     defaults.update(fields)
-    return Recommendation.objects.create(
-        management_response=evaluation.management_response, evaluation=evaluation, position=position, **defaults
-    )
+    with tallies.kept_in_step([evaluation.pk]):
+        return Recommendation.objects.create(
+            management_response=evaluation.management_response, evaluation=evaluation, position=position, **defaults
+        )
 
 
 def make_action(

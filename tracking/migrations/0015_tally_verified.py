@@ -9,7 +9,7 @@ def recount(apps, schema_editor):
     if KeyAction.objects.using(schema_editor.connection.alias).exists():
         from tracking.services.tallies import rebuild
 
-        rebuild(KeyAction, apps.get_model("tracking", "ActionTally"))
+        rebuild(KeyAction, apps.get_model("tracking", "ActionTally"), record_models=None)
 
 
 class Migration(migrations.Migration):

@@ -19,6 +19,9 @@ from django.db import models
 from django.db.models import Func, IntegerField
 
 NO_DEADLINE = 0  # deadline_month of actions without a deadline
+# Two dimensions that count records, not key actions (in the group "", status "", NO_DEADLINE): the evaluations and
+# the recommendations the home page counts, a joint evaluation once (tracking.services.tallies records).
+EVALUATIONS, RECOMMENDATIONS = "evaluations", "recommendations"
 # One row more, not a count: its `n` moves on every change of the counts (the figures' cache version).
 VERSION = ("_version", "", True, "", NO_DEADLINE, False)
 

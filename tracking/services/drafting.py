@@ -76,17 +76,20 @@ def create_evaluation(
             raise ValidationError({"start_year": [f"The plan {plan.period} of {office} is closed: reopen it first."]})
         if Evaluation.objects.filter(office=office, plan=plan, title=title).exists():
             raise ValidationError({"title": ["This office's plan already has an evaluation with this title."]})
-        evaluation = Evaluation.objects.create(
-            plan=plan,
-            office=office,
-            title=title,
-            year=year or end_year,
-            type=type,
-            status=status,
-            completion_date=completion_date,
-            cancellation_reason=cancellation_reason.strip() if status == Evaluation.Status.CANCELLED else "",
-        )
-        response = ManagementResponse.objects.create(evaluation=evaluation, status=ResponseStatus.DRAFT)
+        # Counted on the home page (tracking.services.tallies records).
+        with tallies.kept_in_step() as counted:
+            evaluation = Evaluation.objects.create(
+                plan=plan,
+                office=office,
+                title=title,
+                year=year or end_year,
+                type=type,
+                status=status,
+                completion_date=completion_date,
+                cancellation_reason=cancellation_reason.strip() if status == Evaluation.Status.CANCELLED else "",
+            )
+            response = ManagementResponse.objects.create(evaluation=evaluation, status=ResponseStatus.DRAFT)
+            counted.add(evaluation.pk)
         history.write(
             [
                 history.change(actor, ChangeRecord.Action.CREATE, evaluation, after=history.snapshot(evaluation), evaluation_id=evaluation.pk),
@@ -217,7 +220,8 @@ def delete_evaluation(actor: Actor, evaluation: Evaluation, *, version: int) -> 
             records.append(
                 history.change(actor, ChangeRecord.Action.DELETE, current, before=history.snapshot(current), evaluation_id=current.pk)
             )
-            current.delete()
+            with tallies.kept_in_step([current.pk]):
+                current.delete()
             history.write(records)
     except ConflictError as exc:
         refused(actor, exc.current, {"delete": True, "based_on_version": version}, "deletion refused: the evaluation had changed")
@@ -351,12 +355,13 @@ def add_recommendation(
     with transaction.atomic():
         current = _response_for_edit(actor, response.pk)
         position = (current.recommendations.aggregate(m=Max("position"))["m"] or 0) + 1
-        rec = Recommendation.objects.create(
-            management_response=current,
-            evaluation_id=current.evaluation_id,
-            position=position,
-            **{k: fields.get(k, "") for k in RECOMMENDATION_FIELDS},
-        )
+        with tallies.kept_in_step([current.evaluation_id]):  # counted on the home page
+            rec = Recommendation.objects.create(
+                management_response=current,
+                evaluation_id=current.evaluation_id,
+                position=position,
+                **{k: fields.get(k, "") for k in RECOMMENDATION_FIELDS},
+            )
         _set_tags(rec, list(terms))
         _touch(current)
         history.write(

@@ -10,6 +10,11 @@ transaction (an upsert per changed count, in a fixed order). So a change
 that commits carries its counts with it, and one that rolls back leaves
 them as they were.
 
+Beside the key actions, two counts of records for the home page (`records`):
+evaluations and recommendations, of approved responses and the rest, a
+joint evaluation once. They follow the same changes (`kept_in_step` with the
+evaluations' ids).
+
 `rebuild()` counts everything again (after changes made behind the
 services' back: SQL by hand; `followthrough tallies`).
 """
@@ -24,10 +29,10 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 
-from ..models import ActionTally, Evaluation, KeyAction
+from ..models import ActionTally, Evaluation, KeyAction, Recommendation
 from ..models.accountability import VerificationState
 from ..models.responses import ActionStatus, ResponseStatus
-from ..models.tallies import NO_DEADLINE, VERSION, MonthIndex, month_index
+from ..models.tallies import EVALUATIONS, NO_DEADLINE, RECOMMENDATIONS, VERSION, MonthIndex, month_index
 from . import bulk
 
 # The dimensions of the plain counts: where each is on a key action.
@@ -121,11 +126,56 @@ def evaluation_values(evaluations: Iterable[int]) -> dict[int, dict]:
     return {r["pk"]: {d: r[path] for d, path in paths.items()} for r in rows}
 
 
+def records(evaluations: Iterable[int] | None = None, *, models: tuple = (Evaluation, Recommendation)) -> Counter:
+    """The record counts of these evaluations (None: of all): evaluations but a joint evaluation's partners, and
+    recommendations but the copies a joint evaluation shares, each apart for approved responses and the rest
+    (two GROUP BYs). `models`: a migration's historical (Evaluation, Recommendation)."""
+    evaluation_model, recommendation_model = models
+    found = evaluation_model.objects.filter(joint_lead__isnull=True)
+    recs = recommendation_model.objects.filter(shared_from__isnull=True)
+    if evaluations is not None:
+        ids = sorted(set(evaluations))
+        if not ids:
+            return Counter()
+        found, recs = found.filter(pk__in=ids), recs.filter(evaluation_id__in=ids)
+    out: Counter = Counter()
+    for dimension, rows, prefix in ((EVALUATIONS, found, ""), (RECOMMENDATIONS, recs, "evaluation__")):
+        approved = Case(
+            When(**{f"{prefix}management_response__status": ResponseStatus.APPROVED}, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+        for ok, n in rows.order_by().annotate(ok=approved).values_list("ok").annotate(n=Count("pk")):
+            out[(dimension, "", bool(ok), "", NO_DEADLINE, False)] += n
+    return out
+
+
+def count_records(evaluations: Iterable[tuple[int | None, str, list[int | None]]]) -> Counter:
+    """What `records` makes of whole evaluations given as values (no query): each its joint lead (None: none), its
+    response's status and its recommendations' `shared_from`. For the importer, which holds them already."""
+    out: Counter = Counter()
+    for joint_lead, status, shared_from in evaluations:
+        approved = status == ResponseStatus.APPROVED
+        if joint_lead is None:
+            out[(EVALUATIONS, "", approved, "", NO_DEADLINE, False)] += 1
+        originals = sum(1 for copied in shared_from if copied is None)
+        if originals:
+            out[(RECOMMENDATIONS, "", approved, "", NO_DEADLINE, False)] += originals
+    return out
+
+
+def everything() -> Counter:
+    """Every kept count made again from the rows: what `rebuild` writes, what the kept ones must equal."""
+    return Counter({k: n for k, n in (counts(KeyAction.objects.all()) + records()).items() if n})
+
+
 def _of(evaluations: Iterable[int], actions: Iterable[int]) -> Counter:
     evaluations, actions = sorted(set(evaluations)), sorted(set(actions))
     if not evaluations and not actions:
         return Counter()
-    return counts(KeyAction.objects.filter(Q(evaluation_id__in=evaluations) | Q(pk__in=actions)))
+    out = counts(KeyAction.objects.filter(Q(evaluation_id__in=evaluations) | Q(pk__in=actions)))
+    out.update(records(evaluations))  # a key action's own change moves no record count
+    return out
 
 
 @contextmanager
@@ -188,10 +238,12 @@ def add(after: Counter, before: Counter, *, force: bool = False) -> None:
             ActionTally.objects.filter(pk__in=zero).delete()
 
 
-def rebuild(key_actions=KeyAction, action_tallies=ActionTally) -> int:
-    """Every count made again from the key actions; the number of rows written.
+def rebuild(key_actions=KeyAction, action_tallies=ActionTally, record_models: tuple | None = (Evaluation, Recommendation)) -> int:
+    """Every count made again from the key actions (and the record counts from the evaluations); the number
+    of rows written.
 
-    The models may be a migration's historical ones (0015 rebuilds the counts with them).
+    The models may be a migration's historical ones (0015 rebuilds the counts of key actions with them, before
+    record counts were kept: `record_models=None`).
     """
     with transaction.atomic():
         version = action_tallies.objects.filter(dimension=VERSION[0]).values_list("n", flat=True).first() or 0
@@ -201,7 +253,7 @@ def rebuild(key_actions=KeyAction, action_tallies=ActionTally) -> int:
                            verified=False, n=version + 1)
         ] + [
             action_tallies(dimension=k[0], group_key=k[1], approved=k[2], status=k[3], deadline_month=k[4], verified=k[5], n=n)
-            for k, n in sorted(counts(key_actions.objects.all()).items())
+            for k, n in sorted((counts(key_actions.objects.all()) + (records(models=record_models) if record_models else Counter())).items())
             if n
         ]
         action_tallies.objects.bulk_create(rows, batch_size=2000)

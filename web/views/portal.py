@@ -69,11 +69,12 @@ def _choices(request) -> dict:
 @public_page
 def home(request):
     def context():
+        # A joint evaluation is one evaluation, and its shared recommendations one each, however many
+        # partners' records it has (each partner's key actions still count in its own office).
+        n_evaluations, n_recommendations = queries.count_records(request.user)
         return {
-            # A joint evaluation is one evaluation, and its shared recommendations one each, however many
-            # partners' records it has (each partner's key actions still count in its own office).
-            "n_evaluations": queries.count_evaluations(request.user),
-            "n_recommendations": queries.count_recommendations(request.user),
+            "n_evaluations": n_evaluations,
+            "n_recommendations": n_recommendations,
             "figures": queries.counted_status_figures(request.user),
             "updates": queries.recent_updates(request.user, 10),
         }

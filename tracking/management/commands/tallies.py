@@ -29,7 +29,7 @@ class Command(BaseCommand):
                 "dimension", "group_key", "approved", "status", "deadline_month", "verified", "n"
             )
         }
-        truth = {k: n for k, n in tallies.counts(KeyAction.objects.all()).items() if n}
+        truth = tallies.everything()
         wrong = {k for k in kept.keys() | truth.keys() if kept.get(k) != truth.get(k)}
         if wrong:
             raise CommandError(

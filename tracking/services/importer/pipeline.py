@@ -436,6 +436,11 @@ class _Batch:
         # document changes: what those held is kept from what was just read (values, not counts: the
         # update changes these objects), and nothing is counted for a document that changed nothing.
         held = {pk: _counted(*loaded[pk]) for pk in known if pk in loaded}
+        # The home page's counts of what they held (tallies.records), from the same values.
+        held_records = {
+            existing[key].pk: (existing[key].joint_lead_id, loaded[existing[key].pk][0].status, [r.shared_from_id for r in loaded[existing[key].pk][1]])
+            for _, key in later if key in existing and existing[key].pk in known and existing[key].pk in loaded
+        }
         updated = set()
         for job, key in later:
             evaluation = existing[key]
@@ -447,15 +452,16 @@ class _Batch:
         history.write(records)
         if updates:
             ActionUpdate.objects.bulk_create(updates)
-        self._count(existing, later, new, held)
+        self._count(existing, later, new, held, held_records)
         return [job.finish() for job in self.jobs]
 
     @staticmethod
-    def _count(existing: dict, later: list, new: list, held: dict) -> None:
+    def _count(existing: dict, later: list, new: list, held: dict, held_records: dict) -> None:
         """The difference the batch made to the counts, added to the kept ones (in its transaction).
 
         Changed evaluations are counted again in the database; new ones the batch did not change
-        again are counted from what it wrote; what changed ones held, from what it read.
+        again are counted from what it wrote; what changed ones held, from what it read. The record
+        counts of new and changed evaluations: in the database after, from what was read before.
         """
         changed = sorted({existing[key].pk for job, key in later if job.result.outcome != UNCHANGED})
         fresh = {job.result.evaluation_id: job.counted for job in new if job.result.evaluation_id not in changed}
@@ -464,6 +470,9 @@ class _Batch:
         if changed:
             after.update(tallies.counts(KeyAction.objects.filter(evaluation_id__in=changed)))
         before = tallies.count_responses((values[pk], *held[pk]) for pk in changed if pk in held)
+        created = {job.result.evaluation_id for job in new if job.result.evaluation_id is not None}
+        after.update(tallies.records({*changed, *created}))
+        before.update(tallies.count_records(held_records[pk] for pk in changed if pk in held_records))
         tallies.add(after, before)
 
 
