@@ -277,9 +277,16 @@ def page_of(qs: QuerySet, number, size: int, count: int | None = None):
     return page
 
 
-def seek(qs: QuerySet[KeyAction], after: str | None, size: int) -> tuple[list[KeyAction], str | None]:
-    """One page of actions by deadline (none last), then id; `after` is the previous page's cursor."""
-    qs = qs.order_by(F("deadline").asc(nulls_last=True), "pk")
+def seek(qs: QuerySet[KeyAction], after: str | None, size: int, *, walk: bool = True) -> tuple[list[KeyAction], str | None]:
+    """One page of actions by deadline (none last), then id; `after` is the previous page's cursor.
+
+    `walk`: in the deadline index (key_action_list_order), as far as the page's rows are found: for many rows,
+    spread over the deadlines. Else the rows are sorted, the database starting from the narrowest filter (an
+    office's or a year's evaluations, a unit's actions): walking the deadlines to find a year's Completed actions
+    read 66,000 entries at L for 51 rows, all late in the index (PostgreSQL 46 ms, sorted 8 ms).
+    """
+    deadline = F("deadline") if walk else Coalesce("deadline", "deadline")  # the same order, that no index gives
+    qs = qs.order_by(deadline.asc(nulls_last=True), "pk")
     if after:
         try:
             raw_date, raw_pk = after.split("_")

@@ -17,11 +17,11 @@ from tracking.models import KeyAction, Unit
 pytestmark = pytest.mark.django_db
 
 
-def _walk(qs, size: int) -> list[int]:
-    """Every page's ids, following the cursors from the first page."""
+def _walk(qs, size: int, walk: bool = True) -> list[int]:
+    """Every page's ids, following the cursors from the first page (`walk`: in the deadline index, else sorted)."""
     out, after = [], None
     for _ in range(100):
-        rows, after = queries.seek(qs, after, size)
+        rows, after = queries.seek(qs, after, size, walk=walk)
         out += [r.pk for r in rows]
         if after is None:
             return out
@@ -37,17 +37,28 @@ def actions():
     return [make_action(recommendation, deadline=rng.choice(days), status=rng.choice(["Initiated", "Completed"])) for _ in range(23)]
 
 
+@pytest.mark.parametrize("walk", [True, False], ids=["walked", "sorted"])
 @pytest.mark.parametrize("size", [1, 2, 5, 7, 23, 50])
-def test_pages_follow_deadline_undated_last_then_id(actions, size):
+def test_pages_follow_deadline_undated_last_then_id(actions, size, walk):
     expected = list(KeyAction.objects.order_by(F("deadline").asc(nulls_last=True), "pk").values_list("pk", flat=True))
-    assert _walk(KeyAction.objects.all(), size) == expected
+    assert _walk(KeyAction.objects.all(), size, walk) == expected
     assert len(expected) == 23
 
 
-def test_pages_of_a_filtered_list(actions):
+@pytest.mark.parametrize("walk", [True, False], ids=["walked", "sorted"])
+def test_pages_of_a_filtered_list(actions, walk):
     qs = KeyAction.objects.filter(status="Initiated")
     expected = list(qs.order_by(F("deadline").asc(nulls_last=True), "pk").values_list("pk", flat=True))
-    assert expected and _walk(qs, 3) == expected
+    assert expected and _walk(qs, 3, walk) == expected
+
+
+def test_a_sorted_page_is_ordered_by_no_index(actions):
+    """Sorted, the ORDER BY is not the deadline column itself: no index offers its order to walk (see `seek`)."""
+    for walk in (True, False):
+        with CaptureQueriesContext(connection) as q:
+            queries.seek(KeyAction.objects.filter(status="Initiated"), None, 5, walk=walk)
+        order = q.captured_queries[0]["sql"].rsplit("ORDER BY", 1)[1]
+        assert ("COALESCE" in order.upper()) != walk, order
 
 
 def test_a_page_ending_among_the_undated_goes_on_among_them():

@@ -285,9 +285,12 @@ class KeyAction(models.Model):
             models.Index(fields=["deadline"]),
             # Every figure counted from the key actions reads them by evaluation (who may read them is decided
             # by the evaluation and its response) and only these columns: from this index alone, not the
-            # rows with their texts (the dashboard's pass over 195,000 actions at L: 195 ms -> 135 ms).
+            # rows with their texts (the dashboard's pass over 195,000 actions at L: 195 ms -> 135 ms). The id
+            # too, for PostgreSQL (SQLite's indexes hold the rowid): a list's page sorted from an evaluation's
+            # actions reads their ids here, not from the table (year and status at L: 103 -> 8 ms).
             models.Index(
                 fields=["evaluation", "status", "deadline", "first_deadline", "completed_on", "verification", "recommendation"],
+                include=["id"],
                 name="key_action_figures",
             ),
         ]
