@@ -359,7 +359,7 @@ def offices_read(who) -> QuerySet[Office]:
     return Office.objects.filter(Exists(restrict(who, Evaluation).filter(office=OuterRef("pk")))).order_by("name")
 
 
-def count_records(who) -> tuple[int, int]:
+def home_counts(who) -> tuple[int, int]:
     """The evaluations and the recommendations `who` reads, a joint evaluation once, with its shared recommendations.
 
     Those of no joint evaluation or leading one, and the recommendations not copied from another, are counted

@@ -216,4 +216,4 @@ def test_the_home_counts_equal_the_distinct_records_each_reader_reads(world):
         for name, user in users.items():
             evaluations = restrict(user, Evaluation).aggregate(n=Count(Coalesce("joint_lead_id", "id"), distinct=True))["n"]
             recommendations = restrict(user, Recommendation).aggregate(n=Count(Coalesce("shared_from_id", "id"), distinct=True))["n"]
-            assert queries.count_records(user) == (evaluations, recommendations), (name, lead_status)
+            assert queries.home_counts(user) == (evaluations, recommendations), (name, lead_status)

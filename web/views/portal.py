@@ -71,7 +71,7 @@ def home(request):
     def context():
         # A joint evaluation is one evaluation, and its shared recommendations one each, however many
         # partners' records it has (each partner's key actions still count in its own office).
-        n_evaluations, n_recommendations = queries.count_records(request.user)
+        n_evaluations, n_recommendations = queries.home_counts(request.user)
         return {
             "n_evaluations": n_evaluations,
             "n_recommendations": n_recommendations,

@@ -438,7 +438,7 @@ class _Batch:
         held = {pk: _counted(*loaded[pk]) for pk in known if pk in loaded}
         # The home page's counts of what they held (tallies.records), from the same values.
         held_records = {
-            existing[key].pk: (existing[key].joint_lead_id, loaded[existing[key].pk][0].status, [r.shared_from_id for r in loaded[existing[key].pk][1]])
+            existing[key].pk: _records_held(existing[key].joint_lead_id, *loaded[existing[key].pk])
             for _, key in later if key in existing and existing[key].pk in known and existing[key].pk in loaded
         }
         updated = set()
@@ -474,6 +474,11 @@ class _Batch:
         after.update(tallies.records({*changed, *created}))
         before.update(tallies.count_records(held_records[pk] for pk in changed if pk in held_records))
         tallies.add(after, before)
+
+
+def _records_held(joint_lead: int | None, mr, recommendations) -> tuple:
+    """An evaluation as `load_responses` read it, as the record counts see it (`tallies.count_records`)."""
+    return joint_lead, mr.status, [rec.shared_from_id for rec in recommendations]
 
 
 def _counted(mr, recommendations) -> tuple:
