@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+from django.db import transaction
+
 from tracking.models import (
     Evaluation,
     EvaluationPlan,
@@ -30,7 +32,7 @@ def make_office(name: str | None = None, type_code: str = "CO", region: str | No
 def make_evaluation(office: Office | None = None, title: str | None = None, status: str = "Approved", year: int = 2024) -> Evaluation:
     office = office or make_office()
     plan, _ = EvaluationPlan.objects.get_or_create(office=office, start_year=year - 1, end_year=year)
-    with tallies.kept_in_step() as counted:  # as the services do: the home page's counts
+    with transaction.atomic(), tallies.kept_in_step() as counted:  # as the services do: the home page's counts
         ev = Evaluation.objects.create(plan=plan, office=office, title=title or f"Evaluation {next(_seq)}", year=year)
         ManagementResponse.objects.create(evaluation=ev, status=status)
         counted.add(ev.pk)
@@ -42,7 +44,7 @@ def make_recommendation(evaluation: Evaluation | None = None, **fields) -> Recom
     position = evaluation.recommendations.count() + 1
     defaults = {"number": str(position), "text": f"Recommendation text {position}", "category": "Accepted"}
     defaults.update(fields)
-    with tallies.kept_in_step([evaluation.pk]):
+    with transaction.atomic(), tallies.kept_in_step([evaluation.pk]):  # inside a transaction, as the services
         return Recommendation.objects.create(
             management_response=evaluation.management_response, evaluation=evaluation, position=position, **defaults
         )
