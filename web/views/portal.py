@@ -224,7 +224,6 @@ def evaluation_body_html(request, pk: int, on, access, internal: bool) -> str:
                 "outcome": outcome if outcome is not None and outcome.answered else None,
                 "update_url": update_path(a.pk) if update_path and permissions.can(access.user, permissions.UPDATE_ACTION, a) else "",
             })
-        rec.page_rows = rows
         rec.page_rows_html = mark_safe("".join(evaluation_row(row, internal, evidence_path) for row in rows))
     return render_to_string(
         "web/includes/evaluation_body.html",
