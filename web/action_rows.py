@@ -38,6 +38,13 @@ def _cut(text, chars: int) -> str:
     return escape(truncated(text, chars))
 
 
+def _status_badges(pk, status_class: str, status: str, verification: str, overdue: bool) -> str:
+    """A key action's status badges (web/includes/status_badges.html): its status, `verification` as written, and
+    overdue or not."""
+    late = ' <span class="badge bad">Overdue</span>' if overdue else ""
+    return f'<span id="status-{pk}"><span class="badge {status_class}">{escape(status)}</span>{verification}{late}</span>'
+
+
 def status_cell(a, overdue: bool) -> str:
     """What web/includes/action_cells.html writes for `a`: its status, verification and overdue badges.
 
@@ -47,11 +54,7 @@ def status_cell(a, overdue: bool) -> str:
     if a.verification:
         badge = VERIFICATION_BADGES.get(a.verification)
         verification = f' <span class="badge {badge[0]}">{badge[1]}</span>\n' if badge else " \n"
-    late = ' <span class="badge bad">Overdue</span>' if overdue else ""
-    return (
-        f'\n<td>\n<span id="status-{a.pk}"><span class="badge {action_status_class(a.status)}">{escape(a.status)}</span>'
-        f"{verification}{late}</span>\n</td>\n"
-    )
+    return f"\n<td>\n{_status_badges(a.pk, action_status_class(a.status), a.status, verification, overdue)}\n</td>\n"
 
 
 def action_list_rows(actions: Iterable, on) -> list[SafeString]:
@@ -159,12 +162,8 @@ def evaluation_row(a: dict, internal: bool, evidence_path) -> str:
     """
     pk, overdue = a["pk"], a["overdue"]
     verification = a["verification"]
-    badges = (
-        f'<span id="status-{pk}"><span class="badge {a["status_class"]}">{escape(a["status"])}</span>'
-        + (f' <span class="badge {verification[0]}">{verification[1]}</span>' if verification else "")
-        + (' <span class="badge bad">Overdue</span>' if overdue else "")
-        + "</span>"
-    )
+    verification = f' <span class="badge {verification[0]}">{verification[1]}</span>' if verification else ""
+    badges = _status_badges(pk, a["status_class"], a["status"], verification, overdue)
     comments = a["comments"]
     if comments:
         comments = _folded(comments, " small") if len(comments) > 400 else f'<p class="prose small">{escape(comments)}</p>'
