@@ -58,6 +58,27 @@ LIST_ROWS = Template(
     "    </tr>\n"
     "  {% endfor %}{% endlocalize %}"
 )
+# The office page's plans as web/templates/web/office_detail_body.html wrote them.
+PLAN_SECTIONS = Template(
+    "{% for plan, plan_url, rows, compliance in plans %}\n"
+    '<section class="card" aria-labelledby="plan-{{ plan.pk }}">\n'
+    '  <h3 id="plan-{{ plan.pk }}"><a href="{{ plan_url }}">Plan {{ plan.period }}</a>{% if plan.closed %} '
+    '<span class="badge">closed</span>{% endif %}</h3>\n'
+    "  {{ compliance }}\n"
+    "  {% if rows %}\n"
+    '  <div class="table-wrap"><table>\n'
+    '    <thead><tr><th scope="col">Evaluation</th><th scope="col">Response</th><th scope="col" class="num">Recommendations</th>'
+    '<th scope="col" class="num">Key actions</th><th scope="col" class="num">Overdue</th></tr></thead>\n'
+    "    <tbody>\n"
+    "    {{ rows }}\n"
+    "    </tbody>\n"
+    "  </table></div>\n"
+    '  {% else %}<p class="muted">No evaluation of this plan to show.</p>{% endif %}\n'
+    "</section>\n"
+    "{% empty %}\n"
+    '<p class="muted">No evaluation of this office to show.</p>\n'
+    "{% endfor %}"
+)
 # The filter form's selects as web/includes/filters.html wrote them.
 OPTIONS = Template(
     "{% for r in regions %}<option value=\"{{ r.pk }}\" {% if filters.region == r.pk %}selected{% endif %}>{{ r.name }}</option>{% endfor %}|"
@@ -153,6 +174,26 @@ def test_plan_compliance_is_what_the_include_writes(world, reader):
         assert "Cancelled:" in written and "Funds &amp; time &lt;gone&gt;" in written and "no reason given" in written
         assert "completion date unknown for" in written
     assert "—" in written or "%" in written
+
+
+def test_plan_sections_are_what_the_loop_wrote(world):
+    office, evaluations, viewer = world
+    EvaluationPlan.objects.filter(office=office, start_year=2019).update(closed=True)
+    rows = _evaluations(viewer, office)
+    compliance = {c.plan_id: c for c in figures.plan_compliance(restrict(viewer, Evaluation).filter(office=office), 6)}
+    plans = []
+    for i, plan in enumerate(EvaluationPlan.objects.filter(office=office).order_by("-start_year")):
+        mine = [e for e in rows if e.plan_id == plan.pk]
+        path = f"/plans/{plan.pk}/?a=1&b=<2>" if i == 0 else f"/plans/{plan.pk}/"
+        plans.append((plan, path, tables.office_rows(mine, lambda pk: f"/evaluations/{pk}/"),
+                      tables.plan_compliance(compliance[plan.pk], 6) if plan.pk in compliance else ""))
+    written = tables.plan_sections(plans)
+    assert written == PLAN_SECTIONS.render(Context({"plans": plans}))
+    # Each kind of section is there: closed, without rows, with rows and compliance, and an escaped path.
+    assert '<span class="badge">closed</span>' in written and "No evaluation of this plan to show." in written
+    assert "<tbody>" in written and "completion rate" in written and "&amp;b=&lt;2&gt;" in written
+    assert tables.plan_sections([]) == PLAN_SECTIONS.render(Context({"plans": []}))
+    assert "No evaluation of this office to show." in tables.plan_sections(iter(()))
 
 
 @pytest.mark.parametrize("chosen", [{}, {"category": "Rejected", "status": "Completed", "type": "thematic"}, "first"])

@@ -136,7 +136,7 @@ def office_detail(request, slug: str):
         weeks = settings.RESPONSE_WEEKS
         compliance = {c.plan_id: c for c in figures.plan_compliance(restrict(request.user, Evaluation).filter(office=office), weeks)}
         evaluation_path, plan_path = _path_of("web:evaluation"), _path_of("web:plan")
-        plans = [
+        plans = tables.plan_sections(
             (
                 plan,
                 plan_path(plan.pk),
@@ -144,7 +144,7 @@ def office_detail(request, slug: str):
                 tables.plan_compliance(compliance[plan.pk], weeks) if plan.pk in compliance else "",
             )
             for plan in office_plans
-        ]
+        )
         return {
             "office": office, "plans": plans, "weeks": weeks, "figures": queries.counted_status_figures(request.user, office), "scope": {"office": office.pk},
         }
