@@ -304,6 +304,9 @@ CACHES = {
 # Figures that take seconds at scale are recomputed by a job worker after a change,
 # the page showing the previous ones (with their time) meanwhile. Off: in the request.
 CACHE_REFRESH_IN_BACKGROUND = env_bool("CACHE_REFRESH_IN_BACKGROUND", True)
+# Seconds at least between two computations of one page's slow figures: while offices report (a change every few
+# seconds) the worker computes each at most this often, rather than without pause on a core the pages need.
+CACHE_REFRESH_EVERY = env_int("CACHE_REFRESH_EVERY", 60)
 
 # --- the API ----------------------------------------------------------------
 # Requests per window (seconds), counted in the cache above: per token (or signed-in user) and per client address.

@@ -201,7 +201,9 @@ def revalidated(
     The current version's value if there is one. Otherwise, if an older
     version's is there, that one at once (marked stale, with its time) while
     a job worker replays `request` to compute the new one (one job per key
-    at a time, `jobs.tasks.refresh_page`). A first ever request waits for the
+    at a time, `jobs.tasks.refresh_page`; CACHE_REFRESH_EVERY seconds after the
+    previous one was computed at the soonest: under a stream of changes each
+    page's figures are computed that often, not without pause). A first ever request waits for the
     computation, and so does every request when no worker runs, or with
     CACHE_REFRESH_IN_BACKGROUND off.
     """
@@ -214,7 +216,7 @@ def revalidated(
         and request is not None
         and getattr(settings, "CACHE_REFRESH_IN_BACKGROUND", True)
         and not _replaying.get()
-        and _refresh(key, request)
+        and _refresh(key, request, entry[2])
     ):
         return entry[1], entry[2], True
     value = compute()
@@ -223,19 +225,25 @@ def revalidated(
     return value, computed_at, False
 
 
-def _refresh(key: str, request) -> bool:
-    """Queue the one refresh of `key` (unless it is queued already); False when no worker would run it."""
+def _refresh(key: str, request, computed_at) -> bool:
+    """Queue the one refresh of `key` (unless it is queued already), to run CACHE_REFRESH_EVERY seconds after the
+    figures it replaces were computed (`computed_at`) at the soonest; False when no worker would run it."""
+    from datetime import timedelta
+
     from jobs import queue
     from jobs.tasks import refresh_page
 
+    every = max(0, getattr(settings, "CACHE_REFRESH_EVERY", 0))
     guard = key + ":refreshing"
-    if not cache.add(guard, 1, REFRESH_GUARD_TIMEOUT):
+    if not cache.add(guard, 1, REFRESH_GUARD_TIMEOUT + every):
         return True  # queued or running already, whichever server queued it
     if not queue.workers_alive():
         cache.delete(guard)
         return False
     user = request.user
-    refresh_page.enqueue(
+    when = computed_at + timedelta(seconds=every)
+    task = refresh_page.using(run_after=when) if when > timezone.now() else refresh_page
+    task.enqueue(
         path=request.get_full_path(),
         user_id=user.pk if user.is_authenticated else None,
         host=request.get_host(),

@@ -102,6 +102,8 @@ def deployment(tmp_path, redis_prefix):
             tmp_path,
             CACHE_URL=REDIS_URL,
             CACHE_KEY_PREFIX=redis_prefix,
+            # The dashboard's figures computed at most every 3 s (a minute by default): the refresh waits for that.
+            CACHE_REFRESH_EVERY="3",
             DEBUG="0",
             ALLOWED_HOSTS="127.0.0.1",
             SECURE_SSL_REDIRECT="0",

@@ -33,6 +33,7 @@ STALE = "newer ones are being computed"
 @pytest.fixture(autouse=True)
 def _in_background(settings):
     settings.CACHE_REFRESH_IN_BACKGROUND = True
+    settings.CACHE_REFRESH_EVERY = 0  # a refresh may run at once (the interval has its own test)
 
 
 def key_actions(html: str) -> int:
@@ -79,6 +80,43 @@ def test_the_previous_figures_at_once_then_the_new_ones_from_the_worker(client):
     assert cache.get(job.args_kwargs["kwargs"]["guard"]) is None  # let go: the next change queues a new refresh
     a_progress_update()
     assert STALE in dashboard(client) and len(refreshes()) == 2
+
+
+def test_under_a_stream_of_changes_the_figures_are_computed_at_most_every_so_often(client, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.CACHE_REFRESH_EVERY = 600
+    worker = in_process_worker()
+    Importer(Actor.system()).import_text(sample_text("002_543cb0e5625ab64b"), source="002")
+    assert key_actions(dashboard(client)) == 13  # computed now
+    a_change()
+    assert STALE in dashboard(client)
+    [job] = refreshes()
+    row = DBTaskResult.objects.get(pk=job.pk)
+    wait = (row.run_after - timezone.now()).total_seconds()
+    assert 590 < wait <= 600  # queued at once, to run ten minutes after the figures it replaces were computed
+    assert run_queued(worker) == 0  # not before
+    a_progress_update()
+    assert STALE in dashboard(client) and len(refreshes()) == 1  # more changes: still that one refresh
+    # Its time come, it computes the figures of every change so far.
+    DBTaskResult.objects.filter(pk=job.pk).update(run_after=timezone.now() - dt.timedelta(seconds=1))
+    assert run_queued(worker) == 1
+    fresh = dashboard(client)
+    assert STALE not in fresh and key_actions(fresh) == 31
+    # Figures computed longer ago than the interval are refreshed at once after a change.
+    key = job.args_kwargs["kwargs"]["guard"].removesuffix(":refreshing")
+    version, value, computed_at = cache.get(key)
+    cache.set(key, (version, value, computed_at - dt.timedelta(seconds=601)))
+    person = get_user_model().objects.get(username="ufp")
+    action = KeyAction.objects.filter(units__name="PPID").exclude(status="Completed").first()
+    record_progress(Actor(user=person), action, version=action.version, status="Completed", comment="Done too.",
+                    evidence_url="https://example.org/proof2.pdf")
+    assert STALE in dashboard(client)
+    newest = DBTaskResult.objects.exclude(pk=job.pk).get(task_path=refresh_page.module_path)
+    assert newest.run_after <= timezone.now() or newest.run_after.year >= 9999  # due now ("no run_after": the maximum date)
+    assert run_queued(worker) == 1
 
 
 def test_with_no_worker_alive_the_request_computes_them(client):
