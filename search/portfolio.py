@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
 
 from tracking import params as qp
 from tracking import queries
@@ -128,14 +128,16 @@ class PortfolioFilters:
 
 def members(user, filters: PortfolioFilters):
     # Reading rules (queries.visible_* wrap permissions.restrict): theme members are read through their evaluation.
-    qs = ThemeMember.objects.filter(recommendation__evaluation__in=queries.visible_evaluations(user))
+    # The filters narrow the evaluations read, in the one list of them the members are looked up from: beside it,
+    # SQLite walked every visible evaluation's members to keep an office's (48 ms at L, not 8).
+    evaluations = queries.visible_evaluations(user)
     if filters.office:
-        qs = qs.filter(recommendation__evaluation__office_id=filters.office)
+        evaluations = evaluations.filter(office_id=filters.office)
     if filters.year_from:
-        qs = qs.filter(recommendation__evaluation__year__gte=filters.year_from)
+        evaluations = evaluations.filter(year__gte=filters.year_from)
     if filters.year_to:
-        qs = qs.filter(recommendation__evaluation__year__lte=filters.year_to)
-    return qs
+        evaluations = evaluations.filter(year__lte=filters.year_to)
+    return ThemeMember.objects.filter(recommendation__evaluation__in=evaluations)
 
 
 def themes(user, filters: PortfolioFilters, *, internal: bool, theme_ids: list[int] | None = None, limit: int = 200,
@@ -186,7 +188,14 @@ def with_figures(user, filters: PortfolioFilters, rows: list[ThemeRow]) -> list[
     if not rows:
         return rows
     ids = [r.theme.pk for r in rows]
-    qs = members(user, filters).filter(theme_id__in=ids)
+    qs = members(user, filters)
+    if filters.office:
+        # An office's members found from its evaluations, the themes checked on each (`+ 0`: not looked up by
+        # theme): the page's themes are the largest, whose members, read whole, were mostly other offices'
+        # (at L, 40 ms for the rates of an office's page).
+        qs = qs.alias(theme_key=F("theme_id") + 0).filter(theme_key__in=ids)
+    else:
+        qs = qs.filter(theme_id__in=ids)
     on = today()
     due = Q(recommendation__key_actions__deadline__lt=_next_month(on)) & ~Q(recommendation__key_actions__status=NLA)
     rates = {
@@ -226,8 +235,9 @@ def theme_members(user, theme: Theme, filters: PortfolioFilters):
 def offices_in_themes(user) -> list[Office]:
     """The offices whose visible recommendations are in a theme (for the filter).
 
-    Asked of each visible evaluation (does one of its recommendations belong to a theme? one look, which
-    stops at the first), not gathered from every member of every theme: 12 ms at L, not 48."""
+    Asked of each office (has it a visible evaluation with a recommendation in a theme? looks that stop at the
+    first), not of each visible evaluation, nor gathered from every member of every theme: at L, ~100 offices'
+    first evaluations looked at, not 8,500 evaluations (12 ms), nor 75,000 members (48 ms)."""
     themed = ThemeMember.objects.filter(recommendation__evaluation_id=OuterRef("pk"))
-    evaluations = queries.visible_evaluations(user).filter(Exists(themed))
-    return list(Office.objects.filter(pk__in=evaluations.values("office_id")).order_by("name"))
+    evaluations = queries.visible_evaluations(user).filter(office_id=OuterRef("pk")).filter(Exists(themed))
+    return list(Office.objects.filter(Exists(evaluations)).order_by("name"))

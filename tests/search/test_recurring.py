@@ -217,6 +217,14 @@ def test_the_portfolio_shows_recurring_themes_filterable_by_office_and_period(cl
     # Filters.
     (north_row,) = [r for r in portfolio.themes(ANON, portfolio.PortfolioFilters(office=north.pk), internal=False) if r.theme == theme]
     assert north_row.size == 2
+    # An office's figures are of its members alone (found from its evaluations): its rate, its offices.
+    assert (north_row.done, north_row.due, north_row.offices, north_row.n_offices) == (1, 2, ["North office"], 1)
+    assert [o.name for o in portfolio.offices_in_themes(ANON)] == ["North office", "South office"]
+    Theme.objects.filter(pk=lonely.pk).delete()
+    assert [o.name for o in portfolio.offices_in_themes(ANON)] == ["North office", "South office"]
+    ThemeMember.objects.filter(recommendation__evaluation__office=south).delete()
+    assert [o.name for o in portfolio.offices_in_themes(ANON)] == ["North office"]
+    ThemeMember.objects.bulk_create([ThemeMember(theme=theme, recommendation=r, closeness=0.9) for r in recs[::2]])
     assert not [r for r in portfolio.themes(ANON, portfolio.PortfolioFilters(year_from=2017, year_to=2017), internal=False) if r.theme == theme]
     page = client.get(reverse("web:recurring")).content.decode()
     assert reverse("web:recurring_theme", args=[theme.pk]) in page and "75%" in page
