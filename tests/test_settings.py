@@ -82,6 +82,46 @@ def test_the_test_database_connection_runs_without_jit_on_postgresql(db):
         assert cursor.fetchone()[0] == "off"
 
 
+def test_postgresql_statements_are_prepared_unless_asked_not_to(tmp_path):
+    """Their values sent apart and each statement prepared on its connection's second run (planning was most of
+    a page's SQL); POSTGRES_PREPARE=off for a pooler that cannot keep them."""
+    code = (
+        "from django.conf import settings; o = settings.DATABASES['default'].get('OPTIONS', {}); "
+        "print(o.get('server_side_binding'), o.get('prepare_threshold'), o.get('options'))"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "POSTGRES_"))}
+
+    def options(env: dict[str, str]) -> str:
+        p = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], env={
+            **base, "DJANGO_SETTINGS_MODULE": "followthrough.settings", "FOLLOWTHROUGH_VAR_DIR": str(tmp_path), **env,
+        }, capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        return p.stdout.strip()
+
+    url = "postgres://app@db.example.org:5432/followthrough"
+    assert options({"DATABASE_URL": url}) == "True 2 -c jit=off"
+    assert options({"DATABASE_URL": url, "POSTGRES_PREPARE_THRESHOLD": "5", "POSTGRES_JIT": "server"}) == "True 5 None"
+    assert options({"DATABASE_URL": url, "POSTGRES_PREPARE": "off"}) == "None None -c jit=off"
+    assert options({}) == "None None None"  # SQLite: nothing of the kind
+
+
+def test_the_app_s_postgresql_connection_plans_a_statement_once(db):
+    """A statement run again on the connection is prepared there: the server keeps its plan."""
+    import pytest
+    from django.db import connection
+
+    from tracking.models import KeyAction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    for pk in (1, 2, 3):
+        list(KeyAction.objects.filter(pk=pk, status="Initiated").values_list("pk"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('"tracking_keyaction"."status" = $2' in sql for sql in prepared), prepared
+
+
 def test_a_sqlite_connection_is_kept_from_one_request_to_the_next(tmp_path):
     """Opening one costs a few milliseconds per request at L (schema parsed, pragmas, empty page cache).
     The request signals as a web server sends them; the pragmas still hold on the kept connection."""
