@@ -121,6 +121,22 @@ def test_the_app_s_postgresql_connection_plans_a_statement_once(db):
         prepared = [row[0] for row in cursor.fetchall()]
     assert any('"tracking_keyaction"."status" = $2' in sql for sql in prepared), prepared
 
+    # The figures' aggregates are planned for their own values each time: never prepared, and preparing resumes after.
+    from tracking import queries
+
+    def prepared_now() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall()]
+
+    with queries.planned_for_their_values():
+        for pk in (1, 2, 3):
+            list(KeyAction.objects.filter(pk=pk, status="Completed", deadline__isnull=True).values_list("pk"))
+    assert not any("IS NULL" in sql for sql in prepared_now())
+    for pk in (1, 2, 3):
+        list(KeyAction.objects.filter(pk=pk, status="Completed", deadline__isnull=True).values_list("pk"))
+    assert any("IS NULL" in sql for sql in prepared_now())
+
 
 def test_a_sqlite_connection_is_kept_from_one_request_to_the_next(tmp_path):
     """Opening one costs a few milliseconds per request at L (schema parsed, pragmas, empty page cache).

@@ -8,6 +8,7 @@ default) and these functions shape the querysets it gives.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
 from django.core.exceptions import EmptyResultSet
@@ -472,6 +473,29 @@ def offices_with_counts(who, region: Region) -> QuerySet[Office]:
 #
 # Every change of a tracked record writes a ChangeRecord (services, imports, the
 # admin), so the newest record's id moves whenever what a page shows may change.
+
+
+@contextmanager
+def planned_for_their_values():
+    """PostgreSQL: the statements run inside are planned for their own values each time, never prepared.
+
+    A prepared statement is planned once for any values (followthrough.settings, POSTGRES_PREPARE): right for a
+    page's many short statements, wrong for the figures' aggregates over tens of thousands of key actions, whose
+    best plan depends on the region or year asked for (at L, a region's dashboard 302 -> 372 ms of SQL prepared).
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    threshold = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = threshold
 
 
 def data_version() -> int:

@@ -119,6 +119,9 @@ def cached_page(
     version = (version or queries.data_version)()
 
     def body() -> str:
+        if slow:  # figures over every key action: planned for the values asked (a region, a year)
+            with queries.planned_for_their_values():
+                return render_to_string(template, {**context(), "internal": reader.internal}, request)
         return render_to_string(template, {**context(), "internal": reader.internal}, request)
 
     stale_since = None
