@@ -185,11 +185,15 @@ else:
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
     # Statements sent with their parameters apart (server-side binding), and prepared once a connection has run
     # one twice: PostgreSQL then plans it once per connection, not once per request. Planning was most of a
-    # page's SQL: the action page's key action (six joins) 3.7 ms to plan, 0.3 ms to run, at L. Off behind a
-    # pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21): POSTGRES_PREPARE=off.
+    # page's SQL: the action page's key action (six joins) 3.7 ms to plan, 0.3 ms to run, at L. The cursor writes
+    # the values of a statement with more than PostgreSQL takes apart into it (followthrough/pgcursor.py). Off
+    # behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode, unless 1.21 or newer
+    # with max_prepared_statements set): POSTGRES_PREPARE=off.
     if os.environ.get("POSTGRES_PREPARE", "on") != "off":
+        from followthrough.pgcursor import Cursor as _BindingCursor
+
         DATABASES["default"].setdefault("OPTIONS", {}).update(
-            server_side_binding=True, prepare_threshold=env_int("POSTGRES_PREPARE_THRESHOLD", 2)
+            server_side_binding=True, prepare_threshold=env_int("POSTGRES_PREPARE_THRESHOLD", 2), cursor_factory=_BindingCursor
         )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -138,6 +138,23 @@ def test_the_app_s_postgresql_connection_plans_a_statement_once(db):
     assert any("IS NULL" in sql for sql in prepared_now())
 
 
+def test_a_postgresql_statement_with_more_values_than_it_takes_apart_still_runs(db):
+    """PostgreSQL takes at most 65,535 values apart from a statement; Django does not split its IN lists (at L an
+    export asks for 75,000 recommendations' rows): such a statement has its values written into it."""
+    import pytest
+    from django.db import connection
+
+    from followthrough.pgcursor import MAX_BOUND
+    from tracking.models import KeyAction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    assert not KeyAction.objects.filter(pk__in=range(-MAX_BOUND - 10, 0)).exists()
+    with connection.cursor() as cursor:  # and one with as many as it takes, sent apart
+        cursor.execute(f"SELECT cardinality(ARRAY[{', '.join(['%s::int'] * MAX_BOUND)}])", [1] * MAX_BOUND)
+        assert cursor.fetchone()[0] == MAX_BOUND
+
+
 def test_a_sqlite_connection_is_kept_from_one_request_to_the_next(tmp_path):
     """Opening one costs a few milliseconds per request at L (schema parsed, pragmas, empty page cache).
     The request signals as a web server sends them; the pragmas still hold on the kept connection."""

@@ -226,7 +226,7 @@ class Filters:
 
 
 # What a row of an action list shows (web/action_rows.py, web/workspace.html), and no more: the whole rows of four
-# tables (texts, import baselines decoded from JSON, dates converted one by one) were a third of my actions' time.
+# tables (texts, import baselines decoded from JSON, dates converted one by one) were a quarter of my actions' time.
 ACTION_LIST_COLUMNS = (
     "recommendation_id", "evaluation_id", "number", "text", "responsible", "deadline", "status", "verification",
     "recommendation__number",

@@ -19,6 +19,7 @@ reviewer's buttons) are rendered for that person, not cached.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import hashlib
@@ -119,10 +120,9 @@ def cached_page(
     version = (version or queries.data_version)()
 
     def body() -> str:
-        if slow:  # figures over every key action: planned for the values asked (a region, a year)
-            with queries.planned_for_their_values():
-                return render_to_string(template, {**context(), "internal": reader.internal}, request)
-        return render_to_string(template, {**context(), "internal": reader.internal}, request)
+        # A slow page's figures, over every key action, planned for the values asked (a region, a year).
+        with queries.planned_for_their_values() if slow else contextlib.nullcontext():
+            return render_to_string(template, {**context(), "internal": reader.internal}, request)
 
     stale_since = None
     if slow:
@@ -236,7 +236,7 @@ def _refresh(key: str, request, computed_at) -> bool:
     from jobs import queue
     from jobs.tasks import refresh_page
 
-    every = max(0, getattr(settings, "CACHE_REFRESH_EVERY", 0))
+    every = max(0, settings.CACHE_REFRESH_EVERY)
     guard = key + ":refreshing"
     if not cache.add(guard, 1, REFRESH_GUARD_TIMEOUT + every):
         return True  # queued or running already, whichever server queued it

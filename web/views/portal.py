@@ -79,7 +79,9 @@ def home(request):
             "updates": queries.recent_updates(request.user, 10),
         }
 
-    return _page(request, "Home", "home", "home", (), "web/home_body.html", context, slow=True)
+    # Kept counts and the latest updates: milliseconds, computed in the request after a change (not a slow page's
+    # previous figures while a worker computes the new ones): a reader sees their update at once.
+    return _page(request, "Home", "home", "home", (), "web/home_body.html", context)
 
 
 @public_page

@@ -164,10 +164,12 @@ def annual_report(request):
     def context() -> dict:
         actions = filters.actions(restrict(request.user, KeyAction), on)
         evaluations = filters.evaluations(restrict(request.user, Evaluation))
-        report = annual.build(
-            year, evaluations, figures.Source.of(request.user, filters, actions), reader=reader_scope(request.user),
-            scope=_scope_label(filters), on=on, weeks=_weeks(request),
-        )
+        # Figures over every key action: planned for the year and scope asked (as a slow page's, web/caching.py).
+        with queries.planned_for_their_values():
+            report = annual.build(
+                year, evaluations, figures.Source.of(request.user, filters, actions), reader=reader_scope(request.user),
+                scope=_scope_label(filters), on=on, weeks=_weeks(request),
+            )
         return {"report": report, "charts": report.charts(), "today": on}
 
     if request.GET.get("format") == "pdf":
