@@ -15,6 +15,17 @@ def check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(EXE), "check", *args], env={**base, **env}, capture_output=True, text=True, timeout=120)
 
 
+def printed(code: str, env: dict[str, str], tmp_path) -> str:
+    """What `code` prints in a process whose settings are built from `env` (no database or PostgreSQL option of
+    this environment's)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "POSTGRES_"))}
+    p = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], env={
+        **base, "DJANGO_SETTINGS_MODULE": "followthrough.settings", "FOLLOWTHROUGH_VAR_DIR": str(tmp_path), **env,
+    }, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.strip()
+
+
 def test_production_settings_pass_check_deploy(tmp_path):
     p = check(
         {
@@ -58,12 +69,7 @@ def test_postgresql_connections_compile_no_statement_unless_asked(tmp_path):
     code = "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS', {}).get('options'))"
 
     def options(env: dict[str, str]) -> str:
-        base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "POSTGRES_JIT")}
-        p = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], env={
-            **base, "DJANGO_SETTINGS_MODULE": "followthrough.settings", "FOLLOWTHROUGH_VAR_DIR": str(tmp_path), **env,
-        }, capture_output=True, text=True, timeout=120)
-        assert p.returncode == 0, p.stderr
-        return p.stdout.strip()
+        return printed(code, env, tmp_path)
 
     url = "postgres://app@db.example.org:5432/followthrough"
     assert options({"DATABASE_URL": url}) == "-c jit=off"
@@ -89,14 +95,9 @@ def test_postgresql_statements_are_prepared_unless_asked_not_to(tmp_path):
         "from django.conf import settings; o = settings.DATABASES['default'].get('OPTIONS', {}); "
         "print(o.get('server_side_binding'), o.get('prepare_threshold'), o.get('options'))"
     )
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "POSTGRES_"))}
 
     def options(env: dict[str, str]) -> str:
-        p = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], env={
-            **base, "DJANGO_SETTINGS_MODULE": "followthrough.settings", "FOLLOWTHROUGH_VAR_DIR": str(tmp_path), **env,
-        }, capture_output=True, text=True, timeout=120)
-        assert p.returncode == 0, p.stderr
-        return p.stdout.strip()
+        return printed(code, env, tmp_path)
 
     url = "postgres://app@db.example.org:5432/followthrough"
     assert options({"DATABASE_URL": url}) == "True 2 -c jit=off"
