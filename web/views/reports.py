@@ -164,20 +164,21 @@ def annual_report(request):
     def context() -> dict:
         actions = filters.actions(restrict(request.user, KeyAction), on)
         evaluations = filters.evaluations(restrict(request.user, Evaluation))
-        # Figures over every key action: planned for the year and scope asked (as a slow page's, web/caching.py).
-        with queries.planned_for_their_values():
-            report = annual.build(
-                year, evaluations, figures.Source.of(request.user, filters, actions), reader=reader_scope(request.user),
-                scope=_scope_label(filters), on=on, weeks=_weeks(request),
-            )
+        report = annual.build(
+            year, evaluations, figures.Source.of(request.user, filters, actions), reader=reader_scope(request.user),
+            scope=_scope_label(filters), on=on, weeks=_weeks(request),
+        )
         return {"report": report, "charts": report.charts(), "today": on}
 
     if request.GET.get("format") == "pdf":
         parts = (request.get_full_path(), reader_scope(request.user).key, on, queries.data_version())
-        return _pdf_response(
-            request, parts, lambda: pdf.render_pdf("reports/annual_pdf.html", context()),
-            f"annual-report-{year}-{slugify(_scope_label(filters))}.pdf",
-        )
+
+        def render() -> bytes:
+            # Figures over every key action, planned for the year and scope asked, as the slow page's (web/caching.py).
+            with queries.planned_for_their_values():
+                return pdf.render_pdf("reports/annual_pdf.html", context())
+
+        return _pdf_response(request, parts, render, f"annual-report-{year}-{slugify(_scope_label(filters))}.pdf")
     scope = _scope(request)
     scope.pop("year", None)
 
