@@ -118,25 +118,35 @@ def build(
     as_at = min(on, dt.date(year, 12, 31))
     before = dt.date(year + 1, 1, 1)
     in_year = Q(completed_on__gte=dt.date(year, 1, 1), completed_on__lt=before)
-    # Every figure the key actions themselves give, in one pass over them (each narrowed by its own condition).
-    scan = (
-        figures.Scan(source.actions)
-        .add("due", due.row_aggregates(as_at, accountability=False), Q(deadline__lt=before))
-        .add("late", figures.accountability_aggregates(on, ageing_only=True))
-        .add("closure", figures.closure_aggregates(year))
-        .add("lateness", figures.lateness_aggregates(), in_year)
-        .add("outcomes", figures.outcome_aggregates(), in_year)
-        .add("overdue", {"n": Count("pk", filter=overdue_q(on))}, Q(deadline__lt=before))
-    )
-    report.due = due.totals(as_at, row=scan["due"], accountability=False)
-    report.closure = figures.Closure(year=year, **scan["closure"])
-    report.lateness = figures.days_late(source.actions.filter(in_year), row=scan["lateness"])
-    report.outcomes = figures.outcomes(source.actions.filter(in_year), reader, row=scan["outcomes"])
-    report.late = figures.accountability_only(scan["late"])
+    if source.tallied:
+        # Every figure from the kept counts: no pass over the key actions.
+        kept = source.accountability()
+        report.due = due.totals(as_at, accountability=False)
+        report.closure = source.closure(year)
+        report.lateness = kept.lateness(year)
+        report.outcomes = figures.outcomes(source.actions.filter(in_year), reader, row={"completed": kept.completed_in(year)})
+        report.late = figures.accountability_only(kept.totals(on, ageing_only=True))
+        report.overdue_total = due.totals(on, accountability=False).overdue
+    else:
+        # Every figure the key actions themselves give, in one pass over them (each narrowed by its own condition).
+        scan = (
+            figures.Scan(source.actions)
+            .add("due", due.row_aggregates(as_at, accountability=False), Q(deadline__lt=before))
+            .add("late", figures.accountability_aggregates(on, ageing_only=True))
+            .add("closure", figures.closure_aggregates(year))
+            .add("lateness", figures.lateness_aggregates(), in_year)
+            .add("outcomes", figures.outcome_aggregates(), in_year)
+            .add("overdue", {"n": Count("pk", filter=overdue_q(on))}, Q(deadline__lt=before))
+        )
+        report.due = due.totals(as_at, row=scan["due"], accountability=False)
+        report.closure = figures.Closure(year=year, **scan["closure"])
+        report.lateness = figures.days_late(source.actions.filter(in_year), row=scan["lateness"])
+        report.outcomes = figures.outcomes(source.actions.filter(in_year), reader, row=scan["outcomes"])
+        report.late = figures.accountability_only(scan["late"])
+        report.overdue_total = scan["overdue"]["n"]
     tables = due.breakdowns(["region", "office_type", "office", "year"], as_at)
     report.by_region, report.by_office_type, report.by_office = tables["region"], tables["office_type"], tables["office"]
     report.trend = [f for f in tables["year"] if f.key is not None and f.key <= year]
     overdue = figures.overdue_actions(due.actions, on)
-    report.overdue_total = scan["overdue"]["n"]
     report.overdue = queries.first_rows(overdue, OVERDUE_LIST_LIMIT)
     return report

@@ -38,8 +38,10 @@ Every figure is one GROUP BY with conditional counts; no rows are loaded
 into Python, whatever the number of key actions. Where the filters allow
 (none narrows them), the counts are added up from `ActionTally`, the counts
 the services keep beside the key actions (a few thousand rows per figure at
-200,000 actions); with a filter they are counted from the key actions.
-`Source` chooses; both give the same figures (tests/reports/test_tallies.py).
+200,000 actions); with a filter they are counted from the key actions. So are the figures of
+first deadlines and completion dates (`KeptAccountability`, from the counts'
+accountability dimension). `Source` chooses; both give the same figures
+(tests/reports/test_tallies.py).
 """
 
 from __future__ import annotations
@@ -90,7 +92,16 @@ from tracking.models.responses import (
     month_start,
     overdue_q,
 )
-from tracking.models.tallies import NO_DEADLINE, MonthIndex, month_index
+from tracking.models.tallies import (
+    ACCOUNTABILITY as ACCOUNTABILITY_DIMENSION,
+)
+from tracking.models.tallies import (
+    NO_DEADLINE,
+    MonthIndex,
+    accountability_group,
+    month_index,
+    read_accountability_group,
+)
 from tracking.permissions import reader_scope, restrict
 
 COMPLETED = ActionStatus.COMPLETED.value
@@ -589,6 +600,92 @@ def merged(a: Figures, b: Figures) -> Figures:
     )
 
 
+class KeptAccountability:
+    """The figures of first deadlines and completion dates, added up from the kept counts' accountability
+    dimension (`tracking.models.tallies.accountability_group`: a few thousand groups, not a pass over every key
+    action), and from the reader's drafts, grouped alike. The same figures as `_aggregates`, `closure_aggregates`
+    and `lateness_aggregates` count from the rows (tests/reports/test_tallies.py)."""
+
+    def __init__(self) -> None:
+        # (first month, first year, year completed, days late), status, deadline month, verified -> key actions
+        self.rows: dict[tuple, int] = {}
+
+    @classmethod
+    def of(cls, tallies: QuerySet[ActionTally] | None, actions: QuerySet[KeyAction] | None = None) -> KeptAccountability:
+        """From the kept counts `tallies`, and the key actions `actions` (a reader's drafts: few), grouped alike."""
+        kept = cls()
+        groups = () if tallies is None else (
+            tallies.filter(dimension=ACCOUNTABILITY_DIMENSION).order_by()
+            .values_list("group_key", "status", "deadline_month", "verified").annotate(n=Sum("n"))
+        )
+        for group, status, month, verified, n in groups:
+            kept._add(read_accountability_group(group), status, month, verified, n)
+        if actions is not None:
+            rows = actions.order_by().values_list("status", "verification", "deadline", "first_deadline", "completed_on")
+            for status, verification, deadline, first, done, n in rows.annotate(n=Count("pk")):
+                found = accountability_group(status, deadline, first, done)
+                if found is not None:
+                    verified = status == COMPLETED and verification == VerificationState.VERIFIED.value
+                    kept._add(read_accountability_group(found[0]), status, found[1], verified, n)
+        return kept
+
+    def _add(self, group: tuple, status: str, month: int, verified: bool, n: int) -> None:
+        key = (group, status, month, bool(verified))
+        self.rows[key] = self.rows.get(key, 0) + int(n)
+
+    def totals(self, on: dt.date, *, ageing_only: bool = False) -> dict[str, Any]:
+        """`accountability_aggregates(on)`'s row."""
+        m = month_index(on)
+        # The first deadline before the month of (on - low + 1), and in the month of (on - high) or later (`_ageing`).
+        bounds = [(month_index(on - dt.timedelta(days=low - 1)), month_index(on - dt.timedelta(days=high)) if high else None)
+                  for _label, low, high in AGEING]
+        row: dict[str, Any] = {"completed_dated": 0, "completed_late": 0, "overdue_hidden": 0, **{f"age{i}": 0 for i in range(len(AGEING))}}
+        late_days, late_max = 0, None
+        for ((first, _first_year, _done, late), status, month, _verified), n in self.rows.items():
+            if status == COMPLETED:
+                if late is not None:
+                    row["completed_dated"] += n
+                    if late > 0:
+                        row["completed_late"] += n
+                        late_days += late * n
+                        late_max = late if late_max is None else max(late_max, late)
+            elif first:
+                # Open and late against the first deadline: hidden when not overdue against the revised one.
+                if first < m and not NO_DEADLINE < month < m:
+                    row["overdue_hidden"] += n
+                for i, (before, since) in enumerate(bounds):
+                    if first < before and (since is None or first >= since):
+                        row[f"age{i}"] += n
+        row["days_late_avg"] = late_days / row["completed_late"] if row["completed_late"] else None
+        row["days_late_max"] = late_max
+        if ageing_only:
+            return {k: v for k, v in row.items() if k == "overdue_hidden" or k.startswith("age")}
+        return row
+
+    def closure(self, year: int) -> dict[str, int]:
+        """`closure_aggregates(year)`'s row."""
+        out = {"closed": 0, "closed_verified": 0, "due": 0}
+        for ((_first, first_year, done, _late), status, _month, verified), n in self.rows.items():
+            if status == COMPLETED and done == year:
+                out["closed"] += n
+                out["closed_verified"] += n if verified else 0
+            if first_year == year:
+                out["due"] += n  # No Longer Applicable is in no group
+        return out
+
+    def completed_in(self, year: int) -> int:
+        """The key actions marked Completed in `year`."""
+        return sum(n for ((_f, _fy, done, _l), status, _m, _v), n in self.rows.items() if status == COMPLETED and done == year)
+
+    def lateness(self, year: int) -> Lateness:
+        """`days_late` of the actions Completed in `year`: average and median days late (on time: 0)."""
+        days: dict[int, int] = {}
+        for ((_first, _first_year, done, late), status, _month, _verified), n in self.rows.items():
+            if status == COMPLETED and done == year and late is not None:
+                days[max(late, 0)] = days.get(max(late, 0), 0) + n
+        return _lateness(days)
+
+
 class Scan:
     """Several figures of one set of key actions read in one pass over them.
 
@@ -632,10 +729,14 @@ class Source:
     """
 
     def __init__(self, actions: QuerySet[KeyAction], tallies: QuerySet[ActionTally] | None = None,
-                 drafts: QuerySet[KeyAction] | None = None):
+                 drafts: QuerySet[KeyAction] | None = None, *, accountability_kept: bool = True):
         self.actions = actions
         self.tallies = tallies
         self.drafts = drafts
+        # Are the kept counts' figures of first deadlines and completion dates those of `actions`? Not once narrowed
+        # by deadline (`due_by_end_of`): that dimension keeps no deadline month of a completion.
+        self.accountability_kept = accountability_kept
+        self._kept: KeptAccountability | None = None
 
     @classmethod
     def of(cls, who, filters, actions: QuerySet[KeyAction]) -> Source:
@@ -659,27 +760,41 @@ class Source:
             self.actions.filter(deadline__lt=before),
             None if self.tallies is None else self.tallies.filter(deadline_month__gt=NO_DEADLINE, deadline_month__lte=year * 12 + 12),
             None if self.drafts is None else self.drafts.filter(deadline__lt=before),
+            accountability_kept=False,
         )
 
     def row_aggregates(self, on: dt.date, *, accountability: bool = True) -> dict[str, Any]:
-        """What `totals` reads from the key actions themselves: everything without the kept counts, else
-        only what they do not hold (first deadlines, completion dates). For a `Scan` of `actions`.
-        `accountability=False`: without those figures (they stay zero)."""
+        """What `totals` reads from the key actions themselves (for a `Scan` of `actions`): everything without
+        the kept counts, nothing with them. `accountability=False`: without the figures of first deadlines and
+        completion dates (they stay zero)."""
         if self.tallies is None:
             return _aggregates(on, accountability=accountability)
-        return accountability_aggregates(on) if accountability else {}
+        return {}
 
     def totals(self, on: dt.date, *, row: dict[str, Any] | None = None, accountability: bool = True) -> Figures:
         """`row`: the `row_aggregates` already read (a part of a `Scan` of the same key actions)."""
-        if row is None:
-            aggs = self.row_aggregates(on, accountability=accountability)
-            row = self.actions.order_by().aggregate(**aggs) if aggs else {}
         if self.tallies is None:
+            if row is None:
+                row = self.actions.order_by().aggregate(**self.row_aggregates(on, accountability=accountability))
             return _figures({**_BLANK, **row})
         out = tallied_totals(self.tallies, on)
         out = out if self.drafts is None else merged(out, totals(self.drafts, on))
-        # Verification and first deadlines are not in the kept counts: those figures from the rows.
-        return _with_accountability(out, row)
+        return _with_accountability(out, self.accountability().totals(on) if accountability else None)
+
+    def accountability(self) -> KeptAccountability:
+        """The figures of first deadlines and completion dates: from the kept counts (and the reader's drafts), or
+        grouped from the key actions where those do not hold them."""
+        if self._kept is None:
+            if self.tallies is not None and self.accountability_kept:
+                self._kept = KeptAccountability.of(self.tallies, self.drafts)
+            else:
+                self._kept = KeptAccountability.of(None, self.actions)
+        return self._kept
+
+    def closure(self, year: int) -> Closure:
+        if self.tallies is not None:
+            return Closure(year=year, **self.accountability().closure(year))
+        return closure(self.actions, year)
 
     def breakdowns(self, keys: list[str], on: dt.date) -> dict[str, list[Figures]]:
         """`breakdown` by each of `keys` (the breakdown tables' figures); counted from the rows, the
@@ -977,12 +1092,25 @@ def days_late(actions: QuerySet[KeyAction], row: dict[str, Any] | None = None) -
     out = Lateness(dated=row["n"], on_time=row["on_time"], average=float(row["avg"]) if row["avg"] is not None else None)
     if out.dated:
         days = actions.order_by().filter(DATED).annotate(days=NotNegative(DaysLate())).values("days").annotate(n=Count("pk"))
-        middle, seen, wanted = [], 0, {(out.dated - 1) // 2, out.dated // 2}
-        for r in sorted(days, key=lambda r: r["days"]):
-            middle += [r["days"]] * len([i for i in wanted if seen <= i < seen + r["n"]])
-            seen += r["n"]
-        out.median = sum(middle) / len(middle)
+        out.median = _median({r["days"]: r["n"] for r in days}, out.dated)
     return out
+
+
+def _median(days: dict[int, int], dated: int) -> float:
+    """The median of days late given as {days: number of actions}."""
+    middle, seen, wanted = [], 0, {(dated - 1) // 2, dated // 2}
+    for d in sorted(days):
+        middle += [d] * len([i for i in wanted if seen <= i < seen + days[d]])
+        seen += days[d]
+    return sum(middle) / len(middle)
+
+
+def _lateness(days: dict[int, int]) -> Lateness:
+    """`Lateness` of {days late (on time: 0): number of actions}."""
+    dated = sum(days.values())
+    if not dated:
+        return Lateness()
+    return Lateness(dated=dated, on_time=days.get(0, 0), average=sum(d * n for d, n in days.items()) / dated, median=_median(days, dated))
 
 
 def overdue_actions(actions: QuerySet[KeyAction], on: dt.date) -> QuerySet[KeyAction]:

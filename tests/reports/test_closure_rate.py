@@ -9,7 +9,13 @@ import pytest
 from django.urls import reverse
 
 from reports import figures
-from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
+from tests.tracking.factories import (
+    change_action,
+    make_action,
+    make_evaluation,
+    make_office,
+    make_recommendation,
+)
 from tracking.models import KeyAction
 from tracking.models.responses import today
 
@@ -18,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def action(rec, deadline, status="Initiated", first=None, completed_on=None, verification=""):
     a = make_action(rec, deadline=deadline, status=status)
-    KeyAction.objects.filter(pk=a.pk).update(first_deadline=first, completed_on=completed_on, verification=verification)
+    change_action(a, first_deadline=first, completed_on=completed_on, verification=verification)
     return a
 
 

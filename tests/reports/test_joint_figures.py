@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from reports import annual, figures
 from reports.joint import rollup
-from tests.tracking.factories import make_action, make_office
+from tests.tracking.factories import change_action, make_action, make_office
 from tracking.actor import Actor
 from tracking.models import (
     Evaluation,
@@ -32,7 +32,7 @@ ON = dt.date(2025, 6, 15)
 
 def act(rec, deadline, status="Initiated", first=None, completed_on=None, verification=""):
     a = make_action(rec, deadline=deadline, status=status)
-    KeyAction.objects.filter(pk=a.pk).update(first_deadline=first, completed_on=completed_on, verification=verification)
+    change_action(a, first_deadline=first, completed_on=completed_on, verification=verification)
     return a
 
 
@@ -94,7 +94,7 @@ def test_the_annual_report_gives_the_accountability_figures(world):
     inside = annual.build(2025, restrict(eo, Evaluation), restrict(eo, KeyAction), reader=reader_scope(eo), on=ON)
     assert inside.late.ageing["up to 30 days"] == 1 and inside.closure.due == 5
     # An even number of dated completions: the median is the mean of the middle two.
-    KeyAction.objects.filter(pk=made["A2"].pk).update(status="Completed", completed_on=dt.date(2025, 6, 10))  # 71 days late
+    change_action(made["A2"], status="Completed", completed_on=dt.date(2025, 6, 10))  # 71 days late
     report = annual.build(2025, restrict(None, Evaluation), restrict(None, KeyAction), reader=PUBLIC, on=ON)
     assert (report.lateness.dated, report.lateness.average, report.lateness.median) == (4, 35.0, 34.5)
 

@@ -19,6 +19,7 @@ import random
 from collections import Counter
 
 import pytest
+from django.db.models import F
 
 from gateformat.generate import Generator
 from reports import figures
@@ -35,9 +36,12 @@ from tracking.models import (
     Unit,
 )
 from tracking.models.accountability import VerificationState
-from tracking.models.responses import ActionStatus, ResponseStatus
+from tracking.models.responses import ActionStatus, ResponseStatus, today
+from tracking.models.tallies import ACCOUNTABILITY
+from tracking.models.tallies import month_end as tallies_month_end
 from tracking.permissions import EVERYTHING, PUBLIC, Reader, restrict
 from tracking.services import drafting, tallies
+from tracking.services.deadlines import revise_deadline
 from tracking.services.importer import Importer
 from tracking.services.progress import record_progress
 from tracking.services.verification import verify_completion
@@ -120,6 +124,15 @@ class World:
         evidence = "https://example.org/evidence" if status == "Completed" else ""  # a completion carries its evidence
         record_progress(SYSTEM, action, version=action.version, status=status, comment="Progress.", evidence_url=evidence,
                         reopen_reason="Reopened.")
+
+    def revise(self):
+        """A deadline moved (through the services): the first one is kept, and the action may turn late against it."""
+        action = KeyAction.objects.exclude(status=ActionStatus.NO_LONGER_APPLICABLE).order_by("?").first()
+        if action is None:
+            return
+        deadline = dt.date(self.rng.randint(2022, 2027), self.rng.randint(1, 12), 1)
+        if deadline != action.deadline:
+            revise_deadline(SYSTEM, action, version=action.version, deadline=deadline, reason="Moved.")
 
     def verify(self):
         """The evaluation office accepts a completion (counted as verified) or sends it back (reopened)."""
@@ -232,8 +245,8 @@ class World:
         else:
             drafting.return_response(SYSTEM, submitted, version=submitted.version, reason="Again.")
 
-    STEPS = ("import_new", "import_changed", "import_batch", "progress", "progress", "verify", "verify", "draft", "edit", "delete", "review",
-             "discard")
+    STEPS = ("import_new", "import_changed", "import_batch", "progress", "progress", "verify", "verify", "revise", "draft", "edit", "delete",
+             "review", "discard")
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -249,6 +262,10 @@ def test_kept_counts_equal_the_counts_made_again_after_any_sequence_of_changes(s
         assert kept() == truth(), "verify"
     assert sum(kept().values()) > 0
     assert any(verified for (*_, verified) in kept()), "no verified completion counted: the sequence did not reach them"
+    # The first deadlines and completion dates counted: completions with their days late, open actions late against a
+    # first deadline that was moved.
+    assert any(k[0] == ACCOUNTABILITY and k[1].startswith("c") and not k[1].endswith(":") for k in kept())
+    assert KeyAction.objects.exclude(first_deadline=None).exclude(first_deadline=F("deadline")).exists()
     drafts = Evaluation.objects.exclude(management_response__status=ResponseStatus.APPROVED).values_list("office_id", flat=True)
     scoped = Reader(internal=True, offices=frozenset([*drafts[:1], Office.objects.order_by("pk").values_list("pk", flat=True)[0]]))
     for reader in (PUBLIC, scoped, EVERYTHING):
@@ -270,6 +287,13 @@ def _same_figures(reader):
                 _accountable(f) for f in b.breakdown(by, on, accountability=True)
             ], by
         assert _accountable(a.totals(on)) == _accountable(b.totals(on))
+    # The closure rate and days late of each year, from the kept counts and from the key actions.
+    kept_figures = source.accountability()
+    for year in range(2015, today().year + 2):
+        assert source.closure(year) == figures.closure(actions, year), year
+        in_year = actions.filter(completed_on__gte=dt.date(year, 1, 1), completed_on__lt=dt.date(year + 1, 1, 1))
+        assert _lateness(kept_figures.lateness(year)) == _lateness(figures.days_late(in_year)), year
+        assert kept_figures.completed_in(year) == in_year.filter(status=ActionStatus.COMPLETED).count(), year
     # The home page's counts: each evaluation and recommendation read once (a joint evaluation's partners and copies
     # with their lead), as a DISTINCT over the rows counts them.
     evaluations = {lead or pk for pk, lead in restrict(reader, Evaluation).values_list("pk", "joint_lead_id")}
@@ -282,6 +306,10 @@ def _same_figures(reader):
     year = Evaluation.objects.order_by("pk").values_list("year", flat=True).first()
     assert not figures.Source.of(reader, queries.Filters(year=year), actions).tallied
     assert not figures.Source.of(reader, queries.Filters(status="Completed"), actions).tallied
+
+
+def _lateness(x: figures.Lateness) -> tuple:
+    return x.dated, x.on_time, None if x.average is None else round(x.average, 6), x.median
 
 
 def _plain(f: figures.Figures) -> tuple:
@@ -366,5 +394,25 @@ def test_an_unchanged_reimport_counts_nothing_and_writes_no_count():
     with CaptureQueriesContext(connection) as queries:
         world.importer.import_documents(docs)
     grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
-    assert len(grouped) == 4  # the plain counts and the tags', and its records (evaluations, recommendations), of the changed evaluation
+    # The plain counts, the tags' and the first deadlines and completion dates', and its records (evaluations,
+    # recommendations), of the changed evaluation.
+    assert len(grouped) == 5
     assert kept() == truth()
+
+
+def test_a_progress_update_that_dates_an_imported_completion_moves_its_counts():
+    """An imported completion has no date; a progress update that keeps it Completed gives it today's: its days late are
+    counted from then on, though its status and verification did not move."""
+    world = World(5)
+    world.import_new()
+    action = KeyAction.objects.filter(
+        status=ActionStatus.COMPLETED, completed_on=None, evaluation__management_response__status=ResponseStatus.APPROVED
+    ).exclude(deadline=None).first()
+    assert action is not None
+    record_progress(SYSTEM, action, version=action.version, status="Completed", comment="Still done.",
+                    evidence_url="https://example.org/evidence")
+    action.refresh_from_db()
+    assert action.completed_on == today()
+    assert kept() == truth()
+    late = str((today() - tallies_month_end(action.deadline)).days)
+    assert any(k[0] == ACCOUNTABILITY and k[1].endswith(f":{today().year}:{late}") for k in kept())

@@ -8,7 +8,13 @@ import pytest
 from django.urls import reverse
 
 from reports import figures
-from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
+from tests.tracking.factories import (
+    change_action,
+    make_action,
+    make_evaluation,
+    make_office,
+    make_recommendation,
+)
 from tracking.models import KeyAction
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +24,7 @@ ON = dt.date(2025, 6, 15)
 
 def action(rec, deadline, status="Initiated", first=None, completed_on=None):
     a = make_action(rec, deadline=deadline, status=status)
-    KeyAction.objects.filter(pk=a.pk).update(first_deadline=first, completed_on=completed_on)
+    change_action(a, first_deadline=first, completed_on=completed_on)
     return KeyAction.objects.get(pk=a.pk)
 
 

@@ -76,6 +76,13 @@ def make_action(
     return action
 
 
+def change_action(action: KeyAction | int, **fields) -> None:
+    """Set a key action's fields as a service would: its counts kept in step (first deadline, completion date...)."""
+    pk = getattr(action, "pk", action)
+    with transaction.atomic(), tallies.kept_in_step(actions=[pk]):
+        KeyAction.objects.filter(pk=pk).update(**fields)
+
+
 def make_pdf(*paragraphs: str) -> bytes:
     """A real PDF with these paragraphs (made by WeasyPrint, which the PDF exports use)."""
     from html import escape

@@ -10,7 +10,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from reports import figures
-from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
+from tests.tracking.factories import (
+    change_action,
+    make_action,
+    make_evaluation,
+    make_office,
+    make_recommendation,
+)
 from tracking.actor import Actor
 from tracking.models import (
     ChangeRecord,
@@ -41,7 +47,7 @@ def world():
     office = make_office("Office O")
     unit = Unit.objects.create(office=office, name="Unit O")
     done = make_action(make_recommendation(make_evaluation(office)), status="Completed", units=[unit])
-    KeyAction.objects.filter(pk=done.pk).update(completed_on=dt.date(2025, 3, 1))
+    change_action(done, completed_on=dt.date(2025, 3, 1))
     return KeyAction.objects.get(pk=done.pk), {
         "unit": person("unit.fp", Role.UNIT_FOCAL_POINT, unit=unit),
         "eo": person("eo", Role.EVALUATION_OFFICE, office=office),

@@ -8,12 +8,19 @@ is none), apart for approved responses and the rest (`approved`). The
 deadline month is all the rules of due, overdue and age look at, so the
 counts stay right as the months pass.
 
+One dimension more, `ACCOUNTABILITY`, holds what the first deadline and the
+completion date decide (late against the first deadline, hidden by a revision,
+days late, closure in a year): its group says which of those a key action counts
+in (`accountability_group`).
+
 The services keep the rows in step, in the same transaction as the change,
 by adding the difference a change makes (`tracking.services.tallies`);
 tests compare them with the counts made again from the key actions.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.db import models
 from django.db.models import Func, IntegerField
@@ -24,6 +31,47 @@ NO_DEADLINE = 0  # deadline_month of actions without a deadline
 EVALUATIONS, RECOMMENDATIONS = "evaluations", "recommendations"
 # One row more, not a count: its `n` moves on every change of the counts (the figures' cache version).
 VERSION = ("_version", "", True, "", NO_DEADLINE, False)
+
+
+# The dimension of the first deadline and the completion date: one group ("all") split by what those figures read.
+ACCOUNTABILITY = "accountability"
+_COMPLETED, _NO_LONGER_APPLICABLE = "Completed", "No Longer Applicable"  # ActionStatus's values (responses imports this module's model)
+
+
+def month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+
+
+def accountability_group(status: str, deadline: dt.date | None, first_deadline: dt.date | None,
+                         completed_on: dt.date | None) -> tuple[str, int] | None:
+    """A key action's group in the `ACCOUNTABILITY` dimension, and the deadline month counted with it; None: in none of
+    its figures (No Longer Applicable).
+
+    - open: "o<first month>", the month (year × 12 + month) of its first deadline (the deadline when never revised;
+      0: none), counted with its deadline month (late against the first deadline and not the revised one);
+    - Completed: "c<first year>:<year completed>:<days late>", the year of the first deadline and of the completion
+      (0: not known) and the days from the end of the first deadline's month to the completion (empty: not known;
+      negative: early), counted with no deadline month (no figure of a completion reads it).
+
+    A few thousand groups at most: an open action's months, a completed one's years and days.
+    """
+    if status == _NO_LONGER_APPLICABLE:
+        return None
+    first = first_deadline or deadline
+    if status != _COMPLETED:
+        return f"o{month_index(first) or 0}", month_index(deadline) or NO_DEADLINE
+    late = "" if completed_on is None or first is None else str((completed_on - month_end(first)).days)
+    return f"c{first.year if first else 0}:{completed_on.year if completed_on else 0}:{late}", NO_DEADLINE
+
+
+def read_accountability_group(group: str) -> tuple[int, int, int, int | None]:
+    """(first month, first year, year completed, days late) of an `accountability_group` (0 / None: not known; an open
+    action's: its first month and year, 0 and None)."""
+    if group.startswith("o"):
+        first = int(group[1:])
+        return first, (first - 1) // 12 if first else 0, 0, None
+    first_year, done, late = group[1:].split(":")
+    return 0, int(first_year), int(done), int(late) if late else None
 
 
 class ActionTally(models.Model):

@@ -152,8 +152,8 @@ def record_progress(
         now = timezone.now()
         state = verification.state_after_progress(current.verification, status)
         completed_on = verification.completed_on_after_progress(current, status, timezone.localdate(now))
-        # The counts behind the figures follow the new status and verification (tracking.services.tallies).
-        counted = (current.status, current.is_verified) != (status, tallies.is_verified(status, state))
+        # The counts behind the figures follow the new status, verification and completion date (tracking.services.tallies).
+        counted = (current.status, current.is_verified, current.completed_on) != (status, tallies.is_verified(status, state), completed_on)
         with tallies.kept_in_step(actions=[current.pk] if counted else []):
             locking.bump(current, version, status=status, verification=state, completed_on=completed_on, updated_at=now)
         update = ActionUpdate.objects.create(

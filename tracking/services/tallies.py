@@ -32,7 +32,16 @@ from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 from ..models import ActionTally, Evaluation, KeyAction, Recommendation
 from ..models.accountability import VerificationState
 from ..models.responses import ActionStatus, ResponseStatus
-from ..models.tallies import EVALUATIONS, NO_DEADLINE, RECOMMENDATIONS, VERSION, MonthIndex, month_index
+from ..models.tallies import (
+    ACCOUNTABILITY,
+    EVALUATIONS,
+    NO_DEADLINE,
+    RECOMMENDATIONS,
+    VERSION,
+    MonthIndex,
+    accountability_group,
+    month_index,
+)
 from . import bulk
 
 # The dimensions of the plain counts: where each is on a key action.
@@ -52,7 +61,7 @@ def is_verified(status: str, verification: str) -> bool:
 
 
 def counts(actions) -> Counter:
-    """The counts of these key actions, every dimension (two GROUP BYs).
+    """The counts of these key actions, every dimension (three GROUP BYs).
 
     `actions` may be a historical model's queryset (the migration that rebuilds the counts).
     """
@@ -77,7 +86,19 @@ def counts(actions) -> Counter:
     )
     for r in tagged.values("ok", "month", "st", "ver", "term", "kind").annotate(n=Count("pk")):
         out[(r["kind"], str(r["term"]), *_tail(r["ok"], r["st"], r["month"], r["ver"]))] += r["n"]
+    # The first deadline and the completion date: grouped by their values, each row's group made here, by the
+    # same function as `count_responses` (dates to months, years and days late: the same in both databases).
+    dated = actions.order_by().exclude(status=ActionStatus.NO_LONGER_APPLICABLE).annotate(ok=approved, ver=verified)
+    for r in dated.values("ok", "status", "ver", "deadline", "first_deadline", "completed_on").annotate(n=Count("pk")):
+        _count_accountability(out, r["ok"], r["status"], r["ver"], r["deadline"], r["first_deadline"], r["completed_on"], r["n"])
     return out
+
+
+def _count_accountability(out: Counter, approved, status: str, verified, deadline, first_deadline, completed_on, n: int) -> None:
+    found = accountability_group(status, deadline, first_deadline, completed_on)
+    if found is not None:
+        group, month = found
+        out[(ACCOUNTABILITY, group, bool(approved), status, month, bool(verified))] += n
 
 
 def _tail(approved, status: str, month: int | None, verified) -> tuple:
@@ -92,8 +113,8 @@ def _count_plain(out: Counter, tail: tuple, values: dict, n: int) -> None:
 
 
 # What `count_responses` reads of an evaluation's response: each recommendation's
-# (category, [(tag kind, term id)], [(key action status, deadline, verification)]).
-Recommendations = list[tuple[str, list[tuple[str, int]], list[tuple[str, "dt.date | None", str]]]]
+# (category, [(tag kind, term id)], [(key action status, deadline, verification, first deadline, completed on)]).
+Recommendations = list[tuple[str, list[tuple[str, int]], list[tuple[str, "dt.date | None", str, "dt.date | None", "dt.date | None"]]]]
 
 
 def count_responses(responses: Iterable[tuple[dict, str, Recommendations]]) -> Counter:
@@ -108,11 +129,13 @@ def count_responses(responses: Iterable[tuple[dict, str, Recommendations]]) -> C
         approved = status == ResponseStatus.APPROVED
         for category, tags, actions in recommendations:
             values = {**evaluation, "category": category}
-            for st, deadline, verification in actions:
-                tail = _tail(approved, st, month_index(deadline), is_verified(st, verification))
+            for st, deadline, verification, first_deadline, completed_on in actions:
+                verified = is_verified(st, verification)
+                tail = _tail(approved, st, month_index(deadline), verified)
                 _count_plain(out, tail, values, 1)
                 for kind, term in tags:
                     out[(kind, str(term), *tail)] += 1
+                _count_accountability(out, approved, st, verified, deadline, first_deadline, completed_on, 1)
     return out
 
 

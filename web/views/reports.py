@@ -86,15 +86,23 @@ def _dashboard(request) -> dict:
     evaluations = filters.evaluations(restrict(request.user, Evaluation))
     weeks = _weeks(request)
     source = figures.Source.of(request.user, filters, actions)
-    # What only the key actions themselves give (first deadlines, completion dates, completions): one pass
-    # (the outcome questions apart, `figures.outcomes`).
-    scan = (
-        figures.Scan(actions)
-        .add("totals", source.row_aggregates(on))
-        .add("closure", figures.closure_aggregates(on.year))
-        .add("outcomes", figures.outcome_aggregates())
-    )
-    total = source.totals(on, row=scan["totals"])
+    if source.tallied:
+        # Every figure from the kept counts: no pass over the key actions.
+        total = source.totals(on)
+        closure = source.closure(on.year)
+        completed = {"completed": total.by_status.get(figures.COMPLETED, 0)}
+    else:
+        # Counted from the key actions, every figure they give in one pass (the outcome questions apart,
+        # `figures.outcomes`).
+        scan = (
+            figures.Scan(actions)
+            .add("totals", source.row_aggregates(on))
+            .add("closure", figures.closure_aggregates(on.year))
+            .add("outcomes", figures.outcome_aggregates())
+        )
+        total = source.totals(on, row=scan["totals"])
+        closure = figures.Closure(year=on.year, **scan["closure"])
+        completed = scan["outcomes"]
     sections = []
     tables = source.breakdowns(list(figures.BREAKDOWNS), on)
     for key, b in figures.BREAKDOWNS.items():
@@ -146,8 +154,8 @@ def _dashboard(request) -> dict:
             # offices have thousands of plans between them, too many for one page.
             "plans": figures.plan_compliance(evaluations.filter(plan__start_year__lte=plan_year, plan__end_year__gte=plan_year), weeks),
             "plan_year": plan_year,
-            "closure": figures.Closure(year=on.year, **scan["closure"]),
-            "outcomes": figures.outcomes(actions, request.user, row=scan["outcomes"]),
+            "closure": closure,
+            "outcomes": figures.outcomes(actions, request.user, row=completed),
             "weeks": weeks,
             "today": on,
             **_filter_choices(request),

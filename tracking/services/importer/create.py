@@ -112,7 +112,7 @@ def create_all(importer, jobs: list) -> dict[tuple, Evaluation]:
                 day = parse_deadline(a.deadline)
                 known = deadlines[a.deadline] = (_prepared(KeyAction, "deadline", day), day)
             deadline = known[0]
-            counted_actions.append((a.status, known[1], ""))
+            counted_actions.append((a.status, known[1], "", None, None))  # never revised, no completion date
             action_rows.append(
                 (rec_id, rec_row[1], i, a.number, a.label[:20], a.text, a.responsible, deadline, a.status, a.comments,
                  round(a.split_confidence, 3), _prepared(KeyAction, "imported", job.action_values(a)), 1, now, now)

@@ -487,7 +487,7 @@ def _counted(mr, recommendations) -> tuple:
         (
             rec.category,
             [(tag.term.kind, tag.term_id) for tag in rec.tags.all()],
-            [(a.status, a.deadline, a.verification) for a in rec.key_actions.all()],
+            [(a.status, a.deadline, a.verification, a.first_deadline, a.completed_on) for a in rec.key_actions.all()],
         )
         for rec in recommendations
     ]

@@ -1,0 +1,32 @@
+# The figures of first deadlines and completion dates join the kept counts (tracking.models.tallies ACCOUNTABILITY):
+# the dashboard and the annual report no longer read every key action for them.
+
+from collections import Counter
+
+from django.db import migrations
+
+ACCOUNTABILITY = "accountability"
+
+
+def count(apps, schema_editor):
+    """The new dimension's counts of the key actions already there (nothing to do on a new database)."""
+    KeyAction = apps.get_model("tracking", "KeyAction")
+    if KeyAction.objects.using(schema_editor.connection.alias).exists():
+        from tracking.services.tallies import add, counts
+
+        add(Counter({k: n for k, n in counts(KeyAction.objects.all()).items() if k[0] == ACCOUNTABILITY}), Counter())
+
+
+def uncount(apps, schema_editor):
+    apps.get_model("tracking", "ActionTally").objects.filter(dimension=ACCOUNTABILITY).delete()
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("tracking", "0028_unit_action_indexes"),
+    ]
+
+    operations = [
+        migrations.RunPython(count, uncount),
+    ]
