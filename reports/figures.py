@@ -308,8 +308,8 @@ def _aggregates(on: dt.date, *, accountability: bool = True) -> dict[str, Any]:
     return aggs if accountability else {k: v for k, v in aggs.items() if k not in ACCOUNTABILITY}
 
 
-# What the kept counts do not hold (the first deadline, completion dates): counted from the key actions even
-# when the rest comes from the kept counts (`Source`). Verified completions are in the kept counts.
+# The figures of the first deadline and completion dates: counted from the key actions, or added up from the
+# kept counts' own dimension for them (`KeptAccountability`), not from the status and deadline counts.
 ACCOUNTABILITY = (
     "completed_dated", "completed_late", "days_late_avg", "days_late_max",
     "overdue_hidden", *(f"age{i}" for i in range(len(AGEING))),
