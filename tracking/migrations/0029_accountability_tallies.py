@@ -9,11 +9,13 @@ ACCOUNTABILITY = "accountability"
 
 
 def count(apps, schema_editor):
-    """The new dimension's counts of the key actions already there (nothing to do on a new database)."""
+    """The new dimension's counts of the key actions already there (nothing to do on a new database). Any of its rows
+    are counted again, not added to: an earlier migration that rebuilt every count (0015) runs today's counting."""
     KeyAction = apps.get_model("tracking", "KeyAction")
     if KeyAction.objects.using(schema_editor.connection.alias).exists():
         from tracking.services.tallies import add, counts
 
+        apps.get_model("tracking", "ActionTally").objects.filter(dimension=ACCOUNTABILITY).delete()
         add(Counter({k: n for k, n in counts(KeyAction.objects.all()).items() if k[0] == ACCOUNTABILITY}), Counter())
 
 
