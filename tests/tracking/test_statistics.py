@@ -77,3 +77,28 @@ def test_on_postgresql_the_changes_just_made_on_this_connection_count():
     Term.objects.create(kind="thematic_area", name="First")  # a commit: this connection's counts flushed now ...
     Term.objects.bulk_create(Term(kind="thematic_area", name=f"Area {i}") for i in range(1500))  # ... not these, yet
     assert Term._meta.db_table in refresh_statistics.call()
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statistics table")
+def test_on_sqlite_an_empty_table_is_recorded_as_empty_until_it_has_rows():
+    """ANALYZE keeps nothing of an empty table, which the planner then takes for a large one (at L it read every key
+    action to count the outcome questions, none yet: 15 ms, 0.1 once the table was known to be empty)."""
+    from jobs.models import ScheduledRun
+    from tests.tracking.factories import make_action, make_evaluation, make_recommendation
+    from tracking.models import KeyAction, OutcomeQuestion
+
+    action = make_action(make_recommendation(make_evaluation()), status="Completed")
+
+    def stats(model) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = %s ORDER BY idx", [model._meta.db_table])
+            return cursor.fetchall()
+
+    refresh_statistics.call()
+    assert stats(OutcomeQuestion) == [(None, "0")]  # no row: the planner reads it first
+    assert stats(ScheduledRun) == []  # not a tracking table: left to the planner's default
+    assert stats(KeyAction) and all(idx is not None for idx, _ in stats(KeyAction))  # a table with rows: ANALYZE's own
+    OutcomeQuestion.objects.create(key_action=action, question="Did it change?", ask_on=dt.date(2024, 2, 1))
+    refresh_statistics.call()
+    assert stats(OutcomeQuestion) and all(idx is not None for idx, _ in stats(OutcomeQuestion))  # counted as they are now
