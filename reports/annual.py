@@ -126,7 +126,8 @@ def build(
         report.lateness = kept.lateness(year)
         report.outcomes = figures.outcomes(source.actions.filter(in_year), reader, row={"completed": kept.completed_in(year)})
         report.late = figures.accountability_only(kept.totals(on, ageing_only=True))
-        report.overdue_total = due.totals(on, accountability=False).overdue
+        # Overdue as of today among those due by the end of the year (the figures above are as of the year's end, or today).
+        report.overdue_total = (report.due if as_at == on else due.totals(on, accountability=False)).overdue
     else:
         # Every figure the key actions themselves give, in one pass over them (each narrowed by its own condition).
         scan = (

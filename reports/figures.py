@@ -264,12 +264,17 @@ class DaysLate(Func):
     def as_sql(self, compiler, connection, **extra):  # PostgreSQL
         done, done_params = compiler.compile(self.source_expressions[0])
         first, first_params = compiler.compile(self.source_expressions[1])
-        return f"({done} - CAST({first} + INTERVAL '1 month' - INTERVAL '1 day' AS DATE))", [*done_params, *first_params]
+        # From the first of the month: a deadline is stored as its month's first day, but a date on another day of
+        # the month still ends with the month (as KeyAction.days_late and the kept counts count it).
+        return (
+            f"({done} - CAST(DATE_TRUNC('month', CAST({first} AS TIMESTAMP)) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE))",
+            [*done_params, *first_params],
+        )
 
     def as_sqlite(self, compiler, connection, **extra):
         done, done_params = compiler.compile(self.source_expressions[0])
         first, first_params = compiler.compile(self.source_expressions[1])
-        sql = f"CAST(julianday({done}) - julianday(date({first}, '+1 month', '-1 day')) AS INTEGER)"
+        sql = f"CAST(julianday({done}) - julianday(date({first}, 'start of month', '+1 month', '-1 day')) AS INTEGER)"
         return sql, [*done_params, *first_params]
 
 

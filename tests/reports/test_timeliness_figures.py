@@ -98,3 +98,21 @@ def test_the_dashboard_shows_them_with_their_definitions(client):
     assert "Against the first deadline</h2>" in html
     assert '<span class="value">2</span> completed late' in html
     assert "hidden by a revised deadline" in html and "<strong>first deadline</strong>" in html
+
+
+def test_a_first_deadline_within_its_month_counts_from_the_end_of_that_month():
+    """Deadlines are stored as their month's first day; a date later in the month (written by hand) still ends with
+    its month: the database, the action's page and the kept counts agree."""
+    from tracking import queries
+    from tracking.permissions import EVERYTHING
+
+    rec = make_recommendation(make_evaluation(make_office("Kenya")))
+    late = action(rec, dt.date(2024, 3, 1), "Completed", first=dt.date(2024, 1, 15), completed_on=dt.date(2024, 2, 10))
+    early = action(rec, dt.date(2024, 3, 1), "Completed", first=dt.date(2024, 1, 31), completed_on=dt.date(2024, 1, 31))
+    assert (late.days_late, early.days_late) == (10, 0)
+    rows = figures.totals(KeyAction.objects.all(), ON)
+    assert (rows.completed_dated, rows.completed_late, rows.days_late_max) == (2, 1, 10)
+    kept = figures.Source.of(EVERYTHING, queries.Filters(), KeyAction.objects.all())
+    assert kept.tallied
+    assert (kept.totals(ON).completed_late, kept.totals(ON).days_late_max) == (1, 10)
+    assert kept.accountability().lateness(2024) == figures.days_late(KeyAction.objects.all())

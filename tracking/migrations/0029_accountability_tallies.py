@@ -15,7 +15,7 @@ def count(apps, schema_editor):
     if KeyAction.objects.using(schema_editor.connection.alias).exists():
         from tracking.services.tallies import add, counts
 
-        apps.get_model("tracking", "ActionTally").objects.filter(dimension=ACCOUNTABILITY).delete()
+        apps.get_model("tracking", "ActionTally").objects.using(schema_editor.connection.alias).filter(dimension=ACCOUNTABILITY).delete()
         add(Counter({k: n for k, n in counts(KeyAction.objects.all()).items() if k[0] == ACCOUNTABILITY}), Counter())
 
 

@@ -50,7 +50,7 @@ def _empty_tables_counted(cursor) -> list[str]:
     # The tracking tables only, which the pages join: a queue's table (jobs), empty at one moment and holding
     # thousands of rows the next, is better left to the planner's default of a large table.
     cursor.execute(
-        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE %s ESCAPE '\\' "
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE %s ESCAPE '\\' "
         "AND name NOT IN (SELECT tbl FROM sqlite_stat1) ORDER BY name",
         ["tracking\\_%"],
     )
@@ -62,6 +62,6 @@ def _empty_tables_counted(cursor) -> list[str]:
             empty.append(table)
     if empty:
         cursor.executemany("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (%s, NULL, '0')", [(t,) for t in empty])
-        cursor.execute("ANALYZE sqlite_schema")  # the statistics read again (this connection; the others see the change)
+        cursor.execute("ANALYZE sqlite_master")  # the statistics read again here; other connections read them when they next connect
     return empty
 
