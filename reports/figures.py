@@ -99,6 +99,7 @@ from tracking.models.tallies import (
     NO_DEADLINE,
     MonthIndex,
     accountability_group,
+    is_verified,
     month_index,
     read_accountability_group,
 )
@@ -630,8 +631,7 @@ class KeptAccountability:
             for status, verification, deadline, first, done, n in rows.annotate(n=Count("pk")):
                 found = accountability_group(status, deadline, first, done)
                 if found is not None:
-                    verified = status == COMPLETED and verification == VerificationState.VERIFIED.value
-                    kept._add(read_accountability_group(found[0]), status, found[1], verified, n)
+                    kept._add(read_accountability_group(found[0]), status, found[1], is_verified(status, verification), n)
         return kept
 
     def _add(self, group: tuple, status: str, month: int, verified: bool, n: int) -> None:

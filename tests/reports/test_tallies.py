@@ -36,9 +36,8 @@ from tracking.models import (
     Unit,
 )
 from tracking.models.accountability import VerificationState
-from tracking.models.responses import ActionStatus, ResponseStatus, today
+from tracking.models.responses import ActionStatus, ResponseStatus, month_end, today
 from tracking.models.tallies import ACCOUNTABILITY
-from tracking.models.tallies import month_end as tallies_month_end
 from tracking.permissions import EVERYTHING, PUBLIC, Reader, restrict
 from tracking.services import drafting, tallies
 from tracking.services.deadlines import revise_deadline
@@ -414,5 +413,5 @@ def test_a_progress_update_that_dates_an_imported_completion_moves_its_counts():
     action.refresh_from_db()
     assert action.completed_on == today()
     assert kept() == truth()
-    late = str((today() - tallies_month_end(action.deadline)).days)
+    late = str((today() - month_end(action.deadline)).days)
     assert any(k[0] == ACCOUNTABILITY and k[1].endswith(f":{today().year}:{late}") for k in kept())

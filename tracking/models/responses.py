@@ -50,6 +50,10 @@ def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
+def month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+
+
 def today() -> dt.date:
     return timezone.localdate()
 
@@ -344,8 +348,7 @@ class KeyAction(models.Model):
         first = self.first_deadline_or_deadline
         if self.status != ActionStatus.COMPLETED or self.completed_on is None or first is None:
             return None
-        month_end = (first.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-        return max(0, (self.completed_on - month_end).days)
+        return max(0, (self.completed_on - month_end(first)).days)
 
     @property
     def first_deadline_label(self) -> str:

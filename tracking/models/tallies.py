@@ -25,6 +25,9 @@ import datetime as dt
 from django.db import models
 from django.db.models import Func, IntegerField
 
+from .accountability import VerificationState
+from .responses import ActionStatus, month_end
+
 NO_DEADLINE = 0  # deadline_month of actions without a deadline
 # Two dimensions that count records, not key actions (in the group "", status "", NO_DEADLINE): the evaluations and
 # the recommendations the home page counts, a joint evaluation once (tracking.services.tallies records).
@@ -35,11 +38,11 @@ VERSION = ("_version", "", True, "", NO_DEADLINE, False)
 
 # The dimension of the first deadline and the completion date: one group ("all") split by what those figures read.
 ACCOUNTABILITY = "accountability"
-_COMPLETED, _NO_LONGER_APPLICABLE = "Completed", "No Longer Applicable"  # ActionStatus's values (responses imports this module's model)
 
 
-def month_end(day: dt.date) -> dt.date:
-    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+def is_verified(status: str, verification: str) -> bool:
+    """Counted as a verified completion (as `tracking.services.tallies.counts` counts it in the database)."""
+    return status == ActionStatus.COMPLETED and verification == VerificationState.VERIFIED
 
 
 def accountability_group(status: str, deadline: dt.date | None, first_deadline: dt.date | None,
@@ -55,10 +58,10 @@ def accountability_group(status: str, deadline: dt.date | None, first_deadline: 
 
     A few thousand groups at most: an open action's months, a completed one's years and days.
     """
-    if status == _NO_LONGER_APPLICABLE:
+    if status == ActionStatus.NO_LONGER_APPLICABLE:
         return None
     first = first_deadline or deadline
-    if status != _COMPLETED:
+    if status != ActionStatus.COMPLETED:
         return f"o{month_index(first) or 0}", month_index(deadline) or NO_DEADLINE
     late = "" if completed_on is None or first is None else str((completed_on - month_end(first)).days)
     return f"c{first.year if first else 0}:{completed_on.year if completed_on else 0}:{late}", NO_DEADLINE

@@ -40,6 +40,7 @@ from ..models.tallies import (
     VERSION,
     MonthIndex,
     accountability_group,
+    is_verified,
     month_index,
 )
 from . import bulk
@@ -53,11 +54,6 @@ PLAIN = {
     "category": "recommendation__category",
 }
 Key = tuple[str, str, bool, str, int, bool]  # (dimension, key, approved, status, deadline month, verified)
-
-
-def is_verified(status: str, verification: str) -> bool:
-    """Counted as a verified completion (as `counts` counts it in the database)."""
-    return status == ActionStatus.COMPLETED and verification == VerificationState.VERIFIED
 
 
 def counts(actions) -> Counter:
