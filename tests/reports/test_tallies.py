@@ -67,6 +67,16 @@ class World:
         self.docs = []
         self.importer = Importer(SYSTEM, allow_removals=True)  # a changed page may drop key actions: archived, still counted
 
+    # The world's choices come from its seed alone: the database's own random order ("?") made a seed's sequence
+    # differ from run to run and from one database to the other.
+    def _pick(self, queryset):
+        rows = list(queryset.order_by("pk").distinct())
+        return self.rng.choice(rows) if rows else None
+
+    def _some(self, queryset, most: int):
+        rows = list(queryset.order_by("pk"))
+        return self.rng.sample(rows, min(len(rows), self.rng.randint(0, most)))
+
     # --- the steps ----------------------------------------------------------------------------
 
     def import_new(self):
@@ -114,9 +124,7 @@ class World:
         self.importer.import_documents(batch + new)
 
     def progress(self):
-        action = (
-            KeyAction.objects.filter(evaluation__management_response__status=ResponseStatus.APPROVED).order_by("?").first()
-        )
+        action = self._pick(KeyAction.objects.filter(evaluation__management_response__status=ResponseStatus.APPROVED))
         if action is None:
             return
         status = self.rng.choice(STATUSES)
@@ -126,7 +134,7 @@ class World:
 
     def revise(self):
         """A deadline moved (through the services): the first one is kept, and the action may turn late against it."""
-        action = KeyAction.objects.exclude(status=ActionStatus.NO_LONGER_APPLICABLE).order_by("?").first()
+        action = self._pick(KeyAction.objects.exclude(status=ActionStatus.NO_LONGER_APPLICABLE))
         if action is None:
             return
         deadline = dt.date(self.rng.randint(2022, 2027), self.rng.randint(1, 12), 1)
@@ -135,12 +143,9 @@ class World:
 
     def verify(self):
         """The evaluation office accepts a completion (counted as verified) or sends it back (reopened)."""
-        action = (
-            KeyAction.objects.filter(status=ActionStatus.COMPLETED, verification=VerificationState.AWAITING)
-            .order_by("?").first()
-        )
+        action = self._pick(KeyAction.objects.filter(status=ActionStatus.COMPLETED, verification=VerificationState.AWAITING))
         if action is None:
-            action = KeyAction.objects.filter(evaluation__management_response__status=ResponseStatus.APPROVED).order_by("?").first()
+            action = self._pick(KeyAction.objects.filter(evaluation__management_response__status=ResponseStatus.APPROVED))
             if action is None:
                 return
             record_progress(SYSTEM, action, version=action.version, status="Completed", comment="Done.",
@@ -150,14 +155,14 @@ class World:
         verify_completion(SYSTEM, action, version=action.version, accept=accept, reason="" if accept else "No evidence of it.")
 
     def draft(self):
-        office = Office.objects.order_by("?").first()
+        office = self._pick(Office.objects)
         if office is None:
             return self.import_new()
         ev = drafting.create_evaluation(
             SYSTEM, office=office, start_year=2020, end_year=2022, title=f"Drafted {self.rng.random()}",
             year=self.rng.choice([2020, 2021, 2022]),
         )
-        terms = list(Term.objects.order_by("?")[: self.rng.randint(0, 3)])
+        terms = self._some(Term.objects.all(), 3)
         rec = drafting.add_recommendation(
             SYSTEM, ev.management_response, fields={"number": "1", "text": "Do it.", "category": "Accepted"}, terms=terms
         )
@@ -169,9 +174,9 @@ class World:
 
     def discard(self):
         """An empty evaluation: created (and kept, at times), or deleted (one left without recommendations)."""
-        empty = Evaluation.objects.filter(recommendations__isnull=True).order_by("?").first()
+        empty = self._pick(Evaluation.objects.filter(recommendations__isnull=True))
         if empty is None or self.rng.random() < 0.5:
-            office = Office.objects.order_by("?").first()
+            office = self._pick(Office.objects)
             if office is None:
                 return self.import_new()
             empty = drafting.create_evaluation(SYSTEM, office=office, start_year=2020, end_year=2022, title=f"Empty {self.rng.random()}")
@@ -180,38 +185,36 @@ class World:
         drafting.delete_evaluation(SYSTEM, empty, version=empty.version)
 
     def _draft_response(self):
-        return (
+        return self._pick(
             ManagementResponse.objects.filter(status__in=[ResponseStatus.DRAFT, ResponseStatus.RETURNED], recommendations__isnull=False)
-            .order_by("?")
-            .first()
         )
 
     def edit(self):
         response = self._draft_response()
         if response is None:
             return self.draft()
-        action = KeyAction.objects.filter(evaluation_id=response.evaluation_id).order_by("?").first()
+        action = self._pick(KeyAction.objects.filter(evaluation_id=response.evaluation_id))
         if action is not None:
             drafting.update_action(
                 SYSTEM, action, version=action.version,
                 fields={"number": action.number, "text": action.text, "status": self.rng.choice(STATUSES),
                         "deadline": dt.date(self.rng.randint(2019, 2027), self.rng.randint(1, 12), 1)},
             )
-        rec = response.recommendations.order_by("?").first()
+        rec = self._pick(response.recommendations)
         drafting.update_recommendation(
             SYSTEM, rec, version=rec.version, fields={"number": rec.number, "text": rec.text, "category": self.rng.choice(["", "Partially Accepted"])},
-            terms=list(Term.objects.order_by("?")[: self.rng.randint(0, 2)]),
+            terms=self._some(Term.objects.all(), 2),
         )
 
     def delete(self):
         response = self._draft_response()
         if response is None:
             return self.draft()
-        action = KeyAction.objects.filter(evaluation_id=response.evaluation_id).order_by("?").first()
+        action = self._pick(KeyAction.objects.filter(evaluation_id=response.evaluation_id))
         if action is not None and self.rng.random() < 0.6:
             drafting.delete_action(SYSTEM, action, version=action.version)
         else:
-            rec = response.recommendations.order_by("?").first()
+            rec = self._pick(response.recommendations)
             drafting.delete_recommendation(SYSTEM, rec, version=rec.version)
 
     def _complete(self, response):
@@ -248,7 +251,8 @@ class World:
              "review", "discard")
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+# Seeds whose sequences reach every kind of change the assertions below ask for (the same on both databases).
+@pytest.mark.parametrize("seed", [2, 3, 4])
 def test_kept_counts_equal_the_counts_made_again_after_any_sequence_of_changes(seed):
     world = World(seed)
     world.import_new()
