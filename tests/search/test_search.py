@@ -412,15 +412,22 @@ def test_equal_scores_list_the_newest_first():
     assert ids(ANON, "tamarind", "recommendation") == [newer.pk, older.pk]
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5's bm25 and its vocabulary (PostgreSQL ranks with ts_rank_cd)")
 def test_a_word_in_more_than_half_the_index_does_not_rank_but_the_other_words_do(monkeypatch):
-    # bm25 gives such a word an IDF of ~0; counting its rows for it would read them all, once per kind.
+    # SQLite: bm25 gives such a word an IDF of ~0, and counting its rows for it would read them all, once per
+    # kind. PostgreSQL: ranking reads each candidate's tsvector. The same rule on both: the newest first.
     monkeypatch.setattr(engine, "COMMON", 2)
+    monkeypatch.setattr(engine, "COMMON_MATCHES", -1)  # PostgreSQL: a common query's words only (a rare one's rank cheaply)
     ev = make_evaluation(title="Quince evaluation")
-    many = make_recommendation(ev, text="Quince, quince, quince and quince.")  # would rank first by bm25
+    many = make_recommendation(ev, text="Quince, quince, quince and quince.")  # would rank first
     pruned_often = make_recommendation(ev, text="Pruning quince, pruning pears, pruning plums.")
     pruned = make_recommendation(ev, text="Quince orchards need pruning and care over many long seasons.")
     newest = make_recommendation(ev, text="A quince.")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {schema.TABLE}")  # the planner's statistics tell a word's share of the rows
+        with CaptureQueriesContext(connection) as ctx:
+            engine.search(ANON, "quince")
+        assert not any("ts_rank_cd" in q["sql"] for q in ctx.captured_queries)
     assert ids(ANON, "quince", "recommendation") == [newest.pk, pruned.pk, pruned_often.pk, many.pk]
     assert ids(ANON, "quince pruning", "recommendation") == [pruned_often.pk, pruned.pk]
     # A word in few rows ranks as ever: the one that says it most, first.
@@ -465,5 +472,18 @@ def test_the_planner_tells_a_common_query_from_a_rare_one(monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {schema.TABLE}")
     monkeypatch.setattr(engine, "COMMON_MATCHES", 20)
-    assert engine._postgres_common(engine.parse("okra"))
-    assert not engine._postgres_common(engine.parse("quince"))
+    assert engine._postgres_estimates(engine.parse("okra"))[0]
+    assert not engine._postgres_estimates(engine.parse("quince"))[0]
+    assert engine._postgres_estimates(engine.parse("okra plot"))[0]  # the query's own estimate: both words
+    assert not engine._postgres_estimates(engine.parse("okra quince"))[0]
+    # Weightless, in a common query: a word in more than half the rows (and more than COMMON), only a single word.
+    monkeypatch.setattr(engine, "COMMON", 10)
+    monkeypatch.setattr(engine, "COMMON_MATCHES", -1)
+    okra = engine.parse("okra quince grow*")
+    assert engine._postgres_estimates(okra)[1] == {okra.terms[0]}
+    assert engine._postgres_estimates(engine.parse('"grow okra"'))[1] == frozenset()
+    monkeypatch.setattr(engine, "COMMON", 100)
+    assert engine._postgres_estimates(okra)[1] == frozenset()
+    monkeypatch.setattr(engine, "COMMON", 10)
+    monkeypatch.setattr(engine, "COMMON_MATCHES", 20)
+    assert engine._postgres_estimates(okra) == (False, frozenset())  # a rare query: every word ranks
