@@ -61,6 +61,7 @@ from django.db.models import (
     Func,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -527,26 +528,55 @@ def _labels(b: Breakdown, keys: list[Any]) -> dict[Any, str]:
 
 # --- the same figures, added up from the counts kept beside the key actions ----------------------
 
-def _tally_aggregates(on: dt.date) -> dict[str, Any]:
+def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool) -> list[dict[str, Any]]:
+    """The figures' sums of the kept counts (per group_key if `group`), added up in two steps in the database.
+
+    First per group, approved or not and status, in the order of the counts' index (no sort): what the
+    deadline months say (due, past, long past, the months' sum and the first of them for the ages); then
+    per group, over those few rows, what the status says. One step with every condition on each row read
+    (85,000 of them for the offices at L) took 1.7 times as long on SQLite.
+    """
     m = month_index(on)
     dated = Q(deadline_month__gt=NO_DEADLINE)
-    overdue = dated & Q(deadline_month__lt=m) & ~Q(status__in=CLOSED_STATUSES)
-    due = dated & Q(deadline_month__lte=m) & ~Q(status=NLA)
-    age = ExpressionWrapper(Value(m) - F("deadline_month"), output_field=IntegerField())
-    aggs: dict[str, Any] = {
-        "total": Sum("n"),
-        "due": Sum("n", filter=due),
-        "completed_due": Sum("n", filter=due & Q(status=COMPLETED)),
-        "overdue": Sum("n", filter=overdue),
-        "overdue_long": Sum("n", filter=overdue & Q(deadline_month__lt=m - LONG_OVERDUE_MONTHS)),
-        "age_sum": Sum(ExpressionWrapper(age * F("n"), output_field=IntegerField()), filter=overdue),
-        "overdue_age_max": Max(age, filter=overdue),
-        "completed_verified": Sum("n", filter=Q(status=COMPLETED, verified=True)),
-        "completed_due_verified": Sum("n", filter=due & Q(status=COMPLETED, verified=True)),
-    }
-    for i, status in enumerate(STATUS_ORDER):
-        aggs[f"s{i}"] = Sum("n", filter=Q(status=status))
-    return aggs
+    due, past = dated & Q(deadline_month__lte=m), dated & Q(deadline_month__lt=m)
+    int_field = IntegerField()
+    inner = tallies.order_by().values(*(["group_key"] if group else []), "approved", "status").annotate(
+        t_n=Sum("n"),
+        t_due=Sum("n", filter=due),
+        t_past=Sum("n", filter=past),
+        t_long=Sum("n", filter=dated & Q(deadline_month__lt=m - LONG_OVERDUE_MONTHS)),
+        t_months=Sum(ExpressionWrapper(F("n") * F("deadline_month"), output_field=int_field), filter=past),
+        t_first=Min("deadline_month", filter=past),
+        t_verified=Sum("n", filter=Q(verified=True)),
+        t_due_verified=Sum("n", filter=due & Q(verified=True)),
+    )
+    sql, params = inner.query.sql_with_params()
+    is_open = f"status NOT IN ({', '.join(['%s'] * len(CLOSED_STATUSES))})"
+    open_params = [str(x) for x in CLOSED_STATUSES]
+    sums: list[tuple[str, str, list]] = [  # (name, expression, its parameters)
+        ("total", "t_n", []),
+        ("due", "CASE WHEN status <> %s THEN t_due END", [NLA]),
+        ("completed_due", "CASE WHEN status = %s THEN t_due END", [COMPLETED]),
+        ("overdue", f"CASE WHEN {is_open} THEN t_past END", open_params),
+        ("overdue_long", f"CASE WHEN {is_open} THEN t_long END", open_params),
+        ("age_sum", f"CASE WHEN {is_open} THEN %s * t_past - t_months END", [*open_params, m]),
+        ("completed_verified", "CASE WHEN status = %s THEN t_verified END", [COMPLETED]),
+        ("completed_due_verified", "CASE WHEN status = %s THEN t_due_verified END", [COMPLETED]),
+        *((f"s{i}", "CASE WHEN status = %s THEN t_n END", [status]) for i, status in enumerate(STATUS_ORDER)),
+    ]
+    columns = [f"CAST(SUM({expr}) AS BIGINT)" for _, expr, _ in sums]
+    columns.append(f"MAX(CASE WHEN {is_open} THEN %s - t_first END)")
+    outer_params = [p for _, _, ps in sums for p in ps] + [*open_params, m]
+    names = [name for name, _, _ in sums] + ["overdue_age_max"]
+    key = "group_key, " if group else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {key}{', '.join(columns)} FROM ({sql}) t{' GROUP BY group_key' if group else ''}", [*outer_params, *params]
+        )
+        rows = cursor.fetchall()
+    if group:
+        return [{"group_key": r[0], **dict(zip(names, r[1:]))} for r in rows]
+    return [dict(zip(names, r)) for r in rows]
 
 
 def _tally_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -569,13 +599,13 @@ def _tallied(row: dict[str, Any], key: Any = None) -> Figures:
 
 def tallied_totals(tallies: QuerySet[ActionTally], on: dt.date) -> Figures:
     """The status and deadline figures from the kept counts (the accountability ones are zero: see `Source`)."""
-    return _tallied(tallies.filter(dimension="all").order_by().aggregate(**_tally_aggregates(on)))
+    return _tallied(_tally_sums(tallies.filter(dimension="all"), on, group=False)[0])
 
 
 def tallied_breakdown(tallies: QuerySet[ActionTally], by: str, on: dt.date, *, label: bool = True) -> list[Figures]:
     """`breakdown` from the kept counts (tags: one dimension per vocabulary)."""
-    rows = tallies.filter(dimension=by).order_by().values("group_key").annotate(**_tally_aggregates(on))
-    out = [_tallied(r, key=_group(by, r["group_key"])) for r in rows]
+    rows = _tally_sums(tallies.filter(dimension=by), on, group=True)
+    out = [_tallied({k: v for k, v in r.items() if k != "group_key"}, key=_group(by, r["group_key"])) for r in rows]
     return _labelled(by, out) if label else out
 
 
