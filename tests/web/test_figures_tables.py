@@ -70,6 +70,20 @@ def test_plans_name_their_office_and_plan_their_cancellations_and_whether_closed
     assert "badge" not in second and '<td class="small">—</td>' in second and "<td class=\"num\">—" in second
 
 
+@pytest.mark.parametrize("language", ["en", "fr", "es", "de"])
+def test_counts_are_written_as_intcomma_writes_them_in_each_language(language):
+    """The counts skip `intcomma`'s format lookups, not its output (French groups with a narrow space, German with a dot)."""
+    from django.contrib.humanize.templatetags.humanize import intcomma
+    from django.utils import translation
+
+    values = [0, 7, 999, 1000, -1234, 1234567, 123456789, 10**12]
+    with translation.override(language):
+        rows = [Figures(label="x", key=1, total=v) for v in values]
+        cells = [_cells(_render('{% figures_table rows "C" "D" %}', rows=[r]))[1] for r in rows]
+        assert cells == [str(intcomma(v)) for v in values]
+    assert cells[5] != "1234567"  # grouped
+
+
 def test_plan_counts_follow_the_thousands_separator_setting(settings):
     settings.USE_THOUSAND_SEPARATOR = True
     plan = PlanCompliance(plan_id=1, office="O", office_slug="o", period="P", closed=False, planned=12345)
