@@ -102,3 +102,29 @@ def test_on_sqlite_an_empty_table_is_recorded_as_empty_until_it_has_rows():
     OutcomeQuestion.objects.create(key_action=action, question="Did it change?", ask_on=dt.date(2024, 2, 1))
     refresh_statistics.call()
     assert stats(OutcomeQuestion) and all(idx is not None for idx, _ in stats(OutcomeQuestion))  # counted as they are now
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statistics table")
+@pytest.mark.parametrize("analyzed", [True, False])
+def test_the_index_a_migration_adds_is_counted_where_the_others_were(analyzed):
+    """Migration 0030: a database with statistics has the new index counted (the planner would not take an index
+    it knows nothing of beside ones it knows); one without any is left to its first ANALYZE."""
+    from django.core.management import call_command
+
+    from tests.tracking.factories import make_action
+
+    make_action()
+    call_command("migrate", "tracking", "0029", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS sqlite_stat1")
+        if analyzed:
+            cursor.execute("ANALYZE tracking_keyaction")
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        counted = cursor.fetchone() is not None
+        if counted:
+            cursor.execute("SELECT stat FROM sqlite_stat1 WHERE idx = 'key_action_by_recommendation'")
+            counted = cursor.fetchone() is not None
+    assert counted is analyzed

@@ -287,6 +287,10 @@ class KeyAction(models.Model):
             # year at L: 150 -> 50 ms; it read 63,000 table rows to keep 51).
             models.Index(fields=["status", "deadline", "id", "evaluation"], name="key_action_list_order"),
             models.Index(fields=["deadline"]),
+            # A recommendation's key actions with what their rates read: the recurring themes' rates count
+            # the key actions of 25,000 recommendations at L from this index alone, not from the table's rows
+            # (623 -> 542 ms for the page, on a slow machine).
+            models.Index(fields=["recommendation", "status", "deadline"], name="key_action_by_recommendation"),
             # Every figure counted from the key actions reads them by evaluation (who may read them is decided
             # by the evaluation and its response) and only these columns: from this index alone, not the
             # rows with their texts (the dashboard's pass over 195,000 actions at L: 195 ms -> 135 ms). The id
