@@ -528,8 +528,8 @@ def _labels(b: Breakdown, keys: list[Any]) -> dict[Any, str]:
 
 # --- the same figures, added up from the counts kept beside the key actions ----------------------
 
-def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool) -> list[dict[str, Any]]:
-    """The figures' sums of the kept counts (per group_key if `group`), added up in two steps in the database.
+def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool) -> list[tuple[str | None, dict[str, Any]]]:
+    """(group_key, the figures' sums) of the kept counts (per group_key if `group`, else one row keyed None), added up in two steps in the database.
 
     First per group, approved or not and status, in the order of the counts' index (no sort): what the
     deadline months say (due, past, long past, the months' sum and the first of them for the ages); then
@@ -574,9 +574,7 @@ def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool) -> lis
             f"SELECT {key}{', '.join(columns)} FROM ({sql}) t{' GROUP BY group_key' if group else ''}", [*outer_params, *params]
         )
         rows = cursor.fetchall()
-    if group:
-        return [{"group_key": r[0], **dict(zip(names, r[1:]))} for r in rows]
-    return [dict(zip(names, r)) for r in rows]
+    return [(r[0], dict(zip(names, r[1:]))) if group else (None, dict(zip(names, r))) for r in rows]
 
 
 def _tally_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -599,13 +597,13 @@ def _tallied(row: dict[str, Any], key: Any = None) -> Figures:
 
 def tallied_totals(tallies: QuerySet[ActionTally], on: dt.date) -> Figures:
     """The status and deadline figures from the kept counts (the accountability ones are zero: see `Source`)."""
-    return _tallied(_tally_sums(tallies.filter(dimension="all"), on, group=False)[0])
+    return _tallied(_tally_sums(tallies.filter(dimension="all"), on, group=False)[0][1])
 
 
 def tallied_breakdown(tallies: QuerySet[ActionTally], by: str, on: dt.date, *, label: bool = True) -> list[Figures]:
     """`breakdown` from the kept counts (tags: one dimension per vocabulary)."""
     rows = _tally_sums(tallies.filter(dimension=by), on, group=True)
-    out = [_tallied({k: v for k, v in r.items() if k != "group_key"}, key=_group(by, r["group_key"])) for r in rows]
+    out = [_tallied(sums, key=_group(by, group_key)) for group_key, sums in rows]
     return _labelled(by, out) if label else out
 
 
