@@ -123,3 +123,35 @@ def test_the_annual_report_s_overdue_rows_are_what_its_template_wrote():
     assert _render(NEW_OVERDUE_ROWS, actions=actions) == _render(OVERDUE_ROWS, actions=actions)
     assert "…" in _render(NEW_OVERDUE_ROWS, actions=actions)
     assert _render(NEW_OVERDUE_ROWS, actions=[]) == _render(OVERDUE_ROWS, actions=[])
+
+
+# A search filter's options as web/templates/web/search.html wrote them, {% for %} and all.
+FACET_OPTIONS = (
+    "{% load humanize %}{% for v in values %}<option value=\"{{ v.value }}\"{% if v.selected %} selected{% endif %}>"
+    "{{ v.label }} ({{ v.count|intcomma }})</option>{% endfor %}"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "de"])
+@pytest.mark.parametrize("thousands", [False, True])
+def test_a_search_filter_s_options_are_what_its_template_wrote(language, thousands, settings):
+    """Numbers and text as values (a year, an office's id, a status), labels with <, & and quotes, lazy labels, counts
+    past a thousand, one value selected; with and without the thousands separator (a year is a number: it is grouped
+    when every number is)."""
+    from django.utils import translation
+    from django.utils.translation import gettext_lazy
+
+    from search.engine import FacetValue
+
+    settings.USE_THOUSAND_SEPARATOR = thousands
+    values = [
+        FacetValue(2023, "2023", 1234),
+        FacetValue(7, 'Rock & <roll> "Office"', 0, selected=True),
+        FacetValue("Not started", gettext_lazy("Not started"), 1234567),
+        FacetValue("a'b", "Réviser l'œuvre", 999),
+    ]
+    with translation.override(language):
+        new = _render("{% facet_options values %}", values=values)
+        assert new == _render(FACET_OPTIONS, values=values)
+    assert "&lt;roll&gt;" in new and ' selected>' in new
+    assert _render("{% facet_options values %}", values=[]) == ""
