@@ -128,3 +128,40 @@ def test_the_index_a_migration_adds_is_counted_where_the_others_were(analyzed):
             cursor.execute("SELECT stat FROM sqlite_stat1 WHERE idx = 'key_action_by_recommendation'")
             counted = cursor.fetchone() is not None
     assert counted is analyzed
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's indexes, swollen by updates that are not HOT")
+def test_on_postgresql_the_kept_counts_indexes_swollen_by_updates_are_rebuilt():
+    """Every change of a key action updates rows of the kept counts in place; after an import's worth of them their
+    indexes held mostly empty pages (PostgreSQL then read the whole table, not the covering index)."""
+    from tracking.models import ActionTally
+
+    table = ActionTally._meta.db_table
+    ActionTally.objects.bulk_create(
+        ActionTally(dimension="office", group_key=str(i % 50), approved=True, status="Initiated", deadline_month=24000 + i // 50, n=1)
+        for i in range(3000)
+    )
+
+    def state() -> tuple[int, int]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_indexes_size(%s::regclass), relfilenode FROM pg_class WHERE relname = 'action_tally_covering'", [table])
+            return cursor.fetchone()
+
+    fresh_size, _ = state()
+    with connection.cursor() as cursor:
+        for _ in range(40):  # as an import's changes do: the same rows counted again and again
+            cursor.execute(f"UPDATE {table} SET n = n + 1")
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    swollen_size, swollen_file = state()
+    assert swollen_size > 10 * fresh_size
+    assert table in refresh_statistics.call()
+    size, file = state()
+    assert file != swollen_file and size < 2 * fresh_size  # rebuilt
+    assert ActionTally.objects.filter(n=41).count() == 3000  # the counts as they were
+    # Nothing swollen since: left as it is.
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET n = n + 1")
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    refresh_statistics.call()
+    assert state()[1] == file
