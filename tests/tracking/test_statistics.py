@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from django.db import connection
@@ -165,3 +166,86 @@ def test_on_postgresql_the_kept_counts_indexes_swollen_by_updates_are_rebuilt():
         cursor.execute("SELECT pg_stat_force_next_flush()")
     refresh_statistics.call()
     assert state()[1] == file
+
+
+# --- the kept counts' covering index set aside while a large import writes --------------------------------------
+
+
+def _has_covering_index() -> bool:
+    from tracking.models import ActionTally
+    from tracking.services import statistics
+
+    with connection.cursor() as cursor:
+        return statistics.SET_ASIDE in connection.introspection.get_constraints(cursor, ActionTally._meta.db_table)
+
+
+def _kept_counts_are_true() -> bool:
+    from tests.reports.test_tallies import kept, truth
+
+    return kept() == truth()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_import_writes_without_the_covering_index_and_builds_it_again(tmp_path, monkeypatch):
+    """The command line's import of as many documents as LARGE_IMPORT: the index dropped before the first batch and
+    built again after the last (on PostgreSQL CONCURRENTLY, which no transaction may hold), the counts kept all along."""
+    from django.core.management import call_command
+
+    from tests.conftest import DEMO
+    from tracking.services import statistics
+    from tracking.services.importer import Importer
+
+    docs = sorted(DEMO.glob("*.txt"))[:3]
+    monkeypatch.setattr(statistics, "LARGE_IMPORT", len(docs))
+    statements = []
+    execute = statistics._execute
+    monkeypatch.setattr(statistics, "_execute", lambda s: (statements.append(str(s).split(" ON ")[0]), execute(s)))
+    seen_during = []
+    run = Importer.run
+
+    def watched(self, *args, **kwargs):  # the import's batches, as they start
+        seen_during.append(_has_covering_index())
+        yield from run(self, *args, **kwargs)
+
+    monkeypatch.setattr(Importer, "run", watched)
+    call_command("import_documents", *map(str, docs), "--no-progress", "--workers", "0", stdout=io.StringIO(), stderr=io.StringIO())
+    assert seen_during == [False]  # the batches wrote without it
+    assert [s.split()[0] for s in statements] == ["DROP", "CREATE"]
+    assert ("CONCURRENTLY" in statements[1]) == (connection.vendor == "postgresql")
+    assert _has_covering_index() and _kept_counts_are_true()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_that_fails_midway_builds_the_index_again_and_a_small_one_keeps_it(monkeypatch):
+    from tests.tracking.factories import make_action
+    from tracking.services import statistics
+
+    with pytest.raises(RuntimeError), statistics.set_aside_while_importing(statistics.LARGE_IMPORT) as aside:
+        assert aside and not _has_covering_index()
+        make_action(status="Completed")  # counted without it
+        raise RuntimeError("the import died")
+    assert _has_covering_index() and _kept_counts_are_true()
+    with statistics.set_aside_while_importing(statistics.LARGE_IMPORT - 1) as aside:
+        assert not aside and _has_covering_index()
+
+
+@pytest.mark.django_db
+def test_a_dry_run_inside_its_transaction_keeps_the_index():
+    from tracking.services import statistics
+
+    assert connection.in_atomic_block
+    with statistics.set_aside_while_importing(10 * statistics.LARGE_IMPORT) as aside:
+        assert not aside and _has_covering_index()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_index_left_aside_by_an_import_that_was_killed_is_built_by_the_next_refresh():
+    """A killed process runs no `finally`: the nightly refresh of the statistics (and every import's) builds it."""
+    from tracking.services import statistics
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX {connection.ops.quote_name(statistics.SET_ASIDE)}")
+    assert not _has_covering_index()
+    refresh_statistics.call()
+    assert _has_covering_index()
+    assert statistics.restore_set_aside() is False  # there: nothing to do

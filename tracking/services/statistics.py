@@ -10,6 +10,7 @@ PostgreSQL: the tracking tables changed by a tenth of their rows since their las
 and vacuumed (as its autovacuum would, sooner or later; where it is off, only this does).
 
 PostgreSQL, the kept counts' indexes rebuilt where their updates have swollen them (`_rebuilt_if_swollen`).
+A large import writes with their covering index set aside (`set_aside_while_importing`), built again at its end.
 
 Tables grow through the web and the API too, not only through imports: hence the nightly job
 (`jobs.tasks.refresh_statistics`).
@@ -17,7 +18,11 @@ Tables grow through the web and the API too, not only through imports: hence the
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from django.db import connection
+from django.db.models import Index
 
 from tracking.models import ActionTally
 
@@ -41,6 +46,7 @@ def refresh_statistics() -> list[str]:
     by since an import, it went to the table for each row (the office reader's count of recommendations at L:
     a scan of the table, 93 ms; from the index, 53).
     """
+    restore_set_aside()
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA analysis_limit=0")
@@ -69,6 +75,55 @@ def _rebuilt_if_swollen(tables: list[str]) -> list[str]:
                 cursor.execute(f"REINDEX TABLE CONCURRENTLY {connection.ops.quote_name(table)}")
                 rebuilt.append(table)
     return rebuilt
+
+
+# The kept counts' covering index, set aside while a large import writes: each of its batches updates thousands of
+# counts, and each update rewrites the count's entry there (on PostgreSQL an entry in every index of the table: no
+# update is HOT while an index holds the count). Over 3,000 documents: SQLite 25 -> 21 s, PostgreSQL 58 -> 44 s.
+# Meanwhile the figures are the same, read without it (more slowly); built again at the end of the import, or, if it
+# died, by the next refresh of the statistics (after every import, and every night).
+SET_ASIDE = "action_tally_covering"
+LARGE_IMPORT = 500  # documents: below, the index is kept (building it again takes a second at L)
+
+
+@contextlib.contextmanager
+def set_aside_while_importing(documents: int) -> Iterator[bool]:
+    """Around an import of `documents` documents committed batch by batch: the kept counts' covering index dropped
+    for a large one, and built again at the end, whatever happens. Yields whether it was set aside. Not inside a
+    transaction (a dry run): its writes are rolled back, and nothing is gained."""
+    aside = documents >= LARGE_IMPORT and not connection.in_atomic_block and _exists(SET_ASIDE)
+    if aside:
+        _execute(f"DROP INDEX {connection.ops.quote_name(SET_ASIDE)}")
+    try:
+        yield aside
+    finally:
+        if aside:
+            restore_set_aside()
+
+
+def restore_set_aside() -> bool:
+    """The index set aside built again if it is missing (an import that died); True if it was. On PostgreSQL outside
+    a transaction, CONCURRENTLY: the pages reading the counts and the changes writing them wait for nothing."""
+    if _exists(SET_ASIDE):
+        return False
+    concurrently = connection.vendor == "postgresql" and not connection.in_atomic_block
+    editor = connection.schema_editor()
+    _execute(_covering().create_sql(ActionTally, editor, **({"concurrently": True} if concurrently else {})))
+    return True
+
+
+def _covering() -> Index:
+    return next(index for index in ActionTally._meta.indexes if index.name == SET_ASIDE)
+
+
+def _exists(index: str) -> bool:
+    with connection.cursor() as cursor:
+        return index in connection.introspection.get_constraints(cursor, ActionTally._meta.db_table)
+
+
+def _execute(statement) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(str(statement))
 
 
 def _empty_tables_counted(cursor) -> list[str]:

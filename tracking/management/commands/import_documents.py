@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import glob
 import sys
 import time
@@ -26,7 +25,7 @@ from tracking.services.importer import (
     Importer,
     ImportResult,
 )
-from tracking.services.statistics import refresh_statistics
+from tracking.services.statistics import refresh_statistics, set_aside_while_importing
 
 
 class DryRun(Exception):
@@ -148,8 +147,9 @@ class Command(BaseCommand):
         started = time.monotonic()
         dry_run = options["dry_run"]
         try:
-            # A dry run is one transaction, rolled back; a real run commits batch by batch.
-            with transaction.atomic() if dry_run else contextlib.nullcontext():
+            # A dry run is one transaction, rolled back; a real run commits batch by batch (a large one with an index
+            # of the kept counts set aside: tracking/services/statistics.py).
+            with transaction.atomic() if dry_run else set_aside_while_importing(len(files)):
                 try:
                     importer = Importer(
                         actor, prefer_page=options["prefer"] == "page", allow_removals=options["allow_removals"]
