@@ -119,3 +119,33 @@ def test_the_plans_shown_are_those_running_in_the_year(client):
     assert reverse("web:office", args=[kenya.slug]) in plans and reverse("web:office", args=[rwanda.slug]) not in plans
     old = client.get(reverse("web:dashboard"), {"year": this_year - 5}).content.decode()
     assert f"running in {this_year - 5} (1 plan;" in old
+
+
+def test_responses_approved_on_time_count_what_the_reader_reads_within_the_filters(client):
+    """A response is read when its evaluation is: the public counts approved ones only, a region its own."""
+    from django.utils import timezone
+
+    from tracking.models import ManagementResponse, Region
+
+    kenya = _world()  # one approved response and a draft, in East and Southern Africa
+    make_evaluation(make_office("Jordan", "CO", region="Arab States"))
+    completed = dt.date(2024, 3, 1)
+    for r in ManagementResponse.objects.select_related("evaluation"):
+        r.evaluation.completion_date = completed
+        r.evaluation.save(update_fields=["completion_date"])
+        if r.status == "Approved":
+            late = r.evaluation.office_id == kenya.pk
+            r.approved_at = timezone.make_aware(dt.datetime.combine(completed + dt.timedelta(weeks=10 if late else 2), dt.time(12)))
+            r.save(update_fields=["approved_at"])
+
+    def counted(**filters):
+        t = client.get(reverse("web:dashboard"), filters).context["timeliness"]
+        return t.within, t.late, t.pending
+
+    assert counted() == (1, 1, 0)  # the draft is not the public's
+    assert counted(region=Region.objects.get(name="Arab States").pk) == (1, 0, 0)
+    assert counted(office=kenya.pk) == (0, 1, 0)
+    viewer = get_user_model().objects.create_user("viewer", password="pw-viewer-123")
+    RoleAssignment.objects.create(user=viewer, role=Role.VIEWER)
+    client.force_login(viewer)
+    assert counted() == (1, 1, 1)  # a reader of everything reads the draft, not approved yet
