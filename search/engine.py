@@ -635,7 +635,7 @@ def _counts_sql(filters: Filters, sources: dict[str, str]) -> tuple[str, list]:
             "CROSS JOIN tracking_recommendationterm rt JOIN tracking_term t ON t.id = rt.term_id "
             f"WHERE rt.recommendation_id = g.recommendation_id AND t.kind = '{Term.Kind.THEMATIC_AREA}'"
         )
-    selects.append(f"SELECT 'thematic_area' AS facet, rt.term_id AS num, NULL AS txt, SUM(g.n) AS n, {nulls} {counted} {join} GROUP BY rt.term_id")
+    selects.append(f"SELECT 'thematic_area' AS facet, rt.term_id AS num, NULL AS txt, CAST(SUM(g.n) AS BIGINT) AS n, {nulls} {counted} {join} GROUP BY rt.term_id")
     params.extend(where_params)
     return " UNION ALL ".join(selects), params
 
