@@ -1146,11 +1146,21 @@ def _lateness(days: dict[int, int]) -> Lateness:
     return Lateness(dated=dated, on_time=days.get(0, 0), average=sum(d * n for d, n in days.items()) / dated, median=_median(days, dated))
 
 
+# What a row of the overdue list shows (`figures_tables.overdue_rows`): an evaluation is named by its title, or
+# by its office and plan when it has none.
+OVERDUE_ROW_FIELDS = ("number", "text", "deadline", "status", "evaluation__title", "evaluation__office__name",
+                      "evaluation__plan__start_year", "evaluation__plan__end_year")
+
+
 def overdue_actions(actions: QuerySet[KeyAction], on: dt.date) -> QuerySet[KeyAction]:
-    """The overdue key actions, oldest deadline first (for lists and the annual report)."""
+    """The overdue key actions, oldest deadline first, with what the annual report's list shows of them.
+
+    Those columns only: read whole, with their recommendations, the list's 500 rows made 2,000 records, their
+    imported rows decoded from JSON and their dates from text (a third of the annual report's time at L)."""
     return (
         actions.overdue(on)
-        .select_related("evaluation__office", "recommendation")
+        .select_related("evaluation__office", "evaluation__plan")
+        .only(*OVERDUE_ROW_FIELDS)
         .order_by("deadline", "evaluation__office__name", "pk")
     )
 
