@@ -100,6 +100,7 @@ from tracking.models.tallies import (
     NO_DEADLINE,
     MonthIndex,
     accountability_group,
+    crossed,
     is_verified,
     month_index,
     read_accountability_group,
@@ -595,14 +596,28 @@ def _tallied(row: dict[str, Any], key: Any = None) -> Figures:
     return _with_accountability(_figures({**dict.fromkeys(ACCOUNTABILITY), **_tally_row(row)}, key=key), None)
 
 
-def tallied_totals(tallies: QuerySet[ActionTally], on: dt.date) -> Figures:
+def kept(tallies: QuerySet[ActionTally], dimension: str, region: int | None = None) -> QuerySet[ActionTally]:
+    """The kept counts of a dimension ("all": of every key action), or of its groups within one region: the
+    region's own group, its offices' groups, else the dimension's counts within the region (`crossed`)."""
+    if region is None:
+        return tallies.filter(dimension=dimension)
+    if dimension in ("all", "region"):
+        return tallies.filter(dimension="region", group_key=str(region))
+    if dimension == "office":
+        offices = [str(pk) for pk in Office.objects.filter(region_id=region).order_by("pk").values_list("pk", flat=True)]
+        return tallies.filter(dimension="office", group_key__in=offices)
+    return tallies.filter(dimension=crossed(dimension, region))
+
+
+def tallied_totals(tallies: QuerySet[ActionTally], on: dt.date, region: int | None = None) -> Figures:
     """The status and deadline figures from the kept counts (the accountability ones are zero: see `Source`)."""
-    return _tallied(_tally_sums(tallies.filter(dimension="all"), on, group=False)[0][1])
+    return _tallied(_tally_sums(kept(tallies, "all", region), on, group=False)[0][1])
 
 
-def tallied_breakdown(tallies: QuerySet[ActionTally], by: str, on: dt.date, *, label: bool = True) -> list[Figures]:
-    """`breakdown` from the kept counts (tags: one dimension per vocabulary)."""
-    rows = _tally_sums(tallies.filter(dimension=by), on, group=True)
+def tallied_breakdown(tallies: QuerySet[ActionTally], by: str, on: dt.date, *, label: bool = True,
+                      region: int | None = None) -> list[Figures]:
+    """`breakdown` from the kept counts (tags: one dimension per vocabulary), within one region if given."""
+    rows = _tally_sums(kept(tallies, by, region), on, group=True)
     out = [_tallied(sums, key=_group(by, group_key)) for group_key, sums in rows]
     return _labelled(by, out) if label else out
 
@@ -645,22 +660,24 @@ class KeptAccountability:
         self.rows: dict[tuple, int] = {}
 
     @classmethod
-    def of(cls, tallies: QuerySet[ActionTally] | None, actions: QuerySet[KeyAction] | None = None) -> KeptAccountability:
-        """From the kept counts `tallies`, and the key actions `actions` (a reader's drafts: few), grouped alike."""
-        kept = cls()
+    def of(cls, tallies: QuerySet[ActionTally] | None, actions: QuerySet[KeyAction] | None = None,
+           region: int | None = None) -> KeptAccountability:
+        """From the kept counts `tallies` (within one region if given), and the key actions `actions` (a reader's
+        drafts: few), grouped alike."""
+        out = cls()
         groups = () if tallies is None else (
-            tallies.filter(dimension=ACCOUNTABILITY_DIMENSION).order_by()
+            kept(tallies, ACCOUNTABILITY_DIMENSION, region).order_by()
             .values_list("group_key", "status", "deadline_month", "verified").annotate(n=Sum("n"))
         )
         for group, status, month, verified, n in groups:
-            kept._add(read_accountability_group(group), status, month, verified, n)
+            out._add(read_accountability_group(group), status, month, verified, n)
         if actions is not None:
             rows = actions.order_by().values_list("status", "verification", "deadline", "first_deadline", "completed_on")
             for status, verification, deadline, first, done, n in rows.annotate(n=Count("pk")):
                 found = accountability_group(status, deadline, first, done)
                 if found is not None:
-                    kept._add(read_accountability_group(found[0]), status, found[1], is_verified(status, verification), n)
-        return kept
+                    out._add(read_accountability_group(found[0]), status, found[1], is_verified(status, verification), n)
+        return out
 
     def _add(self, group: tuple, status: str, month: int, verified: bool, n: int) -> None:
         key = (group, status, month, bool(verified))
@@ -758,14 +775,15 @@ class Source:
 
     `tallies`: the kept counts the reader reads (approved responses; everything for readers of every
     draft); `drafts`: the key actions of the drafts a reader of some offices reads, counted from the rows
-    and added.
+    and added; `region`: the one region the figures are narrowed to (`kept`), if any.
     """
 
     def __init__(self, actions: QuerySet[KeyAction], tallies: QuerySet[ActionTally] | None = None,
-                 drafts: QuerySet[KeyAction] | None = None, *, accountability_kept: bool = True):
+                 drafts: QuerySet[KeyAction] | None = None, *, accountability_kept: bool = True, region: int | None = None):
         self.actions = actions
         self.tallies = tallies
         self.drafts = drafts
+        self.region = region
         # Are the kept counts' figures of first deadlines and completion dates those of `actions`? Not once narrowed
         # by deadline (`due_by_end_of`): that dimension keeps no deadline month of a completion.
         self.accountability_kept = accountability_kept
@@ -773,14 +791,17 @@ class Source:
 
     @classmethod
     def of(cls, who, filters, actions: QuerySet[KeyAction]) -> Source:
-        """`actions`: `filters.actions(restrict(who, KeyAction))`, counted when a filter narrows the figures."""
-        if filters.narrows:
+        """`actions`: `filters.actions(restrict(who, KeyAction))`, counted when a filter other than one region
+        narrows the figures (the kept counts hold each region's too)."""
+        region = filters.region_only
+        if filters.narrows and region is None:
             return cls(actions)
         reader = reader_scope(who)
         drafts = None
         if reader.internal and not reader.everything:
+            # `actions` are the region's already.
             drafts = actions.filter(reader.drafts_q("evaluation__")).exclude(evaluation__management_response__status=ResponseStatus.APPROVED)
-        return cls(actions, restrict(who, ActionTally), drafts)
+        return cls(actions, restrict(who, ActionTally), drafts, region=region)
 
     @property
     def tallied(self) -> bool:
@@ -794,6 +815,7 @@ class Source:
             None if self.tallies is None else self.tallies.filter(deadline_month__gt=NO_DEADLINE, deadline_month__lte=year * 12 + 12),
             None if self.drafts is None else self.drafts.filter(deadline__lt=before),
             accountability_kept=False,
+            region=self.region,
         )
 
     def row_aggregates(self, on: dt.date, *, accountability: bool = True) -> dict[str, Any]:
@@ -810,7 +832,7 @@ class Source:
             if row is None:
                 row = self.actions.order_by().aggregate(**self.row_aggregates(on, accountability=accountability))
             return _figures({**_BLANK, **row})
-        out = tallied_totals(self.tallies, on)
+        out = tallied_totals(self.tallies, on, self.region)
         out = out if self.drafts is None else merged(out, totals(self.drafts, on))
         return _with_accountability(out, self.accountability().totals(on) if accountability else None)
 
@@ -819,7 +841,7 @@ class Source:
         grouped from the key actions where those do not hold them."""
         if self._kept is None:
             if self.tallies is not None and self.accountability_kept:
-                self._kept = KeptAccountability.of(self.tallies, self.drafts)
+                self._kept = KeptAccountability.of(self.tallies, self.drafts, self.region)
             else:
                 self._kept = KeptAccountability.of(None, self.actions)
         return self._kept
@@ -842,7 +864,7 @@ class Source:
         breakdown tables show none of them, so by default the kept counts alone answer."""
         if self.tallies is None:
             return breakdown(self.actions, by, on, accountability=accountability)
-        out = tallied_breakdown(self.tallies, by, on, label=False)
+        out = tallied_breakdown(self.tallies, by, on, label=False, region=self.region)
         if self.drafts is not None:
             groups = {f.key: f for f in out}
             for f in breakdown(self.drafts, by, on, label=False, accountability=False):

@@ -164,6 +164,11 @@ class Filters:
         """Does any filter narrow the list (else it holds everything its reader reads)?"""
         return any(getattr(self, f.name) for f in fields(self))
 
+    @property
+    def region_only(self) -> int | None:
+        """The region, when it is the one filter given (its figures are kept: `tracking.services.tallies.crossed`)."""
+        return None if any(getattr(self, f.name) for f in fields(self) if f.name != "region") else self.region
+
     def evaluations(self, qs: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
         if self.q:
             qs = qs.filter(search_filter(self.q))

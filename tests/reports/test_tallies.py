@@ -271,16 +271,22 @@ def test_kept_counts_equal_the_counts_made_again_after_any_sequence_of_changes(s
     assert KeyAction.objects.exclude(first_deadline=None).exclude(first_deadline=F("deadline")).exists()
     drafts = Evaluation.objects.exclude(management_response__status=ResponseStatus.APPROVED).values_list("office_id", flat=True)
     scoped = Reader(internal=True, offices=frozenset([*drafts[:1], Office.objects.order_by("pk").values_list("pk", flat=True)[0]]))
+    # Each region's figures too (the counts kept within each region), the region of the scoped reader's drafts among them.
+    regions = sorted(set(Office.objects.filter(evaluations__isnull=False).exclude(region=None).values_list("region_id", flat=True)))
+    assert len(regions) >= 2, regions
     for reader in (PUBLIC, scoped, EVERYTHING):
         _same_figures(reader)
+        for region in regions:
+            _same_figures(reader, region)
 
 
-def _same_figures(reader):
+def _same_figures(reader, region: int | None = None):
+    """The figures from the kept counts equal those counted from the key actions (of one region, if given)."""
     on = dt.date(2025, 7, 15)
-    filters = queries.Filters()
-    actions = restrict(reader, KeyAction)
+    filters = queries.Filters(region=region)
+    actions = filters.actions(restrict(reader, KeyAction))
     source = figures.Source.of(reader, filters, actions)
-    assert source.tallied
+    assert source.tallied and source.region == region
     live = figures.Source(actions, None)
     for a, b in ((source, live), (source.due_by_end_of(2024), live.due_by_end_of(2024))):
         assert _plain(a.totals(on)) == _plain(b.totals(on))
@@ -297,6 +303,10 @@ def _same_figures(reader):
         in_year = actions.filter(completed_on__gte=dt.date(year, 1, 1), completed_on__lt=dt.date(year + 1, 1, 1))
         assert _lateness(kept_figures.lateness(year)) == _lateness(figures.days_late(in_year)), year
         assert kept_figures.completed_in(year) == in_year.filter(status=ActionStatus.COMPLETED).count(), year
+    if region is not None:
+        # Another filter beside the region: counted from the key actions.
+        assert not figures.Source.of(reader, queries.Filters(region=region, status="Completed"), actions).tallied
+        return
     # The home page's counts: each evaluation and recommendation read once (a joint evaluation's partners and copies
     # with their lead), as a DISTINCT over the rows counts them.
     evaluations = {lead or pk for pk, lead in restrict(reader, Evaluation).values_list("pk", "joint_lead_id")}

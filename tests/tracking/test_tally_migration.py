@@ -1,5 +1,6 @@
-"""The migration that counts first deadlines and completion dates (0029) leaves the kept counts equal to the truth,
-whether the database comes from before it alone or from before an earlier migration that rebuilt every count."""
+"""The migrations that count first deadlines and completion dates (0029) and every breakdown within each region
+(0031) leave the kept counts equal to the truth, whether the database comes from before one of them alone or from
+before an earlier migration that rebuilt every count."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def _kept() -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("back_to", ["0028", "0014"])
+@pytest.mark.parametrize("back_to", ["0030", "0028", "0014"])
 def test_the_kept_counts_equal_the_truth_after_the_migration(back_to):
     system = Actor.system("command")
     first = Importer(Actor.system("import")).import_text(sample_text(S002), source="002.txt")
@@ -37,11 +38,14 @@ def test_the_kept_counts_equal_the_truth_after_the_migration(back_to):
     record_progress(system, done, version=done.version, status="Completed", comment="Done.", evidence_url="https://example.org/done")
     revise_deadline(system, moved, version=moved.version, deadline=dt.date(2031, 1, 1), reason="Later.")
     assert ActionTally.objects.filter(dimension=ACCOUNTABILITY).exists()
+    assert ActionTally.objects.filter(dimension__startswith=f"{ACCOUNTABILITY}@").exists()
     assert _kept()
 
     call_command("migrate", "tracking", back_to, verbosity=0)
+    assert not ActionTally.objects.filter(dimension__contains="@").exists()  # undone: the regions' rows go
     if back_to == "0028":
         assert not ActionTally.objects.filter(dimension=ACCOUNTABILITY).exists()  # undone: the dimension's rows go
     call_command("migrate", verbosity=0)
     assert ActionTally.objects.filter(dimension=ACCOUNTABILITY).exists()
+    assert ActionTally.objects.filter(dimension__startswith="year@").exists()
     assert _kept()

@@ -160,6 +160,10 @@ PAGES = {
     "action": (lambda d: reverse("web:action", args=[d.action.pk]), ALL, 15),
     # Per breakdown: its kept counts and the accountability figures of its rows; closure, outcomes, plans.
     "dashboard": (lambda d: reverse("web:dashboard"), ALL, 50),
+    # One region: its kept counts too (the region's, its offices', the other breakdowns' within it).
+    "dashboard-region": (lambda d: f"{reverse('web:dashboard')}?region={d.office.region_id}", ALL, 50),
+    "annual-report": (lambda d: f"{reverse('web:annual_report')}?year=2024", ALL, 40),
+    "annual-report-region": (lambda d: f"{reverse('web:annual_report')}?year=2024&region={d.office.region_id}", ALL, 40),
     "workspace": (lambda d: reverse("web:workspace"), (INTERNAL, SCOPED), 15),
     "my-actions": (lambda d: reverse("web:my_actions"), (INTERNAL, SCOPED), 12),
     "response-edit": (lambda d: reverse("web:response_edit", args=[d.draft.pk]), (INTERNAL, SCOPED), 15),

@@ -13,6 +13,10 @@ completion date decide (late against the first deadline, hidden by a revision,
 days late, closure in a year): its group says which of those a key action counts
 in (`accountability_group`).
 
+The office type, year, category, vocabulary and accountability dimensions are
+kept again within each region ("year@3": `tracking.services.tallies.crossed`), so
+that figures narrowed to a region are added up too.
+
 The services keep the rows in step, in the same transaction as the change,
 by adding the difference a change makes (`tracking.services.tallies`);
 tests compare them with the counts made again from the key actions.
@@ -38,6 +42,17 @@ VERSION = ("_version", "", True, "", NO_DEADLINE, False)
 
 # The dimension of the first deadline and the completion date: one group ("all") split by what those figures read.
 ACCOUNTABILITY = "accountability"
+
+
+# The plain dimensions kept again within each region (`crossed`), beside the vocabularies and `ACCOUNTABILITY`: figures
+# narrowed to one region are added up from them too, not counted from the region's key actions. The region's own
+# figures and its offices' are groups of the region and office dimensions already.
+CROSSED = ("office_type", "year", "category")
+
+
+def crossed(dimension: str, region: int) -> str:
+    """A dimension's counts within one region: "year@3"."""
+    return f"{dimension}@{region}"
 
 
 def is_verified(status: str, verification: str) -> bool:
@@ -78,7 +93,7 @@ def read_accountability_group(group: str) -> tuple[int, int, int, int | None]:
 
 
 class ActionTally(models.Model):
-    dimension = models.CharField(max_length=30)
+    dimension = models.CharField(max_length=60)  # a vocabulary's name and a region's id: "organizational_priority@12"
     group_key = models.CharField(max_length=60, blank=True)
     approved = models.BooleanField()
     status = models.CharField(max_length=40)
