@@ -50,6 +50,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Avg,
@@ -551,7 +552,10 @@ def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool) -> lis
         t_verified=Sum("n", filter=Q(verified=True)),
         t_due_verified=Sum("n", filter=due & Q(verified=True)),
     )
-    sql, params = inner.query.sql_with_params()
+    try:
+        sql, params = inner.query.sql_with_params()
+    except EmptyResultSet:  # no count can be read (the offices of a region that has none)
+        sql, params = None, []
     is_open = f"status NOT IN ({', '.join(['%s'] * len(CLOSED_STATUSES))})"
     open_params = [str(x) for x in CLOSED_STATUSES]
     sums: list[tuple[str, str, list]] = [  # (name, expression, its parameters)
@@ -569,6 +573,8 @@ def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool) -> lis
     columns.append(f"MAX(CASE WHEN {is_open} THEN %s - t_first END)")
     outer_params = [p for _, _, ps in sums for p in ps] + [*open_params, m]
     names = [name for name, _, _ in sums] + ["overdue_age_max"]
+    if sql is None:  # as the sums of no row come: no group, or one row of nothing
+        return [] if group else [(None, dict.fromkeys(names))]
     key = "group_key, " if group else ""
     with connection.cursor() as cursor:
         cursor.execute(

@@ -32,6 +32,7 @@ from tracking.models import (
     ManagementResponse,
     Office,
     Recommendation,
+    Region,
     Term,
     Unit,
 )
@@ -271,12 +272,15 @@ def test_kept_counts_equal_the_counts_made_again_after_any_sequence_of_changes(s
     assert KeyAction.objects.exclude(first_deadline=None).exclude(first_deadline=F("deadline")).exists()
     drafts = Evaluation.objects.exclude(management_response__status=ResponseStatus.APPROVED).values_list("office_id", flat=True)
     scoped = Reader(internal=True, offices=frozenset([*drafts[:1], Office.objects.order_by("pk").values_list("pk", flat=True)[0]]))
-    # Each region's figures too (the counts kept within each region), the region of the scoped reader's drafts among them.
+    # Each region's figures too (the counts kept within each region); a region without offices and one that does not
+    # exist have none, as the key actions say; a reader of one region's drafts too.
     regions = sorted(set(Office.objects.filter(evaluations__isnull=False).exclude(region=None).values_list("region_id", flat=True)))
     assert len(regions) >= 2, regions
-    for reader in (PUBLIC, scoped, EVERYTHING):
+    empty = Region.objects.create(name="A region without offices", slug="empty-region").pk
+    regional = Reader(internal=True, regions=frozenset(regions[:1]))
+    for reader in (PUBLIC, scoped, regional, EVERYTHING):
         _same_figures(reader)
-        for region in regions:
+        for region in (*regions, empty, empty + 1000):
             _same_figures(reader, region)
 
 

@@ -87,6 +87,31 @@ def test_annual_report_page(client):
     assert refused.status_code == 400 and "“year”" in refused.content.decode()
 
 
+def test_one_region_s_pages_add_up_its_kept_counts_and_a_region_without_offices_shows_none(client, django_assert_max_num_queries):
+    """A region alone: figures from the counts kept within it (no pass over its key actions), the same as counted;
+    a region no office is in yet (offered in the filter), or one that does not exist, shows empty figures."""
+    from tracking.models import Region
+
+    kenya = _world()
+    peru = make_office("Peru", "CO", region="Americas and the Caribbean")  # another region's
+    make_action(make_recommendation(make_evaluation(peru, year=2024)), deadline=dt.date(2020, 1, 1), status="Initiated")
+    assert kenya.region.name == "East and Southern Africa"
+    page = client.get(reverse("web:dashboard"), {"region": kenya.region_id})
+    assert page.status_code == 200
+    total = page.context["total"]
+    assert (total.total, total.completed, total.overdue) == (2, 1, 1)
+    by_office = {f.label: f.total for f in next(s for s in page.context["sections"] if s["breakdown"].key == "office")["rows"]}
+    assert by_office == {"Kenya": 2}
+    report = client.get(reverse("web:annual_report"), {"year": 2024, "region": kenya.region_id}).context["report"]
+    assert (report.due.total, report.overdue_total, [f.label for f in report.by_office]) == (2, 1, ["Kenya"])
+    empty = Region.objects.create(name="No office yet", slug="no-office-yet")
+    for region in (empty.pk, empty.pk + 1000):
+        page = client.get(reverse("web:dashboard"), {"region": region})
+        assert page.status_code == 200 and page.context["total"].total == 0
+        annual = client.get(reverse("web:annual_report"), {"year": 2024, "region": region})
+        assert annual.status_code == 200 and annual.context["report"].due.total == 0
+
+
 def test_due_and_tag_drill_downs_list_exactly_the_actions_counted(client):
     from tracking.models import RecommendationTerm, Term
 
