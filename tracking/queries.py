@@ -166,7 +166,7 @@ class Filters:
 
     @property
     def region_only(self) -> int | None:
-        """The region, when it is the one filter given (its figures are kept: `tracking.services.tallies.crossed`)."""
+        """The region, when it is the one filter given (its figures are kept: `tracking.models.tallies.crossed`)."""
         return None if any(getattr(self, f.name) for f in fields(self) if f.name != "region") else self.region
 
     def evaluations(self, qs: QuerySet[Evaluation]) -> QuerySet[Evaluation]:

@@ -1,4 +1,4 @@
-# The kept counts within each region ("year@3": tracking.services.tallies.crossed): the dashboard and the annual
+# The kept counts within each region ("year@3": tracking.models.tallies.crossed): the dashboard and the annual
 # report narrowed to a region add them up instead of reading every key action of the region.
 
 from collections import Counter

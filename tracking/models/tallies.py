@@ -14,7 +14,7 @@ days late, closure in a year): its group says which of those a key action counts
 in (`accountability_group`).
 
 The office type, year, category, vocabulary and accountability dimensions are
-kept again within each region ("year@3": `tracking.services.tallies.crossed`), so
+kept again within each region ("year@3": `tracking.models.tallies.crossed`), so
 that figures narrowed to a region are added up too.
 
 The services keep the rows in step, in the same transaction as the change,

@@ -84,7 +84,7 @@ def counts(actions) -> Counter:
         **common, term=F("recommendation__tags__term_id"), kind=F("recommendation__tags__term__kind"), reg=region
     )
     for r in tagged.values("ok", "month", "st", "ver", "term", "kind", "reg").annotate(n=Count("pk")):
-        _count_tag(out, r["kind"], r["term"], r["reg"], _tail(r["ok"], r["st"], r["month"], r["ver"]), r["n"])
+        _count(out, r["kind"], str(r["term"]), _tail(r["ok"], r["st"], r["month"], r["ver"]), r["n"], r["reg"])
     # The first deadline and the completion date: grouped by their values, each row's group made here, by the
     # same function as `count_responses` (dates to months, years and days late: the same in both databases).
     dated = actions.order_by().exclude(status=ActionStatus.NO_LONGER_APPLICABLE).annotate(ok=approved, ver=verified, reg=region)
@@ -95,10 +95,11 @@ def counts(actions) -> Counter:
     return out
 
 
-def _count_tag(out: Counter, kind: str, term: int, region: int | None, tail: tuple, n: int) -> None:
-    out[(kind, str(term), *tail)] += n
+def _count(out: Counter, dimension: str, group: str, tail: tuple, n: int, region: int | None = None) -> None:
+    """`n` key actions in a group of a dimension, and in the same group of the dimension within their region if given."""
+    out[(dimension, group, *tail)] += n
     if region is not None:
-        out[(crossed(kind, region), str(term), *tail)] += n
+        out[(crossed(dimension, region), group, *tail)] += n
 
 
 def _count_accountability(out: Counter, approved, status: str, verified, deadline, first_deadline, completed_on, n: int,
@@ -106,10 +107,7 @@ def _count_accountability(out: Counter, approved, status: str, verified, deadlin
     found = accountability_group(status, deadline, first_deadline, completed_on)
     if found is not None:
         group, month = found
-        tail = (group, bool(approved), status, month, bool(verified))
-        out[(ACCOUNTABILITY, *tail)] += n
-        if region is not None:
-            out[(crossed(ACCOUNTABILITY, region), *tail)] += n
+        _count(out, ACCOUNTABILITY, group, (bool(approved), status, month, bool(verified)), n, region)
 
 
 def _tail(approved, status: str, month: int | None, verified) -> tuple:
@@ -118,14 +116,10 @@ def _tail(approved, status: str, month: int | None, verified) -> tuple:
 
 def _count_plain(out: Counter, tail: tuple, values: dict, n: int) -> None:
     out[("all", "", *tail)] += n
+    region = values["region"]
     for d in PLAIN:
         value = values[d]
-        out[(d, "" if value is None else str(value), *tail)] += n
-    region = values["region"]
-    if region is not None:
-        for d in CROSSED:
-            value = values[d]
-            out[(crossed(d, region), "" if value is None else str(value), *tail)] += n
+        _count(out, d, "" if value is None else str(value), tail, n, region if d in CROSSED else None)
 
 
 # What `count_responses` reads of an evaluation's response: each recommendation's
@@ -150,7 +144,7 @@ def count_responses(responses: Iterable[tuple[dict, str, Recommendations]]) -> C
                 tail = _tail(approved, st, month_index(deadline), verified)
                 _count_plain(out, tail, values, 1)
                 for kind, term in tags:
-                    _count_tag(out, kind, term, evaluation["region"], tail, 1)
+                    _count(out, kind, str(term), tail, 1, evaluation["region"])
                 _count_accountability(out, approved, st, verified, deadline, first_deadline, completed_on, 1, evaluation["region"])
     return out
 
