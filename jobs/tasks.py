@@ -103,3 +103,12 @@ def refresh_statistics() -> list[str]:
     from tracking.services.statistics import refresh_statistics as refresh
 
     return refresh()
+
+
+@periodic(every=dt.timedelta(days=1), at=dt.time(3, 50))
+@job(attempts=3, backoff=300)
+def count_common_words() -> int | None:
+    """SQLite: the full-text index's common words counted again (search.models.CommonWord), after the day's changes."""
+    from search.engine import count_common_words as count
+
+    return count()

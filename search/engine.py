@@ -19,8 +19,9 @@ import json
 import unicodedata
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from tracking import params as qp
 from tracking import queries
@@ -28,6 +29,7 @@ from tracking.models import EvaluationDocument, ManagementResponse, Office, Reco
 from tracking.permissions import restrict
 
 from . import highlight
+from .models import CommonWord
 from .query import Query, fts5_match, parse
 from .schema import (
     BY_CODE,
@@ -354,7 +356,9 @@ def _sqlite_weightless(query: Query) -> frozenset:
     FTS5's bm25 gives such a word an IDF of 1e-6 (it clamps a negative one): it weighs nothing beside
     any other word, yet counting its rows for that IDF reads all of them (600,000 for "partners" at L,
     13 ms), once per kind. Told by how many rows hold the word as written (the unstemmed index's
-    vocabulary): a lower bound of its stem's count, so a word that does weigh is never left out.
+    vocabulary): a lower bound of its stem's count, so a word that does weigh is never left out. A common word's
+    count is the one kept last (CommonWord: reading its rows again costs what the rule saves); the index's size is
+    today's.
     """
     words: dict[str, list] = {}
     for term in query.stemmed_terms:
@@ -363,18 +367,35 @@ def _sqlite_weightless(query: Query) -> frozenset:
             words.setdefault(folded, []).append(term)
     if not words:
         return frozenset()
+    asked = " UNION ALL ".join(["SELECT %s AS word"] * len(words))
     with connection.cursor() as cursor:
-        # The index's row count: the first varint of FTS5's "averages" record (id 1 of its data table).
+        # The index's row count: the first varint of FTS5's "averages" record (id 1 of its data table). Each
+        # word's count as kept (CommonWord), else from the vocabulary: COALESCE asks the second only without the first.
         cursor.execute(
-            f"SELECT (SELECT block FROM {TABLE}_data WHERE id = 1), term, doc FROM {VOCAB_TABLE} "
-            f"WHERE term IN ({', '.join(['%s'] * len(words))})",
+            f"SELECT (SELECT block FROM {TABLE}_data WHERE id = 1), q.word, COALESCE("
+            f"(SELECT c.documents FROM {CommonWord._meta.db_table} c WHERE c.word = q.word), "
+            f"(SELECT v.doc FROM {VOCAB_TABLE} v WHERE v.term = q.word)) FROM ({asked}) q",
             list(words),
         )
         found = cursor.fetchall()
-    if not found:
-        return frozenset()
     rows = _varint(found[0][0] or b"")
-    return frozenset(t for _, word, n in found if n > max(rows / 2, COMMON) for t in words.get(word, []))
+    return frozenset(t for _, word, n in found if n is not None and n > max(rows / 2, COMMON) for t in words.get(word, []))
+
+
+def count_common_words() -> int | None:
+    """SQLite: the words of more than COMMON rows of the index counted again, and kept (CommonWord) for
+    `_sqlite_weightless`; how many. The whole vocabulary is read, outside the transaction that replaces them
+    (a second at L). None elsewhere, or before the index is made."""
+    if connection.vendor != "sqlite" or not index_status()["installed"]:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT term, doc FROM {VOCAB_TABLE} WHERE doc > %s AND length(term) <= 200", [COMMON])
+        found = cursor.fetchall()
+    now = timezone.now()
+    with transaction.atomic():
+        CommonWord.objects.all().delete()
+        CommonWord.objects.bulk_create([CommonWord(word=word, documents=n, counted_at=now) for word, n in found])
+    return len(found)
 
 
 def _varint(data: bytes) -> int:

@@ -7,18 +7,24 @@ admin makes them) and searches at once, in the same transaction.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 import gateformat
+from jobs import schedule
+from jobs.tasks import count_common_words
 from search import engine, schema
-from tests.conftest import sample_text
+from search.models import CommonWord
+from tests.conftest import DEMO, sample_text
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
 from tracking.actor import Actor
 from tracking.models import (
@@ -435,6 +441,56 @@ def test_a_word_in_more_than_half_the_index_does_not_rank_but_the_other_words_do
     # A word in few rows ranks as ever: the one that says it most, first.
     monkeypatch.setattr(engine, "COMMON", 20_000)
     assert ids(ANON, "quince", "recommendation")[0] == many.pk
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's vocabulary (PostgreSQL's planner keeps its own counts)")
+def test_common_words_are_counted_ahead_and_a_search_weighs_them_by_that_count(monkeypatch):
+    monkeypatch.setattr(engine, "COMMON", 2)
+    ev = make_evaluation(title="Quince evaluation")
+    many = make_recommendation(ev, text="Quince, quince, quince and quince.")
+    pruned = make_recommendation(ev, text="Quince orchards need pruning and care over many long seasons.")
+    newest = make_recommendation(ev, text="A quince.")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT term, doc FROM {schema.VOCAB_TABLE} WHERE doc > 2")
+        common = dict(cursor.fetchall())
+    assert common["quince"] == 4 and "pruning" not in common
+    assert CommonWord.objects.count() == 0  # never counted: each word counted when searched for
+    assert ids(ANON, "quince", "recommendation") == [newest.pk, pruned.pk, many.pk]  # in most rows: weighs nothing
+    assert count_common_words.call() == len(common)
+    assert dict(CommonWord.objects.values_list("word", "documents")) == common
+    with CaptureQueriesContext(connection) as ctx:
+        assert ids(ANON, "quince", "recommendation") == [newest.pk, pruned.pk, many.pk]
+    counted = [q["sql"] for q in ctx.captured_queries if schema.VOCAB_TABLE in q["sql"]]
+    assert len(counted) == 1  # one statement: the kept count, and the vocabulary only for the words not kept
+    # The kept count decides, not the vocabulary (a word kept as rare ranks: the one that says it most, first) ...
+    CommonWord.objects.filter(word="quince").update(documents=1)
+    assert ids(ANON, "quince", "recommendation")[0] == many.pk
+    # ... against the index's size today: kept as in 4 rows when it had 8, the word weighs again.
+    CommonWord.objects.filter(word="quince").update(documents=common["quince"])
+    for i in range(4):
+        make_recommendation(ev, text=f"Plums, round {i}.")
+    assert ids(ANON, "quince", "recommendation")[0] == many.pk
+    # Counted again: replaced, the words no longer common gone.
+    monkeypatch.setattr(engine, "COMMON", 4)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT term, doc FROM {schema.VOCAB_TABLE} WHERE doc > 4")
+        common = dict(cursor.fetchall())
+    assert count_common_words.call() == len(common)
+    assert dict(CommonWord.objects.values_list("word", "documents")) == common and "quince" not in common
+
+
+def test_common_words_are_counted_every_night():
+    entry = {p.name: p for p in schedule.registered()}[count_common_words.name]
+    assert (entry.every, entry.at) == (dt.timedelta(days=1), dt.time(3, 50))
+
+
+def test_an_import_counts_the_common_words_again(monkeypatch):
+    monkeypatch.setattr(engine, "COMMON", 0)
+    call_command("import_documents", str(sorted(DEMO.glob("*.txt"))[0]), "--no-progress", stdout=io.StringIO())
+    if connection.vendor == "sqlite":
+        assert CommonWord.objects.filter(word="recommendation").exists()
+    else:
+        assert not CommonWord.objects.exists()  # PostgreSQL: its planner's statistics
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's two ways to a kind's newest matches")

@@ -15,6 +15,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from followthrough.cli import read_document
+from search.engine import count_common_words
 from tracking.actor import Actor
 from tracking.services import sheets
 from tracking.services.importer import (
@@ -180,6 +181,7 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
         if not options["dry_run"] and any(r.outcome != FAILED for r in results):
             refresh_statistics()
+            count_common_words()  # as the planner's statistics: searches judge a word's weight by them
         for arg in missing:
             results.append(ImportResult(source=arg, outcome=FAILED, error="no such file, folder or match"))
         self._report(results, elapsed, options)
