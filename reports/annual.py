@@ -94,10 +94,12 @@ def build(
     scope: str = "All offices",
     on: dt.date,
     weeks: int = 6,
+    listed: QuerySet[KeyAction] | None = None,
 ) -> AnnualReport:
     """The report from the evaluations and key actions in scope (already restricted to what `reader` reads).
 
     `actions`: the key actions, or a `figures.Source` (its figures from the kept counts where it can).
+    `listed`: the same key actions restricted row by row (`restrict(..., per_row=True)`), for the overdue list.
     """
     source = actions if isinstance(actions, figures.Source) else figures.Source(actions, None)
     report = AnnualReport(year=year, scope=scope, on=on, weeks=weeks)
@@ -148,6 +150,8 @@ def build(
     tables = due.breakdowns(["region", "office_type", "office", "year"], as_at)
     report.by_region, report.by_office_type, report.by_office = tables["region"], tables["office_type"], tables["office"]
     report.trend = [f for f in tables["year"] if f.key is not None and f.key <= year]
-    overdue = figures.overdue_actions(due.actions, on)
+    # The list read down the deadline index, each row's response tested as it comes: joined, SQLite started from
+    # the approved responses and sorted their 45,000 overdue actions to keep 500 (62 ms at L, 7 row by row).
+    overdue = figures.overdue_actions(due.actions if listed is None else listed.filter(deadline__lt=before), on)
     report.overdue = queries.first_rows(overdue, OVERDUE_LIST_LIMIT)
     return report

@@ -87,6 +87,40 @@ def test_annual_report_page(client):
     assert refused.status_code == 400 and "“year”" in refused.content.decode()
 
 
+def test_responses_on_time_are_those_the_reader_reads_and_the_filters_keep(client):
+    _world()
+    make_evaluation(make_office("Peru", "CO", region="Americas and the Caribbean"), year=2023)
+    weeks = client.get(reverse("web:dashboard")).context["timeliness"]
+    assert weeks.unknown + weeks.pending + weeks.within + weeks.late == 2  # Kenya's and Peru's approved, not the draft
+    kenya = client.get(reverse("web:dashboard"), {"year": 2024}).context["timeliness"]
+    assert kenya.unknown + kenya.pending + kenya.within + kenya.late == 1
+    viewer = get_user_model().objects.create_user("viewer", password="pw-viewer-123")
+    RoleAssignment.objects.create(user=viewer, role=Role.VIEWER)
+    client.force_login(viewer)
+    weeks = client.get(reverse("web:dashboard")).context["timeliness"]
+    assert weeks.unknown + weeks.pending + weeks.within + weeks.late == 3
+
+
+def test_the_annual_report_lists_the_overdue_actions_its_reader_reads_oldest_first(client):
+    kenya = _world()
+    peru = make_office("Peru", "CO", region="Americas and the Caribbean")
+    rec = make_recommendation(make_evaluation(peru, year=2024))
+    older = make_action(rec, deadline=dt.date(2019, 6, 1), status="Not Initiated")
+    same_day = make_action(rec, deadline=dt.date(2020, 1, 1), status="Initiated")  # Peru after Kenya on the same day
+    make_action(rec, deadline=dt.date(2019, 1, 1), status="Completed")  # not overdue
+    public = client.get(reverse("web:annual_report"), {"year": 2024}).context["report"].overdue
+    kenya_overdue = [a.pk for a in public if a.evaluation.office == kenya]
+    assert [a.pk for a in public] == [older.pk, *kenya_overdue, same_day.pk] and len(kenya_overdue) == 1
+    viewer = get_user_model().objects.create_user("viewer", password="pw-viewer-123")
+    RoleAssignment.objects.create(user=viewer, role=Role.VIEWER)
+    client.force_login(viewer)
+    internal = client.get(reverse("web:annual_report"), {"year": 2024}).context["report"].overdue
+    assert len(internal) == 4 and internal[0].pk == older.pk and internal[-1].pk == same_day.pk  # and Kenya's draft
+    assert client.get(reverse("web:annual_report"), {"year": 2024, "office": peru.pk}).context["report"].overdue == [
+        older, same_day
+    ]
+
+
 def test_one_region_s_pages_add_up_its_kept_counts_and_a_region_without_offices_shows_none(client, django_assert_max_num_queries):
     """A region alone: figures from the counts kept within it (no pass over its key actions), the same as counted;
     a region no office is in yet (offered in the filter), or one that does not exist, shows empty figures."""

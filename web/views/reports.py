@@ -83,7 +83,8 @@ def _dashboard(request) -> dict:
     filters = queries.Filters.from_query(request.GET)
     on = today()
     actions = filters.actions(restrict(request.user, KeyAction), on)
-    evaluations = filters.evaluations(restrict(request.user, Evaluation))
+    readable = restrict(request.user, Evaluation)
+    evaluations = filters.evaluations(readable)
     weeks = _weeks(request)
     source = figures.Source.of(request.user, filters, actions)
     if source.tallied:
@@ -136,7 +137,11 @@ def _dashboard(request) -> dict:
         ),
         "bars": charts.stacked_bars([(f.label, f.status_segments()) for f in years], "Key actions by status and evaluation year"),
     }
-    responses = restrict(request.user, ManagementResponse).filter(evaluation__in=evaluations)
+    responses = restrict(request.user, ManagementResponse)
+    if evaluations is not readable:
+        # Narrowed by a filter. Else the responses read are those of the evaluations read already (a response is
+        # read through its evaluation's rules): asking again cost half the count's time (at L, 26 -> 16 ms).
+        responses = responses.filter(evaluation__in=evaluations)
     plan_year = filters.year or on.year
     return (
         {
@@ -175,6 +180,7 @@ def annual_report(request):
         report = annual.build(
             year, evaluations, figures.Source.of(request.user, filters, actions), reader=reader_scope(request.user),
             scope=_scope_label(filters), on=on, weeks=_weeks(request),
+            listed=filters.actions(restrict(request.user, KeyAction, per_row=True), on),
         )
         return {"report": report, "charts": report.charts(), "today": on}
 
