@@ -99,7 +99,8 @@ def build(
     """The report from the evaluations and key actions in scope (already restricted to what `reader` reads).
 
     `actions`: the key actions, or a `figures.Source` (its figures from the kept counts where it can).
-    `listed`: the same key actions restricted row by row (`restrict(..., per_row=True)`), for the overdue list.
+    `listed`: the same key actions (the same reader and filters) restricted row by row (`restrict(..., per_row=True)`),
+    for the overdue list; without it, the list is read from `actions`.
     """
     source = actions if isinstance(actions, figures.Source) else figures.Source(actions, None)
     report = AnnualReport(year=year, scope=scope, on=on, weeks=weeks)

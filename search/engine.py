@@ -357,8 +357,9 @@ def _sqlite_weightless(query: Query) -> frozenset:
     any other word, yet counting its rows for that IDF reads all of them (600,000 for "partners" at L,
     13 ms), once per kind. Told by how many rows hold the word as written (the unstemmed index's
     vocabulary): a lower bound of its stem's count, so a word that does weigh is never left out. A common word's
-    count is the one kept last (CommonWord: reading its rows again costs what the rule saves); the index's size is
-    today's.
+    count is the one kept last (CommonWord: reading its rows again costs what the rule saves), while the index is
+    no smaller than it was then (deletions may have taken the word below half: counted again); the index's size
+    is today's.
     """
     words: dict[str, list] = {}
     for term in query.stemmed_terms:
@@ -368,18 +369,30 @@ def _sqlite_weightless(query: Query) -> frozenset:
     if not words:
         return frozenset()
     asked = " UNION ALL ".join(["SELECT %s AS word"] * len(words))
+    vocabulary = f"SELECT v.doc FROM {VOCAB_TABLE} v WHERE v.term = q.word"
     with connection.cursor() as cursor:
-        # The index's row count: the first varint of FTS5's "averages" record (id 1 of its data table). Each
-        # word's count as kept (CommonWord), else from the vocabulary: COALESCE asks the second only without the first.
+        # Each word's count as kept (CommonWord), else from the vocabulary (asked only for the words not kept).
         cursor.execute(
-            f"SELECT (SELECT block FROM {TABLE}_data WHERE id = 1), q.word, COALESCE("
-            f"(SELECT c.documents FROM {CommonWord._meta.db_table} c WHERE c.word = q.word), "
-            f"(SELECT v.doc FROM {VOCAB_TABLE} v WHERE v.term = q.word)) FROM ({asked}) q",
+            f"SELECT (SELECT block FROM {TABLE}_data WHERE id = 1), q.word, c.documents, c.index_rows, "
+            f"CASE WHEN c.documents IS NULL THEN ({vocabulary}) END "
+            f"FROM ({asked}) q LEFT JOIN {CommonWord._meta.db_table} c ON c.word = q.word",
             list(words),
         )
         found = cursor.fetchall()
-    rows = _varint(found[0][0] or b"")
-    return frozenset(t for _, word, n in found if n is not None and n > max(rows / 2, COMMON) for t in words.get(word, []))
+        rows = _index_rows(found[0][0])
+        counts = {word: counted if kept is None or kept_at > rows else kept for _, word, kept, kept_at, counted in found}
+        shrunk = [word for _, word, kept, kept_at, _ in found if kept is not None and kept_at > rows]
+        if shrunk:
+            cursor.execute(
+                f"SELECT q.word, ({vocabulary}) FROM ({' UNION ALL '.join(['SELECT %s AS word'] * len(shrunk))}) q", shrunk
+            )
+            counts.update(cursor.fetchall())
+    return frozenset(t for word, n in counts.items() if n is not None and n > max(rows / 2, COMMON) for t in words[word])
+
+
+def _index_rows(averages: bytes | None) -> int:
+    """The index's row count: the first varint of FTS5's "averages" record (id 1 of its data table)."""
+    return _varint(averages or b"")
 
 
 def count_common_words() -> int | None:
@@ -389,12 +402,17 @@ def count_common_words() -> int | None:
     if connection.vendor != "sqlite" or not index_status()["installed"]:
         return None
     with connection.cursor() as cursor:
+        cursor.execute(f"SELECT block FROM {TABLE}_data WHERE id = 1")
+        found = cursor.fetchone()
+        rows = _index_rows(found[0] if found else None)
         cursor.execute(f"SELECT term, doc FROM {VOCAB_TABLE} WHERE doc > %s AND length(term) <= 200", [COMMON])
         found = cursor.fetchall()
     now = timezone.now()
     with transaction.atomic():
         CommonWord.objects.all().delete()
-        CommonWord.objects.bulk_create([CommonWord(word=word, documents=n, counted_at=now) for word, n in found])
+        CommonWord.objects.bulk_create(
+            [CommonWord(word=word, documents=n, index_rows=rows, counted_at=now) for word, n in found]
+        )
     return len(found)
 
 

@@ -93,7 +93,7 @@ class ThemeMember(models.Model):
 
 class CommonWord(models.Model):
     """A word of many rows of SQLite's full-text index, and in how many, as last counted (`engine.count_common_words`:
-    after an import and every night, by a job).
+    after an import from the command line, and every night by a job).
 
     A search asks whether its words are in more than half the index's rows (bm25 weighs such a word nothing, and
     counting its rows for it reads them all, once per kind: `engine._sqlite_weightless`). Asking FTS5 reads the
@@ -104,6 +104,7 @@ class CommonWord(models.Model):
 
     word = models.CharField(max_length=200, primary_key=True)
     documents = models.PositiveIntegerField()
+    index_rows = models.PositiveIntegerField()  # the index's rows when counted
     counted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

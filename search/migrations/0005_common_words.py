@@ -16,6 +16,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('word', models.CharField(max_length=200, primary_key=True, serialize=False)),
                 ('documents', models.PositiveIntegerField()),
+                ('index_rows', models.PositiveIntegerField()),
                 ('counted_at', models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
