@@ -166,12 +166,14 @@ def main() -> None:
     rng = random.Random(2026)
     seed_updates(rng)
     seed_dates(rng)
-    # The planner's statistics as a server that has run a night since would have them (the nightly job; on
+    # The planner's statistics as a server that has run a night since would have them (the nightly jobs; on
     # PostgreSQL its autovacuum too, which is off on these machines): the updates written here were never
     # analyzed, and PostgreSQL planned the newest updates as a sort of them all.
+    from search.engine import count_common_words
     from tracking.services.statistics import refresh_statistics
 
     refresh_statistics()
+    count_common_words()  # the nightly job's too: the search index's common words, with the updates written here
     print(json.dumps(seed_people()))
 
 

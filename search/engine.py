@@ -357,9 +357,10 @@ def _sqlite_weightless(query: Query) -> frozenset:
     any other word, yet counting its rows for that IDF reads all of them (600,000 for "partners" at L,
     13 ms), once per kind. Told by how many rows hold the word as written (the unstemmed index's
     vocabulary): a lower bound of its stem's count, so a word that does weigh is never left out. A common word's
-    count is the one kept last (CommonWord: reading its rows again costs what the rule saves), while the index is
-    no smaller than it was then (deletions may have taken the word below half: counted again); the index's size
-    is today's.
+    count is the one kept last (CommonWord: reading its rows again costs what the rule saves) where it settles the
+    question against the index's size today: the index no smaller than it was then (deletions may have taken the
+    word below half), and the rows added since too few to change the answer (progress updates recorded since the
+    count may have made a word common). Else it is counted again.
     """
     words: dict[str, list] = {}
     for term in query.stemmed_terms:
@@ -380,14 +381,23 @@ def _sqlite_weightless(query: Query) -> frozenset:
         )
         found = cursor.fetchall()
         rows = _index_rows(found[0][0])
-        counts = {word: counted if kept is None or kept_at > rows else kept for _, word, kept, kept_at, counted in found}
-        shrunk = [word for _, word, kept, kept_at, _ in found if kept is not None and kept_at > rows]
-        if shrunk:
+        line = max(rows / 2, COMMON)
+        counts, unsure = {}, []
+        for _, word, kept, kept_at, counted in found:
+            if kept is None:
+                counts[word] = counted
+            elif kept_at <= rows and (kept > line or kept + (rows - kept_at) <= line):
+                # Sure either way: over the line when counted (the index no smaller since), or under it even
+                # if every row added since holds the word.
+                counts[word] = kept
+            else:
+                unsure.append(word)  # rows deleted since, or enough added to take the word over the line
+        if unsure:
             cursor.execute(
-                f"SELECT q.word, ({vocabulary}) FROM ({' UNION ALL '.join(['SELECT %s AS word'] * len(shrunk))}) q", shrunk
+                f"SELECT q.word, ({vocabulary}) FROM ({' UNION ALL '.join(['SELECT %s AS word'] * len(unsure))}) q", unsure
             )
             counts.update(cursor.fetchall())
-    return frozenset(t for word, n in counts.items() if n is not None and n > max(rows / 2, COMMON) for t in words[word])
+    return frozenset(t for word, n in counts.items() if n is not None and n > line for t in words[word])
 
 
 def _index_rows(averages: bytes | None) -> int:
