@@ -369,14 +369,12 @@ def _sqlite_weightless(query: Query) -> frozenset:
             words.setdefault(folded, []).append(term)
     if not words:
         return frozenset()
-    asked = " UNION ALL ".join(["SELECT %s AS word"] * len(words))
     vocabulary = f"SELECT v.doc FROM {VOCAB_TABLE} v WHERE v.term = q.word"
     with connection.cursor() as cursor:
         # Each word's count as kept (CommonWord), else from the vocabulary (asked only for the words not kept).
         cursor.execute(
-            f"SELECT (SELECT block FROM {TABLE}_data WHERE id = 1), q.word, c.documents, c.index_rows, "
-            f"CASE WHEN c.documents IS NULL THEN ({vocabulary}) END "
-            f"FROM ({asked}) q LEFT JOIN {CommonWord._meta.db_table} c ON c.word = q.word",
+            f"SELECT ({_AVERAGES}), q.word, c.documents, c.index_rows, CASE WHEN c.documents IS NULL THEN ({vocabulary}) END "
+            f"FROM ({_words(len(words))}) q LEFT JOIN {CommonWord._meta.db_table} c ON c.word = q.word",
             list(words),
         )
         found = cursor.fetchall()
@@ -393,16 +391,22 @@ def _sqlite_weightless(query: Query) -> frozenset:
             else:
                 unsure.append(word)  # rows deleted since, or enough added to take the word over the line
         if unsure:
-            cursor.execute(
-                f"SELECT q.word, ({vocabulary}) FROM ({' UNION ALL '.join(['SELECT %s AS word'] * len(unsure))}) q", unsure
-            )
+            cursor.execute(f"SELECT q.word, ({vocabulary}) FROM ({_words(len(unsure))}) q", unsure)
             counts.update(cursor.fetchall())
     return frozenset(t for word, n in counts.items() if n is not None and n > line for t in words[word])
 
 
+# FTS5's "averages" record (id 1 of its data table), whose first varint is the index's row count (`_index_rows`).
+_AVERAGES = f"SELECT block FROM {TABLE}_data WHERE id = 1"
+
+
 def _index_rows(averages: bytes | None) -> int:
-    """The index's row count: the first varint of FTS5's "averages" record (id 1 of its data table)."""
     return _varint(averages or b"")
+
+
+def _words(n: int) -> str:
+    """`n` words given as parameters, as rows of a column `word`."""
+    return " UNION ALL ".join(["SELECT %s AS word"] * n)
 
 
 def count_common_words() -> int | None:
@@ -412,7 +416,7 @@ def count_common_words() -> int | None:
     if connection.vendor != "sqlite" or not index_status()["installed"]:
         return None
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT block FROM {TABLE}_data WHERE id = 1")
+        cursor.execute(_AVERAGES)
         found = cursor.fetchone()
         rows = _index_rows(found[0] if found else None)
         cursor.execute(f"SELECT term, doc FROM {VOCAB_TABLE} WHERE doc > %s AND length(term) <= 200", [COMMON])
