@@ -105,6 +105,21 @@ def refresh_statistics() -> list[str]:
     return refresh()
 
 
+@periodic(every=dt.timedelta(hours=1))
+@job(attempts=3, backoff=300)
+def refresh_tally_sums() -> int | None:
+    """The kept counts' sums made again as of this month, once a month has begun (tracking.models.tallies.TallySum):
+    until then the figures add up the counts themselves, slower. Hourly, so a worker down at midnight catches up."""
+    from tracking.models.responses import today
+    from tracking.models.tallies import month_index
+    from tracking.services.tallies import make_sums, sums_month
+
+    month = month_index(today())
+    if sums_month() == month:
+        return None
+    return make_sums(month)
+
+
 @periodic(every=dt.timedelta(days=1), at=dt.time(3, 50))
 @job(attempts=3, backoff=300)
 def count_common_words() -> int | None:

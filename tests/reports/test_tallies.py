@@ -5,7 +5,8 @@ of changed versions of them (statuses, deadlines, categories, tags, key
 actions and recommendations dropped), progress updates, responses drafted,
 submitted, approved and returned, key actions and recommendations edited and
 deleted, all through the services. After every step the `ActionTally` rows
-must be what `tallies.rebuild()` would write, and at the end every figure
+must be what `tallies.rebuild()` would write (and their sums over the deadline
+months, `TallySum`, what `tallies.make_sums()` would), and at the end every figure
 the pages show from them (totals, every breakdown, the annual report's due
 by year end, the home and office status counts) must equal the same figure
 counted from the key actions, for the public, a scoped reader and everyone.
@@ -38,7 +39,7 @@ from tracking.models import (
 )
 from tracking.models.accountability import VerificationState
 from tracking.models.responses import ActionStatus, ResponseStatus, month_end, today
-from tracking.models.tallies import ACCOUNTABILITY
+from tracking.models.tallies import ACCOUNTABILITY, AS_OF, TallySum, month_index
 from tracking.permissions import EVERYTHING, PUBLIC, Reader, restrict
 from tracking.services import drafting, tallies
 from tracking.services.deadlines import revise_deadline
@@ -48,6 +49,7 @@ from tracking.services.verification import verify_completion
 
 pytestmark = pytest.mark.django_db(transaction=False)
 SYSTEM = Actor.system("test")
+ON = dt.date(2025, 7, 15)  # the day the figures are counted for: the kept sums are made as of its month
 STATUSES = [s.value for s in ActionStatus]
 
 
@@ -255,12 +257,14 @@ class World:
 # Seeds whose sequences reach every kind of change the assertions below ask for (the same on both databases).
 @pytest.mark.parametrize("seed", [2, 3, 4])
 def test_kept_counts_equal_the_counts_made_again_after_any_sequence_of_changes(seed):
+    tallies.make_sums(month_index(ON))  # the sums move with the counts as of ON's month, as of the current month in use
     world = World(seed)
     world.import_new()
     for step in range(30):
         name = world.rng.choice(World.STEPS)
         getattr(world, name)()
         assert kept() == truth(), f"step {step}: {name}"
+        assert tallies.kept_sums() == tallies.sums_made_again(month_index(ON)), f"step {step}: {name}"
     for _ in range(2):  # verified completions counted, whatever the order the steps came in
         world.verify()
         assert kept() == truth(), "verify"
@@ -286,7 +290,8 @@ def test_kept_counts_equal_the_counts_made_again_after_any_sequence_of_changes(s
 
 def _same_figures(reader, region: int | None = None):
     """The figures from the kept counts equal those counted from the key actions (of one region, if given)."""
-    on = dt.date(2025, 7, 15)
+    on = ON
+    assert tallies.sums_month() == month_index(on)  # read from the kept sums
     filters = queries.Filters(region=region)
     actions = filters.actions(restrict(reader, KeyAction))
     source = figures.Source.of(reader, filters, actions)
@@ -362,6 +367,13 @@ def test_the_command_finds_counts_changed_by_hand_and_makes_them_again():
     call_command("tallies", "--rebuild")
     call_command("tallies")
     assert kept() == truth()
+    # The sums too.
+    TallySum.objects.filter(pk=TallySum.objects.exclude(dimension=AS_OF).order_by("pk").values_list("pk", flat=True)[0]).update(due=-1)
+    with pytest.raises(CommandError, match="sums of the counts differ"):
+        call_command("tallies")
+    call_command("tallies", "--rebuild")
+    call_command("tallies")
+    assert tallies.kept_sums() == tallies.sums_made_again(month_index(today()))
 
 
 @pytest.mark.parametrize("seed", [4, 5])
@@ -433,3 +445,75 @@ def test_a_progress_update_that_dates_an_imported_completion_moves_its_counts():
     assert kept() == truth()
     late = str((today() - month_end(action.deadline)).days)
     assert any(k[0] == ACCOUNTABILITY and k[1].endswith(f":{today().year}:{late}") for k in kept())
+
+
+def _figures_of(reader, on):
+    filters = queries.Filters()
+    source = figures.Source.of(reader, filters, filters.actions(restrict(reader, KeyAction)))
+    return _plain(source.totals(on, accountability=False)), [_plain(f) for f in source.breakdown("office", on)]
+
+
+def test_the_figures_read_the_sums_of_their_month_and_else_add_up_the_counts():
+    world = World(6)
+    world.import_new()
+    for _ in range(4):
+        world.progress()
+    tallies.make_sums(month_index(ON))
+    live = figures.Source(KeyAction.objects.all(), None)
+    truth_on = (_plain(live.totals(ON, accountability=False)), [_plain(f) for f in live.breakdown("office", ON)])
+    assert _figures_of(EVERYTHING, ON) == truth_on
+    # The sums are what is read: changed by hand, the figures of their month say so ...
+    cell = TallySum.objects.filter(dimension="all").exclude(status="").order_by("pk").first()
+    TallySum.objects.filter(pk=cell.pk).update(n=cell.n + 1000)
+    assert _figures_of(EVERYTHING, ON)[0][2] == truth_on[0][2] + 1000
+    # ... and not those of another month: no sums as of it, the counts are added up.
+    later = ON + dt.timedelta(days=62)
+    assert _figures_of(EVERYTHING, later) == (
+        _plain(live.totals(later, accountability=False)), [_plain(f) for f in live.breakdown("office", later)]
+    )
+    # Made again: right. An empty group (no office of the region has a key action) reads no row, as the counts say.
+    tallies.make_sums(month_index(ON))
+    assert _figures_of(EVERYTHING, ON) == truth_on
+    empty = Region.objects.create(name="Nowhere", slug="nowhere").pk
+    Office.objects.create(name="Nobody", slug="nobody", region_id=empty, type_id=Office.objects.values_list("type_id", flat=True)[0])
+    filters = queries.Filters(region=empty)
+    source = figures.Source.of(EVERYTHING, filters, filters.actions(KeyAction.objects.all()))
+    assert source.totals(ON, accountability=False).total == 0 and source.breakdown("office", ON) == []
+
+
+def test_a_first_overdue_month_taken_away_is_read_again_from_the_counts():
+    """The first past deadline month of a group (the oldest overdue action's age) cannot be taken from the sums when its
+    key action is completed: it is read again from the counts, in the same change."""
+    tallies.make_sums(month_index(ON))
+    world = World(8)
+    world.import_new()
+    world.import_new()
+    action = (
+        KeyAction.objects.filter(evaluation__management_response__status=ResponseStatus.APPROVED, deadline__lt=month_end(ON))
+        .exclude(status__in=["Completed", "No Longer Applicable"]).order_by("deadline", "pk").first()
+    )
+    assert action is not None
+    first = TallySum.objects.get(dimension="all", group_key="", approved=True, status=action.status).first_past
+    assert first == month_index(action.deadline)
+    record_progress(SYSTEM, action, version=action.version, status="Completed", comment="Done.", evidence_url="https://example.org/e")
+    assert tallies.kept_sums() == tallies.sums_made_again(month_index(ON))
+    still = KeyAction.objects.filter(evaluation__management_response__status=ResponseStatus.APPROVED, status=action.status,
+                                     deadline__lt=month_end(ON).replace(day=1)).order_by("deadline").first()
+    after = TallySum.objects.filter(dimension="all", group_key="", approved=True, status=action.status).values_list("first_past", flat=True).first()
+    assert after == (month_index(still.deadline) if still else None)
+
+
+def test_the_hourly_job_makes_the_sums_of_a_new_month_once():
+    from jobs import schedule
+    from jobs.tasks import refresh_tally_sums
+
+    World(9).import_new()
+    this_month = month_index(today())
+    tallies.make_sums(this_month - 1)  # last month's
+    assert refresh_tally_sums.call() == len(tallies.sums_made_again(this_month)) > 0
+    assert tallies.sums_month() == this_month
+    assert tallies.kept_sums() == tallies.sums_made_again(this_month)
+    assert refresh_tally_sums.call() is None  # as of this month already: nothing to do
+    assert TallySum.objects.filter(dimension=AS_OF).count() == 1
+    entry = {p.name: p for p in schedule.registered()}[refresh_tally_sums.name]
+    assert entry.every == dt.timedelta(hours=1)

@@ -11,7 +11,7 @@ def count_records(apps, schema_editor):
     if Evaluation.objects.using(schema_editor.connection.alias).exists():
         from tracking.services.tallies import add, records
 
-        add(records(models=(Evaluation, apps.get_model("tracking", "Recommendation"))), Counter())
+        add(records(models=(Evaluation, apps.get_model("tracking", "Recommendation"))), Counter(), sums=False)
 
 
 def uncount_records(apps, schema_editor):

@@ -16,7 +16,7 @@ def count(apps, schema_editor):
         from tracking.services.tallies import add, counts
 
         apps.get_model("tracking", "ActionTally").objects.using(schema_editor.connection.alias).filter(dimension=ACCOUNTABILITY).delete()
-        add(Counter({k: n for k, n in counts(KeyAction.objects.all()).items() if k[0] == ACCOUNTABILITY}), Counter())
+        add(Counter({k: n for k, n in counts(KeyAction.objects.all()).items() if k[0] == ACCOUNTABILITY}), Counter(), sums=False)
 
 
 def uncount(apps, schema_editor):

@@ -14,7 +14,7 @@ def count(apps, schema_editor):
         from tracking.services.tallies import add, counts
 
         apps.get_model("tracking", "ActionTally").objects.using(schema_editor.connection.alias).filter(dimension__contains="@").delete()
-        add(Counter({k: n for k, n in counts(KeyAction.objects.all()).items() if "@" in k[0]}), Counter())
+        add(Counter({k: n for k, n in counts(KeyAction.objects.all()).items() if "@" in k[0]}), Counter(), sums=False)
 
 
 def uncount(apps, schema_editor):

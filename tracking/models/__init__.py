@@ -4,7 +4,7 @@ from .evaluations import Evaluation, EvaluationDocument, EvaluationPlan
 from .history import ChangeRecord
 from .reference import Office, OfficeType, Region, Term, Unit, UnitAlias
 from .responses import ActionUpdate, KeyAction, ManagementResponse, Recommendation, RecommendationTerm
-from .tallies import ActionTally
+from .tallies import ActionTally, TallySum
 
 __all__ = [
     "AccountMail",
@@ -26,6 +26,7 @@ __all__ = [
     "Region",
     "Role",
     "RoleAssignment",
+    "TallySum",
     "Term",
     "Unit",
     "UnitAlias",

@@ -38,6 +38,10 @@ NO_DEADLINE = 0  # deadline_month of actions without a deadline
 EVALUATIONS, RECOMMENDATIONS = "evaluations", "recommendations"
 # One row more, not a count: its `n` moves on every change of the counts (the figures' cache version).
 VERSION = ("_version", "", True, "", NO_DEADLINE, False)
+# A key action overdue for longer than this many months is "long overdue" (the figures' `overdue_long`).
+LONG_OVERDUE_MONTHS = 12
+# `TallySum`'s one row that is not a sum: the month its sums are as of, in `n`.
+AS_OF = "_as_of"
 
 
 # The dimension of the first deadline and the completion date: one group ("all") split by what those figures read.
@@ -114,6 +118,41 @@ class ActionTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.n} key actions ({self.dimension} {self.group_key}, {self.status}, {self.deadline_month})"
+
+
+class TallySum(models.Model):
+    """`ActionTally` added up over the deadline months, as of one month (`AS_OF`'s row holds it): one row per
+    dimension, group, approved or not, and status.
+
+    What the figures read of the kept counts, bar the ages of first deadlines: all of them, those due
+    (deadline month this month or before), past (before this month), long past (more than
+    LONG_OVERDUE_MONTHS before), the past months' sum and the first of them (for the overdue ages), the
+    verified ones, verified and due. The offices' breakdown at L adds up 960 rows, not the 84,000 of
+    their months. Figures of another month (the first hour of a month, before the hourly job makes
+    the sums again) add up `ActionTally` as before.
+
+    Kept in step by `tracking.services.tallies.add`, in the transaction that moves the counts; tests
+    compare them with the sums made again from the counts.
+    """
+
+    dimension = models.CharField(max_length=60)
+    group_key = models.CharField(max_length=60, blank=True)
+    approved = models.BooleanField()
+    status = models.CharField(max_length=40)
+    n = models.BigIntegerField()
+    due = models.BigIntegerField()
+    past = models.BigIntegerField()
+    long_past = models.BigIntegerField()
+    month_sum = models.BigIntegerField()  # of the past ones: the sum of their deadline months
+    first_past = models.IntegerField(null=True)  # of the past ones: the first deadline month
+    verified = models.BigIntegerField()
+    due_verified = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dimension", "group_key", "approved", "status"], name="tally_sum_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.n} key actions ({self.dimension} {self.group_key}, {self.status})"
 
 
 def month_index(day) -> int | None:

@@ -15,6 +15,11 @@ evaluations and recommendations, of approved responses and the rest, a
 joint evaluation once. They follow the same changes (`kept_in_step` with the
 evaluations' ids).
 
+Beside the counts, their sums over the deadline months as of one month
+(`TallySum`, what the figures read): `add` moves them with the counts, in
+the same transaction; `make_sums` makes them again from the counts, once a
+new month has begun (an hourly job) and after `rebuild`.
+
 `rebuild()` counts everything again (after changes made behind the
 services' back: SQL by hand; `followthrough tallies`).
 """
@@ -29,13 +34,15 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 
-from ..models import ActionTally, Evaluation, KeyAction, Recommendation
+from ..models import ActionTally, Evaluation, KeyAction, Recommendation, TallySum
 from ..models.accountability import VerificationState
-from ..models.responses import ActionStatus, ResponseStatus
+from ..models.responses import ActionStatus, ResponseStatus, today
 from ..models.tallies import (
     ACCOUNTABILITY,
+    AS_OF,
     CROSSED,
     EVALUATIONS,
+    LONG_OVERDUE_MONTHS,
     NO_DEADLINE,
     RECOMMENDATIONS,
     VERSION,
@@ -243,8 +250,9 @@ def touch() -> None:
     add(Counter(), Counter(), force=True)
 
 
-def add(after: Counter, before: Counter, *, force: bool = False) -> None:
-    """Add the difference between two countings to the kept counts (and move their version)."""
+def add(after: Counter, before: Counter, *, force: bool = False, sums: bool = True) -> None:
+    """Add the difference between two countings to the kept counts (and move their version), and to their sums
+    (`sums=False`: a migration older than the sums' table)."""
     # An import's batch of new evaluations has nothing before: its counts are the difference (tens of thousands).
     delta = {k: after.get(k, 0) - before.get(k, 0) for k in after.keys() | before.keys()} if before else after
     keys = sorted(k for k, d in delta.items() if d)
@@ -271,6 +279,139 @@ def add(after: Counter, before: Counter, *, force: bool = False) -> None:
                 zero += [pk for pk, n in cursor.fetchall() if n == 0]
         if zero:
             ActionTally.objects.filter(pk__in=zero).delete()
+        if sums:
+            _add_sums(delta, cursor)
+
+
+# --- the counts' sums over their deadline months (TallySum) ---------------------------------------------------
+
+SUMS = ("n", "due", "past", "long_past", "month_sum", "first_past", "verified", "due_verified")
+CELL = ("dimension", "group_key", "approved", "status")
+
+
+def _sums_sql(month: int) -> tuple[str, list]:
+    """The sums (`SUMS`, in order) of the counts `t` as of `month`, as SQL."""
+    dated = "t.deadline_month > 0 AND t.deadline_month"
+    return (
+        f"SUM(t.n), SUM(CASE WHEN {dated} <= %s THEN t.n ELSE 0 END), SUM(CASE WHEN {dated} < %s THEN t.n ELSE 0 END), "
+        f"SUM(CASE WHEN {dated} < %s THEN t.n ELSE 0 END), "
+        # n × month passes 2^31 (PostgreSQL's integers) with a few hundred thousand key actions.
+        f"SUM(CASE WHEN {dated} < %s THEN CAST(t.n AS BIGINT) * t.deadline_month ELSE 0 END), "
+        f"MIN(CASE WHEN {dated} < %s THEN t.deadline_month END), SUM(CASE WHEN t.verified THEN t.n ELSE 0 END), "
+        f"SUM(CASE WHEN t.verified AND {dated} <= %s THEN t.n ELSE 0 END)",
+        [month, month, month - LONG_OVERDUE_MONTHS, month, month, month],
+    )
+
+
+def _tables() -> tuple[str, str]:
+    """The sums' table and the counts', quoted."""
+    return connection.ops.quote_name(TallySum._meta.db_table), connection.ops.quote_name(ActionTally._meta.db_table)
+
+
+def sums_month() -> int | None:
+    """The month (year × 12 + month) the kept sums are as of; None: none made."""
+    return TallySum.objects.filter(dimension=AS_OF).values_list("n", flat=True).first()
+
+
+def make_sums(month: int | None = None) -> int:
+    """Every sum made again from the kept counts, as of `month` (this month by default); the rows written."""
+    month = month or month_index(today())
+    sums, counts_table = _tables()
+    select, params = _sums_sql(month)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # After any change of the counts under way (it holds their version's row until it commits), before the next.
+        list(ActionTally.objects.select_for_update().filter(dimension=VERSION[0]).values_list("pk", flat=True))
+        cursor.execute(f"DELETE FROM {sums}")
+        cursor.execute(
+            f"INSERT INTO {sums} ({', '.join((*CELL, *SUMS))}) SELECT t.dimension, t.group_key, t.approved, t.status, {select} "
+            f"FROM {counts_table} t WHERE t.dimension <> %s GROUP BY t.dimension, t.group_key, t.approved, t.status",
+            [*params, VERSION[0]],
+        )
+        written = cursor.rowcount
+        TallySum.objects.create(dimension=AS_OF, group_key="", approved=True, status="", n=month, due=0, past=0, long_past=0,
+                                month_sum=0, verified=0, due_verified=0)
+    return written
+
+
+def sums_made_again(month: int) -> dict[tuple, tuple]:
+    """The sums `make_sums` would write as of `month`, by (dimension, group, approved, status): what the kept ones must
+    equal."""
+    select, params = _sums_sql(month)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.dimension, t.group_key, t.approved, t.status, {select} FROM {_tables()[1]} t WHERE t.dimension <> %s "
+            "GROUP BY t.dimension, t.group_key, t.approved, t.status",
+            [*params, VERSION[0]],
+        )
+        return {(d, g, bool(a), st): tuple(rest) for d, g, a, st, *rest in cursor.fetchall()}
+
+
+def kept_sums() -> dict[tuple, tuple]:
+    """The kept sums, as `sums_made_again` gives them."""
+    rows = TallySum.objects.exclude(dimension=AS_OF).values_list(*CELL, *SUMS)
+    return {(d, g, bool(a), st): tuple(rest) for d, g, a, st, *rest in rows}
+
+
+def _add_sums(delta: dict, cursor) -> None:
+    """The sums follow the counts' difference `delta`, as of the month they are as of (in `add`'s transaction, after
+    the counts: their version's row, locked until it commits, keeps the changes of the sums in turn)."""
+    if not any(d for key, d in delta.items() if key[0] != VERSION[0]):
+        return
+    month = sums_month()
+    if month is None:
+        return  # none made: the figures add up the counts
+    cells: dict[tuple, list] = {}
+    recount = set()  # whose first past month may have gone
+    for (dimension, group, approved, status, deadline_month, verified), d in delta.items():
+        if not d or dimension == VERSION[0]:
+            continue
+        cell = (dimension, group, approved, status)
+        c = cells.setdefault(cell, [0, 0, 0, 0, 0, None, 0, 0])  # as SUMS
+        c[0] += d
+        dated = deadline_month > NO_DEADLINE
+        if dated and deadline_month <= month:
+            c[1] += d
+            if verified:
+                c[7] += d
+        if dated and deadline_month < month:
+            c[2] += d
+            c[4] += d * deadline_month
+            if deadline_month < month - LONG_OVERDUE_MONTHS:
+                c[3] += d
+            if d > 0:
+                c[5] = deadline_month if c[5] is None else min(c[5], deadline_month)
+            else:
+                recount.add(cell)
+        if verified:
+            c[6] += d
+    table, counts_table = _tables()
+    rows = [(*cell, *values) for cell, values in sorted(cells.items())]
+    negative = any(row[4] < 0 for row in rows)
+    zero = []
+    add_up = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in SUMS if c != "first_past")
+    first = (f"first_past = CASE WHEN excluded.first_past IS NULL THEN {table}.first_past WHEN {table}.first_past IS NULL "
+             f"OR excluded.first_past < {table}.first_past THEN excluded.first_past ELSE {table}.first_past END")
+    for source, params in bulk.sources(TallySum, (*CELL, *SUMS), rows):
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join((*CELL, *SUMS))}) {source} ON CONFLICT ({', '.join(CELL)}) DO UPDATE SET {add_up}, {first}"
+            + (" RETURNING id, n" if negative else ""),
+            params,
+        )
+        if negative:
+            zero += [pk for pk, n in cursor.fetchall() if n == 0]
+    if zero:
+        TallySum.objects.filter(pk__in=zero).delete()
+    # A past month taken away may have been the first: read again from the counts (moved already).
+    cells_left = sorted(recount)
+    for start in range(0, len(cells_left), 500):
+        chunk = cells_left[start : start + 500]
+        cursor.execute(
+            f"UPDATE {table} SET first_past = (SELECT MIN(t.deadline_month) FROM {counts_table} t WHERE t.dimension = {table}.dimension "
+            f"AND t.group_key = {table}.group_key AND t.approved = {table}.approved AND t.status = {table}.status "
+            f"AND t.deadline_month > 0 AND t.deadline_month < %s) WHERE ({', '.join(CELL)}) IN (VALUES "
+            + ", ".join(["(%s, %s, %s, %s)"] * len(chunk)) + ")",
+            [month, *(v for cell in chunk for v in cell)],
+        )
 
 
 def rebuild(key_actions=KeyAction, action_tallies=ActionTally, record_models: tuple | None = (Evaluation, Recommendation)) -> int:
@@ -292,4 +433,6 @@ def rebuild(key_actions=KeyAction, action_tallies=ActionTally, record_models: tu
             if n
         ]
         action_tallies.objects.bulk_create(rows, batch_size=2000)
+        if action_tallies is ActionTally:  # not a migration's (older than the sums)
+            make_sums()
     return len(rows) - 1

@@ -36,4 +36,13 @@ class Command(BaseCommand):
                 f"{len(wrong)} of {len(truth)} counts differ from the key actions (first: {sorted(wrong)[0]}); "
                 "run `followthrough tallies --rebuild`."
             )
+        month = tallies.sums_month()
+        if month is not None:
+            summed, again = tallies.kept_sums(), tallies.sums_made_again(month)
+            wrong = {k for k in summed.keys() | again.keys() if summed.get(k) != again.get(k)}
+            if wrong:
+                raise CommandError(
+                    f"{len(wrong)} of {len(again)} sums of the counts differ from the counts (first: {sorted(wrong)[0]}); "
+                    "run `followthrough tallies --rebuild`."
+                )
         self.stdout.write(f"The {len(kept)} counts behind the figures agree with the {KeyAction.objects.count()} key actions.")
