@@ -108,14 +108,15 @@ def refresh_statistics() -> list[str]:
 @periodic(every=dt.timedelta(hours=1))
 @job(attempts=3, backoff=300)
 def refresh_tally_sums() -> int | None:
-    """The kept counts' sums made again as of this month, once a month has begun (tracking.models.tallies.TallySum):
-    until then the figures add up the counts themselves, slower. Hourly, so a worker down at midnight catches up."""
+    """The kept counts' sums made again as of this month, once a month has begun (tracking.models.tallies.TallySum), or
+    once counts moved without them (a server still on the code of before them, during an upgrade): until then the
+    figures add up the counts themselves, slower. Hourly, so a worker down at midnight catches up."""
     from tracking.models.responses import today
-    from tracking.models.tallies import month_index
-    from tracking.services.tallies import make_sums, sums_month
+    from tracking.models.tallies import month_index, sums_current
+    from tracking.services.tallies import make_sums
 
     month = month_index(today())
-    if sums_month() == month:
+    if sums_current(month).exists():
         return None
     return make_sums(month)
 

@@ -111,6 +111,7 @@ from tracking.models.tallies import (
     is_verified,
     month_index,
     read_accountability_group,
+    sums_current,
 )
 from tracking.permissions import reader_scope, restrict
 
@@ -541,12 +542,14 @@ def _as_sums(tallies: QuerySet[ActionTally]) -> QuerySet[TallySum] | None:
     query, where = tallies.query, tallies.query.where
     if query.model is not ActionTally or query.is_sliced or query.combinator or where.negated or where.connector != AND:
         return None
-    narrowed = {}
+    narrowed = []
     for child in where.children:
         if not (isinstance(child, Lookup) and isinstance(child.lhs, Col) and child.lhs.target.name in ("dimension", "group_key", "approved")):
             return None
-        narrowed[f"{child.lhs.target.name}__{child.lookup_name}"] = child.rhs
-    return TallySum.objects.filter(**narrowed).exclude(dimension=AS_OF)
+        if hasattr(child.rhs, "resolve_expression"):  # a column or an expression: of the counts' table
+            return None
+        narrowed.append(Q(**{f"{child.lhs.target.name}__{child.lookup_name}": child.rhs}))
+    return TallySum.objects.filter(*narrowed).exclude(dimension=AS_OF)
 
 
 def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool, *, kept_sums: bool = True) -> list[tuple[str | None, dict[str, Any]]]:
@@ -562,8 +565,9 @@ def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool, *, kep
     summed = _as_sums(tallies) if kept_sums else None
     fields = (*(["group_key"] if group else []), "approved", "status")
     if summed is not None:
-        # Only sums as of this month: those of another (a new month, before the hourly job has run) are not read.
-        inner = summed.filter(Exists(TallySum.objects.filter(dimension=AS_OF, n=m))).order_by().values(*fields).annotate(
+        # Only sums as of this month and in step with the counts (else: a new month, or counts moved without them, before
+        # the hourly job has made them again).
+        inner = summed.filter(Exists(sums_current(m))).order_by().values(*fields).annotate(
             t_n=Sum("n"),
             t_due=Sum("due"),
             t_past=Sum("past"),
@@ -615,7 +619,7 @@ def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool, *, kep
             f"SELECT {key}{', '.join(columns)} FROM ({sql}) t{' GROUP BY group_key' if group else ''}", [*outer_params, *params]
         )
         rows = cursor.fetchall()
-    if summed is not None and (not rows if group else rows[0][0] is None) and not TallySum.objects.filter(dimension=AS_OF, n=m).exists():
+    if summed is not None and (not rows if group else rows[0][0] is None) and not sums_current(m).exists():
         return _tally_sums(tallies, on, group, kept_sums=False)  # nothing read: no sums as of this month
     return [(r[0], dict(zip(names, r[1:]))) if group else (None, dict(zip(names, r))) for r in rows]
 

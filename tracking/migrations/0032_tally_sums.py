@@ -5,10 +5,33 @@ from django.db import migrations, models
 
 
 def make(apps, schema_editor):
-    """The sums of the counts already there, as of this month (a new database: the month alone, no sum)."""
-    from tracking.services.tallies import make_sums
+    """The sums of the counts already there, as of this month, in step with their version (written out here, as the
+    sums were made when this migration was written: tracking.services.tallies.make_sums makes them today)."""
+    from django.utils import timezone
 
-    make_sums()
+    today = timezone.localdate()
+    month = today.year * 12 + today.month
+    long_past = month - 12
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT n FROM tracking_actiontally WHERE dimension = '_version'")
+        found = cursor.fetchone()
+        dated = "t.deadline_month > 0 AND t.deadline_month"
+        cursor.execute(
+            "INSERT INTO tracking_tallysum (dimension, group_key, approved, status, n, due, past, long_past, month_sum, first_past, "
+            "verified, due_verified) SELECT t.dimension, t.group_key, t.approved, t.status, SUM(t.n), "
+            f"SUM(CASE WHEN {dated} <= %s THEN t.n ELSE 0 END), SUM(CASE WHEN {dated} < %s THEN t.n ELSE 0 END), "
+            f"SUM(CASE WHEN {dated} < %s THEN t.n ELSE 0 END), SUM(CASE WHEN {dated} < %s THEN CAST(t.n AS BIGINT) * t.deadline_month ELSE 0 END), "
+            f"MIN(CASE WHEN {dated} < %s THEN t.deadline_month END), SUM(CASE WHEN t.verified THEN t.n ELSE 0 END), "
+            f"SUM(CASE WHEN t.verified AND {dated} <= %s THEN t.n ELSE 0 END) FROM tracking_actiontally t WHERE t.dimension <> '_version' "
+            "GROUP BY t.dimension, t.group_key, t.approved, t.status",
+            [month, month, long_past, month, month, month],
+        )
+        cursor.execute(
+            "INSERT INTO tracking_tallysum (dimension, group_key, approved, status, n, due, past, long_past, month_sum, verified, "
+            "due_verified, version) VALUES ('_as_of', '', %s, '', %s, 0, 0, 0, 0, 0, 0, %s)",
+            [True, month, found[0] if found else 0],
+        )
 
 
 class Migration(migrations.Migration):
@@ -38,6 +61,7 @@ class Migration(migrations.Migration):
                 ("first_past", models.IntegerField(null=True)),
                 ("verified", models.BigIntegerField()),
                 ("due_verified", models.BigIntegerField()),
+                ("version", models.BigIntegerField(null=True)),
             ],
             options={
                 "constraints": [

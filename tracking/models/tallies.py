@@ -147,12 +147,22 @@ class TallySum(models.Model):
     first_past = models.IntegerField(null=True)  # of the past ones: the first deadline month
     verified = models.BigIntegerField()
     due_verified = models.BigIntegerField()
+    # On the `AS_OF` row: the counts' version (`VERSION`'s n) the sums are in step with. Counts moved without their
+    # sums (by a server still running the code of before them, during an upgrade) leave it behind: the sums are
+    # then not read, until made again (the hourly job).
+    version = models.BigIntegerField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["dimension", "group_key", "approved", "status"], name="tally_sum_unique")]
 
     def __str__(self) -> str:
         return f"{self.n} key actions ({self.dimension} {self.group_key}, {self.status})"
+
+
+def sums_current(month: int) -> models.QuerySet:
+    """`TallySum`'s own row if the sums are as of `month` and in step with the counts (for EXISTS, or `.exists()`)."""
+    version = ActionTally.objects.filter(dimension=VERSION[0]).values("n")[:1]
+    return TallySum.objects.filter(dimension=AS_OF, n=month, version=models.Subquery(version))
 
 
 def month_index(day) -> int | None:

@@ -313,14 +313,26 @@ def sums_month() -> int | None:
     return TallySum.objects.filter(dimension=AS_OF).values_list("n", flat=True).first()
 
 
+def _lock_version(cursor) -> int:
+    """The counts' version row, locked until the transaction ends (made if there is none yet), and its number:
+    changes of the counts and of their sums take turns on it (`add` moves it first)."""
+    table = _tables()[1]
+    cursor.execute(
+        f"INSERT INTO {table} (dimension, group_key, approved, status, deadline_month, verified, n) VALUES (%s, %s, %s, %s, %s, %s, 0) "
+        f"ON CONFLICT (dimension, group_key, approved, status, deadline_month, verified) DO UPDATE SET n = {table}.n RETURNING n",
+        list(VERSION),
+    )
+    return cursor.fetchone()[0]
+
+
 def make_sums(month: int | None = None) -> int:
     """Every sum made again from the kept counts, as of `month` (this month by default); the rows written."""
     month = month or month_index(today())
     sums, counts_table = _tables()
     select, params = _sums_sql(month)
     with transaction.atomic(), connection.cursor() as cursor:
-        # After any change of the counts under way (it holds their version's row until it commits), before the next.
-        list(ActionTally.objects.select_for_update().filter(dimension=VERSION[0]).values_list("pk", flat=True))
+        # After any change of the counts under way, before the next.
+        version = _lock_version(cursor)
         cursor.execute(f"DELETE FROM {sums}")
         cursor.execute(
             f"INSERT INTO {sums} ({', '.join((*CELL, *SUMS))}) SELECT t.dimension, t.group_key, t.approved, t.status, {select} "
@@ -329,7 +341,7 @@ def make_sums(month: int | None = None) -> int:
         )
         written = cursor.rowcount
         TallySum.objects.create(dimension=AS_OF, group_key="", approved=True, status="", n=month, due=0, past=0, long_past=0,
-                                month_sum=0, verified=0, due_verified=0)
+                                month_sum=0, verified=0, due_verified=0, version=version)
     return written
 
 
@@ -355,11 +367,15 @@ def kept_sums() -> dict[tuple, tuple]:
 def _add_sums(delta: dict, cursor) -> None:
     """The sums follow the counts' difference `delta`, as of the month they are as of (in `add`'s transaction, after
     the counts: their version's row, locked until it commits, keeps the changes of the sums in turn)."""
-    if not any(d for key, d in delta.items() if key[0] != VERSION[0]):
-        return
-    month = sums_month()
-    if month is None:
+    cursor.execute(f"SELECT s.n, s.version, c.n FROM {_tables()[0]} s, {_tables()[1]} c WHERE s.dimension = %s AND c.dimension = %s",
+                   [AS_OF, VERSION[0]])
+    found = cursor.fetchone()
+    if found is None:
         return  # none made: the figures add up the counts
+    month, version, now = found
+    if version != now - 1:
+        return  # behind the counts already (moved without them): not read until made again
+    cursor.execute(f"UPDATE {_tables()[0]} SET version = %s WHERE dimension = %s", [now, AS_OF])
     cells: dict[tuple, list] = {}
     recount = set()  # whose first past month may have gone
     for (dimension, group, approved, status, deadline_month, verified), d in delta.items():
@@ -422,6 +438,9 @@ def rebuild(key_actions=KeyAction, action_tallies=ActionTally, record_models: tu
     record counts were kept: `record_models=None`).
     """
     with transaction.atomic():
+        if action_tallies is ActionTally:
+            with connection.cursor() as cursor:
+                _lock_version(cursor)  # after any change of the counts under way, before the next
         version = action_tallies.objects.filter(dimension=VERSION[0]).values_list("n", flat=True).first() or 0
         action_tallies.objects.all().delete()
         rows = [
