@@ -265,6 +265,7 @@ def test_a_progress_update_during_a_counted_change_of_its_evaluation_is_counted_
     from tracking.services import tallies
 
     action, unit_fp, _ = scene()
+    tallies.make_sums()  # the database was flushed: the sums' own row with it
     office = Office.objects.get(pk=action.evaluation.office_id)
     elsewhere = Region.objects.create(name="Elsewhere", slug="elsewhere")
     counted, update_started = threading.Event(), threading.Event()
@@ -288,3 +289,32 @@ def test_a_progress_update_during_a_counted_change_of_its_evaluation_is_counted_
         "dimension", "group_key", "approved", "status", "deadline_month", "verified", "n")}
     assert kept == tallies.everything()
     assert kept[("all", "", True, "Completed", 2030 * 12 + 1, False)] == 1
+    assert tallies.kept_sums() == tallies.sums_made_again(tallies.sums_month())
+
+
+def test_two_simultaneous_updates_of_one_office_move_its_sums_once_each(shared_db):
+    """Two progress updates on two key actions of one office at once: each moves the same sums (the office's, the
+    region's, all), in turn; neither is lost."""
+    from tracking.models.responses import today
+    from tracking.models.tallies import month_index, sums_current
+    from tracking.services import tallies
+
+    action, unit_fp, _ = scene()
+    other = make_action(action.recommendation, status="Initiated", units=list(action.units.all()))
+    tallies.make_sums()
+    start = threading.Barrier(2)
+
+    def update(a):
+        def run():
+            start.wait(10)
+            return record_progress(Actor(user=unit_fp), a, version=a.version, status="Completed", comment="Done.",
+                                   evidence_url="https://example.org/proof")
+        return run
+
+    results = run_in_threads(update(action), update(other))
+    assert [r[0] for r in results] == ["ok", "ok"], results
+    month = month_index(today())
+    assert sums_current(month).exists()
+    assert tallies.kept_sums() == tallies.sums_made_again(month)
+    office = str(action.evaluation.office_id)
+    assert tallies.kept_sums()[("office", office, True, "Completed")][0] == 2
