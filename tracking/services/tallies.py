@@ -264,23 +264,30 @@ def add(after: Counter, before: Counter, *, force: bool = False, sums: bool = Tr
     # Many rows per statement in the rows' fixed order (two changes lock them in the same order), not
     # one statement per row: an import's batch moves thousands of counts (measured at 1,000 documents
     # on PostgreSQL: 7.7 s row by row). Counts brought down to zero come back, to be deleted.
-    negative = any(row[-1] < 0 for row in rows)
-    zero = []
-    columns = ("dimension", "group_key", "approved", "status", "deadline_month", "verified", "n")
+    key = ("dimension", "group_key", "approved", "status", "deadline_month", "verified")
     with transaction.atomic(), connection.cursor() as cursor:
-        for source, params in bulk.sources(ActionTally, columns, rows):
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) {source} "
-                f"ON CONFLICT (dimension, group_key, approved, status, deadline_month, verified) DO UPDATE SET n = {table}.n + excluded.n"
-                + (" RETURNING id, n" if negative else ""),
-                params,
-            )
-            if negative:
-                zero += [pk for pk, n in cursor.fetchall() if n == 0]
-        if zero:
-            ActionTally.objects.filter(pk__in=zero).delete()
+        _add_rows(cursor, ActionTally, key, ("n",), rows, f"n = {table}.n + excluded.n")
         if sums:
             _add_sums(delta, cursor)
+
+
+def _add_rows(cursor, model, key: tuple[str, ...], values: tuple[str, ...], rows: list, update: str) -> None:
+    """`rows` (key, then values; `n` the first value) added to the kept rows of `model` as `update` (ON CONFLICT's
+    SET) says, many per statement, in the rows' order; rows whose `n` comes down to zero deleted."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = (*key, *values)
+    negative = any(row[len(key)] < 0 for row in rows)
+    zero = []
+    for source, params in bulk.sources(model, columns, rows):
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) {source} ON CONFLICT ({', '.join(key)}) DO UPDATE SET {update}"
+            + (" RETURNING id, n" if negative else ""),
+            params,
+        )
+        if negative:
+            zero += [pk for pk, n in cursor.fetchall() if n == 0]
+    if zero:
+        model.objects.filter(pk__in=zero).delete()
 
 
 # --- the counts' sums over their deadline months (TallySum) ---------------------------------------------------
@@ -367,7 +374,8 @@ def kept_sums() -> dict[tuple, tuple]:
 def _add_sums(delta: dict, cursor) -> None:
     """The sums follow the counts' difference `delta`, as of the month they are as of (in `add`'s transaction, after
     the counts: their version's row, locked until it commits, keeps the changes of the sums in turn)."""
-    cursor.execute(f"SELECT s.n, s.version, c.n FROM {_tables()[0]} s, {_tables()[1]} c WHERE s.dimension = %s AND c.dimension = %s",
+    table, counts_table = _tables()
+    cursor.execute(f"SELECT s.n, s.version, c.n FROM {table} s, {counts_table} c WHERE s.dimension = %s AND c.dimension = %s",
                    [AS_OF, VERSION[0]])
     found = cursor.fetchone()
     if found is None:
@@ -375,7 +383,7 @@ def _add_sums(delta: dict, cursor) -> None:
     month, version, now = found
     if version != now - 1:
         return  # behind the counts already (moved without them): not read until made again
-    cursor.execute(f"UPDATE {_tables()[0]} SET version = %s WHERE dimension = %s", [now, AS_OF])
+    cursor.execute(f"UPDATE {table} SET version = %s WHERE dimension = %s", [now, AS_OF])
     cells: dict[tuple, list] = {}
     recount = set()  # whose first past month may have gone
     for (dimension, group, approved, status, deadline_month, verified), d in delta.items():
@@ -400,23 +408,11 @@ def _add_sums(delta: dict, cursor) -> None:
                 recount.add(cell)
         if verified:
             c[6] += d
-    table, counts_table = _tables()
     rows = [(*cell, *values) for cell, values in sorted(cells.items())]
-    negative = any(row[4] < 0 for row in rows)
-    zero = []
     add_up = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in SUMS if c != "first_past")
     first = (f"first_past = CASE WHEN excluded.first_past IS NULL THEN {table}.first_past WHEN {table}.first_past IS NULL "
              f"OR excluded.first_past < {table}.first_past THEN excluded.first_past ELSE {table}.first_past END")
-    for source, params in bulk.sources(TallySum, (*CELL, *SUMS), rows):
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join((*CELL, *SUMS))}) {source} ON CONFLICT ({', '.join(CELL)}) DO UPDATE SET {add_up}, {first}"
-            + (" RETURNING id, n" if negative else ""),
-            params,
-        )
-        if negative:
-            zero += [pk for pk, n in cursor.fetchall() if n == 0]
-    if zero:
-        TallySum.objects.filter(pk__in=zero).delete()
+    _add_rows(cursor, TallySum, CELL, SUMS, rows, f"{add_up}, {first}")
     # A past month taken away may have been the first: read again from the counts (moved already).
     cells_left = sorted(recount)
     for start in range(0, len(cells_left), 500):
