@@ -249,14 +249,15 @@ def action_list(qs: QuerySet[KeyAction]) -> QuerySet[KeyAction]:
 # --- keyset ("seek") pagination: as fast on page 4,000 as on page 1 ---------------------------
 
 
-def first_rows(qs: QuerySet, n: int) -> list:
+def first_rows(qs: QuerySet, n: int, *, values: tuple[str, ...] = ()) -> list:
     """The first `n` rows of an ordered queryset: their ids sorted first, on narrow rows, then those rows read
-    whole with what they show (its select_related and prefetches). Sorting 50,000 whole rows (texts and joined
-    records) to keep 51 took 80 ms at L, the ids alone a fraction."""
-    return _whole(qs, list(qs.values_list("pk", flat=True)[:n]))
+    whole with what they show (its select_related and prefetches), or, given `values` (field names, "pk" first),
+    as tuples of those. Sorting 50,000 whole rows (texts and joined records) to keep 51 took 80 ms at L, the ids
+    alone a fraction."""
+    return _whole(qs, list(qs.values_list("pk", flat=True)[:n]), values)
 
 
-def _whole(qs: QuerySet, readable_ids: list) -> list:
+def _whole(qs: QuerySet, readable_ids: list, values: tuple[str, ...] = ()) -> list:
     """The rows of `readable_ids` read whole through `qs` (its annotations, select_related and prefetches), in that
     order. Only for ids chosen through `qs` itself a moment ago (`first_rows`, `page_of`, `recent_updates`): the
     reading rules are not applied again.
@@ -272,7 +273,11 @@ def _whole(qs: QuerySet, readable_ids: list) -> list:
     joins = [getattr(j, "join_field", None) for j in whole.query.alias_map.values()]
     if whole.query.group_by is None and not any(f is not None and (f.many_to_many or f.one_to_many) for f in joins):
         whole.query.where = WhereNode()
-    by_id = whole.filter(pk__in=readable_ids).in_bulk()
+    if values:
+        assert values[0] == "pk", values
+        by_id = {row[0]: row for row in whole.filter(pk__in=readable_ids).values_list(*values)}
+    else:
+        by_id = whole.filter(pk__in=readable_ids).in_bulk()
     return [by_id[pk] for pk in readable_ids if pk in by_id]
 
 

@@ -109,16 +109,15 @@ def test_the_annual_report_lists_the_overdue_actions_its_reader_reads_oldest_fir
     same_day = make_action(rec, deadline=dt.date(2020, 1, 1), status="Initiated")  # Peru after Kenya on the same day
     make_action(rec, deadline=dt.date(2019, 1, 1), status="Completed")  # not overdue
     public = client.get(reverse("web:annual_report"), {"year": 2024}).context["report"].overdue
-    kenya_overdue = [a.pk for a in public if a.evaluation.office == kenya]
+    kenya_overdue = [a.pk for a in public if a.office == kenya.name]
     assert [a.pk for a in public] == [older.pk, *kenya_overdue, same_day.pk] and len(kenya_overdue) == 1
     viewer = get_user_model().objects.create_user("viewer", password="pw-viewer-123")
     RoleAssignment.objects.create(user=viewer, role=Role.VIEWER)
     client.force_login(viewer)
     internal = client.get(reverse("web:annual_report"), {"year": 2024}).context["report"].overdue
     assert len(internal) == 4 and internal[0].pk == older.pk and internal[-1].pk == same_day.pk  # and Kenya's draft
-    assert client.get(reverse("web:annual_report"), {"year": 2024, "office": peru.pk}).context["report"].overdue == [
-        older, same_day
-    ]
+    peru_only = client.get(reverse("web:annual_report"), {"year": 2024, "office": peru.pk}).context["report"].overdue
+    assert [(a.pk, a.office) for a in peru_only] == [(older.pk, "Peru"), (same_day.pk, "Peru")]
 
 
 def test_one_region_s_pages_add_up_its_kept_counts_and_a_region_without_offices_shows_none(client, django_assert_max_num_queries):

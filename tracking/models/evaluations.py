@@ -38,6 +38,11 @@ class EvaluationPlan(models.Model):
         return f"{self.start_year} - {self.end_year}"
 
 
+def evaluation_label(title: str, office: str, start_year: int, end_year: int) -> str:
+    """An evaluation's name: its title, or its office and plan when it has none (lists read as values name it so too)."""
+    return title or f"(untitled evaluation, {office}, {start_year} - {end_year})"
+
+
 class Evaluation(models.Model):
     class Type(models.TextChoices):
         CORPORATE = "corporate", _("Corporate")
@@ -100,7 +105,7 @@ class Evaluation(models.Model):
         verbose_name = _("evaluation")
 
     def __str__(self) -> str:
-        return self.title or f"(untitled evaluation, {self.office}, {self.plan.period})"
+        return evaluation_label(self.title, self.office.name, self.plan.start_year, self.plan.end_year)
 
     def gate_header(self):
         """The evaluation and its management response as a GATE page heads them (gateformat's dataclasses):

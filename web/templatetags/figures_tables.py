@@ -152,10 +152,12 @@ def _intcomma():
 
 @register.simple_tag
 def overdue_rows(actions) -> str:
-    """The annual report's overdue key actions (up to 500 rows) as its template wrote them, a row at a time."""
-    e = conditional_escape
+    """The annual report's overdue key actions (up to 500 `reports.figures.OverdueRow`) as its template wrote them,
+    a row at a time. Each value is plain text (str): escaped as Django's `escape` does (`html.escape`), without
+    its test for safe strings and the safe string it makes of each."""
+    e = html.escape
     return mark_safe("".join(
-        f"\n    <tr><td>{e(a.evaluation.office.name)}</td><td>{e(truncated(str(a.evaluation), 80))}</td><td>{e(a.number)}</td>"
+        f"\n    <tr><td>{e(a.office)}</td><td>{e(truncated(a.evaluation, 80))}</td><td>{e(a.number)}</td>"
         f"<td>{e(truncated(a.text, 200))}</td><td>{e(a.deadline_label)}</td><td>{e(a.status)}</td></tr>\n  "
         for a in actions
     ))
