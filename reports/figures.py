@@ -558,8 +558,10 @@ def _as_sums(tallies: QuerySet[ActionTally]) -> QuerySet[TallySum] | None:
     return TallySum.objects.filter(*narrowed).exclude(dimension=AS_OF)
 
 
-def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool, *, kept_sums: bool = True) -> list[tuple[str | None, dict[str, Any]]]:
+def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool, *, kept_sums: bool = True,
+                by_dimension: bool = False) -> list[tuple[Any, dict[str, Any]]]:
     """(group_key, the figures' sums) of the kept counts (per group_key if `group`, else one row keyed None), added up in two steps in the database.
+    `by_dimension` (with `group`): per dimension and group, keyed (dimension, group_key): several breakdowns at once.
 
     First per group, approved or not and status: what the deadline months say (due, past, long past, the
     months' sum and the first of them for the ages), read from the kept sums when they are as of `on`'s
@@ -569,7 +571,8 @@ def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool, *, kep
     """
     m = month_index(on)
     summed = _as_sums(tallies) if kept_sums else None
-    fields = (*(["group_key"] if group else []), "approved", "status")
+    keys = (["dimension"] if by_dimension else []) + (["group_key"] if group else [])
+    fields = (*keys, "approved", "status")
     if summed is not None:
         # Only sums as of this month and in step with the counts (else: a new month, or counts moved without them, before
         # the hourly job has made them again).
@@ -619,14 +622,18 @@ def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool, *, kep
     names = [name for name, _, _ in sums] + ["overdue_age_max"]
     if sql is None:  # as the sums of no row come: no group, or one row of nothing
         return [] if group else [(None, dict.fromkeys(names))]
-    key = "group_key, " if group else ""
+    key = ", ".join(keys)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {key}{', '.join(columns)} FROM ({sql}) t{' GROUP BY group_key' if group else ''}", [*outer_params, *params]
+            f"SELECT {key + ', ' if keys else ''}{', '.join(columns)} FROM ({sql}) t{' GROUP BY ' + key if keys else ''}",
+            [*outer_params, *params],
         )
         rows = cursor.fetchall()
     if summed is not None and (not rows if group else rows[0][0] is None) and not sums_current(m).exists():
-        return _tally_sums(tallies, on, group, kept_sums=False)  # nothing read: no sums as of this month
+        # nothing read: no sums as of this month
+        return _tally_sums(tallies, on, group, kept_sums=False, by_dimension=by_dimension)
+    if by_dimension:
+        return [((r[0], r[1]), dict(zip(names, r[2:]))) for r in rows]
     return [(r[0], dict(zip(names, r[1:]))) if group else (None, dict(zip(names, r))) for r in rows]
 
 
@@ -672,6 +679,24 @@ def tallied_breakdown(tallies: QuerySet[ActionTally], by: str, on: dt.date, *, l
     rows = _tally_sums(kept(tallies, by, region), on, group=True)
     out = [_tallied(sums, key=_group(by, group_key)) for group_key, sums in rows]
     return _labelled(by, out) if label else out
+
+
+def tallied_breakdowns(tallies: QuerySet[ActionTally], keys: list[str], on: dt.date, *,
+                       region: int | None = None) -> dict[str, list[Figures]]:
+    """`tallied_breakdown` by each of `keys` (unlabelled), those kept as dimensions of their own (within a region: the
+    crossed ones) added up in one query: a dashboard's nine tables were nine queries, each built and read apart."""
+    own = {k: k if region is None else crossed(k, region) for k in keys if region is None or k not in ("region", "office")}
+    out: dict[str, list[Figures]] = {k: [] for k in keys}
+    if len(own) > 1:
+        by_dimension = {d: k for k, d in own.items()}
+        rows = _tally_sums(tallies.filter(dimension__in=list(by_dimension)), on, group=True, by_dimension=True)
+        for (dimension, group_key), sums in rows:
+            k = by_dimension[dimension]
+            out[k].append(_tallied(sums, key=_group(k, group_key)))
+    for k in keys:
+        if len(own) <= 1 or k not in own:
+            out[k] = tallied_breakdown(tallies, k, on, label=False, region=region)
+    return out
 
 
 def _ordered(by: str, out: list[Figures]) -> list[Figures]:
@@ -908,7 +933,17 @@ class Source:
         vocabularies in one pass."""
         if self.tallies is None:
             return breakdowns(self.actions, keys, on, accountability=False)
-        return {k: self.breakdown(k, on) for k in keys}
+        kept = tallied_breakdowns(self.tallies, keys, on, region=self.region)
+        return {k: _labelled(k, self._with_drafts(k, kept[k], on)) for k in keys}
+
+    def _with_drafts(self, by: str, out: list[Figures], on: dt.date) -> list[Figures]:
+        """The kept counts' groups with the reader's drafts added (counted from their key actions)."""
+        if self.drafts is None:
+            return out
+        groups = {f.key: f for f in out}
+        for f in breakdown(self.drafts, by, on, label=False, accountability=False):
+            groups[f.key] = merged(groups[f.key], f) if f.key in groups else f
+        return list(groups.values())
 
     def breakdown(self, by: str, on: dt.date, *, accountability: bool = False) -> list[Figures]:
         """Each group's figures. `accountability`: with the figures of the first deadline and completion
@@ -916,12 +951,7 @@ class Source:
         breakdown tables show none of them, so by default the kept counts alone answer."""
         if self.tallies is None:
             return breakdown(self.actions, by, on, accountability=accountability)
-        out = tallied_breakdown(self.tallies, by, on, label=False, region=self.region)
-        if self.drafts is not None:
-            groups = {f.key: f for f in out}
-            for f in breakdown(self.drafts, by, on, label=False, accountability=False):
-                groups[f.key] = merged(groups[f.key], f) if f.key in groups else f
-            out = list(groups.values())
+        out = self._with_drafts(by, tallied_breakdown(self.tallies, by, on, label=False, region=self.region), on)
         if not accountability:
             return _labelled(by, out)
         b = BREAKDOWNS[by]
