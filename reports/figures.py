@@ -570,6 +570,7 @@ def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool, *, kep
     counts in the order of their index (84,000 rows, 28 ms); then per group, over those few rows, what
     the status says.
     """
+    assert group or not by_dimension, "per dimension is per group too"
     m = month_index(on)
     summed = _as_sums(tallies) if kept_sums else None
     keys = (["dimension"] if by_dimension else []) + (["group_key"] if group else [])
