@@ -110,7 +110,6 @@ from tracking.models.tallies import (
     TallySum,
     accountability_group,
     crossed,
-    in_year,
     is_verified,
     month_index,
     read_accountability_group,
@@ -657,14 +656,9 @@ def _tallied(row: dict[str, Any], key: Any = None) -> Figures:
     return _with_accountability(_figures({**dict.fromkeys(ACCOUNTABILITY), **_tally_row(row)}, key=key), None)
 
 
-def kept(tallies: QuerySet[ActionTally], dimension: str, region: int | None = None, year: int | None = None) -> QuerySet[ActionTally]:
+def kept(tallies: QuerySet[ActionTally], dimension: str, region: int | None = None) -> QuerySet[ActionTally]:
     """The kept counts of a dimension ("all": of every key action), or of its groups within one region: the
-    region's own group, its offices' groups, else the dimension's counts within the region (`crossed`); or within
-    one evaluation year: the year's own group, else the dimension's counts within the year (`in_year`)."""
-    if year is not None:
-        if dimension in ("all", "year"):
-            return tallies.filter(dimension="year", group_key=str(year))
-        return tallies.filter(dimension=in_year(dimension, year))
+    region's own group, its offices' groups, else the dimension's counts within the region (`crossed`)."""
     if region is None:
         return tallies.filter(dimension=dimension)
     if dimension in ("all", "region"):
@@ -675,33 +669,24 @@ def kept(tallies: QuerySet[ActionTally], dimension: str, region: int | None = No
     return tallies.filter(dimension=crossed(dimension, region))
 
 
-def tallied_totals(tallies: QuerySet[ActionTally], on: dt.date, region: int | None = None, year: int | None = None) -> Figures:
+def tallied_totals(tallies: QuerySet[ActionTally], on: dt.date, region: int | None = None) -> Figures:
     """The status and deadline figures from the kept counts (the accountability ones are zero: see `Source`)."""
-    return _tallied(_tally_sums(kept(tallies, "all", region, year), on, group=False)[0][1])
+    return _tallied(_tally_sums(kept(tallies, "all", region), on, group=False)[0][1])
 
 
 def tallied_breakdown(tallies: QuerySet[ActionTally], by: str, on: dt.date, *, label: bool = True,
-                      region: int | None = None, year: int | None = None) -> list[Figures]:
-    """`breakdown` from the kept counts (tags: one dimension per vocabulary), within one region or year if given."""
-    rows = _tally_sums(kept(tallies, by, region, year), on, group=True)
+                      region: int | None = None) -> list[Figures]:
+    """`breakdown` from the kept counts (tags: one dimension per vocabulary), within one region if given."""
+    rows = _tally_sums(kept(tallies, by, region), on, group=True)
     out = [_tallied(sums, key=_group(by, group_key)) for group_key, sums in rows]
     return _labelled(by, out) if label else out
 
 
-def _own_dimension(by: str, region: int | None, year: int | None) -> str | None:
-    """The dimension whose every group is one of `by`'s within the region or year (None: read otherwise, `kept`)."""
-    if year is not None:
-        return None if by == "year" else in_year(by, year)
-    if region is not None:
-        return None if by in ("region", "office") else crossed(by, region)
-    return by
-
-
 def tallied_breakdowns(tallies: QuerySet[ActionTally], keys: list[str], on: dt.date, *,
-                       region: int | None = None, year: int | None = None) -> dict[str, list[Figures]]:
-    """`tallied_breakdown` by each of `keys` (unlabelled), those kept as dimensions of their own (within a region or a
-    year: the crossed ones) added up in one query: a dashboard's nine tables were nine queries, each built and read apart."""
-    own = {k: d for k in keys if (d := _own_dimension(k, region, year)) is not None}
+                       region: int | None = None) -> dict[str, list[Figures]]:
+    """`tallied_breakdown` by each of `keys` (unlabelled), those kept as dimensions of their own (within a region: the
+    crossed ones) added up in one query: a dashboard's nine tables were nine queries, each built and read apart."""
+    own = {k: k if region is None else crossed(k, region) for k in keys if region is None or k not in ("region", "office")}
     together = tallies.filter(dimension__in=list(own.values()))
     out: dict[str, list[Figures]] = {k: [] for k in keys}
     # Only where the sums answer (a few rows per group): the counts of several dimensions by deadline month (the
@@ -716,7 +701,7 @@ def tallied_breakdowns(tallies: QuerySet[ActionTally], keys: list[str], on: dt.d
         own = {}
     for k in keys:
         if k not in own:
-            out[k] = tallied_breakdown(tallies, k, on, label=False, region=region, year=year)
+            out[k] = tallied_breakdown(tallies, k, on, label=False, region=region)
     return out
 
 
@@ -759,12 +744,12 @@ class KeptAccountability:
 
     @classmethod
     def of(cls, tallies: QuerySet[ActionTally] | None, actions: QuerySet[KeyAction] | None = None,
-           region: int | None = None, year: int | None = None) -> KeptAccountability:
-        """From the kept counts `tallies` (within one region or evaluation year if given), and the key actions `actions`
-        (a reader's drafts: few), grouped alike."""
+           region: int | None = None) -> KeptAccountability:
+        """From the kept counts `tallies` (within one region if given), and the key actions `actions` (a reader's
+        drafts: few), grouped alike."""
         out = cls()
         groups = () if tallies is None else (
-            kept(tallies, ACCOUNTABILITY_DIMENSION, region, year).order_by()
+            kept(tallies, ACCOUNTABILITY_DIMENSION, region).order_by()
             .values_list("group_key", "status", "deadline_month", "verified").annotate(n=Sum("n"))
         )
         for group, status, month, verified, n in groups:
@@ -873,18 +858,15 @@ class Source:
 
     `tallies`: the kept counts the reader reads (approved responses; everything for readers of every
     draft); `drafts`: the key actions of the drafts a reader of some offices reads, counted from the rows
-    and added; `region`, `year`: the one region or evaluation year the figures are narrowed to (`kept`), if any.
+    and added; `region`: the one region the figures are narrowed to (`kept`), if any.
     """
 
     def __init__(self, actions: QuerySet[KeyAction], tallies: QuerySet[ActionTally] | None = None,
-                 drafts: QuerySet[KeyAction] | None = None, *, accountability_kept: bool = True, region: int | None = None,
-                 year: int | None = None):
-        assert region is None or year is None, "the kept counts are within one region or one year, not both"
+                 drafts: QuerySet[KeyAction] | None = None, *, accountability_kept: bool = True, region: int | None = None):
         self.actions = actions
         self.tallies = tallies
         self.drafts = drafts
         self.region = region
-        self.year = year
         # Are the kept counts' figures of first deadlines and completion dates those of `actions`? Not once narrowed
         # by deadline (`due_by_end_of`): that dimension keeps no deadline month of a completion.
         self.accountability_kept = accountability_kept
@@ -892,17 +874,17 @@ class Source:
 
     @classmethod
     def of(cls, who, filters, actions: QuerySet[KeyAction]) -> Source:
-        """`actions`: `filters.actions(restrict(who, KeyAction))`, counted when a filter other than one region or one
-        evaluation year narrows the figures (the kept counts hold each region's and each year's too)."""
-        region, year = filters.region_only, filters.year_only
-        if filters.narrows and region is None and year is None:
+        """`actions`: `filters.actions(restrict(who, KeyAction))`, counted when a filter other than one region
+        narrows the figures (the kept counts hold each region's too)."""
+        region = filters.region_only
+        if filters.narrows and region is None:
             return cls(actions)
         reader = reader_scope(who)
         drafts = None
         if reader.internal and not reader.everything:
-            # `actions` are the region's or the year's already.
+            # `actions` are the region's already.
             drafts = actions.filter(reader.drafts_q("evaluation__")).exclude(evaluation__management_response__status=ResponseStatus.APPROVED)
-        return cls(actions, restrict(who, ActionTally), drafts, region=region, year=year)
+        return cls(actions, restrict(who, ActionTally), drafts, region=region)
 
     @property
     def tallied(self) -> bool:
@@ -917,7 +899,6 @@ class Source:
             None if self.drafts is None else self.drafts.filter(deadline__lt=before),
             accountability_kept=False,
             region=self.region,
-            year=self.year,
         )
 
     def row_aggregates(self, on: dt.date, *, accountability: bool = True) -> dict[str, Any]:
@@ -934,7 +915,7 @@ class Source:
             if row is None:
                 row = self.actions.order_by().aggregate(**self.row_aggregates(on, accountability=accountability))
             return _figures({**_BLANK, **row})
-        out = tallied_totals(self.tallies, on, self.region, self.year)
+        out = tallied_totals(self.tallies, on, self.region)
         out = out if self.drafts is None else merged(out, totals(self.drafts, on))
         return _with_accountability(out, self.accountability().totals(on) if accountability else None)
 
@@ -943,7 +924,7 @@ class Source:
         grouped from the key actions where those do not hold them."""
         if self._kept is None:
             if self.tallies is not None and self.accountability_kept:
-                self._kept = KeptAccountability.of(self.tallies, self.drafts, self.region, self.year)
+                self._kept = KeptAccountability.of(self.tallies, self.drafts, self.region)
             else:
                 self._kept = KeptAccountability.of(None, self.actions)
         return self._kept
@@ -958,7 +939,7 @@ class Source:
         vocabularies in one pass."""
         if self.tallies is None:
             return breakdowns(self.actions, keys, on, accountability=False)
-        kept = tallied_breakdowns(self.tallies, keys, on, region=self.region, year=self.year)
+        kept = tallied_breakdowns(self.tallies, keys, on, region=self.region)
         return {k: _labelled(k, self._with_drafts(k, kept[k], on)) for k in keys}
 
     def _with_drafts(self, by: str, out: list[Figures], on: dt.date) -> list[Figures]:
@@ -976,7 +957,7 @@ class Source:
         breakdown tables show none of them, so by default the kept counts alone answer."""
         if self.tallies is None:
             return breakdown(self.actions, by, on, accountability=accountability)
-        out = self._with_drafts(by, tallied_breakdown(self.tallies, by, on, label=False, region=self.region, year=self.year), on)
+        out = self._with_drafts(by, tallied_breakdown(self.tallies, by, on, label=False, region=self.region), on)
         if not accountability:
             return _labelled(by, out)
         b = BREAKDOWNS[by]

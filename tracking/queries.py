@@ -169,11 +169,6 @@ class Filters:
         """The region, when it is the one filter given (its figures are kept: `tracking.models.tallies.crossed`)."""
         return None if any(getattr(self, f.name) for f in fields(self) if f.name != "region") else self.region
 
-    @property
-    def year_only(self) -> int | None:
-        """The evaluation year, when it is the one filter given (its figures are kept: `tracking.models.tallies.in_year`)."""
-        return None if any(getattr(self, f.name) for f in fields(self) if f.name != "year") else self.year
-
     def evaluations(self, qs: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
         if self.q:
             qs = qs.filter(search_filter(self.q))

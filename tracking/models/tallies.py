@@ -15,9 +15,7 @@ in (`accountability_group`).
 
 The office type, year, category, vocabulary and accountability dimensions are
 kept again within each region ("year@3": `tracking.models.tallies.crossed`), so
-that figures narrowed to a region are added up too; the region, office, office
-type, category, vocabulary and accountability dimensions within each evaluation
-year ("office@y2023": `in_year`), for figures narrowed to a year.
+that figures narrowed to a region are added up too.
 
 The services keep the rows in step, in the same transaction as the change,
 by adding the difference a change makes (`tracking.services.tallies`);
@@ -59,17 +57,6 @@ CROSSED = ("office_type", "year", "category")
 def crossed(dimension: str, region: int) -> str:
     """A dimension's counts within one region: "year@3"."""
     return f"{dimension}@{region}"
-
-
-# The plain dimensions kept again within each evaluation year (`in_year`), beside the vocabularies and `ACCOUNTABILITY`:
-# a dashboard narrowed to a year adds them up, not its 20,000 key actions (three passes over them, 60 ms at L). The
-# year's own figures are its group of the year dimension.
-IN_YEAR = ("region", "office", "office_type", "category")
-
-
-def in_year(dimension: str, year: int) -> str:
-    """A dimension's counts within one evaluation year: "office@y2023"."""
-    return f"{dimension}@y{year}"
 
 
 def is_verified(status: str, verification: str) -> bool:

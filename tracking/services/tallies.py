@@ -42,7 +42,6 @@ from ..models.tallies import (
     AS_OF,
     CROSSED,
     EVALUATIONS,
-    IN_YEAR,
     LONG_OVERDUE_MONTHS,
     NO_DEADLINE,
     RECOMMENDATIONS,
@@ -50,7 +49,6 @@ from ..models.tallies import (
     MonthIndex,
     accountability_group,
     crossed,
-    in_year,
     is_verified,
     month_index,
 )
@@ -82,7 +80,7 @@ def counts(actions) -> Counter:
         default=Value(False),
         output_field=BooleanField(),
     )
-    region, year = F(PLAIN["region"]), F(PLAIN["year"])
+    region = F(PLAIN["region"])
     common = {"ok": approved, "month": MonthIndex("deadline"), "st": F("status"), "ver": verified}
     out: Counter = Counter()
     plain = actions.order_by().annotate(**common, **{f"d_{d}": F(path) for d, path in PLAIN.items()})
@@ -90,38 +88,33 @@ def counts(actions) -> Counter:
         _count_plain(out, _tail(r["ok"], r["st"], r["month"], r["ver"]), {d: r[f"d_{d}"] for d in PLAIN}, r["n"])
     # Tags: one dimension per vocabulary (thematic_area, operating_principle, ...), the term's id as the group.
     tagged = actions.order_by().filter(recommendation__tags__isnull=False).annotate(
-        **common, term=F("recommendation__tags__term_id"), kind=F("recommendation__tags__term__kind"), reg=region, yr=year
+        **common, term=F("recommendation__tags__term_id"), kind=F("recommendation__tags__term__kind"), reg=region
     )
-    for r in tagged.values("ok", "month", "st", "ver", "term", "kind", "reg", "yr").annotate(n=Count("pk")):
-        _count(out, r["kind"], str(r["term"]), _tail(r["ok"], r["st"], r["month"], r["ver"]), r["n"], r["reg"], r["yr"])
+    for r in tagged.values("ok", "month", "st", "ver", "term", "kind", "reg").annotate(n=Count("pk")):
+        _count(out, r["kind"], str(r["term"]), _tail(r["ok"], r["st"], r["month"], r["ver"]), r["n"], r["reg"])
     # The first deadline and the completion date: grouped by their values, each row's group made here, by the
     # same function as `count_responses` (dates to months, years and days late: the same in both databases).
-    dated = actions.order_by().exclude(status=ActionStatus.NO_LONGER_APPLICABLE).annotate(ok=approved, ver=verified, reg=region,
-                                                                                           yr=year)
-    for r in dated.values("ok", "status", "ver", "deadline", "first_deadline", "completed_on", "reg", "yr").annotate(n=Count("pk")):
+    dated = actions.order_by().exclude(status=ActionStatus.NO_LONGER_APPLICABLE).annotate(ok=approved, ver=verified, reg=region)
+    for r in dated.values("ok", "status", "ver", "deadline", "first_deadline", "completed_on", "reg").annotate(n=Count("pk")):
         _count_accountability(
-            out, r["ok"], r["status"], r["ver"], r["deadline"], r["first_deadline"], r["completed_on"], r["n"], r["reg"], r["yr"]
+            out, r["ok"], r["status"], r["ver"], r["deadline"], r["first_deadline"], r["completed_on"], r["n"], r["reg"]
         )
     return out
 
 
-def _count(out: Counter, dimension: str, group: str, tail: tuple, n: int, region: int | None = None,
-           year: int | None = None) -> None:
-    """`n` key actions in a group of a dimension, and in the same group of the dimension within their region and
-    within their evaluation year, each if given."""
+def _count(out: Counter, dimension: str, group: str, tail: tuple, n: int, region: int | None = None) -> None:
+    """`n` key actions in a group of a dimension, and in the same group of the dimension within their region if given."""
     out[(dimension, group, *tail)] += n
     if region is not None:
         out[(crossed(dimension, region), group, *tail)] += n
-    if year is not None:
-        out[(in_year(dimension, year), group, *tail)] += n
 
 
 def _count_accountability(out: Counter, approved, status: str, verified, deadline, first_deadline, completed_on, n: int,
-                          region: int | None, year: int | None) -> None:
+                          region: int | None) -> None:
     found = accountability_group(status, deadline, first_deadline, completed_on)
     if found is not None:
         group, month = found
-        _count(out, ACCOUNTABILITY, group, (bool(approved), status, month, bool(verified)), n, region, year)
+        _count(out, ACCOUNTABILITY, group, (bool(approved), status, month, bool(verified)), n, region)
 
 
 def _tail(approved, status: str, month: int | None, verified) -> tuple:
@@ -130,10 +123,10 @@ def _tail(approved, status: str, month: int | None, verified) -> tuple:
 
 def _count_plain(out: Counter, tail: tuple, values: dict, n: int) -> None:
     out[("all", "", *tail)] += n
-    region, year = values["region"], values["year"]
+    region = values["region"]
     for d in PLAIN:
         value = values[d]
-        _count(out, d, "" if value is None else str(value), tail, n, region if d in CROSSED else None, year if d in IN_YEAR else None)
+        _count(out, d, "" if value is None else str(value), tail, n, region if d in CROSSED else None)
 
 
 # What `count_responses` reads of an evaluation's response: each recommendation's
@@ -158,9 +151,8 @@ def count_responses(responses: Iterable[tuple[dict, str, Recommendations]]) -> C
                 tail = _tail(approved, st, month_index(deadline), verified)
                 _count_plain(out, tail, values, 1)
                 for kind, term in tags:
-                    _count(out, kind, str(term), tail, 1, evaluation["region"], evaluation["year"])
-                _count_accountability(out, approved, st, verified, deadline, first_deadline, completed_on, 1, evaluation["region"],
-                                      evaluation["year"])
+                    _count(out, kind, str(term), tail, 1, evaluation["region"])
+                _count_accountability(out, approved, st, verified, deadline, first_deadline, completed_on, 1, evaluation["region"])
     return out
 
 
