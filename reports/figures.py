@@ -89,13 +89,14 @@ from tracking.models import (
     Term,
 )
 from tracking.models.accountability import VerificationState
-from tracking.models.evaluations import evaluation_label
+from tracking.models.evaluations import evaluation_label, plan_period
 from tracking.models.responses import (
     CLOSED_STATUSES,
     ActionStatus,
     ResponseStatus,
     due_q,
     first_deadline_q,
+    month_label,
     month_start,
     overdue_q,
 )
@@ -656,17 +657,24 @@ def _tallied(row: dict[str, Any], key: Any = None) -> Figures:
     return _with_accountability(_figures({**dict.fromkeys(ACCOUNTABILITY), **_tally_row(row)}, key=key), None)
 
 
+def _own_dimension(dimension: str, region: int | None) -> str | None:
+    """The dimension whose every row is one of `dimension`'s (within `region`: `crossed`); None where the region's
+    figures are groups of the region and office dimensions (`kept` reads those)."""
+    if region is None:
+        return dimension
+    return None if dimension in ("all", "region", "office") else crossed(dimension, region)
+
+
 def kept(tallies: QuerySet[ActionTally], dimension: str, region: int | None = None) -> QuerySet[ActionTally]:
     """The kept counts of a dimension ("all": of every key action), or of its groups within one region: the
     region's own group, its offices' groups, else the dimension's counts within the region (`crossed`)."""
-    if region is None:
-        return tallies.filter(dimension=dimension)
+    own = _own_dimension(dimension, region)
+    if own is not None:
+        return tallies.filter(dimension=own)
     if dimension in ("all", "region"):
         return tallies.filter(dimension="region", group_key=str(region))
-    if dimension == "office":
-        offices = [str(pk) for pk in Office.objects.filter(region_id=region).order_by("pk").values_list("pk", flat=True)]
-        return tallies.filter(dimension="office", group_key__in=offices)
-    return tallies.filter(dimension=crossed(dimension, region))
+    offices = [str(pk) for pk in Office.objects.filter(region_id=region).order_by("pk").values_list("pk", flat=True)]
+    return tallies.filter(dimension="office", group_key__in=offices)
 
 
 def tallied_totals(tallies: QuerySet[ActionTally], on: dt.date, region: int | None = None) -> Figures:
@@ -686,7 +694,7 @@ def tallied_breakdowns(tallies: QuerySet[ActionTally], keys: list[str], on: dt.d
                        region: int | None = None) -> dict[str, list[Figures]]:
     """`tallied_breakdown` by each of `keys` (unlabelled), those kept as dimensions of their own (within a region: the
     crossed ones) added up in one query: a dashboard's nine tables were nine queries, each built and read apart."""
-    own = {k: k if region is None else crossed(k, region) for k in keys if region is None or k not in ("region", "office")}
+    own = {k: d for k in keys if (d := _own_dimension(k, region)) is not None}
     together = tallies.filter(dimension__in=list(own.values()))
     out: dict[str, list[Figures]] = {k: [] for k in keys}
     # Only where the sums answer (a few rows per group): the counts of several dimensions by deadline month (the
@@ -1097,7 +1105,7 @@ def plan_compliance(evaluations: QuerySet[Evaluation], weeks: int = 6, *, reason
             plan_id=r["plan_id"],
             office=r["plan__office__name"],
             office_slug=r["plan__office__slug"],
-            period=f"{r['plan__start_year']} - {r['plan__end_year']}",
+            period=plan_period(r["plan__start_year"], r["plan__end_year"]),
             closed=r["plan__closed"],
             planned=r["planned"],
             completed=r["n_completed"],
@@ -1270,7 +1278,7 @@ class OverdueRow:
 
     @property
     def deadline_label(self) -> str:
-        return self.deadline.strftime("%Y/%m") if self.deadline else ""
+        return month_label(self.deadline)
 
 
 # What a row of the overdue list reads: an evaluation is named by its title, or by its office and plan when it has none.

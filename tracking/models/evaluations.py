@@ -35,12 +35,17 @@ class EvaluationPlan(models.Model):
 
     @property
     def period(self) -> str:
-        return f"{self.start_year} - {self.end_year}"
+        return plan_period(self.start_year, self.end_year)
+
+
+def plan_period(start_year: int, end_year: int) -> str:
+    """A plan's period as pages name it ("2022 - 2025"), of a plan or of its years read as values."""
+    return f"{start_year} - {end_year}"
 
 
 def evaluation_label(title: str, office: str, start_year: int, end_year: int) -> str:
     """An evaluation's name: its title, or its office and plan when it has none (lists read as values name it so too)."""
-    return title or f"(untitled evaluation, {office}, {start_year} - {end_year})"
+    return title or f"(untitled evaluation, {office}, {plan_period(start_year, end_year)})"
 
 
 class Evaluation(models.Model):

@@ -54,6 +54,11 @@ def month_end(day: dt.date) -> dt.date:
     return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
 
 
+def month_label(day: dt.date | None) -> str:
+    """A deadline as lists show it ("2026/10"; none: empty)."""
+    return day.strftime("%Y/%m") if day else ""
+
+
 def today() -> dt.date:
     return timezone.localdate()
 
@@ -356,12 +361,11 @@ class KeyAction(models.Model):
 
     @property
     def first_deadline_label(self) -> str:
-        first = self.first_deadline_or_deadline
-        return first.strftime("%Y/%m") if first else ""
+        return month_label(self.first_deadline_or_deadline)
 
     @property
     def deadline_label(self) -> str:
-        return self.deadline.strftime("%Y/%m") if self.deadline else ""
+        return month_label(self.deadline)
 
     @property
     def gate_comments(self) -> str:
