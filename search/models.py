@@ -80,8 +80,10 @@ class Theme(models.Model):
 
 
 class ThemeMember(models.Model):
+    # `theme_membership`: the kept counts of themes (tracking.services.tallies) reach the theme from the key actions.
     recommendation = models.OneToOneField(
-        "tracking.Recommendation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", primary_key=True
+        "tracking.Recommendation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="theme_membership",
+        primary_key=True,
     )
     theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="members")
     # Cosine similarity to the theme's centre: the most typical members first.

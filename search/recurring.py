@@ -37,6 +37,7 @@ import logging
 import os
 import time
 from collections import Counter
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +47,7 @@ from django.db.models.functions import Coalesce
 
 from tracking.models import Recommendation
 from tracking.models.responses import ResponseStatus
+from tracking.signals import themes_changing
 
 from .models import RecommendationVector, SimilarRecommendation, Theme, ThemeMember
 
@@ -256,7 +258,8 @@ def refresh_similarities(recommendation_ids=None, *, everything: bool = False) -
         ThemeMember.objects.exclude(recommendation_id__in=Recommendation.objects.values("pk")).delete()
         RecommendationVector.objects.exclude(recommendation_id__in=Recommendation.objects.values("pk")).delete()
     if not recs:
-        Theme.objects.all().delete()
+        with transaction.atomic(), themes_moving(None):
+            Theme.objects.all().delete()
         stats.seconds = time.perf_counter() - started
         return stats
 
@@ -336,13 +339,26 @@ def refresh_similarities(recommendation_ids=None, *, everything: bool = False) -
                 batch_size=2000,
             )
         if new_themes is not None:
-            stats.themes = _write_themes(new_themes, ids, name)
+            with themes_moving(None):
+                stats.themes = _write_themes(new_themes, ids, name)
         else:
-            _place_in_themes([ids[i] for i in targets])
+            placed = [ids[i] for i in targets]
+            with themes_moving(placed):
+                _place_in_themes(placed)
             stats.themes = Theme.objects.count()
     stats.timings["write"] = time.perf_counter() - t
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+@contextmanager
+def themes_moving(recommendation_ids: list[int] | None):
+    """Around a change of which theme these recommendations are in (None: any), inside its transaction: the
+    domain's kept counts of themes follow it (`tracking.signals.themes_changing`'s receivers)."""
+    with ExitStack() as stack:
+        for _receiver, moving in themes_changing.send(sender=ThemeMember, recommendation_ids=recommendation_ids):
+            stack.enter_context(moving)
+        yield
 
 
 def _list_floors(ids: list[int], index: dict[int, int]) -> np.ndarray:

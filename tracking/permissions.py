@@ -86,6 +86,7 @@ from .models import (
     Recommendation,
     RecommendationTerm,
     Region,
+    TallySum,
     Term,
     Unit,
     UnitAlias,
@@ -437,9 +438,9 @@ def restrict(who, model: type[Model], action: str = VIEW, *, per_row: bool = Fal
         return rows
     if model is RoleAssignment:
         return rows if reader.administrator else rows.none()
-    if model is ActionTally:
-        # Counts of key actions: of approved responses for everyone; of the rest (drafts of every office)
-        # for readers of every draft. A reader of some offices' drafts counts those from the key actions.
+    if model in (ActionTally, TallySum):
+        # Counts of key actions (and their sums): of approved responses for everyone; of the rest (drafts of every
+        # office) for readers of every draft. A reader of some offices' drafts counts those from the key actions.
         return rows if reader.everything else rows.filter(approved=True)
     path = _EVALUATION_PATH.get(model)
     if path is None:

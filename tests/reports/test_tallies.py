@@ -39,7 +39,16 @@ from tracking.models import (
 )
 from tracking.models.accountability import VerificationState
 from tracking.models.responses import ActionStatus, ResponseStatus, month_end, today
-from tracking.models.tallies import ACCOUNTABILITY, AS_OF, TallySum, month_index, sums_current
+from tracking.models.tallies import (
+    ACCOUNTABILITY,
+    AS_OF,
+    THEME,
+    THEME_RECORDS,
+    THEME_SPREAD,
+    TallySum,
+    month_index,
+    sums_current,
+)
 from tracking.permissions import EVERYTHING, PUBLIC, Reader, restrict
 from tracking.services import drafting, tallies
 from tracking.services.deadlines import revise_deadline
@@ -66,6 +75,7 @@ def truth() -> Counter:
 class World:
     def __init__(self, seed: int):
         self.rng = random.Random(seed)
+        self.theme_rng = random.Random(seed + 1000)
         self.generator = Generator(seed)
         self.docs = []
         self.importer = Importer(SYSTEM, allow_removals=True)  # a changed page may drop key actions: archived, still counted
@@ -250,6 +260,35 @@ class World:
         else:
             drafting.return_response(SYSTEM, submitted, version=submitted.version, reason="Again.")
 
+    def themes(self):
+        """The similarity job groups recommendations into recurring themes again, as it writes them: all at once (its
+        full run, `_write_themes`), or a few placed in another theme (its incremental run), inside `themes_moving`.
+        Random groups, from a random generator of their own: the other steps' sequence stays each seed's."""
+        import numpy as np
+        from django.db import transaction
+
+        from search import recurring
+        from search.models import Theme, ThemeMember
+
+        rng = self.theme_rng
+        ids = list(Recommendation.objects.order_by("pk").values_list("pk", flat=True))
+        if len(ids) < 4:
+            return
+        if rng.random() < 0.5 or not Theme.objects.exists():
+            chosen = rng.sample(range(len(ids)), rng.randint(2, len(ids)))
+            groups = [chosen[i : i + 3] for i in range(0, len(chosen), 3)]
+            themes = [{"terms": ["t"], "public": [], "rows": np.array(g), "closeness": np.ones(len(g))} for g in groups if len(g) > 1]
+            with transaction.atomic(), recurring.themes_moving(None):
+                recurring._write_themes(themes, ids, "tfidf")
+        else:
+            moved = rng.sample(ids, rng.randint(1, 3))
+            theme_ids = list(Theme.objects.order_by("pk").values_list("pk", flat=True))
+            with transaction.atomic(), recurring.themes_moving(moved):
+                ThemeMember.objects.filter(recommendation_id__in=moved).delete()
+                ThemeMember.objects.bulk_create(
+                    [ThemeMember(recommendation_id=pk, theme_id=rng.choice(theme_ids), closeness=0.0) for pk in moved if rng.random() < 0.8]
+                )
+
     STEPS = ("import_new", "import_changed", "import_batch", "progress", "progress", "verify", "verify", "revise", "draft", "edit", "delete",
              "review", "discard")
 
@@ -264,6 +303,9 @@ def test_kept_counts_equal_the_counts_made_again_after_any_sequence_of_changes(s
         name = world.rng.choice(World.STEPS)
         getattr(world, name)()
         assert kept() == truth(), f"step {step}: {name}"
+        if step % 3 == 0:
+            world.themes()
+            assert kept() == truth(), f"step {step}: themes"
         assert tallies.kept_sums() == tallies.sums_made_again(month_index(ON)), f"step {step}: {name}"
     for _ in range(2):  # verified completions counted, whatever the order the steps came in
         world.verify()
@@ -274,6 +316,10 @@ def test_kept_counts_equal_the_counts_made_again_after_any_sequence_of_changes(s
     # first deadline that was moved.
     assert any(k[0] == ACCOUNTABILITY and k[1].startswith("c") and not k[1].endswith(":") for k in kept())
     assert KeyAction.objects.exclude(first_deadline=None).exclude(first_deadline=F("deadline")).exists()
+    # The recurring themes' counts, of approved responses and of drafts.
+    assert {k[2] for k in kept() if k[0] == THEME} == {True, False}
+    assert {k[3] for k in kept() if k[0] == THEME_RECORDS} == {"r", "e"}
+    assert {k[3][:1] for k in kept() if k[0] == THEME_SPREAD} == {"o", "y"}
     drafts = Evaluation.objects.exclude(management_response__status=ResponseStatus.APPROVED).values_list("office_id", flat=True)
     scoped = Reader(internal=True, offices=frozenset([*drafts[:1], Office.objects.order_by("pk").values_list("pk", flat=True)[0]]))
     # Each region's figures too (the counts kept within each region); a region without offices and one that does not
@@ -286,6 +332,29 @@ def test_kept_counts_equal_the_counts_made_again_after_any_sequence_of_changes(s
         _same_figures(reader)
         for region in (*regions, empty, empty + 1000):
             _same_figures(reader, region)
+    for reader in (PUBLIC, EVERYTHING):
+        _same_themes(reader)
+    tallies.make_sums()  # this month's sums: the themes' rates read them
+    for reader in (PUBLIC, EVERYTHING):
+        _same_themes(reader)
+
+
+def _same_themes(reader):
+    """The portfolio of recurring themes added up from the kept counts equals the one counted from the members."""
+    from search import portfolio
+
+    def rows():
+        return [
+            (r.theme.pk, r.label, r.size, r.evaluations, r.offices, r.n_offices, r.first_year, r.last_year, r.due, r.done)
+            for r in portfolio.themes(reader, portfolio.PortfolioFilters(), internal=reader.internal)
+        ]
+
+    assert portfolio._kept(reader, portfolio.PortfolioFilters()) is not None  # read from the kept counts
+    kept_rows = rows()
+    with pytest.MonkeyPatch.context() as counted:
+        counted.setattr(portfolio, "_kept", lambda *args: None)
+        assert kept_rows == rows()
+    assert kept_rows, "no recurring theme: the sequence made none"
 
 
 def _same_figures(reader, region: int | None = None):
@@ -429,9 +498,9 @@ def test_an_unchanged_reimport_counts_nothing_and_writes_no_count():
     with CaptureQueriesContext(connection) as queries:
         world.importer.import_documents(docs)
     grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
-    # The plain counts, the tags' and the first deadlines and completion dates', and its records (evaluations,
-    # recommendations), of the changed evaluation.
-    assert len(grouped) == 5
+    # The plain counts (with the recurring themes'), the tags' and the first deadlines and completion dates', and its
+    # records (evaluations, recommendations, the themes' records), of the changed evaluation.
+    assert len(grouped) == 6
     assert kept() == truth()
 
 
@@ -559,3 +628,26 @@ def test_the_hourly_job_makes_the_sums_of_a_new_month_once():
     assert TallySum.objects.filter(dimension=AS_OF).count() == 1
     entry = {p.name: p for p in schedule.registered()}[refresh_tally_sums.name]
     assert entry.every == dt.timedelta(hours=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_counts_the_themes_the_job_wrote_before_it():
+    """A database whose themes were written before the themes were counted (tracking 0033) has them counted by it."""
+    from django.core.management import call_command
+
+    from search.models import Theme
+    from tests.search.factories import put_in_theme
+
+    world = World(5)
+    world.import_new()
+    world.import_new()
+    tallies.make_sums()  # this month's sums kept (a database flushed by an earlier test has none)
+    theme = Theme.objects.create(label="t", public_label="t", method="tfidf")
+    put_in_theme(theme, Recommendation.objects.order_by("pk")[:4])
+    counted = kept()
+    assert any(k[0] == THEME for k in counted) and counted == truth()
+    call_command("migrate", "tracking", "0032_tally_sums", verbosity=0)
+    assert not any(k[0] in (THEME, THEME_RECORDS, THEME_SPREAD) for k in kept())
+    call_command("migrate", verbosity=0)
+    assert kept() == counted
+    assert tallies.kept_sums() == tallies.sums_made_again(month_index(today()))

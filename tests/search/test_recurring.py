@@ -16,6 +16,7 @@ from django.urls import reverse
 from gateformat.generate import Generator
 from search import portfolio, recurring
 from search.models import SimilarRecommendation, Theme, ThemeMember
+from tests.search.factories import delete_themes, put_in_theme, take_out
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
 from tracking.actor import Actor
 from tracking.models import ActionUpdate, Evaluation, Recommendation
@@ -204,10 +205,9 @@ def test_the_portfolio_shows_recurring_themes_filterable_by_office_and_period(cl
         label="zyxwv plan, core resources", terms=["zyxwv plan", "core resources"], public_label="core resources, donors",
         public_terms=["core resources", "donors"], method="tfidf",
     )
-    for r in [*recs, draft]:
-        ThemeMember.objects.create(theme=theme, recommendation=r, closeness=0.9)
+    put_in_theme(theme, [*recs, draft])
     lonely = Theme.objects.create(label="one evaluation only", public_label="one evaluation only", method="tfidf")
-    ThemeMember.objects.create(theme=lonely, recommendation=make_recommendation(recs[0].evaluation, text="Alone."), closeness=1)
+    put_in_theme(lonely, [make_recommendation(recs[0].evaluation, text="Alone.")], closeness=1)
     (row,) = portfolio.themes(ANON, portfolio.PortfolioFilters(), internal=False)  # a theme of one evaluation is no recurrence
     assert row.theme == theme and row.label == "core resources, donors"  # the public's label: no draft words
     assert (row.size, row.evaluations, row.n_offices, row.first_year, row.last_year) == (4, 4, 2, 2015, 2018)
@@ -220,11 +220,11 @@ def test_the_portfolio_shows_recurring_themes_filterable_by_office_and_period(cl
     # An office's figures are of its members alone (found from its evaluations): its rate, its offices.
     assert (north_row.done, north_row.due, north_row.offices, north_row.n_offices) == (1, 2, ["North office"], 1)
     assert [o.name for o in portfolio.offices_in_themes(ANON)] == ["North office", "South office"]
-    Theme.objects.filter(pk=lonely.pk).delete()
+    delete_themes(Theme.objects.filter(pk=lonely.pk))
     assert [o.name for o in portfolio.offices_in_themes(ANON)] == ["North office", "South office"]
-    ThemeMember.objects.filter(recommendation__evaluation__office=south).delete()
+    take_out(ThemeMember.objects.filter(recommendation__evaluation__office=south))
     assert [o.name for o in portfolio.offices_in_themes(ANON)] == ["North office"]
-    ThemeMember.objects.bulk_create([ThemeMember(theme=theme, recommendation=r, closeness=0.9) for r in recs[::2]])
+    put_in_theme(theme, recs[::2])
     assert not [r for r in portfolio.themes(ANON, portfolio.PortfolioFilters(year_from=2017, year_to=2017), internal=False) if r.theme == theme]
     page = client.get(reverse("web:recurring")).content.decode()
     assert reverse("web:recurring_theme", args=[theme.pk]) in page and "75%" in page
@@ -235,7 +235,7 @@ def test_the_portfolio_shows_recurring_themes_filterable_by_office_and_period(cl
     # record needed: a new member, a new theme.
     Theme.objects.filter(pk=theme.pk).update(public_label="renamed behind the back")
     assert "renamed behind the back" not in client.get(reverse("web:recurring")).content.decode()
-    ThemeMember.objects.create(theme=theme, recommendation=make_recommendation(recs[1].evaluation, text="Again."), closeness=0.8)
+    put_in_theme(theme, [make_recommendation(recs[1].evaluation, text="Again.")], closeness=0.8)
     assert "renamed behind the back" in client.get(reverse("web:recurring")).content.decode()
 
 
@@ -286,10 +286,10 @@ def test_every_page_of_themes_shows_its_offices_and_rates_and_the_office_filter_
         for j in range(3 - i):  # theme 0 in three evaluations, theme 1 in two, theme 2 in one (no recurrence)
             rec = make_recommendation(make_evaluation(offices[j], year=2020 + j), text=f"Text {i} {j}.")
             make_action(rec, deadline=dt.date(2020, 1, 1), status="Completed" if j == 0 else "Initiated")
-            ThemeMember.objects.create(theme=theme, recommendation=rec, closeness=0.9)
+            put_in_theme(theme, [rec])
         themes.append(theme)
     draft = make_recommendation(make_evaluation(hidden, status="Draft"), text="A draft.")
-    ThemeMember.objects.create(theme=themes[2], recommendation=draft, closeness=0.5)
+    put_in_theme(themes[2], [draft], closeness=0.5)
     make_recommendation(make_evaluation(offices[2]), text="In no theme.")
 
     whole = {r.theme.pk: (r.offices, r.done, r.due) for r in portfolio.themes(ANON, portfolio.PortfolioFilters(), internal=False)}

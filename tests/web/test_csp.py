@@ -98,10 +98,11 @@ class Records:
         self.update.evidence_file.save("report.pdf", ContentFile(b"%PDF-1.4 evidence"))
         self.document = EvaluationDocument(evaluation=self.evaluation, title="Report CSP", original_name="report.pdf")
         self.document.file.save("report.pdf", ContentFile(b"%PDF-1.4 report"))
-        from search.models import Theme, ThemeMember
+        from search.models import Theme
+        from tests.search.factories import put_in_theme
 
         self.theme = Theme.objects.create(label="Theme CSP", public_label="Theme CSP", method="tfidf")
-        ThemeMember.objects.create(theme=self.theme, recommendation=self.recommendation, closeness=1)
+        put_in_theme(self.theme, [self.recommendation], closeness=1)
         self.admin = User.objects.create(username="admin-csp", is_superuser=True, is_staff=True)
         viewer = User.objects.create(username="viewer-csp")
         RoleAssignment.objects.create(user=viewer, role=Role.VIEWER)

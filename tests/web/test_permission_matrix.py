@@ -124,11 +124,11 @@ def build_world() -> World:
             )
             w.act[key, status, 3] = act3.pk
 
-    from search.models import Theme, ThemeMember
+    from search.models import Theme
+    from tests.search.factories import put_in_theme
 
     theme = Theme.objects.create(label="drafted theme", public_label="", method="tfidf")
-    for key in ("A", "B"):
-        ThemeMember.objects.create(theme=theme, recommendation_id=w.rec[key, "Draft", 1], closeness=1.0)
+    put_in_theme(theme, [w.rec[key, "Draft", 1] for key in ("A", "B")], closeness=1.0)
     w.theme = theme.pk
 
     def user(name, **extra):

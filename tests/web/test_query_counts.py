@@ -29,6 +29,8 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from search.models import Theme
+from tests.search.factories import put_in_theme
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
 from tracking.models import (
     ActionUpdate,
@@ -61,6 +63,7 @@ class Data:
     approved: Evaluation
     draft: ManagementResponse
     action: KeyAction
+    theme: Theme
 
 
 def _evaluation(office, title: str, **kwargs) -> Evaluation:
@@ -110,7 +113,9 @@ def build() -> Data:
     draft = _evaluation(office, "The draft", status="Draft").management_response
     draft.units.set([unit, other_unit])
     action = make_action(make_recommendation(approved), units=[unit, other_unit], deadline=PAST)
-    data = Data(office, unit, other_unit, person, scoped, approved, draft, action)
+    theme = Theme.objects.create(label="Grown theme", public_label="Grown theme", method="tfidf")
+    put_in_theme(theme, [action.recommendation])
+    data = Data(office, unit, other_unit, person, scoped, approved, draft, action, theme)
     grow(data, 1)
     return data
 
@@ -126,10 +131,16 @@ def grow(d: Data, n: int) -> None:
             a = make_action(make_recommendation(ev), units=[d.unit], deadline=PAST)
             _update(a, k)
         # My own office: more evaluations in more plans, in every status (to draft, to review).
+        themed = []
         for i, status in enumerate(STATUSES):
             ev = _evaluation(d.office, "" if k % 2 else f"Mine {status} {k}", status=status, year=1900 + 4 * k + i)
-            make_action(make_recommendation(ev), units=[d.unit], deadline=PAST, status="Not Initiated")
+            themed.append(make_recommendation(ev))
+            make_action(themed[-1], units=[d.unit], deadline=PAST, status="Not Initiated")
             _record(ev.management_response, ev.pk, k)
+        # Their recommendations recur: one theme more, and more members of the first (in more evaluations and years).
+        put_in_theme(d.theme, themed[::2])  # a draft and an approved response's
+        more = Theme.objects.create(label=f"Theme {k}", public_label=f"Theme {k}", method="tfidf")
+        put_in_theme(more, themed[1::2])
         # The approved evaluation and the draft response: more recommendations, tags, actions, updates.
         for ev in (d.approved, d.draft.evaluation):
             rec = make_recommendation(ev, text=f"Grown recommendation {k}")
@@ -164,6 +175,9 @@ PAGES = {
     "dashboard-region": (lambda d: f"{reverse('web:dashboard')}?region={d.office.region_id}", ALL, 50),
     "annual-report": (lambda d: f"{reverse('web:annual_report')}?year=2024", ALL, 40),
     "annual-report-region": (lambda d: f"{reverse('web:annual_report')}?year=2024&region={d.office.region_id}", ALL, 40),
+    # The themes from their kept counts (public, every draft), or counted from the members (some offices' drafts).
+    "recurring": (lambda d: reverse("web:recurring"), ALL, 15),
+    "recurring-theme": (lambda d: reverse("web:recurring_theme", args=[d.theme.pk]), ALL, 15),
     "workspace": (lambda d: reverse("web:workspace"), (INTERNAL, SCOPED), 15),
     "my-actions": (lambda d: reverse("web:my_actions"), (INTERNAL, SCOPED), 12),
     "response-edit": (lambda d: reverse("web:response_edit", args=[d.draft.pk]), (INTERNAL, SCOPED), 15),

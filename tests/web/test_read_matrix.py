@@ -198,12 +198,13 @@ def build_world() -> World:
     _record(attempt, None, "CR-AXES", {"username": "secret.person"})
     # The finding pages' data as the similarity jobs leave it: one theme of every recommendation (its
     # label for people with a role names a draft), and each recommendation similar to all the others.
-    from search.models import SimilarRecommendation, Theme, ThemeMember
+    from search.models import SimilarRecommendation, Theme
+    from tests.search.factories import put_in_theme
 
     theme = Theme.objects.create(label="THEME-INSIDE", public_label="THEME-PUBLIC", method="tfidf")
     w.theme = theme.pk
-    for rank, pk in enumerate(w.rec.values()):
-        ThemeMember.objects.create(theme=theme, recommendation_id=pk, closeness=1 - rank / 100)
+    put_in_theme(theme, [(pk, 1 - rank / 100) for rank, pk in enumerate(w.rec.values())])
+    for pk in w.rec.values():
         others = [o for o in w.rec.values() if o != pk]
         SimilarRecommendation.objects.bulk_create(
             SimilarRecommendation(recommendation_id=pk, similar_id=o, score=0.9, rank=i + 1) for i, o in enumerate(others)

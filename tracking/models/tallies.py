@@ -17,6 +17,12 @@ The office type, year, category, vocabulary and accountability dimensions are
 kept again within each region ("year@3": `tracking.models.tallies.crossed`), so
 that figures narrowed to a region are added up too.
 
+Two dimensions more follow the recurring themes (the similarity job's `search.ThemeMember`: which
+theme a recommendation is in): `THEME`, the key actions of each theme's recommendations (group: the
+theme's id), `THEME_RECORDS`, each theme's recommendations and evaluations (what the themes' list is
+ordered by), and `THEME_SPREAD`, its evaluations of each office and each year (`theme_record`). The
+portfolio of themes adds these up, not every member's key actions.
+
 The services keep the rows in step, in the same transaction as the change,
 by adding the difference a change makes (`tracking.services.tallies`);
 tests compare them with the counts made again from the key actions.
@@ -42,6 +48,19 @@ VERSION = ("_version", "", True, "", NO_DEADLINE, False)
 LONG_OVERDUE_MONTHS = 12
 # `TallySum`'s one row that is not a sum: the month its sums are as of, in `n`.
 AS_OF = "_as_of"
+
+
+# The recurring themes' dimensions (see above); their groups are a theme's id.
+THEME, THEME_RECORDS, THEME_SPREAD = "theme", "theme_records", "theme_spread"
+THEMES = (THEME, THEME_RECORDS, THEME_SPREAD)
+
+
+def theme_record(what: str, value: int | None = None) -> str:
+    """The status column of a count of a theme's records, saying what it counts: in `THEME_RECORDS`, "r" the
+    theme's recommendations and "e" its evaluations (each once, whatever the number of its recommendations in
+    the theme); in `THEME_SPREAD`, "o<office id>" and "y<year>" its evaluations of that office and of that year
+    (the themes' offices and years: apart, so that ordering the themes reads two rows per theme)."""
+    return what if value is None else f"{what}{value}"
 
 
 # The dimension of the first deadline and the completion date: one group ("all") split by what those figures read.

@@ -15,6 +15,12 @@ evaluations and recommendations, of approved responses and the rest, a
 joint evaluation once. They follow the same changes (`kept_in_step` with the
 evaluations' ids).
 
+The recurring themes' counts (`THEMES`) follow the same changes, and the
+similarity job's: it writes which theme each recommendation is in inside `themes_moving`
+(through the signal `tracking.signals.themes_changing`: the job is a reading door that calls no
+service). A theme is found through the job's own table (`ThemeMember`, whose reverse relation
+from the recommendation is `theme_membership`): nothing is written twice.
+
 Beside the counts, their sums over the deadline months as of one month
 (`TallySum`, what the figures read): `add` moves them with the counts, in
 the same transaction; `make_sums` makes them again from the counts, once a
@@ -45,12 +51,17 @@ from ..models.tallies import (
     LONG_OVERDUE_MONTHS,
     NO_DEADLINE,
     RECOMMENDATIONS,
+    THEME,
+    THEME_RECORDS,
+    THEME_SPREAD,
+    THEMES,
     VERSION,
     MonthIndex,
     accountability_group,
     crossed,
     is_verified,
     month_index,
+    theme_record,
 )
 from . import bulk
 
@@ -62,14 +73,14 @@ PLAIN = {
     "year": "evaluation__year",
     "category": "recommendation__category",
 }
+# Where a key action's recurring theme is: the similarity job's table (search.ThemeMember), from the recommendation.
+THEME_PATH = "recommendation__theme_membership__theme_id"
 Key = tuple[str, str, bool, str, int, bool]  # (dimension, key, approved, status, deadline month, verified)
 
 
-def counts(actions) -> Counter:
-    """The counts of these key actions, every dimension (three GROUP BYs).
-
-    `actions` may be a historical model's queryset (the migration that rebuilds the counts).
-    """
+def _common() -> dict:
+    """What every count of key actions is kept apart by, beside its group: approved or not, deadline month, status,
+    verified or not."""
     approved = Case(
         When(evaluation__management_response__status=ResponseStatus.APPROVED, then=Value(True)),
         default=Value(False),
@@ -80,12 +91,25 @@ def counts(actions) -> Counter:
         default=Value(False),
         output_field=BooleanField(),
     )
-    region = F(PLAIN["region"])
-    common = {"ok": approved, "month": MonthIndex("deadline"), "st": F("status"), "ver": verified}
+    return {"ok": approved, "month": MonthIndex("deadline"), "st": F("status"), "ver": verified}
+
+
+def counts(actions) -> Counter:
+    """The counts of these key actions, every dimension (three GROUP BYs).
+
+    `actions` may be a historical model's queryset (the migration that rebuilds the counts).
+    """
+    common = _common()
+    approved, verified, region = common["ok"], common["ver"], F(PLAIN["region"])
     out: Counter = Counter()
-    plain = actions.order_by().annotate(**common, **{f"d_{d}": F(path) for d, path in PLAIN.items()})
-    for r in plain.values("ok", "month", "st", "ver", *(f"d_{d}" for d in PLAIN)).annotate(n=Count("pk")):
-        _count_plain(out, _tail(r["ok"], r["st"], r["month"], r["ver"]), {d: r[f"d_{d}"] for d in PLAIN}, r["n"])
+    # The recurring theme in the same pass (not a migration's historical model, older than the themes' counts).
+    themed = {"theme": THEME_PATH} if actions.model is KeyAction else {}
+    plain = actions.order_by().annotate(**common, **{f"d_{d}": F(path) for d, path in {**PLAIN, **themed}.items()})
+    for r in plain.values("ok", "month", "st", "ver", *(f"d_{d}" for d in {**PLAIN, **themed})).annotate(n=Count("pk")):
+        tail = _tail(r["ok"], r["st"], r["month"], r["ver"])
+        _count_plain(out, tail, {d: r[f"d_{d}"] for d in PLAIN}, r["n"])
+        if r.get("d_theme") is not None:  # most key actions are in no theme: no count
+            out[(THEME, str(r["d_theme"]), *tail)] += r["n"]
     # Tags: one dimension per vocabulary (thematic_area, operating_principle, ...), the term's id as the group.
     tagged = actions.order_by().filter(recommendation__tags__isnull=False).annotate(
         **common, term=F("recommendation__tags__term_id"), kind=F("recommendation__tags__term__kind"), reg=region
@@ -99,6 +123,15 @@ def counts(actions) -> Counter:
         _count_accountability(
             out, r["ok"], r["status"], r["ver"], r["deadline"], r["first_deadline"], r["completed_on"], r["n"], r["reg"]
         )
+    return out
+
+
+def _theme_counts(actions, common: dict) -> Counter:
+    """`THEME` alone: the key actions of recommendations in a recurring theme."""
+    out: Counter = Counter()
+    themed = actions.order_by().filter(recommendation__theme_membership__isnull=False).annotate(**common, theme=F(THEME_PATH))
+    for r in themed.values("ok", "month", "st", "ver", "theme").annotate(n=Count("pk")):
+        out[(THEME, str(r["theme"]), *_tail(r["ok"], r["st"], r["month"], r["ver"]))] += r["n"]
     return out
 
 
@@ -187,6 +220,26 @@ def records(evaluations: Iterable[int] | None = None, *, models: tuple = (Evalua
         )
         for ok, n in rows.order_by().annotate(ok=approved).values_list("ok").annotate(n=Count("pk")):
             out[(dimension, "", bool(ok), "", NO_DEADLINE, False)] += n
+    if recommendation_model is Recommendation:  # not a migration's, older than the themes' counts
+        themed = recommendation_model.objects.filter(theme_membership__isnull=False)
+        if evaluations is not None:
+            themed = themed.filter(evaluation_id__in=ids)
+        out.update(_theme_records(themed))
+    return out
+
+
+def _theme_records(recommendations) -> Counter:
+    """`THEME_RECORDS` and `THEME_SPREAD` of these recommendations (those in a theme): as the list of themes counts its
+    members, every recommendation (a joint evaluation's partners' copies too) and every evaluation."""
+    out: Counter = Counter()
+    rows = recommendations.order_by().annotate(
+        ok=_common()["ok"], theme=F("theme_membership__theme_id"), office=F("evaluation__office_id"), year=F("evaluation__year")
+    ).values_list("ok", "theme", "evaluation_id", "office", "year").annotate(n=Count("pk"))
+    for ok, theme, _evaluation, office, year, n in rows:
+        # One row per theme and evaluation: the evaluation counted once in each of the theme's counts of evaluations.
+        for dimension, what, count in ((THEME_RECORDS, "r", n), (THEME_RECORDS, "e", 1), (THEME_SPREAD, theme_record("o", office), 1),
+                                       (THEME_SPREAD, theme_record("y", year), 1)):
+            out[(dimension, str(theme), bool(ok), what, NO_DEADLINE, False)] += count
     return out
 
 
@@ -229,6 +282,47 @@ def kept_in_step(evaluations: Iterable[int] = (), actions: Iterable[int] = ()) -
     before = _of(ids, action_ids)
     yield ids
     add(_of(ids, action_ids), before)
+
+
+@contextmanager
+def themes_moving(recommendation_ids: Iterable[int] | None = None) -> Iterator[None]:
+    """Around the similarity job's change of which theme these recommendations are in (None: any), inside its
+    transaction: the themes' counts follow it (those of the recommendations' evaluations, made before and after)."""
+    if recommendation_ids is None:
+        evaluations = set(Evaluation.objects.values_list("pk", flat=True))
+    else:
+        evaluations = set(Recommendation.objects.filter(pk__in=sorted(set(recommendation_ids))).values_list("evaluation_id", flat=True))
+    if not evaluations:
+        yield
+        return
+    _lock(evaluations, set())
+    every = len(evaluations) >= Evaluation.objects.count()  # all of them: no list of every id in the statements
+    before = themes_counted(None if every else evaluations)
+    yield
+    add(themes_counted(None if every else evaluations), before)
+
+
+def themed(evaluations: Iterable[int]) -> set[int]:
+    """Those of these evaluations with a recommendation in a recurring theme (one plain query, no count)."""
+    ids = sorted(set(evaluations))
+    if not ids:
+        return set()
+    rows = Recommendation.objects.filter(evaluation_id__in=ids, theme_membership__isnull=False)
+    return set(rows.order_by().values_list("evaluation_id", flat=True).distinct())
+
+
+def without_themes(counted: Counter) -> Counter:
+    """The counts but the themes' (for a caller that counts those apart: `count_responses` knows no theme)."""
+    return Counter({k: n for k, n in counted.items() if k[0] not in THEMES})
+
+
+def themes_counted(evaluations: set[int] | None = None) -> Counter:
+    """The themes' counts (`THEMES`) of these evaluations (None: of all), made from the rows."""
+    actions, recommendations = KeyAction.objects.all(), Recommendation.objects.filter(theme_membership__isnull=False)
+    if evaluations is not None:
+        ids = sorted(evaluations)
+        actions, recommendations = actions.filter(evaluation_id__in=ids), recommendations.filter(evaluation_id__in=ids)
+    return _theme_counts(actions, _common()) + _theme_records(recommendations)
 
 
 def _lock(evaluations: set[int], actions: set[int]) -> None:

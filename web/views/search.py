@@ -85,7 +85,8 @@ def recurring(request):
         # jobs (no history record): the newest theme and member say when they changed.
         return queries.data_version(), queries.newest_pk(Theme), queries.newest_pk(ThemeMember)
 
-    # A third of a second at L (every theme's counts of evaluations and offices; the page's themes' rates):
+    # Added up from the kept counts of themes for the public and readers of every draft (about 30 ms at L); counted
+    # from the themes' members for an office, years or some offices' drafts (a third of a second for the largest):
     # kept like the dashboard, its time shown while a worker computes the new one after a change.
     return cached_page(
         request, "Recurring recommendations", "search", "recurring", (), "web/recurring_body.html", context, slow=True, version=version,

@@ -12,6 +12,7 @@ import gc
 import multiprocessing
 import os
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -436,6 +437,10 @@ class _Batch:
         # document changes: what those held is kept from what was just read (values, not counts: the
         # update changes these objects), and nothing is counted for a document that changed nothing.
         held = {pk: _counted(*loaded[pk]) for pk in known if pk in loaded}
+        # What they held in the recurring themes' counts, counted in the database (the values read know no theme):
+        # of those with a recommendation in a theme only, none of them until the similarity job has run.
+        themed = tallies.themed(known)
+        held_themes = tallies.themes_counted(themed) if themed else Counter()
         # The home page's counts of what they held (tallies.records), from the same values.
         held_records = {
             existing[key].pk: _records_held(existing[key].joint_lead_id, *loaded[existing[key].pk])
@@ -452,11 +457,11 @@ class _Batch:
         history.write(records)
         if updates:
             ActionUpdate.objects.bulk_create(updates)
-        self._count(existing, later, new, held, held_records)
+        self._count(existing, later, new, held, held_records, themed, held_themes)
         return [job.finish() for job in self.jobs]
 
     @staticmethod
-    def _count(existing: dict, later: list, new: list, held: dict, held_records: dict) -> None:
+    def _count(existing: dict, later: list, new: list, held: dict, held_records: dict, themed: set[int], held_themes: Counter) -> None:
         """The difference the batch made to the counts, added to the kept ones (in its transaction).
 
         Changed evaluations are counted again in the database; new ones the batch did not change
@@ -473,6 +478,9 @@ class _Batch:
         created = {job.result.evaluation_id for job in new if job.result.evaluation_id is not None}
         after.update(tallies.records({*changed, *created}))
         before.update(tallies.count_records(held_records[pk] for pk in changed if pk in held_records))
+        if themed:  # the themes' counts of the evaluations that had any, before and after (a new one has none)
+            after = tallies.without_themes(after) + tallies.themes_counted(themed)
+            before.update(held_themes)
         tallies.add(after, before)
 
 
