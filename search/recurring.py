@@ -325,6 +325,7 @@ def refresh_similarities(recommendation_ids=None, *, everything: bool = False) -
                 ],
                 batch_size=2000,
             )
+    held = time.perf_counter()  # how long the last transaction holds the database's writes back (SQLite: all of them)
     with transaction.atomic():
         if stats.method == "tfidf":
             # Remember which text each list was computed from (the weights themselves are not kept): last, so
@@ -346,6 +347,7 @@ def refresh_similarities(recommendation_ids=None, *, everything: bool = False) -
             with themes_moving(placed):
                 _place_in_themes(placed)
             stats.themes = Theme.objects.count()
+    stats.timings["themes_written"] = time.perf_counter() - held
     stats.timings["write"] = time.perf_counter() - t
     stats.seconds = time.perf_counter() - started
     return stats

@@ -318,3 +318,44 @@ def test_two_simultaneous_updates_of_one_office_move_its_sums_once_each(shared_d
     assert tallies.kept_sums() == tallies.sums_made_again(month)
     office = str(action.evaluation.office_id)
     assert tallies.kept_sums()[("office", office, True, "Completed")][0] == 2
+
+
+def test_a_recommendation_deleted_while_the_similarity_job_regroups_it_is_counted_once(shared_db):
+    """The similarity job moves a draft's recommendation (no key action: none to lock) to another theme while its
+    office deletes it. The job locks the evaluation and its response with the counts; the deletion, which locks the
+    response first, waits for the job and counts with the themes as it leaves them. Else each would take the
+    recommendation off its first theme: once in its own difference, once in the job's."""
+    from django.db import transaction
+
+    from search import recurring
+    from search.models import Theme, ThemeMember
+    from tests.search.factories import put_in_theme
+    from tracking.models import ActionTally
+    from tracking.services import drafting, tallies
+
+    office = make_office("Office C2")
+    draft = make_recommendation(make_evaluation(office, status="Draft"), text="Draft.")
+    other = make_recommendation(make_evaluation(office), text="Approved.")
+    first, second = (Theme.objects.create(label=f"Theme {i}", method="tfidf") for i in (1, 2))
+    put_in_theme(first, [draft, other])
+    counted, delete_started = threading.Event(), threading.Event()
+
+    def regroup():
+        with transaction.atomic(), recurring.themes_moving([draft.pk]):
+            counted.set()
+            assert delete_started.wait(10)
+            time.sleep(0.4)  # the deletion would commit now, were it not made to wait
+            ThemeMember.objects.filter(recommendation_id=draft.pk).update(theme=second)
+
+    def delete():
+        assert counted.wait(10)
+        delete_started.set()
+        drafting.delete_recommendation(Actor.system("test"), draft, version=draft.version)
+
+    results = run_in_threads(regroup, delete)
+    assert [r[0] for r in results] == ["ok", "ok"], results
+    kept = {r[:-1]: r[-1] for r in ActionTally.objects.exclude(dimension="_version").values_list(
+        "dimension", "group_key", "approved", "status", "deadline_month", "verified", "n")}
+    assert kept == tallies.everything()
+    assert kept[("theme_records", str(first.pk), True, "r", 0, False)] == 1  # the approved one is left
+    assert not any(k[1] == str(first.pk) and not k[2] for k in kept if k[0].startswith("theme"))

@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 
-from ..models import ActionTally, Evaluation, KeyAction, Recommendation, TallySum
+from ..models import ActionTally, Evaluation, KeyAction, ManagementResponse, Recommendation, TallySum
 from ..models.accountability import VerificationState
 from ..models.responses import ActionStatus, ResponseStatus, today
 from ..models.tallies import (
@@ -76,6 +76,7 @@ PLAIN = {
 # Where a key action's recurring theme is: the similarity job's table (search.ThemeMember), from the recommendation.
 THEME_PATH = "recommendation__theme_membership__theme_id"
 Key = tuple[str, str, bool, str, int, bool]  # (dimension, key, approved, status, deadline month, verified)
+KEY = ("dimension", "group_key", "approved", "status", "deadline_month", "verified")  # its columns
 
 
 def _common() -> dict:
@@ -287,19 +288,45 @@ def kept_in_step(evaluations: Iterable[int] = (), actions: Iterable[int] = ()) -
 @contextmanager
 def themes_moving(recommendation_ids: Iterable[int] | None = None) -> Iterator[None]:
     """Around the similarity job's change of which theme these recommendations are in (None: any), inside its
-    transaction: the themes' counts follow it (those of the recommendations' evaluations, made before and after)."""
+    transaction: the themes' counts follow it. Their evaluations, responses and key actions are locked first
+    (`lock_evaluations`): a change to one of them waits, and counts with the themes as the job leaves them.
+
+    A few recommendations (the job's run every 15 minutes): the counts of their evaluations, made before and
+    after. Any (its full run, at night, which writes every theme anew): the themes' counts and sums written again,
+    counted once (at L on SQLite, whose one writer holds the database meanwhile, a count of every theme takes
+    seconds)."""
     if recommendation_ids is None:
-        evaluations = set(Evaluation.objects.values_list("pk", flat=True))
-    else:
-        evaluations = set(Recommendation.objects.filter(pk__in=sorted(set(recommendation_ids))).values_list("evaluation_id", flat=True))
+        lock_evaluations(None)
+        yield
+        # Every theme is new (new ids): its counts and sums written anew, not each old one taken away by difference.
+        ActionTally.objects.filter(dimension__in=THEMES).delete()
+        TallySum.objects.filter(dimension__in=THEMES).delete()
+        add(themes_counted(), Counter(), force=True)
+        return
+    evaluations = set(Recommendation.objects.filter(pk__in=sorted(set(recommendation_ids))).values_list("evaluation_id", flat=True))
     if not evaluations:
         yield
         return
-    _lock(evaluations, set())
-    every = len(evaluations) >= Evaluation.objects.count()  # all of them: no list of every id in the statements
-    before = themes_counted(None if every else evaluations)
+    lock_evaluations(evaluations)
+    before = themes_counted(evaluations)
     yield
-    add(themes_counted(None if every else evaluations), before)
+    add(themes_counted(evaluations), before)
+
+
+def lock_evaluations(evaluations: set[int] | None) -> None:
+    """These evaluations (None: all), their responses and their key actions, locked until the change commits, in
+    that order, each in the order of its ids: as the services take them (an evaluation's edit locks it, then its
+    key actions; a response's edit its response, then what is in it; a progress update its key action), so two
+    changes wait for each other rather than deadlock. For a change whose counts are made from values read
+    before it (the importer's) or that moves what evaluations without key actions count (the themes).
+    PostgreSQL; SQLite's writers take turns anyway."""
+    if not connection.features.has_select_for_update or evaluations == set():
+        return
+    for model, field in ((Evaluation, "pk"), (ManagementResponse, "evaluation_id"), (KeyAction, "evaluation_id")):
+        rows = model.objects.select_for_update(of=("self",))
+        if evaluations is not None:
+            rows = rows.filter(**{f"{field}__in": sorted(evaluations)})
+        list(rows.order_by("pk").values_list("pk", flat=True))
 
 
 def themed(evaluations: Iterable[int]) -> set[int]:
@@ -358,9 +385,8 @@ def add(after: Counter, before: Counter, *, force: bool = False, sums: bool = Tr
     # Many rows per statement in the rows' fixed order (two changes lock them in the same order), not
     # one statement per row: an import's batch moves thousands of counts (measured at 1,000 documents
     # on PostgreSQL: 7.7 s row by row). Counts brought down to zero come back, to be deleted.
-    key = ("dimension", "group_key", "approved", "status", "deadline_month", "verified")
     with transaction.atomic(), connection.cursor() as cursor:
-        _add_rows(cursor, ActionTally, key, ("n",), rows, f"n = {table}.n + excluded.n")
+        _add_rows(cursor, ActionTally, KEY, ("n",), rows, f"n = {table}.n + excluded.n")
         if sums:
             _add_sums(delta, cursor)
 

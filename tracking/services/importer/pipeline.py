@@ -424,6 +424,9 @@ class _Batch:
                 claimed.add(key)
                 new.append(job)
         known = {existing[key].pk for _, key in later if key in existing}  # before the batch made any
+        # Locked before what they hold is read (PostgreSQL): a progress update or the similarity job's regrouping
+        # committed between that read and this batch's writes would be counted again in the difference.
+        tallies.lock_evaluations(known)
         records = []
         updates: list[ActionUpdate] = []
         if new:
@@ -478,8 +481,11 @@ class _Batch:
         created = {job.result.evaluation_id for job in new if job.result.evaluation_id is not None}
         after.update(tallies.records({*changed, *created}))
         before.update(tallies.count_records(held_records[pk] for pk in changed if pk in held_records))
-        if themed:  # the themes' counts of the evaluations that had any, before and after (a new one has none)
-            after = tallies.without_themes(after) + tallies.themes_counted(themed)
+        # The themes' counts of the evaluations that had any, before and after (a new one has none; none came since:
+        # locked).
+        after = tallies.without_themes(after)
+        if themed:
+            after.update(tallies.themes_counted(themed))
             before.update(held_themes)
         tallies.add(after, before)
 
