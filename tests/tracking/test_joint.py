@@ -156,6 +156,13 @@ def test_recommendations_added_since_are_shared_and_a_partner_removed_keeps_its_
     assert [r.message for r in records(lead.pk) if r.content_type.model == "evaluation" and r.action == "update"] == [
         "partner added: Partner A", "partner removed: Partner A"]
     assert sum(1 for r in records(a.pk) if r.after == {"shared_from": None}) == 3
+    # The home page's counts follow: an evaluation more, its recommendations its own (kept in step, not drifting).
+    from tracking.models import ActionTally
+    from tracking.services import tallies
+
+    kept = {r[:-1]: r[-1] for r in ActionTally.objects.exclude(dimension="_version").values_list(
+        "dimension", "group_key", "approved", "status", "deadline_month", "verified", "n")}
+    assert kept == dict(tallies.everything())
 
 
 def test_the_public_reads_a_partner_only_once_approved(world):

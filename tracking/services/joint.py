@@ -158,10 +158,12 @@ def remove_partner(actor: Actor, partner: Evaluation) -> Evaluation:
                            evaluation_id=partner.pk)
             for c in copies
         ]
-        Recommendation.objects.filter(pk__in=[c.pk for c in copies]).update(shared_from=None, version=F("version") + 1, updated_at=timezone.now())
-        partner.joint_lead = None
-        partner.version += 1
-        partner.save(update_fields=["joint_lead", "version", "updated_at"])
+        # The home page's counts follow: the evaluation and its recommendations are counted as its own now.
+        with tallies.kept_in_step([partner.pk]):
+            Recommendation.objects.filter(pk__in=[c.pk for c in copies]).update(shared_from=None, version=F("version") + 1, updated_at=timezone.now())
+            partner.joint_lead = None
+            partner.version += 1
+            partner.save(update_fields=["joint_lead", "version", "updated_at"])
         history.write(records)
         return partner
 
