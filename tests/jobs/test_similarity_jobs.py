@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from jobs import tasks
 from jobs.schedule import registered
@@ -42,3 +43,21 @@ def test_both_similarity_jobs_are_scheduled():
     names = {entry.name for entry in registered()}
     assert any(n.endswith("refresh_similarities") for n in names)
     assert any(n.endswith("refresh_recurring_themes") for n in names)
+
+
+@pytest.mark.django_db(transaction=True)  # as the worker runs it: outside a transaction (PostgreSQL's VACUUM)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statistics table (PostgreSQL: tables changed by 1,000 rows)")
+def test_the_daily_run_makes_the_statistics_of_what_it_rewrote_again():
+    """The full run writes every theme's kept counts anew: the statistics are made again after it, not left until
+    the next night's run (which comes before it)."""
+    office = make_office()
+    for i in range(4):
+        make_recommendation(make_evaluation(office), text=f"Strengthen the monitoring of gender results, variant {i}.")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'tracking_actiontally'")
+    result = tasks.refresh_recurring_themes.call()
+    assert result["themes"] >= 1 and result["statistics"] == ["*"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'tracking_actiontally'")
+        assert cursor.fetchone()[0] > 0
