@@ -190,7 +190,7 @@ def themes(user, filters: PortfolioFilters, *, internal: bool, theme_ids: list[i
         rows.append(
             ThemeRow(
                 theme=theme,
-                label=(theme.label if internal else theme.public_label) or theme.label,
+                label=_label(theme, internal),
                 size=s["size"],
                 evaluations=s["evaluations"],
                 offices=[],
@@ -218,27 +218,32 @@ def _kept_themes(kept: QuerySet[ActionTally], *, internal: bool, theme_ids: list
     )
     by_pk = Theme.objects.only("label", "public_label").in_bulk([r[0] for r in ranked])
     return [
-        ThemeRow(theme=by_pk[pk], label=(by_pk[pk].label if internal else by_pk[pk].public_label) or by_pk[pk].label,
-                 size=size, evaluations=n, offices=[], n_offices=0, first_year=0, last_year=0)
+        ThemeRow(theme=by_pk[pk], label=_label(by_pk[pk], internal), size=size, evaluations=n, offices=[], n_offices=0,
+                 first_year=0, last_year=0)
         for pk, size, n in ranked if pk in by_pk
     ]
 
 
-def _kept_spread(kept: QuerySet[ActionTally], rows: list[ThemeRow]) -> None:
-    """The themes' numbers of offices, years and first three offices by name, from their kept counts of evaluations
-    by office ("o<id>") and by year ("y<year>": tracking.models.tallies.theme_record). Read as they are (a reader of
-    every draft reads some twice: approved and not), not grouped nor ranked in the database: on SQLite, a
-    window ranking each theme's offices took longer (12 ms at L) than reading their 5,000 rows."""
+def _label(theme: Theme, internal: bool) -> str:
+    """Its label for people with a role, else the one of its approved members (drafts never show through)."""
+    return (theme.label if internal else theme.public_label) or theme.label
+
+
+def _kept_spread(kept: QuerySet[ActionTally], rows: list[ThemeRow]) -> dict[int, set[int]]:
+    """The themes' numbers of offices and their years set on `rows`, and their offices (ids) by theme, from their
+    kept counts of evaluations by office ("o<id>") and by year ("y<year>": tracking.models.tallies.theme_record).
+    Read as they are (a reader of every draft reads some twice: approved and not), not grouped nor ranked in the
+    database: on SQLite, a window ranking each theme's offices took longer (12 ms at L) than reading their 5,000
+    rows."""
     offices: dict[int, set[int]] = {}
     years: dict[int, set[int]] = {}
     spread = kept.filter(dimension=THEME_SPREAD, group_key__in=[str(r.theme.pk) for r in rows]).order_by()
     for group, what in spread.values_list("group_key", "status"):
         (offices if what[0] == "o" else years).setdefault(int(group), set()).add(int(what[1:]))
-    named = list(Office.objects.filter(pk__in=set().union(*offices.values())).order_by("name").values_list("pk", "name"))
     for row in rows:
-        theirs, when = offices.get(row.theme.pk, set()), years.get(row.theme.pk) or {0}
-        row.n_offices, row.first_year, row.last_year = len(theirs), min(when), max(when)
-        row.offices = [name for pk, name in named if pk in theirs][:3]
+        when = years.get(row.theme.pk) or {0}
+        row.n_offices, row.first_year, row.last_year = len(offices.get(row.theme.pk, ())), min(when), max(when)
+    return offices
 
 
 def _kept_rates(user, kept: QuerySet[ActionTally], ids: list[int], on: dt.date) -> dict[int, dict]:
@@ -266,12 +271,22 @@ def with_figures(user, filters: PortfolioFilters, rows: list[ThemeRow]) -> list[
     ids = [r.theme.pk for r in rows]
     kept = _kept(user, filters)
     if kept is not None:
-        _kept_spread(kept, rows)
+        offices = _kept_spread(kept, rows)
         rates = _kept_rates(user, kept, ids, today())
-        for row in rows:
-            rate = rates.get(row.theme.pk, {})
-            row.due, row.done = rate.get("due", 0), rate.get("done", 0)
-        return rows
+    else:
+        rates, offices = _counted_figures(user, filters, ids)
+    # In the database's order of names (its collation, as the list was sorted before).
+    named = list(Office.objects.filter(pk__in=set().union(*offices.values())).order_by("name").values_list("pk", "name"))
+    for row in rows:
+        rate = rates.get(row.theme.pk, {})
+        row.due, row.done = rate.get("due", 0), rate.get("done", 0)
+        theirs = offices.get(row.theme.pk, set())
+        row.offices = [name for pk, name in named if pk in theirs][:3]
+    return rows
+
+
+def _counted_figures(user, filters: PortfolioFilters, ids: list[int]) -> tuple[dict[int, dict], dict[int, set[int]]]:
+    """The themes' rates ("due", "done") and offices (ids), counted from their members' key actions and evaluations."""
     qs = members(user, filters)
     if filters.office:
         # An office's members found from its evaluations, the themes checked on each (`+ 0`: not looked up by
@@ -289,18 +304,11 @@ def with_figures(user, filters: PortfolioFilters, rows: list[ThemeRow]) -> list[
             done=Count("recommendation__key_actions", filter=due & Q(recommendation__key_actions__status=COMPLETED)),
         )
     }
-    # Each theme's offices by id, named here: joining every member's office for its name cost 40% more. In the
-    # database's order of names (its collation, as the list was sorted before).
+    # Each theme's offices by id, named by the caller: joining every member's office for its name cost 40% more.
     offices: dict[int, set[int]] = {}
     for theme_id, office_id in qs.values_list("theme_id", "recommendation__evaluation__office_id").distinct().order_by():
         offices.setdefault(theme_id, set()).add(office_id)
-    named = list(Office.objects.filter(pk__in=set().union(*offices.values())).order_by("name").values_list("pk", "name"))
-    for row in rows:
-        rate = rates.get(row.theme.pk, {})
-        row.due, row.done = rate.get("due", 0), rate.get("done", 0)
-        theirs = offices.get(row.theme.pk, set())
-        row.offices = [name for pk, name in named if pk in theirs][:3]
-    return rows
+    return rates, offices
 
 
 def theme_members(user, theme: Theme, filters: PortfolioFilters):

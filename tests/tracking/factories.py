@@ -83,6 +83,14 @@ def change_action(action: KeyAction | int, **fields) -> None:
         KeyAction.objects.filter(pk=pk).update(**fields)
 
 
+def kept_counts() -> dict:
+    """The kept counts behind the figures as they are (but their version row), keyed as `tallies.everything()`."""
+    from tracking.models import ActionTally
+
+    rows = ActionTally.objects.exclude(dimension="_version").values_list(*tallies.KEY, "n")
+    return {r[:-1]: r[-1] for r in rows}
+
+
 def make_pdf(*paragraphs: str) -> bytes:
     """A real PDF with these paragraphs (made by WeasyPrint, which the PDF exports use)."""
     from html import escape

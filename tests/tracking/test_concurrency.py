@@ -27,7 +27,13 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from django.urls import reverse
 
-from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
+from tests.tracking.factories import (
+    kept_counts,
+    make_action,
+    make_evaluation,
+    make_office,
+    make_recommendation,
+)
 from tracking import permissions
 from tracking.actor import Actor
 from tracking.models import ActionUpdate, ChangeRecord, KeyAction, Role, RoleAssignment, Unit
@@ -261,7 +267,7 @@ def test_a_progress_update_during_a_counted_change_of_its_evaluation_is_counted_
     as well as its own, counted twice."""
     from django.db import transaction
 
-    from tracking.models import ActionTally, Office, Region
+    from tracking.models import Office, Region
     from tracking.services import tallies
 
     action, unit_fp, _ = scene()
@@ -285,8 +291,7 @@ def test_a_progress_update_during_a_counted_change_of_its_evaluation_is_counted_
 
     results = run_in_threads(move, update)
     assert [r[0] for r in results] == ["ok", "ok"], results
-    kept = {r[:-1]: r[-1] for r in ActionTally.objects.exclude(dimension="_version").values_list(
-        "dimension", "group_key", "approved", "status", "deadline_month", "verified", "n")}
+    kept = kept_counts()
     assert kept == tallies.everything()
     assert kept[("all", "", True, "Completed", 2030 * 12 + 1, False)] == 1
     assert tallies.kept_sums() == tallies.sums_made_again(tallies.sums_month())
@@ -330,7 +335,6 @@ def test_a_recommendation_deleted_while_the_similarity_job_regroups_it_is_counte
     from search import recurring
     from search.models import Theme, ThemeMember
     from tests.search.factories import put_in_theme
-    from tracking.models import ActionTally
     from tracking.services import drafting, tallies
 
     office = make_office("Office C2")
@@ -354,8 +358,7 @@ def test_a_recommendation_deleted_while_the_similarity_job_regroups_it_is_counte
 
     results = run_in_threads(regroup, delete)
     assert [r[0] for r in results] == ["ok", "ok"], results
-    kept = {r[:-1]: r[-1] for r in ActionTally.objects.exclude(dimension="_version").values_list(
-        "dimension", "group_key", "approved", "status", "deadline_month", "verified", "n")}
+    kept = kept_counts()
     assert kept == tallies.everything()
     assert kept[("theme_records", str(first.pk), True, "r", 0, False)] == 1  # the approved one is left
     assert not any(k[1] == str(first.pk) and not k[2] for k in kept if k[0].startswith("theme"))

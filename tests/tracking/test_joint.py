@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from tests.tracking.factories import make_office
+from tests.tracking.factories import kept_counts, make_office
 from tracking.actor import Actor
 from tracking.models import ChangeRecord, Evaluation, Recommendation, Role, RoleAssignment
 from tracking.permissions import restrict
@@ -157,11 +157,9 @@ def test_recommendations_added_since_are_shared_and_a_partner_removed_keeps_its_
         "partner added: Partner A", "partner removed: Partner A"]
     assert sum(1 for r in records(a.pk) if r.after == {"shared_from": None}) == 3
     # The home page's counts follow: an evaluation more, its recommendations its own (kept in step, not drifting).
-    from tracking.models import ActionTally
     from tracking.services import tallies
 
-    kept = {r[:-1]: r[-1] for r in ActionTally.objects.exclude(dimension="_version").values_list(
-        "dimension", "group_key", "approved", "status", "deadline_month", "verified", "n")}
+    kept = kept_counts()
     assert kept == dict(tallies.everything())
 
 

@@ -104,9 +104,9 @@ def counts(actions) -> Counter:
     approved, verified, region = common["ok"], common["ver"], F(PLAIN["region"])
     out: Counter = Counter()
     # The recurring theme in the same pass (not a migration's historical model, older than the themes' counts).
-    themed = {"theme": THEME_PATH} if actions.model is KeyAction else {}
-    plain = actions.order_by().annotate(**common, **{f"d_{d}": F(path) for d, path in {**PLAIN, **themed}.items()})
-    for r in plain.values("ok", "month", "st", "ver", *(f"d_{d}" for d in {**PLAIN, **themed})).annotate(n=Count("pk")):
+    paths = {**PLAIN, "theme": THEME_PATH} if actions.model is KeyAction else PLAIN
+    plain = actions.order_by().annotate(**common, **{f"d_{d}": F(path) for d, path in paths.items()})
+    for r in plain.values("ok", "month", "st", "ver", *(f"d_{d}" for d in paths)).annotate(n=Count("pk")):
         tail = _tail(r["ok"], r["st"], r["month"], r["ver"])
         _count_plain(out, tail, {d: r[f"d_{d}"] for d in PLAIN}, r["n"])
         if r.get("d_theme") is not None:  # most key actions are in no theme: no count
@@ -222,11 +222,14 @@ def records(evaluations: Iterable[int] | None = None, *, models: tuple = (Evalua
         for ok, n in rows.order_by().annotate(ok=approved).values_list("ok").annotate(n=Count("pk")):
             out[(dimension, "", bool(ok), "", NO_DEADLINE, False)] += n
     if recommendation_model is Recommendation:  # not a migration's, older than the themes' counts
-        themed = recommendation_model.objects.filter(theme_membership__isnull=False)
-        if evaluations is not None:
-            themed = themed.filter(evaluation_id__in=ids)
-        out.update(_theme_records(themed))
+        out.update(_theme_records(_in_themes(None if evaluations is None else ids)))
     return out
+
+
+def _in_themes(evaluations: Iterable[int] | None):
+    """The recommendations in a recurring theme, of these evaluations (None: of all)."""
+    rows = Recommendation.objects.filter(theme_membership__isnull=False)
+    return rows if evaluations is None else rows.filter(evaluation_id__in=sorted(evaluations))
 
 
 def _theme_records(recommendations) -> Counter:
@@ -334,8 +337,7 @@ def themed(evaluations: Iterable[int]) -> set[int]:
     ids = sorted(set(evaluations))
     if not ids:
         return set()
-    rows = Recommendation.objects.filter(evaluation_id__in=ids, theme_membership__isnull=False)
-    return set(rows.order_by().values_list("evaluation_id", flat=True).distinct())
+    return set(_in_themes(ids).order_by().values_list("evaluation_id", flat=True).distinct())
 
 
 def without_themes(counted: Counter) -> Counter:
@@ -345,11 +347,8 @@ def without_themes(counted: Counter) -> Counter:
 
 def themes_counted(evaluations: set[int] | None = None) -> Counter:
     """The themes' counts (`THEMES`) of these evaluations (None: of all), made from the rows."""
-    actions, recommendations = KeyAction.objects.all(), Recommendation.objects.filter(theme_membership__isnull=False)
-    if evaluations is not None:
-        ids = sorted(evaluations)
-        actions, recommendations = actions.filter(evaluation_id__in=ids), recommendations.filter(evaluation_id__in=ids)
-    return _theme_counts(actions, _common()) + _theme_records(recommendations)
+    actions = KeyAction.objects.all() if evaluations is None else KeyAction.objects.filter(evaluation_id__in=sorted(evaluations))
+    return _theme_counts(actions, _common()) + _theme_records(_in_themes(evaluations))
 
 
 def _lock(evaluations: set[int], actions: set[int]) -> None:
