@@ -44,6 +44,7 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from tracking.models import Recommendation
 from tracking.models.responses import ResponseStatus
@@ -421,17 +422,47 @@ def _theme_rows(matrix, ids: list[int], texts: list[str], evaluation_of: np.ndar
 
 
 def _write_themes(themes: list[dict], ids: list[int], name: str) -> int:
-    """The themes computed by `_theme_rows` in place of every stored one (inside the caller's transaction)."""
-    Theme.objects.all().delete()
-    for t in themes:
-        theme = Theme.objects.create(
-            label=_label(t["terms"]) or "(no distinctive words)", terms=t["terms"], public_label=_label(t["public"]),
-            public_terms=t["public"], method=name,
-        )
-        ThemeMember.objects.bulk_create(
-            [ThemeMember(theme=theme, recommendation_id=ids[i], closeness=round(float(c), 4)) for i, c in zip(t["rows"], t["closeness"])],
-            batch_size=2000,
-        )
+    """The themes computed by `_theme_rows` in place of every stored one (inside the caller's transaction).
+
+    A new theme keeps the id of the old one it is mostly made of (more than half of its members were the old one's,
+    and more than half of the old one's members are in it: at most one old theme for each new one, and the other
+    way round). Its page's address stays, and its kept counts (tracking.services.tallies) move only where its
+    members did: with a new id for every theme each night, the run wrote all 230,000 of them again at L, and
+    PostgreSQL read the pages through their dead rows until a VACUUM."""
+    old_of = dict(ThemeMember.objects.values_list("recommendation_id", "theme_id"))
+    sizes = Counter(old_of.values())
+    kept: dict[int, int] = {}  # a new theme's index -> the id of the old theme it continues
+    for n, t in enumerate(themes):
+        shared = Counter(old_of[ids[i]] for i in t["rows"] if ids[i] in old_of)
+        for old, k in shared.items():
+            if 2 * k > len(t["rows"]) and 2 * k > sizes[old]:
+                kept[n] = old
+    Theme.objects.exclude(pk__in=kept.values()).delete()  # with their members
+    stored = Theme.objects.in_bulk(kept.values())
+    fresh, changed = [], []
+    for n, t in enumerate(themes):
+        theme = stored[kept[n]] if n in kept else Theme(method=name)
+        before = (theme.label, theme.terms, theme.public_label, theme.public_terms, theme.method)
+        theme.label, theme.terms = _label(t["terms"]) or "(no distinctive words)", t["terms"]
+        theme.public_label, theme.public_terms, theme.method = _label(t["public"]), t["public"], name
+        if n not in kept:
+            fresh.append(theme)
+        elif (theme.label, theme.terms, theme.public_label, theme.public_terms, theme.method) != before:
+            changed.append(theme)
+        t["theme"] = theme
+    Theme.objects.bulk_create(fresh, batch_size=1000)
+    Theme.objects.bulk_update(changed, ["label", "terms", "public_label", "public_terms", "method"], batch_size=500)
+    Theme.objects.filter(pk__in=kept.values()).update(computed_at=timezone.now())
+    # The members: those whose theme or closeness changed written again, the others left as they are.
+    now = {ids[i]: (t["theme"].pk, round(float(c), 4)) for t in themes for i, c in zip(t["rows"], t["closeness"])}
+    was = {pk: (theme, closeness) for pk, theme, closeness in ThemeMember.objects.values_list("recommendation_id", "theme_id", "closeness")}
+    gone = sorted(pk for pk, member in was.items() if now.get(pk) != member)
+    for start in range(0, len(gone), 5000):
+        ThemeMember.objects.filter(recommendation_id__in=gone[start : start + 5000]).delete()
+    ThemeMember.objects.bulk_create(
+        [ThemeMember(theme_id=theme, recommendation_id=pk, closeness=c) for pk, (theme, c) in now.items() if was.get(pk) != (theme, c)],
+        batch_size=2000,
+    )
     return len(themes)
 
 

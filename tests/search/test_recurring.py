@@ -303,3 +303,60 @@ def test_every_page_of_themes_shows_its_offices_and_rates_and_the_office_filter_
     assert [o.name for o in portfolio.offices_in_themes(ANON)] == ["Office A", "Office B", "Office C"]
     assert [o.name for o in portfolio.offices_in_themes(_viewer())] == ["Office A", "Office B", "Office C", "Office of drafts only"]
 
+
+
+def _themes() -> dict[int, set[int]]:
+    out: dict[int, set[int]] = {}
+    for pk, theme in ThemeMember.objects.values_list("recommendation_id", "theme_id"):
+        out.setdefault(theme, set()).add(pk)
+    return out
+
+
+def test_a_full_run_keeps_each_themes_id_and_writes_only_the_counts_that_moved(tfidf):
+    from tests.tracking.factories import kept_counts
+    from tracking.models import ActionTally
+    from tracking.services import tallies
+
+    planted_corpus(60, seed=5)
+    recurring.refresh_similarities(everything=True)
+    before = _themes()
+    rows = dict(ActionTally.objects.filter(dimension__in=tallies.THEMES).values_list("pk", "n"))
+    assert len(before) >= 3 and rows
+    recurring.refresh_similarities(everything=True)
+    # The same themes, under the same ids (their pages' addresses), and not one of their counts written again.
+    assert _themes() == before
+    assert dict(ActionTally.objects.filter(dimension__in=tallies.THEMES).values_list("pk", "n")) == rows
+    assert kept_counts() == dict(tallies.everything())
+
+
+def test_a_theme_made_mostly_of_an_old_one_keeps_its_id_and_one_made_anew_gets_a_new_one():
+    import numpy as np
+    from django.db import transaction
+
+    from tests.tracking.factories import kept_counts
+    from tracking.services import tallies
+
+    office = make_office("THM")
+    recs = [make_recommendation(make_evaluation(office, title=f"E{i}")) for i in range(10)]
+    for r in recs:
+        make_action(r)
+    ids = [r.pk for r in recs]
+    kept = Theme.objects.create(label="old kept", method="tfidf")
+    split = Theme.objects.create(label="old split", method="tfidf")
+    put_in_theme(kept, recs[0:4])
+    put_in_theme(split, recs[4:8])
+
+    def theme(rows, terms):
+        return {"terms": terms, "public": terms, "rows": np.array(rows), "closeness": np.full(len(rows), 0.5)}
+
+    # 3 of the 4 in the new first theme were the old one's (and 3 of its 4 are in it): the same theme, grown.
+    # The old second theme's members are divided in two halves: neither is mostly it, both are new themes.
+    new = [theme([0, 1, 2, 9], ["water"]), theme([4, 5], ["schools"]), theme([6, 7, 8], ["roads"])]
+    with transaction.atomic(), recurring.themes_moving(None):
+        recurring._write_themes(new, ids, "tfidf")
+    now = _themes()
+    assert now[kept.pk] == {ids[0], ids[1], ids[2], ids[9]}
+    assert Theme.objects.get(pk=kept.pk).label == "water"
+    assert not Theme.objects.filter(pk=split.pk).exists()
+    assert sorted(map(sorted, (m for t, m in now.items() if t != kept.pk))) == [sorted(ids[4:6]), sorted(ids[6:9])]
+    assert kept_counts() == dict(tallies.everything())

@@ -198,3 +198,31 @@ def test_my_actions_of_a_reader_who_may_change_none_are_a_page_with_a_version(cl
     assert q.actions_version(KeyAction.objects.all())[0] == q.data_version()  # every evaluation's newest record: the newest
     client.force_login(reader)
     assert client.get(reverse("web:my_actions")).status_code == 200
+
+
+def test_recurring_themes_follow_the_similarity_jobs_regrouping_under_the_same_ids(client):
+    """The job's nightly run keeps each theme's id (search.recurring._write_themes) and writes no change record: a
+    theme renamed, or a member placed in another theme, still shows on the cached page at once."""
+    import numpy as np
+    from django.db import transaction
+
+    from search import recurring
+    from search.models import Theme
+    from tests.search.factories import put_in_theme
+    from tests.tracking.factories import make_action, make_evaluation, make_recommendation
+
+    recs = [make_recommendation(make_evaluation(title=f"Themed {i}")) for i in range(2)]
+    for r in recs:
+        make_action(r)
+    theme = Theme.objects.create(label="roads, bridges", public_label="roads, bridges", method="tfidf")
+    put_in_theme(theme, recs)
+    url = reverse("web:recurring")
+    assert "roads, bridges" in client.get(url).content.decode()
+    ids = [r.pk for r in recs]
+    # The same two members, a closer word for them: no new theme, no new member (no newest id moves).
+    regrouped = [{"terms": ["water", "wells"], "public": ["water", "wells"], "rows": np.array([0, 1]), "closeness": np.ones(2)}]
+    with transaction.atomic(), recurring.themes_moving(None):
+        recurring._write_themes(regrouped, ids, "tfidf")
+    assert list(Theme.objects.values_list("pk", flat=True)) == [theme.pk]  # the same theme, renamed
+    html = client.get(url).content.decode()
+    assert "water, wells" in html and "roads, bridges" not in html

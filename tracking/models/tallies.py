@@ -178,6 +178,12 @@ class TallySum(models.Model):
         return f"{self.n} key actions ({self.dimension} {self.group_key}, {self.status})"
 
 
+def counts_version() -> int:
+    """The kept counts' version (`VERSION`'s n): moves with every change of them, the similarity job's regrouping of
+    the recurring themes included (which leaves no change record)."""
+    return ActionTally.objects.filter(dimension=VERSION[0]).values_list("n", flat=True).first() or 0
+
+
 def sums_current(month: int) -> models.QuerySet:
     """`TallySum`'s own row if the sums are as of `month` and in step with the counts (for EXISTS, or `.exists()`)."""
     version = ActionTally.objects.filter(dimension=VERSION[0]).values("n")[:1]

@@ -295,16 +295,24 @@ def themes_moving(recommendation_ids: Iterable[int] | None = None) -> Iterator[N
     (`lock_evaluations`): a change to one of them waits, and counts with the themes as the job leaves them.
 
     A few recommendations (the job's run every 15 minutes): the counts of their evaluations, made before and
-    after. Any (its full run, at night, which writes every theme anew): the themes' counts and sums written again,
-    counted once (at L on SQLite, whose one writer holds the database meanwhile, a count of every theme takes
-    seconds)."""
+    after. Any (its full run, at night): every theme counted once after it, against the counts kept before; where
+    the themes kept their ids (`search.recurring._write_themes`) only what changed is written. Where most changed
+    (a first run, another method), written anew rather than by a difference over every row (at L on SQLite, whose
+    one writer holds the database meanwhile, 230,000 rows)."""
     if recommendation_ids is None:
         lock_evaluations(None)
+        before = Counter(
+            {row[:-1]: row[-1] for row in ActionTally.objects.filter(dimension__in=THEMES).values_list(*KEY, "n").iterator(5000)}
+        )
         yield
-        # Every theme is new (new ids): its counts and sums written anew, not each old one taken away by difference.
+        after = themes_counted()
+        moved = sum(1 for k in after.keys() | before.keys() if after.get(k, 0) != before.get(k, 0))
+        if moved * 2 <= len(after) + len(before):
+            add(after, before, force=True)
+            return
         ActionTally.objects.filter(dimension__in=THEMES).delete()
         TallySum.objects.filter(dimension__in=THEMES).delete()
-        add(themes_counted(), Counter(), force=True)
+        add(after, Counter(), force=True)
         return
     evaluations = set(Recommendation.objects.filter(pk__in=sorted(set(recommendation_ids))).values_list("evaluation_id", flat=True))
     if not evaluations:

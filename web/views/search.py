@@ -67,8 +67,8 @@ def recurring(request):
     from django.core.paginator import Paginator
 
     from search import portfolio
-    from search.models import Theme, ThemeMember
     from tracking import queries
+    from tracking.models.tallies import counts_version
 
     from ..caching import cached_page
 
@@ -81,9 +81,10 @@ def recurring(request):
         return {"page": page, "filters": filters, "offices": portfolio.offices_in_themes(request.user)}
 
     def version() -> tuple:
-        # The themes' figures follow the key actions; the themes themselves are written by the similarity
-        # jobs (no history record): the newest theme and member say when they changed.
-        return queries.data_version(), queries.newest_pk(Theme), queries.newest_pk(ThemeMember)
+        # The themes' figures follow the key actions; the themes themselves are written by the similarity jobs (no
+        # change record), inside `themes_moving`, which moves the kept counts' version: a theme renamed or regrouped
+        # under the same id (its nightly run keeps them) or a member placed in another one moves no newest id.
+        return queries.data_version(), counts_version()
 
     # Added up from the kept counts of themes for the public and readers of every draft (about 30 ms at L); counted
     # from the themes' members for an office, years or some offices' drafts (a third of a second for the largest):
