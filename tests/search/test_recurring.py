@@ -360,3 +360,30 @@ def test_a_theme_made_mostly_of_an_old_one_keeps_its_id_and_one_made_anew_gets_a
     assert not Theme.objects.filter(pk=split.pk).exists()
     assert sorted(map(sorted, (m for t, m in now.items() if t != kept.pk))) == [sorted(ids[4:6]), sorted(ids[6:9])]
     assert kept_counts() == dict(tallies.everything())
+
+
+def test_a_themes_first_offices_by_name_are_found_beyond_the_first_offices_looked_at(client, monkeypatch):
+    """`_kept_spread` looks for the themes' first three offices among the first few offices by name, then among the
+    others for the themes short of three: the same offices, numbers and years as counted from the members."""
+    early = [make_office(f"Aa early office {i:02}") for i in range(portfolio.FIRST_LOOK + 2)]  # in no theme but one
+    late = [make_office(f"Zz <late> office {i:02}") for i in range(5)]
+    wide = Theme.objects.create(label="wide", public_label="wide", method="tfidf")
+    narrow = Theme.objects.create(label="narrow", public_label="narrow", method="tfidf")
+    for i, office in enumerate(late):
+        put_in_theme(wide, [make_recommendation(make_evaluation(office, year=2016 + i), text=f"Wide {i}.")])
+    for i, office in enumerate((early[0], late[4])):
+        put_in_theme(narrow, [make_recommendation(make_evaluation(office, year=2020), text=f"Narrow {i}.")])
+    kept = {r.label: (r.offices, r.n_offices, r.first_year, r.last_year) for r in portfolio.themes(ANON, portfolio.PortfolioFilters(), internal=False)}
+    assert kept == {
+        "wide": (["Zz <late> office 00", "Zz <late> office 01", "Zz <late> office 02"], 5, 2016, 2020),
+        "narrow": (["Aa early office 00", "Zz <late> office 04"], 2, 2020, 2020),
+    }
+    monkeypatch.setattr(portfolio, "_kept", lambda user, filters: None)  # counted from the members instead
+    counted = {r.label: (r.offices, r.n_offices, r.first_year, r.last_year) for r in portfolio.themes(ANON, portfolio.PortfolioFilters(), internal=False)}
+    assert counted == kept
+    monkeypatch.undo()
+    # The office filter: every office in a theme, the one chosen selected, names escaped.
+    page = client.get(reverse("web:recurring") + f"?office={late[1].pk}").content.decode()
+    assert f'<option value="{late[1].pk}" selected>Zz &lt;late&gt; office 01</option>' in page
+    assert f'<option value="{early[0].pk}">Aa early office 00</option>' in page
+    assert f'value="{early[1].pk}"' not in page  # in no theme

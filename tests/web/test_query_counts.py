@@ -177,7 +177,7 @@ PAGES = {
     "annual-report-region": (lambda d: f"{reverse('web:annual_report')}?year=2024&region={d.office.region_id}", ALL, 40),
     # The themes from their kept counts (public, every draft), or counted from the members (some offices' drafts).
     "recurring": (lambda d: reverse("web:recurring"), ALL, 15),
-    "recurring-theme": (lambda d: reverse("web:recurring_theme", args=[d.theme.pk]), ALL, 15),
+    "recurring-theme": (lambda d: reverse("web:recurring_theme", args=[d.theme.pk]), ALL, 16),
     "workspace": (lambda d: reverse("web:workspace"), (INTERNAL, SCOPED), 15),
     "my-actions": (lambda d: reverse("web:my_actions"), (INTERNAL, SCOPED), 12),
     "response-edit": (lambda d: reverse("web:response_edit", args=[d.draft.pk]), (INTERNAL, SCOPED), 15),

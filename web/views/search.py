@@ -62,6 +62,17 @@ def similar(request, pk: int):
 THEMES_PER_PAGE = 50
 
 
+def office_options(offices, chosen: int | None) -> str:
+    """The office filter's options, escaped, in one join: a template loop over 130 offices at L was a tenth of the
+    recurring page's time."""
+    from django.utils.html import format_html_join
+    from django.utils.safestring import mark_safe
+
+    return format_html_join(
+        "", '<option value="{}"{}>{}</option>', ((o.pk, mark_safe(" selected") if o.pk == chosen else "", o.name) for o in offices)
+    )
+
+
 def recurring(request):
     """Recurring themes across the portfolio, filterable by office and period."""
     from django.core.paginator import Paginator
@@ -78,7 +89,7 @@ def recurring(request):
         page = Paginator(rows, THEMES_PER_PAGE).get_page(request.GET.get("page"))
         # The offices and rates of the page's themes only: they read every key action of their recommendations.
         portfolio.with_figures(request.user, filters, page.object_list)
-        return {"page": page, "filters": filters, "offices": portfolio.offices_in_themes(request.user)}
+        return {"page": page, "filters": filters, "office_options": office_options(portfolio.offices_in_themes(request.user), filters.office)}
 
     def version() -> tuple:
         # The themes' figures follow the key actions; the themes themselves are written by the similarity jobs (no
