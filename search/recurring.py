@@ -439,22 +439,23 @@ def _write_themes(themes: list[dict], ids: list[int], name: str) -> int:
                 kept[n] = old
     Theme.objects.exclude(pk__in=kept.values()).delete()  # with their members
     stored = Theme.objects.in_bulk(kept.values())
-    fresh, changed = [], []
+    fields = ("label", "terms", "public_label", "public_terms", "method")
+    written, fresh, changed = [], [], []
     for n, t in enumerate(themes):
-        theme = stored[kept[n]] if n in kept else Theme(method=name)
-        before = (theme.label, theme.terms, theme.public_label, theme.public_terms, theme.method)
-        theme.label, theme.terms = _label(t["terms"]) or "(no distinctive words)", t["terms"]
-        theme.public_label, theme.public_terms, theme.method = _label(t["public"]), t["public"], name
+        theme = stored[kept[n]] if n in kept else Theme()
+        values = (_label(t["terms"]) or "(no distinctive words)", t["terms"], _label(t["public"]), t["public"], name)
         if n not in kept:
             fresh.append(theme)
-        elif (theme.label, theme.terms, theme.public_label, theme.public_terms, theme.method) != before:
+        elif tuple(getattr(theme, f) for f in fields) != values:
             changed.append(theme)
-        t["theme"] = theme
+        for f, value in zip(fields, values):
+            setattr(theme, f, value)
+        written.append(theme)
     Theme.objects.bulk_create(fresh, batch_size=1000)
-    Theme.objects.bulk_update(changed, ["label", "terms", "public_label", "public_terms", "method"], batch_size=500)
+    Theme.objects.bulk_update(changed, fields, batch_size=500)
     Theme.objects.filter(pk__in=kept.values()).update(computed_at=timezone.now())
     # The members: those whose theme or closeness changed written again, the others left as they are.
-    now = {ids[i]: (t["theme"].pk, round(float(c), 4)) for t in themes for i, c in zip(t["rows"], t["closeness"])}
+    now = {ids[i]: (theme.pk, round(float(c), 4)) for theme, t in zip(written, themes) for i, c in zip(t["rows"], t["closeness"])}
     was = {pk: (theme, closeness) for pk, theme, closeness in ThemeMember.objects.values_list("recommendation_id", "theme_id", "closeness")}
     gone = sorted(pk for pk, member in was.items() if now.get(pk) != member)
     for start in range(0, len(gone), 5000):

@@ -85,10 +85,7 @@ def change_action(action: KeyAction | int, **fields) -> None:
 
 def kept_counts() -> dict:
     """The kept counts behind the figures as they are (but their version row), keyed as `tallies.everything()`."""
-    from tracking.models import ActionTally
-
-    rows = ActionTally.objects.exclude(dimension="_version").values_list(*tallies.KEY, "n")
-    return {r[:-1]: r[-1] for r in rows}
+    return dict(tallies.kept_counts())
 
 
 def make_pdf(*paragraphs: str) -> bytes:

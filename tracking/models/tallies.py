@@ -181,13 +181,16 @@ class TallySum(models.Model):
 def counts_version() -> int:
     """The kept counts' version (`VERSION`'s n): moves with every change of them, the similarity job's regrouping of
     the recurring themes included (which leaves no change record)."""
-    return ActionTally.objects.filter(dimension=VERSION[0]).values_list("n", flat=True).first() or 0
+    return _version().first() or 0
+
+
+def _version() -> models.QuerySet:
+    return ActionTally.objects.filter(dimension=VERSION[0]).values_list("n", flat=True)
 
 
 def sums_current(month: int) -> models.QuerySet:
     """`TallySum`'s own row if the sums are as of `month` and in step with the counts (for EXISTS, or `.exists()`)."""
-    version = ActionTally.objects.filter(dimension=VERSION[0]).values("n")[:1]
-    return TallySum.objects.filter(dimension=AS_OF, n=month, version=models.Subquery(version))
+    return TallySum.objects.filter(dimension=AS_OF, n=month, version=models.Subquery(_version()[:1]))
 
 
 def month_index(day) -> int | None:

@@ -301,9 +301,7 @@ def themes_moving(recommendation_ids: Iterable[int] | None = None) -> Iterator[N
     one writer holds the database meanwhile, 230,000 rows)."""
     if recommendation_ids is None:
         lock_evaluations(None)
-        before = Counter(
-            {row[:-1]: row[-1] for row in ActionTally.objects.filter(dimension__in=THEMES).values_list(*KEY, "n").iterator(5000)}
-        )
+        before = kept_counts(THEMES)
         yield
         after = themes_counted()
         moved = sum(1 for k in after.keys() | before.keys() if after.get(k, 0) != before.get(k, 0))
@@ -490,6 +488,12 @@ def sums_made_again(month: int) -> dict[tuple, tuple]:
             [*params, VERSION[0]],
         )
         return {(d, g, bool(a), st): tuple(rest) for d, g, a, st, *rest in cursor.fetchall()}
+
+
+def kept_counts(dimensions: Iterable[str] | None = None) -> Counter:
+    """The kept counts (but their version row), of these dimensions (None: all), keyed as `everything()` counts them."""
+    rows = ActionTally.objects.exclude(dimension=VERSION[0]) if dimensions is None else ActionTally.objects.filter(dimension__in=dimensions)
+    return Counter({r[:-1]: r[-1] for r in rows.values_list(*KEY, "n").iterator(5000)})
 
 
 def kept_sums() -> dict[tuple, tuple]:

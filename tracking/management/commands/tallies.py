@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tracking.models import ActionTally, KeyAction
-from tracking.models.tallies import VERSION
+from tracking.models import KeyAction
 from tracking.services import tallies
 
 
@@ -23,12 +22,7 @@ class Command(BaseCommand):
             n = tallies.rebuild()
             self.stdout.write(f"Counts made again: {n} rows for {KeyAction.objects.count()} key actions.")
             return
-        kept = {
-            r[:-1]: r[-1]
-            for r in ActionTally.objects.exclude(dimension=VERSION[0]).values_list(
-                "dimension", "group_key", "approved", "status", "deadline_month", "verified", "n"
-            )
-        }
+        kept = tallies.kept_counts()
         truth = tallies.everything()
         wrong = {k for k in kept.keys() | truth.keys() if kept.get(k) != truth.get(k)}
         if wrong:
