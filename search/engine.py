@@ -188,7 +188,24 @@ def index_status() -> dict:
 # --- the statements ----------------------------------------------------------------------------
 
 
-def _conditions(user, filters: Filters, kind: Kind | None, skip: str | None) -> tuple[list[str], list] | None:
+@dataclass(frozen=True)
+class _Rules:
+    """The reading rules as SQL over an index row `s` (`_readable`; None: every row passes): compiled once per
+    search, for every kind and every filter's counts (six kinds and a filter's counts compiled them 12 times)."""
+
+    evaluation: tuple[str, list] | None
+    document: tuple[str, list] | None
+
+    @classmethod
+    def of(cls, user) -> _Rules:
+        # Reading rules (queries.visible_* wrap permissions.restrict): every kind is read through its evaluation
+        # (the public: approved responses only); documents by their own rules too (internal ones: people with a role).
+        return cls(
+            _readable(queries.visible_evaluations(user), "s.evaluation_id"), _readable(restrict(user, EvaluationDocument), _object_id())
+        )
+
+
+def _conditions(rules: _Rules, filters: Filters, kind: Kind | None, skip: str | None) -> tuple[list[str], list] | None:
     """What a matching index row `s` of this kind (None: of any kind) must also be: readable, and as the
     filters (but `skip`) ask.
 
@@ -199,19 +216,14 @@ def _conditions(user, filters: Filters, kind: Kind | None, skip: str | None) -> 
         # A filter's own counts are of the chosen kind's rows (`_where`): no other kind's candidates are needed
         # (at L on PostgreSQL, "strategy" among the recommendations of a year: 500 -> 390 ms of SQL).
         return None
-    # Reading rules (queries.visible_* wrap permissions.restrict): every kind is read through its evaluation
-    # (the public: approved responses only); documents by their own rules too (internal ones: people with a role).
     conds, params = [], []
-    visible = _readable(queries.visible_evaluations(user), "s.evaluation_id")
-    if visible:
-        conds.append(visible[0])
-        params += visible[1]
-    if kind is None or kind.name == "document":
-        docs = _readable(restrict(user, EvaluationDocument), _object_id())
-        if docs:
-            other = f"s.kind <> {BY_NAME['document'].code} OR " if kind is None else ""
-            conds.append(f"({other}{docs[0]})")
-            params += docs[1]
+    if rules.evaluation:
+        conds.append(rules.evaluation[0])
+        params += rules.evaluation[1]
+    if (kind is None or kind.name == "document") and rules.document:
+        other = f"s.kind <> {BY_NAME['document'].code} OR " if kind is None else ""
+        conds.append(f"({other}{rules.document[0]})")
+        params += rules.document[1]
     for name in FACETS:
         value = getattr(filters, name)
         if name == skip or value in (None, ""):
@@ -253,7 +265,7 @@ def _object_id() -> str:
 
 
 def _candidates_sql(
-    query: Query, user, filters: Filters, skip: str | None = None, weightless: frozenset = frozenset(), common: bool = False
+    query: Query, rules: _Rules, filters: Filters, skip: str | None = None, weightless: frozenset = frozenset(), common: bool = False
 ) -> tuple[str, list]:
     """The matching rows the reader may see, at most CANDIDATES + 1 of each kind: the newest first.
 
@@ -264,10 +276,10 @@ def _candidates_sql(
     its LIMIT: FTS5 and PostgreSQL's index scans read the matches newest first.
     """
     if connection.vendor == "postgresql":
-        return _postgres_candidates(query, user, filters, skip, common)
+        return _postgres_candidates(query, rules, filters, skip, common)
     parts, params = [], []
     for kind in KINDS:
-        found = _conditions(user, filters, kind, skip)
+        found = _conditions(rules, filters, kind, skip)
         if found is None:
             continue
         sql, kind_params = _sqlite_kind(query, kind, *found, weightless)
@@ -476,7 +488,7 @@ def _postgres_estimates(query: Query) -> tuple[bool, frozenset]:
         return True, frozenset(t for t in words if estimate(Query(terms=(t,))) > half)
 
 
-def _postgres_candidates(query: Query, user, filters: Filters, skip: str | None, common: bool) -> tuple[str, list]:
+def _postgres_candidates(query: Query, rules: _Rules, filters: Filters, skip: str | None, common: bool) -> tuple[str, list]:
     """PostgreSQL: the newest CANDIDATES + 1 matches of each kind (exact phrases first), not ranked (the
     caller ranks these only), each kind's through its own GIN index (schema: one per kind).
 
@@ -495,7 +507,7 @@ def _postgres_candidates(query: Query, user, filters: Filters, skip: str | None,
     steps = 2 if common else 1
     parts, params = [], []
     for kind in KINDS:
-        found = _conditions(user, filters, kind, skip)
+        found = _conditions(rules, filters, kind, skip)
         if found is None:
             continue
         conds, cond_params = found
@@ -589,8 +601,9 @@ def _rows_sql(query: Query, user, filters: Filters) -> tuple[str, list, dict[str
     else:
         weightless = _sqlite_weightless(query)
     sources = {}
+    rules = _Rules.of(user)
     for skip in (None, *filters.active()):
-        cand, cand_params = _candidates_sql(query, user, filters, skip, weightless, common)
+        cand, cand_params = _candidates_sql(query, rules, filters, skip, weightless, common)
         name = "rows" if skip is None else f"rows_{skip}"
         score, status, category = "c.score", "ka.status", "r.category"
         joins = (
