@@ -526,6 +526,22 @@ def test_a_common_query_read_newest_rows_first_finds_what_the_index_alone_finds(
         assert any(f"ORDER BY id DESC LIMIT {scanned}" in q["sql"] for q in ctx.captured_queries)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_the_search_statement_is_planned_for_its_words_each_time_never_prepared():
+    # A connection prepares what it runs twice (followthrough.settings): a plan made once for any words would read a
+    # common word's matches the way it read a rare one's. The statement is the same text for any single word.
+    ev = make_evaluation()
+    make_recommendation(ev, text="Grow okra and quince.")
+    for word in ("okra", "quince", "grow", "okra", "quince", "grow", "okra", "quince"):
+        assert engine.search(ANON, word).counts == {"recommendation": 1}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert not any("AS MATERIALIZED" in sql for sql in prepared), prepared
+    # What else the page reads is prepared as before (the records behind the hits).
+    assert any("tracking_recommendation" in sql for sql in prepared), prepared
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner statistics")
 def test_the_planner_tells_a_common_query_from_a_rare_one(monkeypatch):
     ev = make_evaluation()
