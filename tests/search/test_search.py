@@ -400,6 +400,23 @@ def test_a_common_word_ranks_and_counts_the_newest_candidates_of_each_kind_and_s
     assert 'id="search-capped"' not in client.get(reverse("web:search"), {"q": "older okra"}).content.decode()
 
 
+@pytest.mark.parametrize("common", [False, True])
+def test_the_newest_matches_a_reader_may_see_are_the_candidates_when_newer_ones_are_hidden(monkeypatch, common):
+    # The reading rules narrow before the cut: the newest matches are drafts, which the public never sees.
+    monkeypatch.setattr(engine, "CANDIDATES", 2)
+    if common:  # PostgreSQL: each kind's newest rows looked at first, then the older ones through its GIN index
+        monkeypatch.setattr(engine, "COMMON_MATCHES", -1)
+        monkeypatch.setattr(engine, "SCANNED", 2)
+    public = make_evaluation()
+    older = [make_recommendation(public, text=f"Okra seeds, lot {i}.") for i in range(3)]
+    draft = make_evaluation(status="Draft")
+    for i in range(3):
+        make_recommendation(draft, text=f"Okra seedlings, tray {i}.")
+    results = engine.search(ANON, "okra")
+    assert results.counts == {"recommendation": 2} and results.capped == {"recommendation"}
+    assert [h.object_id for h in results.groups[0].hits] == [older[2].pk, older[1].pk]
+
+
 def test_the_exact_phrase_comes_first_even_when_older_than_the_newest_candidates(monkeypatch):
     monkeypatch.setattr(engine, "CANDIDATES", 3)
     ev = make_evaluation()
