@@ -273,7 +273,8 @@ def _candidates_sql(
     ranking, joining and counting every match is what made such searches slow. The newest
     CANDIDATES of each kind (exact phrases first, when the query has several words) are ranked;
     beyond, the count is shown as "1,000+" (one more is fetched to know). Each selection stops at
-    its LIMIT: FTS5 and PostgreSQL's index scans read the matches newest first.
+    its LIMIT: FTS5 reads the matches newest first; PostgreSQL reads a common query's newest rows first,
+    and sorts what its GIN indexes find (_postgres_steps).
     """
     if connection.vendor == "postgresql":
         return _postgres_candidates(query, rules, filters, skip, common)
@@ -650,7 +651,7 @@ def _rows_sql(query: Query, user, filters: Filters) -> tuple[str, list, dict[str
     return "WITH " + ", ".join(ctes) + " ", params, sources
 
 
-# Above every index id (KIND_SPAN * kinds): an exact hit's sort key is its id plus this.
+# Above every index id (below KIND_SPAN * (the largest kind's code + 1)): an exact hit's sort key is its id plus this.
 _EXACT_FIRST = 1 << 50
 
 
