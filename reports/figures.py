@@ -409,21 +409,22 @@ def breakdown(actions: QuerySet[KeyAction], by: str, on: dt.date, *, label: bool
 
 def breakdowns(actions: QuerySet[KeyAction], keys: list[str], on: dt.date, *, label: bool = True,
                accountability: bool = True) -> dict[str, list[Figures]]:
-    """`breakdown` by each of `keys`, the same tables, in two passes over the key actions whatever their
-    number: the vocabularies' (`_per_term`) and the others' (`_per_dimension`); each group's names in one
-    query per kind of name. Counted from the rows, a filtered dashboard's nine tables read the key actions
-    twice instead of nine times."""
+    """`breakdown` by each of `keys`, the same tables, in one pass over the key actions whatever their number
+    (`_per_group`); each group's names in one query per kind of name. Counted from the rows, a filtered
+    dashboard's nine tables read the key actions once instead of nine times."""
     aggs = _aggregates(on, accountability=accountability)
     kinds = {BREAKDOWNS[k].term_kind: k for k in keys if BREAKDOWNS[k].term_kind}
     others = [k for k in keys if not BREAKDOWNS[k].term_kind]
+    terms = {pk: (kind, name) for pk, kind, name in Term.objects.filter(kind__in=list(kinds)).values_list("pk", "kind", "name")} \
+        if kinds else {}
+    per_dimension, per_term = _per_group(actions, others, list(terms), aggs)
     out: dict[str, list[Figures]] = {}
-    for by, rows in _per_dimension(actions, others, aggs).items():
+    for by, rows in per_dimension.items():
         found = [_figures({**_BLANK, **row}, key=key) for key, row in rows]
         out[by] = _labelled(by, found) if label else found
     if kinds:
-        terms = {pk: (kind, name) for pk, kind, name in Term.objects.filter(kind__in=list(kinds)).values_list("pk", "kind", "name")}
         by_kind: dict[str, list[Figures]] = {k: [] for k in kinds.values()}
-        for term, row in _per_term(actions, list(terms), aggs):
+        for term, row in per_term:
             kind, name = terms[term]
             by_kind[kinds[kind]].append(_figures({**_BLANK, **row}, label=name if label else "", key=term))
         out.update({k: _ordered(k, v) if label else v for k, v in by_kind.items()})
@@ -434,25 +435,28 @@ class _RolledUp:
     """Figures counted per small group first, then added up per larger group, in the database: counts are
     summed, the greatest of the greatest kept, averages carried as sum and count to the end."""
 
-    def __init__(self, aggs: dict[str, Any], source: str = "i"):
+    def __init__(self, aggs: dict[str, Any]):
         self.aggs = aggs
         self.inner: dict[str, Any] = {}
-        outer: list[str] = []
-        q = connection.ops.quote_name
+        self.columns: list[tuple[str, str]] = []  # (inner column, how two groups' values combine)
         for name, a in aggs.items():
             if isinstance(a, Avg):
                 self.inner[f"{name}__sum"] = Sum(a.get_source_expressions()[0], filter=a.filter)
                 self.inner[f"{name}__n"] = _rows(filter=a.filter)
-                outer += [f"SUM({source}.{q(name + '__sum')})", f"SUM({source}.{q(name + '__n')})"]
+                self.columns += [(f"{name}__sum", "SUM"), (f"{name}__n", "SUM")]
             elif isinstance(a, Max):
                 self.inner[name] = a
-                outer.append(f"MAX({source}.{q(name)})")
+                self.columns.append((name, "MAX"))
             elif isinstance(a, Count):
                 self.inner[name] = a
-                outer.append(f"SUM({source}.{q(name)})")
+                self.columns.append((name, "SUM"))
             else:
                 raise TypeError(f"{name}: {type(a).__name__} is not added up")
-        self.select = ", ".join(outer)
+
+    def select(self, source: str, *, named: bool = False) -> str:
+        """The columns of `source` added up (`named`: under their inner names, to be added up again)."""
+        q = connection.ops.quote_name
+        return ", ".join(f"{how}({source}.{q(col)})" + (f" AS {q(col)}" if named else "") for col, how in self.columns)
 
     def row(self, values: list[Any]) -> dict[str, Any]:
         row, it = {}, iter(values)
@@ -467,55 +471,61 @@ class _RolledUp:
         return row
 
 
-def _per_dimension(actions: QuerySet[KeyAction], keys: list[str], aggs: dict[str, Any]) -> dict[str, list[tuple[Any, dict[str, Any]]]]:
-    """{breakdown: [(group, its figures)]} for breakdowns by the key actions' own columns (region, office, ...).
+def _per_group(actions: QuerySet[KeyAction], keys: list[str], terms: list[int], aggs: dict[str, Any]
+               ) -> tuple[dict[str, list[tuple[Any, dict[str, Any]]]], list[tuple[int, dict[str, Any]]]]:
+    """({breakdown: [(group, its figures)]}, [(term, its figures)]): the breakdowns by the key actions' own
+    columns (region, office, ...) and by the recommendations' tags with each of `terms`, in one statement.
 
-    One pass: counted per combination of all their groups (a few thousand at most: offices x years x
-    categories), kept (MATERIALIZED), then added up per breakdown, each a GROUP BY of that small table.
+    The key actions are read once: counted per recommendation with all the groups' columns (`i`, kept:
+    MATERIALIZED), then added up per combination of the groups (`c`: a few thousand rows at most, offices x
+    years x categories) and from there per breakdown, each a GROUP BY of that small table; and per tag, the
+    tags joined to a row per recommendation, each key action's conditions read once, not once per tag of its
+    recommendation (with four vocabularies, about six times). Three passes before (the counts per
+    combination, per recommendation, the totals): a year's dashboard at L spent 27 and 34 ms in the first two
+    on PostgreSQL.
     """
-    if len(keys) < 2:
-        return {k: [(r.pop(BREAKDOWNS[k].field), r) for r in actions.order_by().values(BREAKDOWNS[k].field).annotate(**aggs)]
-                for k in keys}
+    per_dimension: dict[str, list[tuple[Any, dict[str, Any]]]] = {k: [] for k in keys}
+    if not keys and not terms:
+        return per_dimension, []
     rolled = _RolledUp(aggs)
     groups = {f"g{i}": F(BREAKDOWNS[k].field) for i, k in enumerate(keys)}
-    sql, params = actions.order_by().annotate(**groups).values(*groups).annotate(**rolled.inner).query.sql_with_params()
+    by = (["recommendation_id"] if terms else []) + list(groups)
+    sql, params = actions.order_by().annotate(**groups).values(*by).annotate(**rolled.inner).query.sql_with_params()
+    ctes = [f"i AS MATERIALIZED ({sql})"]
+    source = "i"
+    if terms and len(keys) > 1:
+        names = ", ".join(f"i.{g}" for g in groups)
+        ctes.append(f"c AS MATERIALIZED (SELECT {names}, {rolled.select('i', named=True)} FROM i GROUP BY {names})")
+        source = "c"
     # The groups' values as text, one column for all (a UNION's columns have one type); read back by `_group`.
-    parts = [f"SELECT {i}, CAST(i.g{i} AS TEXT), {rolled.select} FROM i GROUP BY i.g{i}" for i in range(len(keys))]
-    out: dict[str, list[tuple[Any, dict[str, Any]]]] = {k: [] for k in keys}
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH i AS MATERIALIZED ({sql}) " + " UNION ALL ".join(parts), params)
-        for i, group, *values in cursor.fetchall():
-            out[keys[i]].append((_group(keys[i], group), rolled.row(values)))
-    return out
-
-
-def _per_term(actions: QuerySet[KeyAction], terms: list[int], aggs: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
-    """(term, its figures) for the key actions of the recommendations tagged with each of `terms`.
-
-    Counted per recommendation first, then those counts added up per tag: each key action's conditions
-    are read once, not once per tag of its recommendation (with four vocabularies, about six times), and
-    the tags are joined to a row per recommendation.
-    """
-    if not terms:
-        return []
-    rolled = _RolledUp(aggs)
-    sql, params = actions.order_by().values("recommendation_id").annotate(**rolled.inner).query.sql_with_params()
-    tags = connection.ops.quote_name(RecommendationTerm._meta.db_table)
-    if connection.vendor == "postgresql":
-        # Each recommendation's tags read from the tags' index (OFFSET 0 keeps the subquery from being joined
-        # back into a hash join): PostgreSQL hashed the counts and read all 500,000 tags, in each of three
-        # parallel workers the counts again (a year's dashboard at L: 57 ms, this way 20).
-        tagged = (f"CROSS JOIN LATERAL (SELECT tt.term_id FROM {tags} tt WHERE tt.recommendation_id = i.recommendation_id "
-                  "OFFSET 0) t")
-    else:
-        tagged = f"JOIN {tags} t ON t.recommendation_id = i.recommendation_id"
-    with connection.cursor() as cursor:
+    parts = [f"SELECT {i}, CAST({source}.g{i} AS TEXT), {rolled.select(source)} FROM {source} GROUP BY {source}.g{i}"
+             for i in range(len(keys))]
+    if terms:
+        tags = connection.ops.quote_name(RecommendationTerm._meta.db_table)
+        if connection.vendor == "postgresql":
+            # Each recommendation's tags read from the tags' index (OFFSET 0 keeps the subquery from being joined
+            # back into a hash join): PostgreSQL hashed the counts and read all 500,000 tags, in each of three
+            # parallel workers the counts again (a year's dashboard at L: 57 ms, this way 20).
+            tagged = (f"CROSS JOIN LATERAL (SELECT tt.term_id FROM {tags} tt WHERE tt.recommendation_id = i.recommendation_id "
+                      "OFFSET 0) t")
+        else:
+            # CROSS JOIN: SQLite's word for "in this order" (it read all 500,000 tags, looking each one's
+            # recommendation up in `i`).
+            tagged = f"CROSS JOIN {tags} t ON t.recommendation_id = i.recommendation_id"
         # Every tag, the other vocabularies' left out below: `term_id IN (...)` made SQLite probe the
         # tags' index once per recommendation and term (40 times more reads at L).
-        cursor.execute(f"SELECT t.term_id, {rolled.select} FROM ({sql}) i {tagged} GROUP BY t.term_id", params)
-        rows = cursor.fetchall()
+        parts.append(f"SELECT -1, CAST(t.term_id AS TEXT), {rolled.select('i')} FROM i {tagged} GROUP BY t.term_id")
+    per_term: list[tuple[int, dict[str, Any]]] = []
     wanted = set(terms)
-    return [(term, rolled.row(values)) for term, *values in rows if term in wanted]
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(ctes)} " + " UNION ALL ".join(parts), params)
+        for i, group, *values in cursor.fetchall():
+            if i < 0:
+                if int(group) in wanted:
+                    per_term.append((int(group), rolled.row(values)))
+            else:
+                per_dimension[keys[i]].append((_group(keys[i], group), rolled.row(values)))
+    return per_dimension, per_term
 
 
 def _labelled(by: str, out: list[Figures]) -> list[Figures]:

@@ -173,6 +173,8 @@ PAGES = {
     "dashboard": (lambda d: reverse("web:dashboard"), ALL, 50),
     # One region: its kept counts too (the region's, its offices', the other breakdowns' within it).
     "dashboard-region": (lambda d: f"{reverse('web:dashboard')}?region={d.office.region_id}", ALL, 50),
+    # One year: counted from the key actions (one pass for the totals, one for every breakdown), not kept.
+    "dashboard-year": (lambda d: f"{reverse('web:dashboard')}?year={d.approved.year}", ALL, 30),
     "annual-report": (lambda d: f"{reverse('web:annual_report')}?year=2024", ALL, 40),
     "annual-report-region": (lambda d: f"{reverse('web:annual_report')}?year=2024&region={d.office.region_id}", ALL, 40),
     # The themes from their kept counts (public, every draft), or counted from the members (some offices' drafts).
