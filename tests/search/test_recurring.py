@@ -227,7 +227,11 @@ def test_the_portfolio_shows_recurring_themes_filterable_by_office_and_period(cl
     put_in_theme(theme, recs[::2])
     assert not [r for r in portfolio.themes(ANON, portfolio.PortfolioFilters(year_from=2017, year_to=2017), internal=False) if r.theme == theme]
     page = client.get(reverse("web:recurring")).content.decode()
-    assert reverse("web:recurring_theme", args=[theme.pk]) in page and "75%" in page
+    assert f'href="{reverse("web:recurring_theme", args=[theme.pk])}?' in page and "75%" in page
+    # Its link keeps the filters (the theme's page is the office's members then).
+    north_page = client.get(reverse("web:recurring"), {"office": north.pk}).content.decode()
+    assert f'href="{reverse("web:recurring_theme", args=[theme.pk])}?office={north.pk}"' in north_page
+    assert f'<option value="{north.pk}" selected>North office</option>' in north_page
     members = client.get(reverse("web:recurring_theme", args=[theme.pk])).content.decode()
     assert all(f"#recommendation-{r.pk}" in members for r in recs)
     assert "Zyxwv" not in members

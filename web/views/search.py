@@ -12,6 +12,8 @@ from django.shortcuts import render
 
 from search import engine
 
+from ..paths import path_of
+
 KIND_HEADINGS = {k.name: k.label for k in engine.KINDS}
 
 
@@ -89,7 +91,9 @@ def recurring(request):
         page = Paginator(rows, THEMES_PER_PAGE).get_page(request.GET.get("page"))
         # The offices and rates of the page's themes only: they read every key action of their recommendations.
         portfolio.with_figures(request.user, filters, page.object_list)
-        return {"page": page, "filters": filters, "office_options": office_options(portfolio.offices_in_themes(request.user), filters.office)}
+        theme_path = path_of("web:recurring_theme")
+        rows = [(t, theme_path(t.theme.pk)) for t in page]
+        return {"page": page, "rows": rows, "filters": filters, "office_options": office_options(portfolio.offices_in_themes(request.user), filters.office)}
 
     def version() -> tuple:
         # The themes' figures follow the key actions; the themes themselves are written by the similarity jobs (no
