@@ -13,6 +13,7 @@ were a fifth of a SQLite import run with nobody waiting.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 
@@ -75,7 +76,19 @@ def _reads(query: str) -> bool:
     return query.lstrip()[:6].upper() in ("SELECT", "PRAGMA")
 
 
+@functools.lru_cache(maxsize=256)
+def _qmarks(query: str) -> str:
+    return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+
+
 class Cursor(base.SQLiteCursorWrapper):
+    def convert_query(self, query, *, param_names=None):
+        # Django's "%s" -> "?" once per statement text, not once per run: an import's inserts of 500 rows, one text
+        # per table run after run, were 8% of its time in this regular expression.
+        if param_names is None:
+            return _qmarks(query)
+        return super().convert_query(query, param_names=param_names)
+
     def execute(self, query, params=None):
         intent = self.connection.intent
         # Outside a transaction a write asks for the lock itself (Model.save() of one table, a job enqueued).
