@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import chain
 
 from django.db import connection
 
@@ -35,8 +36,7 @@ def sources(model, columns: tuple[str, ...], rows: list) -> Iterator[tuple[str, 
     marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        yield "VALUES " + ", ".join([marks] * len(chunk)), [v for row in chunk for v in row]
-
+        yield "VALUES " + ", ".join([marks] * len(chunk)), list(chain.from_iterable(chunk))
 
 
 def _binds_apart() -> bool:
