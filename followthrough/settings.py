@@ -160,6 +160,9 @@ DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _de
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's, with writers that say when they wait for the write lock (an import pauses for them: followthrough/sqlite).
     DATABASES["default"]["ENGINE"] = "followthrough.sqlite"
+    # Said outright (Django's default for SQLite): pytest-django knows only Django's engine by name, and would give
+    # each worker's test database a file name of its own instead.
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # Kept open between requests (each thread its own), as on PostgreSQL: opening one costs 3.6 ms at L
     # (the schema parsed, the pragmas run, the 64 MiB page cache empty again), about a tenth of a page.
