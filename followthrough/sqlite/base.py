@@ -21,7 +21,7 @@ from django.db.backends.sqlite3 import base
 
 try:
     import fcntl
-except ImportError:  # not on Windows: the importer pauses between batches whatever happens
+except ImportError:  # Windows: no intent is said, and the importer pauses between batches whatever happens
     fcntl = None  # type: ignore[assignment]
 
 
@@ -32,15 +32,23 @@ class WriteIntent:
         self.path = f"{database}-writers"
         self.fd: int | None = None
 
-    def _file(self) -> int:
+    def _file(self) -> int | None:
+        """Opened for reading (a lock needs no more): the web server's user may read a file the command line's made.
+        None if it cannot be: then nobody's intent is known, and the importer pauses whatever happens."""
         if self.fd is None:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                self.fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o666)
+            except OSError:
+                return None
         return self.fd
 
     @contextlib.contextmanager
     def asking(self):
         """Held while this connection asks for the write lock (and waits for it)."""
         fd = self._file()
+        if fd is None:
+            yield
+            return
         fcntl.flock(fd, fcntl.LOCK_SH)
         try:
             yield
@@ -48,8 +56,10 @@ class WriteIntent:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
     def anyone_asking(self) -> bool:
-        """Is a connection (another one) asking for the write lock now?"""
+        """Is a connection (another one) asking for the write lock now? (True when it cannot be known.)"""
         fd = self._file()
+        if fd is None:
+            return True
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -122,3 +122,13 @@ def test_readers_are_not_writers(database):
     finally:
         holder.rollback()
         holder.close()
+
+
+def test_an_intent_file_that_cannot_be_opened_stops_no_write_and_the_import_pauses(tmp_path):
+    from followthrough.sqlite.base import WriteIntent
+
+    intent = WriteIntent(str(tmp_path / "no such folder" / "followthrough.sqlite3"))
+    with intent.asking():  # the write goes on, its intent unsaid
+        pass
+    assert intent.anyone_asking()  # not known: the import leaves the lock free, as it always did
+
