@@ -65,7 +65,9 @@ def after(changes: QuerySet, txid: int, pk: int) -> QuerySet:
         return changes.filter(pk__gt=pk).order_by("pk")
     below, own = horizon()
     ended = Q(txid__lt=below) | (Q(txid=own) if own is not None else Q(pk__in=[]))
-    later = Q(txid__gt=txid) | Q(txid=txid, pk__gt=pk)
+    # (txid, id) > (txid, pk), with its first half apart: a range of the (txid, id) index, walked in order until the
+    # page is full (an OR of the two alone made PostgreSQL read every record of the history and sort them).
+    later = Q(txid__gte=txid) & (Q(txid__gt=txid) | Q(pk__gt=pk))
     return changes.filter(ended, later).order_by("txid", "pk")
 
 

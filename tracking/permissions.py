@@ -403,8 +403,16 @@ _EVALUATION_PATH: dict[type[Model], str] = {
 # Public reference data: every reader reads all of it.
 _REFERENCE: tuple[type[Model], ...] = (Region, OfficeType, Office, Unit, UnitAlias, Term, EvaluationPlan)
 # The history of these is read by people with a role (the rest: administrators only).
-_HISTORY_OF_REFERENCE = tuple(m._meta.model_name for m in _REFERENCE)
-_HISTORY_OF_RECORDS = tuple(m._meta.model_name for m in (*_EVALUATION_PATH, EvaluationPlan))
+_HISTORY_OF_REFERENCE = _REFERENCE
+_HISTORY_OF_RECORDS = (*_EVALUATION_PATH, EvaluationPlan)
+
+
+def _type_ids(models: tuple[type[Model], ...]) -> list[int]:
+    """The content types' ids (Django's cache: no query once known). Asked by name through a join to the content
+    types, PostgreSQL expected one row of the history to pass and read it all, then sorted it (the changes feed)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    return sorted(ct.pk for ct in ContentType.objects.get_for_models(*models).values())
 
 
 def restrict(who, model: type[Model], action: str = VIEW, *, per_row: bool = False) -> QuerySet:
@@ -462,9 +470,8 @@ def _history(reader: Reader, rows: QuerySet[ChangeRecord]) -> QuerySet[ChangeRec
         return rows.none()
     if reader.administrator:
         return rows
-    ours = Q(content_type__app_label="tracking")
-    reference = ours & Q(content_type__model__in=_HISTORY_OF_REFERENCE, evaluation_id=None)
-    records = ours & Q(content_type__model__in=_HISTORY_OF_RECORDS)
+    reference = Q(content_type_id__in=_type_ids(_HISTORY_OF_REFERENCE), evaluation_id=None)
+    records = Q(content_type_id__in=_type_ids(_HISTORY_OF_RECORDS))
     if reader.everything:
         records &= Q(evaluation_id__isnull=False)
     else:
