@@ -480,9 +480,8 @@ def _per_group(actions: QuerySet[KeyAction], keys: list[str], terms: list[int], 
     MATERIALIZED), then added up per combination of the groups (`c`: a few thousand rows at most, offices x
     years x categories) and from there per breakdown, each a GROUP BY of that small table; and per tag, the
     tags joined to a row per recommendation, each key action's conditions read once, not once per tag of its
-    recommendation (with four vocabularies, about six times). Three passes before (the counts per
-    combination, per recommendation, the totals): a year's dashboard at L spent 27 and 34 ms in the first two
-    on PostgreSQL.
+    recommendation (with four vocabularies, about six times). Two passes before (per combination, per
+    recommendation): a year's dashboard at L spent 27 and 34 ms in them on PostgreSQL.
     """
     per_dimension: dict[str, list[tuple[Any, dict[str, Any]]]] = {k: [] for k in keys}
     if not keys and not terms:

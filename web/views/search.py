@@ -92,8 +92,8 @@ def recurring(request):
         # The offices and rates of the page's themes only: they read every key action of their recommendations.
         portfolio.with_figures(request.user, filters, page.object_list)
         theme_path = path_of("web:recurring_theme")
-        rows = [(t, theme_path(t.theme.pk)) for t in page]
-        return {"page": page, "rows": rows, "filters": filters, "office_options": office_options(portfolio.offices_in_themes(request.user), filters.office)}
+        linked = [(t, theme_path(t.theme.pk)) for t in page]
+        return {"page": page, "rows": linked, "filters": filters, "office_options": office_options(portfolio.offices_in_themes(request.user), filters.office)}
 
     def version() -> tuple:
         # The themes' figures follow the key actions; the themes themselves are written by the similarity jobs (no
