@@ -17,7 +17,9 @@ Python has to remember to index.
   case folded, English (Porter) stemming for every text, since FTS5 has no
   other stemmer; no stop words at all. A second, contentless FTS5 table
   holds the words unstemmed, for prefix queries (`sustainab*` must find
-  "sustainability", whose stem is "sustain"). Row triggers.
+  "sustainability", whose stem is "sustain"). The ids each row is filed
+  under (evaluation, recommendation, key action) are in a plain table beside
+  them, `search_ref`, cheap to read per match. Row triggers.
 - PostgreSQL: a table with a generated `tsvector` column and a GIN index.
   Each row's language (English, French, Spanish) is detected by the share of
   each language's commonest words and stored; the row is indexed with that
@@ -48,6 +50,10 @@ PREFIX_TABLE = "search_prefix"
 # SQLite: how many rows hold each word as written (fts5vocab over PREFIX_TABLE), for the engine to tell
 # a word found nearly everywhere, which bm25 gives no weight (search.engine._sqlite_weightless).
 VOCAB_TABLE = "search_vocab"
+# SQLite: each index row's ids (evaluation, recommendation, key action), apart from its texts. The engine reads
+# them for every match it filters (thousands per search): in FTS5's own content table, each read went past the
+# row's texts (at L, 28,000 key actions holding "strategy": 45 ms; from this narrow table: 8 ms).
+REF_TABLE = "search_ref"
 KIND_SPAN = 1 << 40  # id = kind * KIND_SPAN + record id: each kind one range of ids
 
 
@@ -157,16 +163,19 @@ def _parent_join(kind: Kind, row: str = "r") -> str:
 
 # --- SQLite ------------------------------------------------------------------------------------
 
-_SQLITE_COLUMNS = f"{TABLE}(rowid, title, body, extra, evaluation_id, recommendation_id, action_id)"
+_SQLITE_COLUMNS = f"{TABLE}(rowid, title, body, extra)"
+_SQLITE_REF_COLUMNS = f"{REF_TABLE}(id, evaluation_id, recommendation_id, action_id)"
 
 
 def sqlite_install(kinds: tuple[Kind, ...] = KINDS, create_table: bool = True) -> list[str]:
     sql = []
     if create_table:
         sql.append(
-            f"CREATE VIRTUAL TABLE {TABLE} USING fts5("
-            "title, body, extra, evaluation_id UNINDEXED, recommendation_id UNINDEXED, action_id UNINDEXED, "
-            "tokenize = 'porter unicode61 remove_diacritics 2')"
+            f"CREATE VIRTUAL TABLE {TABLE} USING fts5(title, body, extra, tokenize = 'porter unicode61 remove_diacritics 2')"
+        )
+        sql.append(
+            f"CREATE TABLE {REF_TABLE} (id INTEGER PRIMARY KEY, evaluation_id INTEGER NOT NULL, recommendation_id INTEGER, "
+            "action_id INTEGER)"
         )
         # Contentless and without positions: small and cheap to write; it only answers "which
         # rows have a word starting so". Deleting from it takes the values it was given: the
@@ -179,6 +188,7 @@ def sqlite_install(kinds: tuple[Kind, ...] = KINDS, create_table: bool = True) -
     for kind in kinds:
         sql += _sqlite_triggers(kind)
         sql.append(f"INSERT INTO {_SQLITE_COLUMNS} {_sqlite_select(kind, kind.table + ' r', 'r')}")
+        sql.append(f"INSERT INTO {_SQLITE_REF_COLUMNS} {_sqlite_select(kind, kind.table + ' r', 'r', ids=True)}")
         sql.append(
             f"INSERT INTO {PREFIX_TABLE}(rowid, words) SELECT {_entry_id_sql(kind, 'r.id')}, {_words(kind)} "
             f"FROM {kind.table} r WHERE {_nonempty(kind)}"
@@ -192,29 +202,32 @@ def sqlite_uninstall(kinds: tuple[Kind, ...] = KINDS, drop_table: bool = True) -
         sql.append(f"DROP TABLE IF EXISTS {VOCAB_TABLE}")
         sql.append(f"DROP TABLE IF EXISTS {TABLE}")
         sql.append(f"DROP TABLE IF EXISTS {PREFIX_TABLE}")
+        sql.append(f"DROP TABLE IF EXISTS {REF_TABLE}")
     return sql
 
 
-def _sqlite_select(kind: Kind, source: str | None, row: str) -> str:
-    """The index row of the record `row`: a trigger's NEW (source None), or each row of a table."""
-    title, body, extra = _fields(kind, row)
-    ev, rec, act = _ids(kind, row)
+def _sqlite_select(kind: Kind, source: str | None, row: str, ids: bool = False) -> str:
+    """The index row of the record `row` (its texts; `ids`: its ids): a trigger's NEW (source None), or each row
+    of a table."""
+    values = _ids(kind, row) if ids else _fields(kind, row)
     tables = [t for t in (source, f"{kind.parent[0]} k" if kind.parent else None) if t]
     where = [_nonempty(kind, row)]
     if kind.parent:
         where.insert(0, f"k.id = {row}.{kind.parent[1][2:]}")
     frm = f" FROM {', '.join(tables)}" if tables else ""
-    return f"SELECT {_entry_id_sql(kind, row + '.id')}, {title}, {body}, {extra}, {ev}, {rec}, {act}{frm} WHERE {' AND '.join(where)}"
+    return f"SELECT {_entry_id_sql(kind, row + '.id')}, {', '.join(values)}{frm} WHERE {' AND '.join(where)}"
 
 
 def _sqlite_triggers(kind: Kind) -> list[str]:
     drop = (
         f"DELETE FROM {TABLE} WHERE rowid = {_entry_id_sql(kind, 'OLD.id')}; "
+        f"DELETE FROM {REF_TABLE} WHERE id = {_entry_id_sql(kind, 'OLD.id')}; "
         f"INSERT INTO {PREFIX_TABLE}({PREFIX_TABLE}, rowid, words) SELECT 'delete', {_entry_id_sql(kind, 'OLD.id')}, "
         f"{_words(kind, 'OLD')} WHERE {_nonempty(kind, 'OLD')};"
     )
     insert = (
         f"INSERT INTO {_SQLITE_COLUMNS} {_sqlite_select(kind, None, 'NEW')}; "
+        f"INSERT INTO {_SQLITE_REF_COLUMNS} {_sqlite_select(kind, None, 'NEW', ids=True)}; "
         f"INSERT INTO {PREFIX_TABLE}(rowid, words) SELECT {_entry_id_sql(kind, 'NEW.id')}, {_words(kind, 'NEW')} "
         f"WHERE {_nonempty(kind, 'NEW')};"
     )
@@ -230,8 +243,8 @@ def _sqlite_triggers(kind: Kind) -> list[str]:
         out.append(
             f"CREATE TRIGGER search_action_move AFTER UPDATE ON {kind.table} "
             f"WHEN OLD.evaluation_id IS NOT NEW.evaluation_id OR OLD.recommendation_id IS NOT NEW.recommendation_id BEGIN "
-            f"UPDATE {TABLE} SET evaluation_id = NEW.evaluation_id, recommendation_id = NEW.recommendation_id "
-            f"WHERE rowid IN (SELECT {_entry_id_sql(upd, 'id')} FROM {upd.table} WHERE key_action_id = NEW.id); END"
+            f"UPDATE {REF_TABLE} SET evaluation_id = NEW.evaluation_id, recommendation_id = NEW.recommendation_id "
+            f"WHERE id IN (SELECT {_entry_id_sql(upd, 'id')} FROM {upd.table} WHERE key_action_id = NEW.id); END"
         )
     return out
 

@@ -94,6 +94,24 @@ def test_accents_and_case_fold_and_prefixes_match():
     assert ids(ANON, "sustainab", "recommendation") == []  # a prefix is asked for with *
 
 
+@pytest.mark.parametrize("expanded", [engine.EXPANDED, 1])
+def test_a_prefix_finds_every_word_it_starts_whether_looked_up_as_those_words_or_as_a_prefix(monkeypatch, expanded):
+    # SQLite looks a prefix up as the index's words that start so, up to EXPANDED of them; beyond, as a prefix.
+    monkeypatch.setattr(engine, "EXPANDED", expanded)
+    ev = make_evaluation()
+    recs = [
+        make_recommendation(ev, text="Mobilize the district councils."),
+        make_recommendation(ev, text="Une stratégie de mobilisation des ressources."),
+        make_recommendation(ev, text="A resource MOBILIZATION plan."),
+    ]
+    make_recommendation(ev, text="Immobile assets are out of scope.")  # the prefix within a word: not found
+    assert sorted(ids(ANON, "mobili*", "recommendation")) == [r.pk for r in recs]
+    assert sorted(ids(ANON, "MÓBILI*", "recommendation")) == [r.pk for r in recs]  # folded as the index folds
+    assert ids(ANON, "stratég* mobili*", "recommendation") == [recs[1].pk]
+    assert ids(ANON, "mo*", "recommendation") != []  # two letters: always a prefix
+    assert ids(ANON, "mobilq*", "recommendation") == []
+
+
 def test_stemming_finds_other_forms_and_no_stop_word_list_drops_words():
     ev = make_evaluation()
     en = make_recommendation(ev, text="Strengthen partnerships with civil society organizations.")
@@ -175,6 +193,24 @@ def test_an_edit_or_a_deletion_shows_at_once():
     assert engine.search(viewer(), "kilimanjaro").total == 0
     assert engine.search(viewer(), "tolerance").total == 0
 
+
+
+def test_a_key_action_moved_to_another_evaluation_is_filed_under_it_with_its_progress_updates():
+    old_office, new_office = make_office(), make_office()
+    action = make_action(make_recommendation(make_evaluation(old_office, year=2021)), text="Fence the ocelot enclosure.")
+    update = ActionUpdate.objects.create(key_action=action, status_after="Initiated", comment="Ordered the ocelot fencing.")
+    assert found(ANON, "ocelot", office=old_office.pk, year=2021) == {"action": [action.pk], "update": [update.pk]}
+    draft = make_evaluation(new_office, status="Draft", year=2023)
+    target = make_recommendation(make_evaluation(new_office, year=2023))
+    KeyAction.objects.filter(pk=action.pk).update(evaluation=target.evaluation, recommendation=target)  # as the admin may
+    assert found(ANON, "ocelot", office=old_office.pk) == {}
+    assert found(ANON, "ocelot", year=2021) == {}
+    assert set(found(ANON, "ocelot", office=new_office.pk, year=2023)) == {"action", "update"}
+    assert set(found(ANON, "ocelot", category="Accepted")) == {"action", "update"}  # the new recommendation's
+    # Moved into a draft: the public no longer finds it, a reader of drafts does.
+    KeyAction.objects.filter(pk=action.pk).update(evaluation=draft, recommendation=make_recommendation(draft))
+    assert found(ANON, "ocelot") == {}
+    assert set(found(viewer(), "ocelot", year=2023)) == {"action", "update"}
 
 def test_drafting_services_keep_the_index_in_step():
     office = make_office()
