@@ -562,20 +562,31 @@ def test_a_common_query_read_newest_rows_first_finds_what_the_index_alone_finds(
     newer = [make_recommendation(ev, text=f"Diligence is due in round {i}.") for i in range(1, 4)]
     make_recommendation(ev, text="Nothing to see here.")  # the newest row matches nothing
     action = make_action(newer[0], text="Plant okra.")
+    # Another office's evaluation of another year: the filters (which PostgreSQL also asks of its index of evaluation
+    # ids, _postgres_evaluations) keep one or the other.
+    elsewhere = make_recommendation(make_evaluation(year=2019), text="Due diligence, once more, in round 9.")
+    make_action(elsewhere, text="Plant more okra.")
 
-    def run(text):
-        results = engine.search(ANON, text)
+    def run(text, **filters):
+        results = engine.search(ANON, text, engine.Filters(**filters))
         return results.counts, results.capped, {g.kind.name: [h.object_id for h in g.hits] for g in results.groups}
 
-    rare = {text: run(text) for text in ("due diligence", '"due diligence"', "diligen*", "okra")}
-    assert rare["due diligence"][2]["recommendation"][0] == older_exact.pk
-    assert rare["due diligence"][:2] == ({"recommendation": 3, "evaluation": 1}, {"recommendation"})
-    assert rare["okra"][2] == {"action": [action.pk]}
+    asked = [
+        (text, filters)
+        for text in ("due diligence", '"due diligence"', "diligen*", "okra")
+        for filters in ({}, {"year": 2019}, {"office": ev.office_id, "kind": "recommendation"}, {"year": 2024, "region": ev.office.region_id})
+    ]
+    rare = {(text, tuple(filters.items())): run(text, **filters) for text, filters in asked}
+    assert rare[("due diligence", ())][2]["recommendation"][0] == older_exact.pk
+    assert rare[("due diligence", ())][:2] == ({"recommendation": 3, "evaluation": 1}, {"recommendation"})
+    assert rare[("due diligence", (("year", 2019),))][2] == {"recommendation": [elsewhere.pk]}
+    assert rare[("okra", ())][2]["action"] == [elsewhere.key_actions.get().pk, action.pk]
+    assert rare[("okra", (("year", 2024), ("region", ev.office.region_id)))][2] == {"action": [action.pk]}
     monkeypatch.setattr(engine, "COMMON_MATCHES", -1)
     monkeypatch.setattr(engine, "SCANNED", scanned)
-    for text, expected in rare.items():
+    for (text, filters), expected in rare.items():
         with CaptureQueriesContext(connection) as ctx:
-            assert run(text) == expected, text
+            assert run(text, **dict(filters)) == expected, (text, filters)
         assert any(f"ORDER BY id DESC LIMIT {scanned}" in q["sql"] for q in ctx.captured_queries)
 
 
