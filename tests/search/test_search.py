@@ -344,6 +344,11 @@ def test_filters_count_per_value_in_the_database_and_narrow_the_results():
     assert {v.label: v.count for v in one_kind.facets["year"]} == {"2020": 1, "2022": 1}
     assert {v.label: v.count for v in one_kind.facets["status"]} == {"Completed": 1}
     assert {v.label: v.count for v in engine.search(ANON, "sorghum", engine.Filters(kind="recommendation", status="Completed")).facets["status"]} == {"Completed": 0}
+    # A chosen office, region or area that nothing matches stays offered, by its name.
+    empty = make_office("East office", region="East")
+    nothing = engine.search(ANON, "sorghum", engine.Filters(office=empty.pk, region=empty.region_id, year=2020))
+    assert [(v.label, v.count, v.selected) for v in nothing.facets["office"]] == [("East office", 0, True)]
+    assert [(v.label, v.count, v.selected) for v in nothing.facets["region"]][0] == ("East", 0, True)
 
 
 def test_one_kind_pages_through_all_its_hits():

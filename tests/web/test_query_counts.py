@@ -180,6 +180,11 @@ PAGES = {
     # The themes from their kept counts (public, every draft), or counted from the members (some offices' drafts).
     "recurring": (lambda d: reverse("web:recurring"), ALL, 15),
     "recurring-theme": (lambda d: reverse("web:recurring_theme", args=[d.theme.pk]), ALL, 16),
+    # The words' weight (SQLite's vocabulary, PostgreSQL's estimate), one statement for the hits and every filter's
+    # counts with their values' names, the snippets, the hits' records through the reading rules (one query per kind).
+    "search": (lambda d: f"{reverse('web:search')}?q=grown", ALL, 15),
+    "search-filtered": (lambda d: f"{reverse('web:search')}?q=grown&office={d.office.pk}&year={d.approved.year}&kind=recommendation",
+                        ALL, 15),
     "workspace": (lambda d: reverse("web:workspace"), (INTERNAL, SCOPED), 15),
     "my-actions": (lambda d: reverse("web:my_actions"), (INTERNAL, SCOPED), 12),
     "response-edit": (lambda d: reverse("web:response_edit", args=[d.draft.pk]), (INTERNAL, SCOPED), 15),
@@ -241,6 +246,8 @@ def test_query_count_does_not_grow_with_the_data(measured, name, who):
         assert html.count("Grown recommendation") == 7
     if name == "action":
         assert html.count('href="https://example.org/evidence"') == 7
+    if name in ("search", "search-filtered"):
+        assert "<mark>Grown</mark> recommendation" in html and f">{d.office.name} (" in html  # a hit; the office filter
     if name in ("actions", "my-actions", "workspace", "office", "evaluations", "home") and who in (INTERNAL, SCOPED):
         assert "untitled evaluation" in html
 
