@@ -791,8 +791,8 @@ def _counts_sql(filters: Filters, sources: dict[str, str]) -> tuple[str, list]:
         params.extend(where_params)
 
     add("kind", "rows.kind", "NULL")
-    # An office's, a region's and an area's name beside its count: looked up once per value (in three more queries,
-    # they were a twentieth of a search's time).
+    # An office's, a region's and an area's name beside its count, looked up once per value in this statement (not in
+    # three more queries; no faster measurably, but the page's queries are fewer).
     add("office", "rows.office_id", f"({_NAME.format(table='tracking_office', id='rows.office_id')})")
     add("region", "rows.region_id", f"({_NAME.format(table='tracking_region', id='rows.region_id')})",
         extra_where=" AND rows.region_id IS NOT NULL")
