@@ -159,3 +159,47 @@ def test_a_search_filter_s_options_are_what_its_template_wrote(language, thousan
         assert new == _render(FACET_OPTIONS, values=values)
     assert "&lt;roll&gt;" in new and ' selected>' in new
     assert _render("{% facet_options values %}", values=[]) == ""
+
+
+# The recurring themes' rows as web/templates/web/recurring_body.html wrote them, {% for %} and all.
+THEME_ROWS = (
+    "{% load humanize l10n %}{% localize off %}{% for t, href in rows %}\n    <tr>\n"
+    '      <td><a href="{{ href }}{{ keep_filters }}">{{ t.label }}</a></td>\n'
+    '      <td class="num">{{ t.size|intcomma }}</td>\n'
+    '      <td class="num">{{ t.evaluations|intcomma }}</td>\n'
+    '      <td class="small">{{ t.offices|join:"; " }}{% if t.n_offices > t.offices|length %} and {{ t.n_offices|add:-3 }} more{% endif %}</td>\n'
+    "      <td>{% if t.first_year == t.last_year %}{{ t.first_year }}{% else %}{{ t.first_year }}–{{ t.last_year }}{% endif %}</td>\n"
+    '      <td class="num">{% if t.implementation_rate is not None %}{% widthratio t.done t.due 100 %}% '
+    '<span class="small muted">({{ t.done }}/{{ t.due }})</span>{% else %}—{% endif %}</td>\n'
+    "    </tr>\n  {% endfor %}{% endlocalize %}"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("thousands", [False, True])
+def test_the_recurring_themes_rows_are_what_their_template_wrote(language, thousands, settings):
+    """Labels and offices with <, & and quotes; more offices than the three named, or fewer; one year or several; rates
+    that round half to even (1/8 = 12.5%, 5/8 = 62.5%), none (nothing due) and whole; sizes past a thousand; the page's
+    filters kept in each link (an & in them)."""
+    from django.utils import translation
+
+    from search.portfolio import ThemeRow
+
+    settings.USE_THOUSAND_SEPARATOR = thousands
+    rows = [
+        (ThemeRow(theme=None, label='Rock & <roll> "theme"', size=1234, evaluations=1001, offices=["A & B", "<C>", "D"],
+                  n_offices=7, first_year=2019, last_year=2023, due=8, done=1), "/recurring/12/"),
+        (ThemeRow(theme=None, label="Réviser l'œuvre", size=5, evaluations=2, offices=["Only"], n_offices=1,
+                  first_year=2021, last_year=2021, due=8, done=5), "/recurring/3/"),
+        (ThemeRow(theme=None, label="Nothing due", size=2, evaluations=2, offices=[], n_offices=0, first_year=2020,
+                  last_year=2022), "/recurring/4/"),
+        (ThemeRow(theme=None, label="All done", size=3, evaluations=3, offices=["X", "Y"], n_offices=2, first_year=2018,
+                  last_year=2024, due=3, done=3), "/recurring/5/"),
+    ]
+    context = {"rows": rows, "keep_filters": "?office=3&year_from=2019"}
+    with translation.override(language):
+        new = _render("{% theme_rows rows keep_filters %}", **context)
+        assert new == _render(THEME_ROWS, **context)
+    assert "12% " in new and "62% " in new and "and 4 more" in new and "&lt;roll&gt;" in new
+    assert '/recurring/12/?office=3&amp;year_from=2019"' in new
+    assert _render("{% theme_rows rows '' %}", rows=[]) == ""
