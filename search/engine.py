@@ -116,7 +116,11 @@ class Hit:
     def url(self) -> str:
         from django.urls import reverse
 
-        ev = reverse("web:evaluation", args=[self.evaluation_id])
+        return self.path(lambda pk: reverse("web:evaluation", args=[pk]), lambda pk: reverse("web:action", args=[pk]))
+
+    def path(self, evaluation_path, action_path) -> str:
+        """Its address, from the functions giving an evaluation's and a key action's (a page of hits: one reverse each)."""
+        ev = evaluation_path(self.evaluation_id)
         if self.kind.name == "evaluation":
             return ev
         if self.kind.name == "response":
@@ -124,10 +128,10 @@ class Hit:
         if self.kind.name == "recommendation":
             return ev + f"#recommendation-{self.object_id}"
         if self.kind.name == "action":
-            return reverse("web:action", args=[self.object_id])
+            return action_path(self.object_id)
         if self.kind.name == "document":
             return ev + f"#document-{self.object_id}"
-        return reverse("web:action", args=[self.action_id]) + f"#update-{self.object_id}"
+        return action_path(self.action_id) + f"#update-{self.object_id}"
 
 
 @dataclass

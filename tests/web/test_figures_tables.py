@@ -203,3 +203,77 @@ def test_the_recurring_themes_rows_are_what_their_template_wrote(language, thous
     assert "12% " in new and "62% " in new and "and 4 more" in new and "&lt;roll&gt;" in new
     assert '/recurring/12/?office=3&amp;year_from=2019"' in new
     assert _render("{% theme_rows rows '' %}", rows=[]) == ""
+
+
+# A search result as web/templates/web/includes/search_hit.html wrote it, included once per hit.
+SEARCH_HIT = """{% load followthrough %}{% for hit in hits %}{% with r=hit.record %}
+<li class="hit">
+  {% if hit.kind.name == "evaluation" %}
+    <a class="hit-title" href="{{ hit.url }}">{{ hit.html }}</a>
+    <p class="small muted">{{ r.office.name }} · {{ r.year }}</p>
+  {% else %}
+    {% if hit.kind.name == "response" %}{% with ev=r.evaluation %}<a class="hit-title" href="{{ hit.url }}">Management response</a> <span class="muted">to {{ ev|truncatechars:120 }}</span>{% endwith %}
+    {% elif hit.kind.name == "recommendation" %}<a class="hit-title" href="{{ hit.url }}">Recommendation {{ r.number }}</a> <span class="muted">of {{ r.evaluation|truncatechars:120 }}</span>
+    {% elif hit.kind.name == "action" %}<a class="hit-title" href="{{ hit.url }}">Key action {{ r.code }}</a> <span class="badge {{ r.status|action_status_class }}">{{ r.status }}</span> <span class="muted">of {{ r.evaluation|truncatechars:120 }}</span>
+    {% elif hit.kind.name == "document" %}<a class="hit-title" href="{{ hit.url }}">{{ r.title }}</a> <span class="muted">{{ r.get_kind_display }}{% if r.internal %} (internal){% endif %} of {{ r.evaluation|truncatechars:120 }}</span>
+    {% else %}<a class="hit-title" href="{{ hit.url }}">Progress update of {{ r.created_at|date:"j M Y" }}</a> <span class="muted">on key action {{ r.key_action.code }} of {{ r.key_action.evaluation|truncatechars:120 }}</span>
+    {% endif %}
+    <p class="snippet">{{ hit.html }}</p>
+    <p class="small muted">{% if hit.kind.name == "update" %}{{ r.key_action.evaluation.office.name }} · {{ r.key_action.evaluation.year }}{% else %}{{ r.evaluation.office.name }} · {{ r.evaluation.year }}{% endif %}{% if hit.exact %} · exact phrase{% endif %}</p>
+  {% endif %}
+</li>
+{% endwith %}{% endfor %}"""
+
+
+def _tags_apart(html: str) -> str:
+    """The markup with its layout left out (the template's line breaks and indentation)."""
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("thousands", [False, True])
+def test_search_results_are_what_their_template_wrote(thousands, settings, tmp_path):
+    """Every kind of result (an internal document too: read by the evaluation office), titles past 120
+    characters and with <, & and quotes, an exact phrase and not, a progress update's date in the site's time zone."""
+    from django.contrib.auth import get_user_model
+    from django.utils import translation
+
+    from search import engine
+    from tests.tracking.factories import (
+        make_action,
+        make_evaluation,
+        make_office,
+        make_pdf,
+        make_recommendation,
+    )
+    from tracking.actor import Actor
+    from tracking.models import Role, RoleAssignment
+    from tracking.services import documents
+    from tracking.services.progress import record_progress
+
+    settings.MEDIA_ROOT, settings.USE_THOUSAND_SEPARATOR = tmp_path, thousands
+    user = get_user_model().objects.create(username="eo-hits")
+    RoleAssignment.objects.create(user=user, role=Role.EVALUATION_OFFICE)
+    office = make_office('Rock & <roll> "Office"')
+    ev = make_evaluation(office, title='Evaluation of the wombat <programme> & "partners" ' + "très longue " * 12)
+    ev.management_response.overall_response = "We welcome the wombat findings."
+    ev.management_response.save()
+    rec = make_recommendation(ev, text="Count every wombat <carefully>.")
+    action = make_action(rec, text="Train wombat keepers.", status="Initiated")
+    focal = get_user_model().objects.create(username="focal-hits")
+    RoleAssignment.objects.create(user=focal, role=Role.OFFICE_FOCAL_POINT, office=office)
+    record_progress(Actor(user=focal), action, version=action.version, status="Completed", comment="Wombat count done & signed.",
+                    evidence_url="https://example.org/proof.pdf")
+    documents.add_document(Actor(user=user), ev, kind="report", title="Wombat <annex>", language="en", internal=True,
+                           file_name="annex.pdf", data=make_pdf("The wombat census."))
+    for text in ("wombat", '"wombat census"', "wombat count"):
+        hits = [h for g in engine.search(user, text).groups for h in g.hits]
+        with translation.override("fr"):
+            new = _render("{% search_hits hits %}", hits=hits)
+            assert _tags_apart(new) == _tags_apart(_render(SEARCH_HIT, hits=hits))
+    hits = [h for g in engine.search(user, "wombat").groups for h in g.hits]
+    assert {h.kind.name for h in hits} == {"evaluation", "response", "recommendation", "action", "document", "update"}
+    new = _render("{% search_hits hits %}", hits=hits)
+    assert "&lt;programme&gt; &amp; &quot;partners&quot;" in new and "…" in new and "(internal)" in new and "<mark>" in new
+    assert new.count('<li class="hit">') == len(hits)
+    assert _render("{% search_hits hits %}", hits=[]) == ""
