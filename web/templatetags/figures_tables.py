@@ -164,7 +164,6 @@ def overdue_rows(actions) -> str:
     ))
 
 
-
 @register.simple_tag
 def theme_rows(rows, keep_filters: str) -> str:
     """The recurring themes' table rows (`(search.portfolio.ThemeRow, its path)`, up to 50) as their template wrote
@@ -207,29 +206,24 @@ def search_hits(hits) -> str:
                 f'    <p class="small muted">{e(r.office.name)} · {_value(r.year)}</p>\n</li>\n'
             )
             continue
-        if kind == "response":
-            title = f'Management response</a> <span class="muted">to {e(truncated(str(r.evaluation), 120))}</span>'
-        elif kind == "recommendation":
-            title = f'Recommendation {_value(r.number)}</a> <span class="muted">of {e(truncated(str(r.evaluation), 120))}</span>'
-        elif kind == "action":
-            title = (
-                f'Key action {e(r.code)}</a> <span class="badge {action_status_class(r.status)}">{e(r.status)}</span> '
-                f'<span class="muted">of {e(truncated(str(r.evaluation), 120))}</span>'
-            )
-        elif kind == "document":
-            title = (
-                f'{e(r.title)}</a> <span class="muted">{e(r.get_kind_display())}{" (internal)" if r.internal else ""} '
-                f'of {e(truncated(str(r.evaluation), 120))}</span>'
-            )
-        else:
-            title = (
-                f'Progress update of {e(date_format(template_localtime(r.created_at), "j M Y"))}</a> '
-                f'<span class="muted">on key action {e(r.key_action.code)} of {e(truncated(str(r.key_action.evaluation), 120))}</span>'
-            )
         ev = r.key_action.evaluation if kind == "update" else r.evaluation
+        of = f'<span class="muted">of {e(truncated(str(ev), 120))}</span>'
+        # The link's text, then what follows it.
+        if kind == "response":
+            text, after = "Management response", f'<span class="muted">to {e(truncated(str(ev), 120))}</span>'
+        elif kind == "recommendation":
+            text, after = f"Recommendation {_value(r.number)}", of
+        elif kind == "action":
+            text, after = f"Key action {e(r.code)}", f'<span class="badge {action_status_class(r.status)}">{e(r.status)}</span> {of}'
+        elif kind == "document":
+            internal = " (internal)" if r.internal else ""
+            text, after = e(r.title), f'<span class="muted">{e(r.get_kind_display())}{internal} of {e(truncated(str(ev), 120))}</span>'
+        else:
+            text = f'Progress update of {e(date_format(template_localtime(r.created_at), "j M Y"))}'
+            after = f'<span class="muted">on key action {e(r.key_action.code)} of {e(truncated(str(ev), 120))}</span>'
         exact = " · exact phrase" if hit.exact else ""
         out.append(
-            f'<li class="hit">\n    <a class="hit-title" href="{url}">{title}\n    <p class="snippet">{e(hit.html)}</p>\n'
+            f'<li class="hit">\n    <a class="hit-title" href="{url}">{text}</a> {after}\n    <p class="snippet">{e(hit.html)}</p>\n'
             f'    <p class="small muted">{e(ev.office.name)} · {_value(ev.year)}{exact}</p>\n</li>\n'
         )
     return mark_safe("".join(out))
