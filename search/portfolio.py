@@ -95,6 +95,26 @@ def similar_to(user, recommendation: Recommendation) -> list[Similar]:
     return [Similar(by_pk[pk], score, how[pk]) for pk, score in rows if pk in by_pk]
 
 
+def similar_version(recommendation_id: int) -> tuple:
+    """Moves when its similar page may change (`similar_to`, `fared`): a change to the records of its evaluation or of
+    the evaluations of the recommendations listed as similar to it (how their key actions fared, a response approved
+    or returned), to reference data, or to the list: rewritten by the similarity job (new rows, new ids), or a listed
+    recommendation gone (which of them are still there is part of the version, as in `queries.actions_version`).
+    A progress update anywhere else keeps the page."""
+    from django.db import connection
+
+    q = connection.ops.quote_name
+    recs, lists = q(Recommendation._meta.db_table), q(SimilarRecommendation._meta.db_table)
+    held = (
+        f"WITH listed (id, evaluation_id) AS MATERIALIZED (SELECT r.id, r.evaluation_id FROM {recs} r WHERE r.id = %s "
+        f"OR r.id IN (SELECT s.similar_id FROM {lists} s WHERE s.recommendation_id = %s)) "
+    )
+    also = ("(SELECT COUNT(*) FROM listed)", "(SELECT SUM(id) FROM listed)", f"(SELECT MAX(id) FROM {lists} WHERE recommendation_id = %s)")
+    return queries.newest_records(
+        "SELECT DISTINCT evaluation_id FROM listed", [recommendation_id] * 3, "evaluation_id", held=held, also=also
+    )
+
+
 # --- the portfolio of themes -------------------------------------------------------------------------
 
 

@@ -520,7 +520,7 @@ def newest_pk(model) -> int:
     return model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def _newest_records(evaluations: str, params, column: str = "id", *, held: str = "", also: tuple[str, ...] = ()) -> tuple:
+def newest_records(evaluations: str, params, column: str = "id", *, held: str = "", also: tuple[str, ...] = ()) -> tuple:
     """The newest change record among `evaluations` (SQL of a column of evaluation ids, with its `params`) and
     the newest record of reference data (0: none). One probe per evaluation down the (evaluation, id) index:
     a MAX over all their records would read each evaluation's whole history (an office's tens of thousands).
@@ -554,7 +554,7 @@ def evaluation_version(evaluation_id: int) -> tuple[int, int]:
         f"SELECT e.id FROM {evaluations} e, (SELECT COALESCE(joint_lead_id, id) AS lead FROM {evaluations} WHERE id = %s) g "
         f"WHERE e.id = g.lead OR e.joint_lead_id = g.lead"
     )
-    return _newest_records(group, [evaluation_id])
+    return newest_records(group, [evaluation_id])
 
 
 def office_version(office_id: int) -> tuple[int, int]:
@@ -562,7 +562,7 @@ def office_version(office_id: int) -> tuple[int, int]:
     from django.db import connection
 
     evaluations = connection.ops.quote_name(Evaluation._meta.db_table)
-    return _newest_records(f"SELECT e.id FROM {evaluations} e WHERE e.office_id = %s", [office_id])
+    return newest_records(f"SELECT e.id FROM {evaluations} e WHERE e.office_id = %s", [office_id])
 
 
 def actions_version(actions: QuerySet[KeyAction]) -> tuple[int, int, int, int]:
@@ -578,7 +578,7 @@ def actions_version(actions: QuerySet[KeyAction]) -> tuple[int, int, int, int]:
         sql, params = actions.order_by().values("pk", "evaluation_id").distinct().query.sql_with_params()
     except EmptyResultSet:  # a reader who may change no action
         sql, params = "SELECT 0, 0 WHERE 1 = 0", ()
-    own, reference, n, ids = _newest_records(
+    own, reference, n, ids = newest_records(
         "SELECT DISTINCT evaluation_id FROM held", params, "evaluation_id",
         held=f"WITH held (id, evaluation_id) AS MATERIALIZED ({sql}) ", also=("(SELECT COUNT(*) FROM held)", "(SELECT SUM(id) FROM held)"),
     )

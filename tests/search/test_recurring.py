@@ -391,3 +391,69 @@ def test_a_themes_first_offices_by_name_are_found_beyond_the_first_offices_looke
     assert f'<option value="{late[1].pk}" selected>Zz &lt;late&gt; office 01</option>' in page
     assert f'<option value="{early[0].pk}">Aa early office 00</option>' in page
     assert f'value="{early[1].pk}"' not in page  # in no theme
+
+
+def test_the_similar_page_is_kept_until_what_it_shows_changes(client, tfidf):
+    """Kept through a change elsewhere (its body not computed again); computed again after progress on a listed
+    recommendation, after the similarity job wrote its list anew, and after a listed recommendation went, even
+    behind the services' back (no change record)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tracking.models import Role, RoleAssignment
+    from tracking.services.progress import record_progress
+
+    office = make_office()
+    mine = make_recommendation(make_evaluation(office, year=2020), text="Track every donor contact in one shared customer relationship system.")
+    other = make_recommendation(make_evaluation(office, year=2018), text="Track each donor contact in a single shared relationship system.")
+    action = make_action(other, status="Initiated")
+    elsewhere = make_action(make_recommendation(make_evaluation(office, year=2011), text="Repair the bridge."), status="Initiated")
+    for i in range(8):
+        make_recommendation(make_evaluation(make_office(), year=2010), text=f"Repair road number {i} before the rainy season.")
+    recurring.refresh_similarities(everything=True)
+    focal = get_user_model().objects.create(username="focal-similar")
+    RoleAssignment.objects.create(user=focal, role=Role.OFFICE_FOCAL_POINT, office=office)
+    url = reverse("web:similar", args=[mine.pk])
+
+    def page() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get(url).content.decode()
+        return body, len(ctx.captured_queries)
+
+    first, computed = page()
+    assert f"#recommendation-{other.pk}" in first and "1 Initiated</span>" in first and "1 Completed</span>" not in first
+    record_progress(Actor(user=focal), elsewhere, version=elsewhere.version, status="Completed", comment="Done.",
+                    evidence_url="https://example.org/proof.pdf")
+    kept, read = page()
+    assert kept == first and read < computed
+    record_progress(Actor(user=focal), action, version=action.version, status="Completed", comment="Done.",
+                    evidence_url="https://example.org/proof.pdf")
+    assert "1 Completed</span>" in page()[0]
+    third = make_recommendation(make_evaluation(make_office(), year=2021), text="Track every donor contact in one shared customer system.")
+    recurring.refresh_similarities(everything=True)
+    assert f"#recommendation-{third.pk}" in page()[0]
+    Recommendation.objects.filter(pk=other.pk).delete()
+    assert f"#recommendation-{other.pk}" not in page()[0]
+
+
+def test_the_similar_version_moves_when_a_listed_recommendation_goes_though_nothing_newer_was_recorded():
+    """The deleted one's list row is not the newest, nor its evaluation's records: which listed recommendations are still
+    there moves the version."""
+    from django.contrib.auth import get_user_model
+
+    from tracking.models import Role, RoleAssignment
+    from tracking.services.progress import record_progress
+
+    office = make_office()
+    mine, gone, stays = (make_recommendation(make_evaluation(office), text=t) for t in ("Mine.", "Gone.", "Stays."))
+    for rank, similar in enumerate((gone, stays), start=1):  # the gone one's row first: not the newest id
+        SimilarRecommendation.objects.create(recommendation=mine, similar=similar, score=0.9, rank=rank)
+    focal = get_user_model().objects.create(username="focal-version")
+    RoleAssignment.objects.create(user=focal, role=Role.OFFICE_FOCAL_POINT, office=office)
+    action = make_action(stays, status="Initiated")
+    record_progress(Actor(user=focal), action, version=action.version, status="Initiated", comment="Under way.")  # the newest record
+    before = portfolio.similar_version(mine.pk)
+    assert portfolio.similar_version(mine.pk) == before
+    Recommendation.objects.filter(pk=gone.pk).delete()
+    assert portfolio.similar_version(mine.pk) != before

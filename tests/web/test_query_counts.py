@@ -29,7 +29,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from search.models import Theme
+from search.models import SimilarRecommendation, Theme
 from tests.search.factories import put_in_theme
 from tests.tracking.factories import make_action, make_evaluation, make_office, make_recommendation
 from tracking.models import (
@@ -130,6 +130,9 @@ def grow(d: Data, n: int) -> None:
             ev = _evaluation(office, "" if k % 2 else f"Grown {status} {k}", status=status, year=2000 + i)
             a = make_action(make_recommendation(ev), units=[d.unit], deadline=PAST)
             _update(a, k)
+            # Listed as similar to the key action's recommendation (drafts' too: the public's page leaves them out).
+            listed = SimilarRecommendation.objects.filter(recommendation=d.action.recommendation).count()
+            SimilarRecommendation.objects.create(recommendation=d.action.recommendation, similar=a.recommendation, score=0.5, rank=listed + 1)
         # My own office: more evaluations in more plans, in every status (to draft, to review).
         themed = []
         for i, status in enumerate(STATUSES):
@@ -180,6 +183,8 @@ PAGES = {
     # The themes from their kept counts (public, every draft), or counted from the members (some offices' drafts).
     "recurring": (lambda d: reverse("web:recurring"), ALL, 15),
     "recurring-theme": (lambda d: reverse("web:recurring_theme", args=[d.theme.pk]), ALL, 16),
+    # The recommendation, its list's recommendations through the reading rules, their key actions, their completions.
+    "similar": (lambda d: reverse("web:similar", args=[d.action.recommendation.pk]), ALL, 12),
     # The words' weight (SQLite's vocabulary, PostgreSQL's estimate), one statement for the hits and every filter's
     # counts with their values' names, the snippets, the hits' records through the reading rules (one query per kind).
     "search": (lambda d: f"{reverse('web:search')}?q=grown", ALL, 15),
@@ -246,6 +251,8 @@ def test_query_count_does_not_grow_with_the_data(measured, name, who):
         assert html.count("Grown recommendation") == 7
     if name == "action":
         assert html.count('href="https://example.org/evidence"') == 7
+    if name == "similar":  # an approved evaluation's recommendation listed per growth; every status's for a reader of every draft
+        assert html.count('<td class="num score">') == (28 if who == INTERNAL else 7)
     if name in ("search", "search-filtered"):
         assert "<mark>Grown</mark> recommendation" in html and f">{d.office.name} (" in html  # a hit; the office filter
     if name in ("actions", "my-actions", "workspace", "office", "evaluations", "home") and who in (INTERNAL, SCOPED):

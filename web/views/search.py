@@ -51,13 +51,19 @@ def similar(request, pk: int):
     from tracking.models import Recommendation
     from tracking.permissions import restrict
 
+    from ..caching import cached_page
+
     # Reading rules: a recommendation is read when its evaluation is.
     rec = get_object_or_404(restrict(request.user, Recommendation).select_related("evaluation__office", "evaluation__plan"), pk=pk)
-    rows = portfolio.similar_to(request.user, rec)
-    return render(
-        request,
-        "web/similar.html",
-        {"rec": rec, "rows": rows, "own": portfolio.fared(request.user, [rec.pk])[rec.pk], "nav": "evaluations"},
+
+    def context() -> dict:
+        return {"rec": rec, "rows": portfolio.similar_to(request.user, rec), "own": portfolio.fared(request.user, [rec.pk])[rec.pk]}
+
+    # Kept until its recommendations' evaluations or its list change (`similar_version`): while offices report
+    # progress, a change elsewhere keeps it.
+    return cached_page(
+        request, f"Similar to recommendation {rec.number}", "evaluations", "similar", (), "web/similar_body.html", context,
+        version=lambda: portfolio.similar_version(rec.pk),
     )
 
 
