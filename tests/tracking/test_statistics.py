@@ -261,3 +261,20 @@ def test_on_postgresql_an_index_left_invalid_by_a_failed_build_is_built_again():
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT indisvalid FROM pg_index WHERE indexrelid = '{statistics.SET_ASIDE}'::regclass")
         assert cursor.fetchone() == (True,)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics views")
+def test_on_postgresql_the_similarity_jobs_tables_are_analyzed_too():
+    """The similar and recurring pages read them: never analyzed where autovacuum is off, they were planned blind."""
+    from search.models import SimilarRecommendation
+    from tests.tracking.factories import make_evaluation, make_recommendation
+
+    recs = [make_recommendation(make_evaluation()) for _ in range(40)]
+    SimilarRecommendation.objects.bulk_create(
+        SimilarRecommendation(recommendation=a, similar=b, score=0.5, rank=j + 1)
+        for a in recs for j, b in enumerate(r for r in recs if r is not a)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    assert SimilarRecommendation._meta.db_table in refresh_statistics.call()
