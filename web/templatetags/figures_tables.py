@@ -177,7 +177,7 @@ def theme_rows(rows, keep_filters: str) -> str:
             offices += f" and {t.n_offices - 3} more"
         years = str(t.first_year) if t.first_year == t.last_year else f"{t.first_year}–{t.last_year}"
         # As `{% widthratio %}` rounds (Python's round: half to even).
-        rate = f'{round(t.done / t.due * 100)}% <span class="small muted">({t.done}/{t.due})</span>' if t.due else "—"
+        rate = "—" if t.implementation_rate is None else f'{round(t.implementation_rate * 100)}% <span class="small muted">({t.done}/{t.due})</span>'
         out.append(
             "\n    <tr>\n"
             f'      <td><a href="{e(href)}{keep}">{e(t.label)}</a></td>\n'
@@ -207,20 +207,21 @@ def search_hits(hits) -> str:
             )
             continue
         ev = r.key_action.evaluation if kind == "update" else r.evaluation
-        of = f'<span class="muted">of {e(truncated(str(ev), 120))}</span>'
+        named = e(truncated(str(ev), 120))  # the evaluation's name (its label is built from its office and plan)
+        of = f'<span class="muted">of {named}</span>'
         # The link's text, then what follows it.
         if kind == "response":
-            text, after = "Management response", f'<span class="muted">to {e(truncated(str(ev), 120))}</span>'
+            text, after = "Management response", f'<span class="muted">to {named}</span>'
         elif kind == "recommendation":
             text, after = f"Recommendation {_value(r.number)}", of
         elif kind == "action":
             text, after = f"Key action {e(r.code)}", f'<span class="badge {action_status_class(r.status)}">{e(r.status)}</span> {of}'
         elif kind == "document":
             internal = " (internal)" if r.internal else ""
-            text, after = e(r.title), f'<span class="muted">{e(r.get_kind_display())}{internal} of {e(truncated(str(ev), 120))}</span>'
+            text, after = e(r.title), f'<span class="muted">{e(r.get_kind_display())}{internal} of {named}</span>'
         else:
             text = f'Progress update of {e(date_format(template_localtime(r.created_at), "j M Y"))}'
-            after = f'<span class="muted">on key action {e(r.key_action.code)} of {e(truncated(str(ev), 120))}</span>'
+            after = f'<span class="muted">on key action {e(r.key_action.code)} of {named}</span>'
         exact = " · exact phrase" if hit.exact else ""
         out.append(
             f'<li class="hit">\n    <a class="hit-title" href="{url}">{text}</a> {after}\n    <p class="snippet">{e(hit.html)}</p>\n'
