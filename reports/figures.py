@@ -99,6 +99,7 @@ from tracking.models.responses import (
     month_label,
     month_start,
     overdue_q,
+    today,
 )
 from tracking.models.tallies import (
     ACCOUNTABILITY as ACCOUNTABILITY_DIMENSION,
@@ -107,6 +108,7 @@ from tracking.models.tallies import (
     AS_OF,
     LONG_OVERDUE_MONTHS,
     NO_DEADLINE,
+    VERSION,
     MonthIndex,
     TallySum,
     accountability_group,
@@ -552,66 +554,180 @@ def _labels(b: Breakdown, keys: list[Any]) -> dict[Any, str]:
 
 # --- the same figures, added up from the counts kept beside the key actions ----------------------
 
-def _as_sums(tallies: QuerySet[ActionTally]) -> QuerySet[TallySum] | None:
-    """The kept sums (`TallySum`) of the counts `tallies`, when these are narrowed by nothing the sums do not keep
-    (dimension, group, approved or not); else None (by deadline month: `Source.due_by_end_of`)."""
+def _narrowing(tallies: QuerySet[ActionTally]) -> tuple[list[tuple[str, str, Any]], int | None] | None:
+    """What narrows the counts `tallies`, when it is only what the sums keep (dimension, group, approved or not),
+    with at most `Source.due_by_end_of`'s bound on the deadline month: ([(field, lookup, value)], the last deadline
+    month or None); else None."""
     query, where = tallies.query, tallies.query.where
     if query.model is not ActionTally or query.is_sliced or query.combinator or where.negated or where.connector != AND:
         return None
-    narrowed = []
+    narrowed, last, dated = [], None, False
     for child in where.children:
-        if not (isinstance(child, Lookup) and isinstance(child.lhs, Col) and child.lhs.target.name in ("dimension", "group_key", "approved")):
+        if not (isinstance(child, Lookup) and isinstance(child.lhs, Col)):
             return None
         if hasattr(child.rhs, "resolve_expression"):  # a column or an expression: of the counts' table
             return None
-        narrowed.append(Q(**{f"{child.lhs.target.name}__{child.lookup_name}": child.rhs}))
-    return TallySum.objects.filter(*narrowed).exclude(dimension=AS_OF)
+        name, lookup = child.lhs.target.name, child.lookup_name
+        if name in ("dimension", "group_key", "approved"):
+            narrowed.append((name, lookup, child.rhs))
+        elif name == "deadline_month" and lookup == "gt" and child.rhs == NO_DEADLINE and not dated:
+            dated = True
+        elif name == "deadline_month" and lookup == "lte" and last is None and isinstance(child.rhs, int):
+            last = child.rhs
+        else:
+            return None
+    if dated != (last is not None):
+        return None  # the dated counts of every month, or the undated ones with a bound: not what the sums add up
+    return narrowed, last
+
+
+def _as_sums(tallies: QuerySet[ActionTally]) -> QuerySet[TallySum] | None:
+    """The kept sums (`TallySum`) of the counts `tallies`, when these are narrowed by nothing the sums do not keep
+    (dimension, group, approved or not); else None (by deadline month: `Source.due_by_end_of`, see `_sums_moved`)."""
+    found = _narrowing(tallies)
+    return None if found is None or found[1] is not None else _sums_of(found[0])
+
+
+def _sums_of(narrowed: list[tuple[str, str, Any]]) -> QuerySet[TallySum]:
+    return TallySum.objects.filter(*(Q(**{f"{name}__{lookup}": value}) for name, lookup, value in narrowed)).exclude(dimension=AS_OF)
+
+
+def _narrowed_sql(narrowed: list[tuple[str, str, Any]]) -> tuple[str, list] | None:
+    """`_narrowing`'s filters as SQL of either table's columns (equal to a value, or in a list); None: another lookup."""
+    parts, params = [], []
+    for name, lookup, value in narrowed:
+        if name == "approved" and connection.vendor == "sqlite":
+            # Not a column of the counts' index to search by (SQLite then sorted the rows for the GROUP BY again: at L,
+            # 13 -> 18 ms for the annual report's four tables); unary plus is SQLite's way to say so.
+            name = "+approved"
+        if lookup == "exact":
+            parts.append(f"{name} = %s")
+            params.append(value)
+        elif lookup == "in":
+            values = [v for v in value if v is not None]
+            if not values:
+                raise EmptyResultSet
+            parts.append(f"{name} IN ({', '.join(['%s'] * len(values))})")
+            params += values
+        else:
+            return None
+    return " AND ".join(parts) or "1 = 1", params
+
+
+def _sums_moved(narrowed: tuple[str, list], fields: tuple[str, ...], last: int, m: int, month: int) -> tuple[str, list]:
+    """`_tally_sums`' inner rows (its `fields` and t_ columns) for the counts dated up to the month `last`
+    (`due_by_end_of`) as of the month `m`, from the sums as of `month` (m <= month), if in step with the counts.
+
+    Each sum is of the counts dated up to a month (all: `month`; past: `month` - 1 ...), each figure of others
+    (`last`, `m`, `m` - 1 ...): the counts of the months between are added or taken away. An annual report for a past
+    year adds up the counts of the months between its end and this month (at L, 20,000 of the offices' 84,000), not of
+    every month up to its end: its four tables 25 -> 15 ms on SQLite. Written as SQL: built with the ORM's
+    expressions, its eight conditional sums took longer to make than to run (5 ms a query).
+    """
+    sums_table, counts_table = (connection.ops.quote_name(model._meta.db_table) for model in (TallySum, ActionTally))
+    where, where_params = narrowed
+    # As `sums_current(month)`.
+    current = (f"EXISTS (SELECT 1 FROM {sums_table} v WHERE v.dimension = %s AND v.n = %s AND v.version = "
+               f"(SELECT u.n FROM {counts_table} u WHERE u.dimension = %s LIMIT 1))")
+    current_params = [AS_OF, month, VERSION[0]]
+
+    def upto(x: int) -> int:
+        return min(x, last)
+
+    long_ago = LONG_OVERDUE_MONTHS + 1
+    pairs = [  # (the figures' last month, the sums' last month, what is added up: n or n x month, verified only)
+        (last, month, "n", False),  # t_n
+        (upto(m), month, "n", False),  # t_due
+        (upto(m - 1), month - 1, "n", False),  # t_past
+        (upto(m - long_ago), month - long_ago, "n", False),  # t_long
+        (upto(m - 1), month - 1, "CAST(n AS BIGINT) * deadline_month", False),  # t_months
+        None,  # t_first: the sums' alone
+        (last, month, "n", True),  # t_verified
+        (upto(m), month, "n", True),  # t_due_verified
+    ]
+    moved, moved_params = [], []
+    for pair in pairs:
+        if pair is None:
+            moved.append("NULL")
+            continue
+        to, sums_to, value, verified = pair
+        # Of the counts dated up to `to`, less those up to `sums_to`.
+        low, high, sign = (sums_to, to, "") if to >= sums_to else (to, sums_to, "-")
+        moved.append(f"SUM(CASE WHEN deadline_month > %s AND deadline_month <= %s{' AND verified' if verified else ''} "
+                     f"THEN {sign}{value} ELSE 0 END)")
+        moved_params += [low, high]
+    bounds = [b for pair in pairs if pair is not None for b in pair[:2]]
+    keys = ", ".join(fields)
+    sql = (
+        # The first past month of the sums is the figures' if it is before theirs (m <= month: it is the first of all).
+        f"SELECT {keys}, SUM(due) AS t_n, SUM(due) AS t_due, SUM(past) AS t_past, SUM(long_past) AS t_long, "
+        f"SUM(month_sum) AS t_months, MIN(CASE WHEN first_past <= %s THEN first_past END) AS t_first, "
+        f"SUM(due_verified) AS t_verified, SUM(due_verified) AS t_due_verified "
+        f"FROM {sums_table} WHERE {current} AND {where} AND dimension <> %s GROUP BY {keys} "
+        f"UNION ALL SELECT {keys}, {', '.join(moved)} "
+        f"FROM {counts_table} WHERE {current} AND {where} AND deadline_month > %s AND deadline_month <= %s GROUP BY {keys}"
+    )
+    return sql, [upto(m - 1), *current_params, *where_params, AS_OF, *moved_params, *current_params, *where_params,
+                 min(bounds), max(bounds)]
 
 
 def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool, *, kept_sums: bool = True,
-                by_dimension: bool = False) -> list[tuple[Any, dict[str, Any]]]:
+                by_dimension: bool = False, sums_month: int | None = None) -> list[tuple[Any, dict[str, Any]]]:
     """(group_key, the figures' sums) of the kept counts (per group_key if `group`, else one row keyed None), added up in two steps in the database.
     `by_dimension` (with `group`): per dimension and group, keyed (dimension, group_key): several breakdowns at once.
 
     First per group, approved or not and status: what the deadline months say (due, past, long past, the
     months' sum and the first of them for the ages), read from the kept sums when they are as of `on`'s
-    month (a row per group and status: 960 for the offices at L, 1 ms on SQLite), else added up from the
-    counts in the order of their index (84,000 rows, 28 ms); then per group, over those few rows, what
-    the status says.
+    month (a row per group and status: 960 for the offices at L, 1 ms on SQLite), or, for the counts up to a
+    deadline month (`Source.due_by_end_of`), from the sums of a later month moved by the counts between
+    (`_sums_moved`: this month's, or `sums_month`'s); else added up from the counts in the order of their index
+    (84,000 rows, 28 ms); then per group, over those few rows, what the status says.
     """
     assert group or not by_dimension, "per dimension is per group too"
     m = month_index(on)
-    summed = _as_sums(tallies) if kept_sums else None
+    found = _narrowing(tallies) if kept_sums else None
     keys = (["dimension"] if by_dimension else []) + (["group_key"] if group else [])
     fields = (*keys, "approved", "status")
-    if summed is not None:
-        # Only sums as of this month and in step with the counts (else: a new month, or counts moved without them, before
-        # the hourly job has made them again).
-        inner = summed.filter(Exists(sums_current(m))).order_by().values(*fields).annotate(
-            t_n=Sum("n"),
-            t_due=Sum("due"),
-            t_past=Sum("past"),
-            t_long=Sum("long_past"),
-            t_months=Sum("month_sum"),
-            t_first=Min("first_past"),
-            t_verified=Sum("verified"),
-            t_due_verified=Sum("due_verified"),
-        )
-    else:
-        dated = Q(deadline_month__gt=NO_DEADLINE)
-        due, past = dated & Q(deadline_month__lte=m), dated & Q(deadline_month__lt=m)
-        inner = tallies.order_by().values(*fields).annotate(
-            t_n=Sum("n"),
-            t_due=Sum("n", filter=due),
-            t_past=Sum("n", filter=past),
-            t_long=Sum("n", filter=dated & Q(deadline_month__lt=m - LONG_OVERDUE_MONTHS)),
-            t_months=Sum(ExpressionWrapper(F("n") * F("deadline_month"), output_field=IntegerField()), filter=past),
-            t_first=Min("deadline_month", filter=past),
-            t_verified=Sum("n", filter=Q(verified=True)),
-            t_due_verified=Sum("n", filter=due & Q(verified=True)),
-        )
+    month = m  # the month of the sums read
+    bounded = found is not None and found[1] is not None
+    if bounded:
+        # Those the hourly job keeps, as of this month (else read what month they are as of, below).
+        month = sums_month or month_index(today())
+        try:
+            narrowed_sql = _narrowed_sql(found[0])
+        except EmptyResultSet:
+            narrowed_sql = None  # as the counts say: no row (`kept` of a region without offices)
+        if month < m or narrowed_sql is None:
+            found, bounded = None, False  # figures as of a month after the sums', or a filter not written here
     try:
-        sql, params = inner.query.sql_with_params()
+        if bounded:
+            sql, params = _sums_moved(narrowed_sql, fields, found[1], m, month)
+        elif found is not None:
+            # Only sums as of this month and in step with the counts (else: a new month, or counts moved without them,
+            # before the hourly job has made them again).
+            sql, params = _sums_of(found[0]).filter(Exists(sums_current(m))).order_by().values(*fields).annotate(
+                t_n=Sum("n"),
+                t_due=Sum("due"),
+                t_past=Sum("past"),
+                t_long=Sum("long_past"),
+                t_months=Sum("month_sum"),
+                t_first=Min("first_past"),
+                t_verified=Sum("verified"),
+                t_due_verified=Sum("due_verified"),
+            ).query.sql_with_params()
+        else:
+            dated = Q(deadline_month__gt=NO_DEADLINE)
+            due, past = dated & Q(deadline_month__lte=m), dated & Q(deadline_month__lt=m)
+            sql, params = tallies.order_by().values(*fields).annotate(
+                t_n=Sum("n"),
+                t_due=Sum("n", filter=due),
+                t_past=Sum("n", filter=past),
+                t_long=Sum("n", filter=dated & Q(deadline_month__lt=m - LONG_OVERDUE_MONTHS)),
+                t_months=Sum(ExpressionWrapper(F("n") * F("deadline_month"), output_field=IntegerField()), filter=past),
+                t_first=Min("deadline_month", filter=past),
+                t_verified=Sum("n", filter=Q(verified=True)),
+                t_due_verified=Sum("n", filter=due & Q(verified=True)),
+            ).query.sql_with_params()
     except EmptyResultSet:  # no count can be read (the offices of a region that has none)
         sql, params = None, []
     is_open = f"status NOT IN ({', '.join(['%s'] * len(CLOSED_STATUSES))})"
@@ -634,14 +750,22 @@ def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool, *, kep
     if sql is None:  # as the sums of no row come: no group, or one row of nothing
         return [] if group else [(None, dict.fromkeys(names))]
     key = ", ".join(keys)
+    group_by = f" GROUP BY {key}" if keys else ""
+    if keys and bounded:
+        # A group whose counts are all dated after the bound has sums, not figures (the counts up to it read no row).
+        group_by += " HAVING SUM(t_n) <> 0"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {key + ', ' if keys else ''}{', '.join(columns)} FROM ({sql}) t{' GROUP BY ' + key if keys else ''}",
+            f"SELECT {key + ', ' if keys else ''}{', '.join(columns)} FROM ({sql}) t{group_by}",
             [*outer_params, *params],
         )
         rows = cursor.fetchall()
-    if summed is not None and (not rows if group else rows[0][0] is None) and not sums_current(m).exists():
-        # nothing read: no sums as of this month
+    if found is not None and (not rows if group else rows[0][0] is None) and not sums_current(month).exists():
+        # Nothing read: no sums as of this month. Those of a later month than the figures' (the hourly job has not made
+        # them again yet, or the figures are of another day than today) are moved as well.
+        kept_month = TallySum.objects.filter(dimension=AS_OF).values_list("n", flat=True).first() if bounded and not sums_month else None
+        if kept_month is not None and kept_month != month and kept_month >= m:
+            return _tally_sums(tallies, on, group, by_dimension=by_dimension, sums_month=kept_month)
         return _tally_sums(tallies, on, group, kept_sums=False, by_dimension=by_dimension)
     if by_dimension:
         return [((r[0], r[1]), dict(zip(names, r[2:]))) for r in rows]
@@ -706,10 +830,11 @@ def tallied_breakdowns(tallies: QuerySet[ActionTally], keys: list[str], on: dt.d
     own = {k: d for k in keys if (d := _own_dimension(k, region)) is not None}
     together = tallies.filter(dimension__in=list(own.values()))
     out: dict[str, list[Figures]] = {k: [] for k in keys}
-    # Only where the sums answer (a few rows per group): the counts of several dimensions by deadline month (the
-    # annual report's) were sorted together on PostgreSQL, on disk (64 ms at L), each dimension's read in the
-    # order of its index (18 ms for four).
-    if len(own) > 1 and _as_sums(together) is not None:
+    # Only where the sums may answer (a few rows per group, or for the annual report the sums and the counts of a few
+    # years): the counts of several dimensions by deadline month were sorted together on PostgreSQL, on disk (64 ms at
+    # L), each dimension's read in the order of its index (18 ms for four). The annual report's are, when no sums in
+    # step with the counts are kept (moved without them, until the hourly job makes them again).
+    if len(own) > 1 and _narrowing(together) is not None:
         by_dimension = {d: k for k, d in own.items()}
         for (dimension, group_key), sums in _tally_sums(together, on, group=True, by_dimension=True):
             k = by_dimension[dimension]

@@ -380,6 +380,16 @@ def _same_figures(reader, region: int | None = None):
                 _accountable(f) for f in b.breakdown(by, on, accountability=True)
             ], by
         assert _accountable(a.totals(on)) == _accountable(b.totals(on))
+    # The annual report's: the counts due by the end of a year, as of its last day (or ON, within ON's year), read from
+    # the sums of ON's month moved by the counts of the months between (`figures._sums_moved`); years before ON's, its
+    # own, after it.
+    for year in range(ON.year - 3, ON.year + 2):
+        as_at = min(on, dt.date(year, 12, 31))
+        a, b = source.due_by_end_of(year), live.due_by_end_of(year)
+        assert _plain(a.totals(as_at, accountability=False)) == _plain(b.totals(as_at, accountability=False)), year
+        together = a.breakdowns(keys, as_at)
+        for by in keys:
+            assert [_plain(f) for f in together[by]] == [_plain(f) for f in b.breakdown(by, as_at)], (year, by)
     # The closure rate and days late of each year, from the kept counts and from the key actions.
     kept_figures = source.accountability()
     for year in range(2015, today().year + 2):
@@ -522,10 +532,19 @@ def test_a_progress_update_that_dates_an_imported_completion_moves_its_counts():
     assert any(k[0] == ACCOUNTABILITY and k[1].endswith(f":{today().year}:{late}") for k in kept())
 
 
-def _figures_of(reader, on):
+def _figures_of(reader, on, due_by_end_of: int | None = None):
     filters = queries.Filters()
     source = figures.Source.of(reader, filters, filters.actions(restrict(reader, KeyAction)))
+    if due_by_end_of is not None:
+        source = source.due_by_end_of(due_by_end_of)
     return _plain(source.totals(on, accountability=False)), [_plain(f) for f in source.breakdown("office", on)]
+
+
+def _live_figures(on, due_by_end_of: int | None = None):
+    live = figures.Source(KeyAction.objects.all(), None)
+    if due_by_end_of is not None:
+        live = live.due_by_end_of(due_by_end_of)
+    return _plain(live.totals(on, accountability=False)), [_plain(f) for f in live.breakdown("office", on)]
 
 
 def test_the_figures_read_the_sums_of_their_month_and_else_add_up_the_counts():
@@ -539,10 +558,15 @@ def test_the_figures_read_the_sums_of_their_month_and_else_add_up_the_counts():
     assert _figures_of(EVERYTHING, ON) == truth_on
     # The sums are what is read: changed by hand, the figures of their month say so ...
     cell = TallySum.objects.filter(dimension="all").exclude(status="").order_by("pk").first()
-    TallySum.objects.filter(pk=cell.pk).update(n=cell.n + 1000)
+    TallySum.objects.filter(pk=cell.pk).update(n=cell.n + 1000, due=cell.due + 1000)  # all of them, and dated up to their month
     assert _figures_of(EVERYTHING, ON)[0][2] == truth_on[0][2] + 1000
-    # ... and not those of another month: no sums as of it, the counts are added up.
+    # ... and so are the annual report's, of a year before (the sums moved by the counts between) ...
+    past_year = dt.date(ON.year - 1, 12, 31)
+    assert _figures_of(EVERYTHING, past_year, ON.year - 1)[0][2] == _live_figures(past_year, ON.year - 1)[0][2] + 1000
+    # ... and not those of another month: no sums as of it, the counts are added up (a later month's annual report
+    # too: sums before its month).
     later = ON + dt.timedelta(days=62)
+    assert _figures_of(EVERYTHING, later, later.year) == _live_figures(later, later.year)
     assert _figures_of(EVERYTHING, later) == (
         _plain(live.totals(later, accountability=False)), [_plain(f) for f in live.breakdown("office", later)]
     )
@@ -573,11 +597,17 @@ def test_counts_moved_without_their_sums_are_added_up_until_the_sums_are_made_ag
     assert not sums_current(month_index(ON)).exists()
     truth_on = (_plain(live.totals(ON, accountability=False)), [_plain(f) for f in live.breakdown("office", ON)])
     assert _figures_of(EVERYTHING, ON) == truth_on
+    # The annual report's too (the sums moved by the counts between): behind, not read either.
+    past_year = dt.date(ON.year - 1, 12, 31)
+    assert _figures_of(EVERYTHING, past_year, ON.year - 1) == _live_figures(past_year, ON.year - 1)
     world.progress()  # and after a change made with them: still behind, still not read
     assert not sums_current(month_index(ON)).exists()
     assert refresh_tally_sums.call() > 0  # as of this month (not ON's), in step
     assert sums_current(month_index(today())).exists()
     assert tallies.kept_sums() == tallies.sums_made_again(month_index(today()))
+    # This month's sums, as in use, moved to the end of last year (the annual report's).
+    last_year = dt.date(today().year - 1, 12, 31)
+    assert _figures_of(EVERYTHING, last_year, last_year.year) == _live_figures(last_year, last_year.year)
 
 
 def test_only_what_the_sums_keep_narrows_them():
