@@ -108,7 +108,6 @@ from tracking.models.tallies import (
     AS_OF,
     LONG_OVERDUE_MONTHS,
     NO_DEADLINE,
-    VERSION,
     MonthIndex,
     TallySum,
     accountability_group,
@@ -118,6 +117,7 @@ from tracking.models.tallies import (
     read_accountability_group,
     sums_current,
 )
+from tracking.models.tallies import sums_month as kept_sums_month  # beside the parameter of that name
 from tracking.permissions import reader_scope, restrict
 
 COMPLETED = ActionStatus.COMPLETED.value
@@ -626,10 +626,8 @@ def _sums_moved(narrowed: tuple[str, list], fields: tuple[str, ...], last: int, 
     """
     sums_table, counts_table = (connection.ops.quote_name(model._meta.db_table) for model in (TallySum, ActionTally))
     where, where_params = narrowed
-    # As `sums_current(month)`.
-    current = (f"EXISTS (SELECT 1 FROM {sums_table} v WHERE v.dimension = %s AND v.n = %s AND v.version = "
-               f"(SELECT u.n FROM {counts_table} u WHERE u.dimension = %s LIMIT 1))")
-    current_params = [AS_OF, month, VERSION[0]]
+    current_sql, current_params = sums_current(month).values("pk").query.sql_with_params()
+    current = f"EXISTS ({current_sql})"
 
     def upto(x: int) -> int:
         return min(x, last)
@@ -763,7 +761,7 @@ def _tally_sums(tallies: QuerySet[ActionTally], on: dt.date, group: bool, *, kep
     if found is not None and (not rows if group else rows[0][0] is None) and not sums_current(month).exists():
         # Nothing read: no sums as of this month. Those of a later month than the figures' (the hourly job has not made
         # them again yet, or the figures are of another day than today) are moved as well.
-        kept_month = TallySum.objects.filter(dimension=AS_OF).values_list("n", flat=True).first() if bounded and not sums_month else None
+        kept_month = kept_sums_month() if bounded and not sums_month else None
         if kept_month is not None and kept_month != month and kept_month >= m:
             return _tally_sums(tallies, on, group, by_dimension=by_dimension, sums_month=kept_month)
         return _tally_sums(tallies, on, group, kept_sums=False, by_dimension=by_dimension)

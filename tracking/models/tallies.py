@@ -193,6 +193,11 @@ def sums_current(month: int) -> models.QuerySet:
     return TallySum.objects.filter(dimension=AS_OF, n=month, version=models.Subquery(_version()[:1]))
 
 
+def sums_month() -> int | None:
+    """The month (year × 12 + month) the kept sums are as of; None: none made."""
+    return TallySum.objects.filter(dimension=AS_OF).values_list("n", flat=True).first()
+
+
 def month_index(day) -> int | None:
     """year × 12 + month of a date (as MonthIndex computes it in the database)."""
     return None if day is None else day.year * 12 + day.month

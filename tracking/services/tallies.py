@@ -61,6 +61,7 @@ from ..models.tallies import (
     crossed,
     is_verified,
     month_index,
+    sums_month,  # noqa: F401 (the sums' month, read by the command and the job through this module)
     theme_record,
 )
 from . import bulk
@@ -438,11 +439,6 @@ def _sums_sql(month: int) -> tuple[str, list]:
 def _tables() -> tuple[str, str]:
     """The sums' table and the counts', quoted."""
     return connection.ops.quote_name(TallySum._meta.db_table), connection.ops.quote_name(ActionTally._meta.db_table)
-
-
-def sums_month() -> int | None:
-    """The month (year × 12 + month) the kept sums are as of; None: none made."""
-    return TallySum.objects.filter(dimension=AS_OF).values_list("n", flat=True).first()
 
 
 def _lock_version(cursor) -> int:
